@@ -1,0 +1,486 @@
+//! The tamper-evident audit log: canonical content, the hash chain and signed checkpoints.
+//!
+//! Each entry carries the SHA-256 hash of the previous entry and a hash over its own canonical
+//! content, so an edited entry, a deleted or reordered entry in the middle breaks the chain at
+//! that point. A truncated tail keeps a valid chain, which is why a signed checkpoint
+//! periodically commits to `(seq, hash)` with an Ed25519 key kept outside the database: a
+//! checkpoint beyond the last entry proves that entries were removed.
+
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::str::FromStr;
+
+/// The hash that the first entry of a log points back to.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// How an audited action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The action was carried out.
+    Success,
+    /// Authorisation refused it (no session, wrong role, wrong department, bad CSRF token).
+    Denied,
+    /// The user's input was wrong (a bad password, an invalid form).
+    Failure,
+    /// The server could not carry it out.
+    Error,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Success,
+        Outcome::Denied,
+        Outcome::Failure,
+        Outcome::Error,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Denied => "denied",
+            Outcome::Failure => "failure",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Outcome::ALL
+            .into_iter()
+            .find(|o| o.code() == s)
+            .ok_or_else(|| format!("unknown outcome `{s}` (success, denied, failure, error)"))
+    }
+}
+
+/// What happened, before the log gives it a place in the chain.
+///
+/// Never put personal data into any of these fields: targets are ids (`user:42`), details are
+/// codes and counts. The audit log is kept indefinitely and exported as evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// Microseconds since the Unix epoch (UTC).
+    pub at_micros: i64,
+    pub actor_id: Option<i64>,
+    /// The login name of the actor, `-` for an anonymous request, `cli` for the command line.
+    pub actor: String,
+    /// The client's address, or `local` for the command line.
+    pub ip: String,
+    /// A dotted action code such as `auth.login` or `GET /admin/users`.
+    pub action: String,
+    /// What the action was about (`user:42`, `/audit?…`), never personal data.
+    pub target: String,
+    pub outcome: Outcome,
+    /// A small JSON object with codes and counts; `{}` when there is nothing to add.
+    pub detail: String,
+}
+
+/// An entry as stored: the record, its position and its two hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    #[serde(flatten)]
+    pub record: AuditRecord,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The canonical bytes that an entry's hash covers: a JSON array with the fields in a fixed
+/// order. JSON gives unambiguous escaping of arbitrary text without inventing a format.
+pub fn canonical(seq: i64, r: &AuditRecord) -> Vec<u8> {
+    let value = (
+        seq,
+        r.at_micros,
+        r.actor_id,
+        &r.actor,
+        &r.ip,
+        &r.action,
+        &r.target,
+        r.outcome.code(),
+        &r.detail,
+    );
+    serde_json::to_vec(&value).unwrap_or_default()
+}
+
+/// hash = SHA-256(prev_hash (hex) ‖ "\n" ‖ canonical content), in lower-case hex.
+pub fn entry_hash(prev_hash: &str, seq: i64, r: &AuditRecord) -> String {
+    let mut h = Sha256::new();
+    h.update(prev_hash.as_bytes());
+    h.update(b"\n");
+    h.update(canonical(seq, r));
+    hex::encode(h.finalize())
+}
+
+/// Places records into the chain after `(last_seq, last_hash)`.
+pub fn chain(last_seq: i64, last_hash: &str, records: Vec<AuditRecord>) -> Vec<AuditEntry> {
+    let mut prev = last_hash.to_owned();
+    let mut seq = last_seq;
+    records
+        .into_iter()
+        .map(|record| {
+            seq += 1;
+            let hash = entry_hash(&prev, seq, &record);
+            let e = AuditEntry {
+                seq,
+                record,
+                prev_hash: std::mem::replace(&mut prev, hash.clone()),
+                hash,
+            };
+            debug_assert_eq!(e.prev_hash.len(), 64);
+            e
+        })
+        .collect()
+}
+
+/// A signed statement that the log had entry `seq` with hash `hash` at `at_micros`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: String,
+    pub at_micros: i64,
+    /// The first 16 hex digits of SHA-256 over the public key, to find the right key.
+    pub key_id: String,
+    /// The Ed25519 signature over `checkpoint_message`, in hex.
+    pub signature: String,
+}
+
+pub fn checkpoint_message(seq: i64, hash: &str, at_micros: i64) -> Vec<u8> {
+    format!("mamori-audit-checkpoint\n{seq}\n{hash}\n{at_micros}").into_bytes()
+}
+
+pub fn key_id(key: &VerifyingKey) -> String {
+    hex::encode(&Sha256::digest(key.as_bytes())[..8])
+}
+
+pub fn sign_checkpoint(key: &SigningKey, seq: i64, hash: &str, at_micros: i64) -> Checkpoint {
+    let sig = key.sign(&checkpoint_message(seq, hash, at_micros));
+    Checkpoint {
+        seq,
+        hash: hash.to_owned(),
+        at_micros,
+        key_id: key_id(&key.verifying_key()),
+        signature: hex::encode(sig.to_bytes()),
+    }
+}
+
+/// The first thing in the log that does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("entry {found} follows entry {previous}: entries {missing_from}..{found} are missing or reordered")]
+    Gap {
+        previous: i64,
+        missing_from: i64,
+        found: i64,
+    },
+    #[error("entry {seq} does not point to the hash of the entry before it (deleted, inserted or reordered entry)")]
+    BrokenLink { seq: i64 },
+    #[error("entry {seq} has been altered: its content does not match its hash")]
+    Altered { seq: i64 },
+    #[error("checkpoint at entry {seq} has an invalid signature (or was made with another key)")]
+    BadSignature { seq: i64 },
+    #[error("checkpoint at entry {seq} names hash {expected}, but the log has {found} there")]
+    CheckpointMismatch {
+        seq: i64,
+        expected: String,
+        found: String,
+    },
+    #[error("the log ends at entry {last}, but a signed checkpoint covers entry {checkpoint}: the tail was truncated")]
+    Truncated { last: i64, checkpoint: i64 },
+}
+
+impl VerifyError {
+    /// The first entry that does not verify.
+    pub fn first_bad_seq(&self) -> i64 {
+        match self {
+            VerifyError::Gap { missing_from, .. } => *missing_from,
+            VerifyError::BrokenLink { seq }
+            | VerifyError::Altered { seq }
+            | VerifyError::BadSignature { seq }
+            | VerifyError::CheckpointMismatch { seq, .. } => *seq,
+            VerifyError::Truncated { last, .. } => last + 1,
+        }
+    }
+}
+
+/// Verifies a log streamed in `seq` order, with the checkpoints that cover it.
+///
+/// Feed entries with [`ChainVerifier::push`]; call [`ChainVerifier::finish`] at the end. The
+/// checkpoints must be sorted by `seq`.
+pub struct ChainVerifier<'k> {
+    key: &'k VerifyingKey,
+    checkpoints: Vec<Checkpoint>,
+    next_checkpoint: usize,
+    last_seq: i64,
+    last_hash: String,
+    entries: u64,
+}
+
+impl<'k> ChainVerifier<'k> {
+    /// Starts verifying from the genesis hash.
+    pub fn new(key: &'k VerifyingKey, mut checkpoints: Vec<Checkpoint>) -> Self {
+        checkpoints.sort_by_key(|c| c.seq);
+        ChainVerifier {
+            key,
+            checkpoints,
+            next_checkpoint: 0,
+            last_seq: 0,
+            last_hash: GENESIS_HASH.to_owned(),
+            entries: 0,
+        }
+    }
+
+    pub fn entries(&self) -> u64 {
+        self.entries
+    }
+
+    pub fn push(&mut self, e: &AuditEntry) -> Result<(), VerifyError> {
+        if e.seq != self.last_seq + 1 {
+            return Err(VerifyError::Gap {
+                previous: self.last_seq,
+                missing_from: self.last_seq + 1,
+                found: e.seq,
+            });
+        }
+        if e.prev_hash != self.last_hash {
+            return Err(VerifyError::BrokenLink { seq: e.seq });
+        }
+        if entry_hash(&e.prev_hash, e.seq, &e.record) != e.hash {
+            return Err(VerifyError::Altered { seq: e.seq });
+        }
+        while let Some(c) = self.checkpoints.get(self.next_checkpoint) {
+            if c.seq > e.seq {
+                break;
+            }
+            // A checkpoint below this entry would have been checked already; one equal to it
+            // is checked now.
+            self.check(c, e)?;
+            self.next_checkpoint += 1;
+        }
+        self.last_seq = e.seq;
+        self.last_hash.clone_from(&e.hash);
+        self.entries += 1;
+        Ok(())
+    }
+
+    fn check(&self, c: &Checkpoint, e: &AuditEntry) -> Result<(), VerifyError> {
+        let sig_ok = hex::decode(&c.signature)
+            .ok()
+            .and_then(|b| Signature::from_slice(&b).ok())
+            .is_some_and(|sig| {
+                self.key
+                    .verify(&checkpoint_message(c.seq, &c.hash, c.at_micros), &sig)
+                    .is_ok()
+            });
+        if !sig_ok {
+            return Err(VerifyError::BadSignature { seq: c.seq });
+        }
+        if c.seq != e.seq || c.hash != e.hash {
+            return Err(VerifyError::CheckpointMismatch {
+                seq: c.seq,
+                expected: c.hash.clone(),
+                found: if c.seq == e.seq {
+                    e.hash.clone()
+                } else {
+                    "(no entry)".to_owned()
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks what remains after the last entry: a checkpoint beyond it means truncation.
+    pub fn finish(self) -> Result<VerifySummary, VerifyError> {
+        if let Some(c) = self.checkpoints.get(self.next_checkpoint) {
+            return Err(VerifyError::Truncated {
+                last: self.last_seq,
+                checkpoint: c.seq,
+            });
+        }
+        Ok(VerifySummary {
+            entries: self.entries,
+            last_seq: self.last_seq,
+            last_hash: self.last_hash,
+            checkpoints: self.checkpoints.len(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifySummary {
+    pub entries: u64,
+    pub last_seq: i64,
+    pub last_hash: String,
+    pub checkpoints: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(i: i64) -> AuditRecord {
+        AuditRecord {
+            at_micros: 1_700_000_000_000_000 + i,
+            actor_id: Some(7),
+            actor: "sato".into(),
+            ip: "127.0.0.1".into(),
+            action: "GET /audit".into(),
+            target: format!("/audit?page={i}"),
+            outcome: Outcome::Success,
+            detail: "{}".into(),
+        }
+    }
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[7u8; 32])
+    }
+
+    fn log(n: i64) -> Vec<AuditEntry> {
+        chain(0, GENESIS_HASH, (1..=n).map(rec).collect())
+    }
+
+    fn verify(entries: &[AuditEntry], cps: Vec<Checkpoint>) -> Result<VerifySummary, VerifyError> {
+        let k = key();
+        let vk = k.verifying_key();
+        let mut v = ChainVerifier::new(&vk, cps);
+        for e in entries {
+            v.push(e)?;
+        }
+        v.finish()
+    }
+
+    fn cp(entries: &[AuditEntry], seq: i64) -> Checkpoint {
+        let e = &entries[(seq - 1) as usize];
+        sign_checkpoint(&key(), e.seq, &e.hash, 5)
+    }
+
+    #[test]
+    fn intact_log_verifies() {
+        let l = log(10);
+        let s = verify(&l, vec![cp(&l, 5), cp(&l, 10)]).unwrap();
+        assert_eq!(s.entries, 10);
+        assert_eq!(s.last_seq, 10);
+        assert_eq!(s.checkpoints, 2);
+    }
+
+    #[test]
+    fn chaining_in_two_batches_equals_one() {
+        let all = log(6);
+        let mut first = chain(0, GENESIS_HASH, (1..=3).map(rec).collect());
+        let second = chain(3, &first[2].hash.clone(), (4..=6).map(rec).collect());
+        first.extend(second);
+        assert_eq!(first, all);
+    }
+
+    #[test]
+    fn edited_entry_is_named() {
+        let mut l = log(10);
+        l[3].record.outcome = Outcome::Denied;
+        assert_eq!(verify(&l, vec![]), Err(VerifyError::Altered { seq: 4 }));
+    }
+
+    #[test]
+    fn edited_and_rehashed_entry_breaks_the_next_link() {
+        let mut l = log(10);
+        l[3].record.actor = "attacker".into();
+        l[3].hash = entry_hash(&l[3].prev_hash, 4, &l[3].record);
+        assert_eq!(verify(&l, vec![]), Err(VerifyError::BrokenLink { seq: 5 }));
+    }
+
+    #[test]
+    fn deleted_middle_entry_is_a_gap() {
+        let mut l = log(10);
+        l.remove(4);
+        let err = verify(&l, vec![]).unwrap_err();
+        assert_eq!(err.first_bad_seq(), 5);
+        assert!(matches!(err, VerifyError::Gap { found: 6, .. }));
+    }
+
+    #[test]
+    fn deleted_and_renumbered_entry_breaks_the_link() {
+        let mut l = log(10);
+        l.remove(4);
+        for e in &mut l[4..] {
+            e.seq -= 1;
+        }
+        assert_eq!(verify(&l, vec![]), Err(VerifyError::BrokenLink { seq: 5 }));
+    }
+
+    #[test]
+    fn reordered_entries_are_detected() {
+        let mut l = log(10);
+        l.swap(2, 3);
+        let (a, b) = (l[2].seq, l[3].seq);
+        l[2].seq = b;
+        l[3].seq = a;
+        assert_eq!(verify(&l, vec![]), Err(VerifyError::BrokenLink { seq: 3 }));
+    }
+
+    #[test]
+    fn truncated_tail_covered_by_checkpoint() {
+        let l = log(10);
+        let cps = vec![cp(&l, 5), cp(&l, 8)];
+        let err = verify(&l[..7], cps).unwrap_err();
+        assert_eq!(
+            err,
+            VerifyError::Truncated {
+                last: 7,
+                checkpoint: 8
+            }
+        );
+        assert_eq!(err.first_bad_seq(), 8);
+    }
+
+    #[test]
+    fn truncation_beyond_last_checkpoint_is_not_provable() {
+        let l = log(10);
+        assert!(verify(&l[..9], vec![cp(&l, 8)]).is_ok());
+    }
+
+    #[test]
+    fn forged_checkpoint_signature_is_refused() {
+        let l = log(10);
+        let mut c = cp(&l, 5);
+        c.at_micros += 1;
+        assert_eq!(
+            verify(&l, vec![c]),
+            Err(VerifyError::BadSignature { seq: 5 })
+        );
+        let other = SigningKey::from_bytes(&[9u8; 32]);
+        let c = sign_checkpoint(&other, 5, &l[4].hash, 5);
+        assert_eq!(
+            verify(&l, vec![c]),
+            Err(VerifyError::BadSignature { seq: 5 })
+        );
+    }
+
+    #[test]
+    fn rewritten_log_does_not_match_checkpoint() {
+        let l = log(10);
+        let c = cp(&l, 5);
+        // Somebody rebuilds the whole chain from entry 3 with other content.
+        let mut forged = l[..2].to_vec();
+        let mut r = rec(3);
+        r.actor = "attacker".into();
+        forged.extend(chain(2, &l[1].hash, vec![r, rec(4), rec(5)]));
+        let err = verify(&forged, vec![c]).unwrap_err();
+        assert!(matches!(err, VerifyError::CheckpointMismatch { seq: 5, .. }));
+    }
+
+    #[test]
+    fn canonical_form_escapes_text() {
+        let mut r = rec(1);
+        r.target = "a\"b\nc".into();
+        let c = String::from_utf8(canonical(1, &r)).unwrap();
+        assert!(c.contains(r#""a\"b\nc""#));
+    }
+}

@@ -1,0 +1,11 @@
+//! The pure rules of mamori.
+//!
+//! Everything in this crate is a function of its arguments: no I/O, no clock, no async. Time is
+//! always a parameter (`now`), so every rule can be tested with a table of inputs. The web
+//! application, the command line and the store all call into here; a rule is written once.
+
+pub mod audit;
+pub mod org;
+pub mod role;
+pub mod text;
+pub mod totp;
