@@ -1,1 +1,254 @@
-//! placeholder while the crate is written
+//! Storage for mamori: one `Store` over SQLite (the embedded default) or PostgreSQL.
+//!
+//! Both databases are reached through sqlx's `Any` driver, so almost every query is one static
+//! SQL string with `$n` parameters that both understand; the few statements that must differ
+//! (bulk inserts) are chosen by [`Backend`], still static. Migrations live in
+//! `migrations/sqlite` and `migrations/postgres` with the same version numbers.
+//!
+//! Times are `i64` microseconds since the Unix epoch, booleans are `0/1` integers: the common
+//! ground of the two databases through `Any`.
+
+pub mod audit;
+pub mod jobs;
+pub mod org;
+pub mod sessions;
+pub mod testing;
+pub mod users;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use sqlx::Row;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// What can go wrong in storage, in terms the layers above can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database is busy (locked by another writer); try again")]
+    Busy,
+    #[error("the disk holding the database is full")]
+    DiskFull,
+    #[error("a record with the same {0} already exists")]
+    Conflict(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("the database file {0} does not exist (give --create to make a new one, or check the path)")]
+    Missing(PathBuf),
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
+    BadUrl(String),
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("migration failed: {0}")]
+    Migrate(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Maps driver errors to the cases the application distinguishes. The detail of other
+    /// errors is kept for the log; it never contains bound values.
+    pub fn from_sqlx(e: sqlx::Error, unique_what: &'static str) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) => {
+                let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+                match code.as_str() {
+                    // SQLite: SQLITE_BUSY (5), SQLITE_LOCKED (6) and their extended codes.
+                    "5" | "6" | "261" | "517" | "262" => StoreError::Busy,
+                    // SQLite SQLITE_FULL; PostgreSQL disk_full.
+                    "13" | "53100" => StoreError::DiskFull,
+                    // PostgreSQL lock_not_available, serialization_failure, deadlock.
+                    "55P03" | "40001" | "40P01" => StoreError::Busy,
+                    _ if db.is_unique_violation() => StoreError::Conflict(unique_what),
+                    _ => StoreError::Database(db.message().to_owned()),
+                }
+            }
+            sqlx::Error::PoolTimedOut => StoreError::Busy,
+            other => StoreError::Database(other.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::from_sqlx(e, "key")
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The store: a connection pool and the backend it talks to.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish()
+    }
+}
+
+/// Where a SQLite URL points, if it is one.
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    Some(PathBuf::from(path))
+}
+
+/// A database URL with its password hidden, for display and logs.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((cred, host)) = rest.rsplit_once('@') {
+            let user = cred.split(':').next().unwrap_or("");
+            if cred.contains(':') {
+                return format!("{scheme}://{user}:***@{host}");
+            }
+        }
+    }
+    url.to_owned()
+}
+
+impl Store {
+    /// Opens the database at `url`. A SQLite file that does not exist is created only when
+    /// `create` is true, so that a typo in a path never silently starts an empty database.
+    pub async fn connect(url: &str, create: bool) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (backend, url, max) = if let Some(path) = sqlite_path(url) {
+            if !path.exists() {
+                if !create {
+                    return Err(StoreError::Missing(path));
+                }
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| StoreError::Database(format!("{}: {e}", dir.display())))?;
+                }
+            }
+            let mode = if create { "rwc" } else { "rw" };
+            (
+                Backend::Sqlite,
+                format!("sqlite://{}?mode={mode}", path.display()),
+                8,
+            )
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_owned(), 16)
+        } else {
+            return Err(StoreError::BadUrl(redact_url(url)));
+        };
+        let opts = AnyConnectOptions::from_str(&url)
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; FULL makes a commit durable
+                        // once it returns; busy_timeout waits for a lock instead of failing.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(opts)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(_) => StoreError::from(e),
+                other => StoreError::Database(format!(
+                    "cannot connect to {}: {other}",
+                    redact_url(&url)
+                )),
+            })?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Applies the migrations that are not yet applied.
+    pub async fn migrate(&self) -> Result<()> {
+        let m = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        m.run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Migrate(e.to_string()))
+    }
+
+    /// The migrations this binary knows and which of them the database has applied.
+    pub async fn migration_status(&self) -> Result<Vec<(i64, String, bool)>> {
+        let m = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
+            .fetch_all(&self.pool)
+            .await
+            .unwrap_or_default();
+        Ok(m.iter()
+            .map(|x| {
+                (
+                    x.version,
+                    x.description.to_string(),
+                    applied.contains(&x.version),
+                )
+            })
+            .collect())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A cheap round trip, for `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub async fn get_setting(&self, name: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn set_setting(&self, name: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO settings (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+pub(crate) fn flag(b: bool) -> i64 {
+    i64::from(b)
+}
