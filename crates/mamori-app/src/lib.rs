@@ -1,1 +1,163 @@
-//! placeholder while the crate is written
+//! The use cases of mamori.
+//!
+//! Every action a person can take — log in, create a user, search the audit log — is a function
+//! here that takes a [`Ctx`] (who is asking, from where), checks the permission in the use case
+//! itself (default deny), calls the store, and records what happened in the audit log. The web
+//! pages and the command line are thin fronts over these functions, so a rule is never written
+//! twice and a page cannot forget a check.
+
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod keys;
+pub mod worker;
+
+use std::sync::Arc;
+
+pub use error::{AppError, Problem};
+use mamori_domain::role::Permission;
+use mamori_store::users::User;
+use mamori_store::Store;
+
+/// Settings the use cases need (the rest of the configuration belongs to the binary).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// A session unused for this long ends.
+    pub session_idle_secs: i64,
+    /// A session ends this long after login, used or not.
+    pub session_absolute_secs: i64,
+    /// Failed logins of one account within the window that lock it for the window.
+    pub max_failures_per_account: i64,
+    /// Failed logins from one address within the window that block it for the window.
+    pub max_failures_per_ip: i64,
+    pub throttle_window_secs: i64,
+    /// How often a signed checkpoint of the audit chain is written.
+    pub checkpoint_interval_secs: i64,
+    /// The name in authenticator apps.
+    pub totp_issuer: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            session_idle_secs: 30 * 60,
+            session_absolute_secs: 12 * 3600,
+            max_failures_per_account: 5,
+            max_failures_per_ip: 20,
+            throttle_window_secs: 15 * 60,
+            checkpoint_interval_secs: 60,
+            totp_issuer: "mamori".into(),
+        }
+    }
+}
+
+/// Everything a use case can reach.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub clock: Arc<dyn clock::Clock>,
+    pub audit: audit::AuditLog,
+    pub keys: Arc<keys::Keys>,
+    pub settings: Arc<Settings>,
+}
+
+impl App {
+    /// Wires the use cases to a store and keys; starts the audit writer. The returned handle
+    /// finishes when every clone of the `App` is dropped and the writer has flushed.
+    pub fn new(
+        store: Store,
+        keys: keys::Keys,
+        clock: Arc<dyn clock::Clock>,
+        settings: Settings,
+    ) -> (App, tokio::task::JoinHandle<()>) {
+        let (audit, writer) = audit::AuditLog::start(store.clone(), 4096);
+        (
+            App {
+                store,
+                clock,
+                audit,
+                keys: Arc::new(keys),
+                settings: Arc::new(settings),
+            },
+            writer,
+        )
+    }
+}
+
+/// Who is acting.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// A logged-in user.
+    User(Box<User>),
+    /// Nobody is logged in (login page, unknown routes).
+    Anonymous,
+    /// The command line, run by whoever holds the data directory and its keys.
+    Local,
+}
+
+/// Who is asking, and from where: the first argument of every use case.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub principal: Principal,
+    pub ip: String,
+}
+
+impl Ctx {
+    pub fn local() -> Ctx {
+        Ctx {
+            principal: Principal::Local,
+            ip: "local".into(),
+        }
+    }
+
+    pub fn anonymous(ip: &str) -> Ctx {
+        Ctx {
+            principal: Principal::Anonymous,
+            ip: ip.to_owned(),
+        }
+    }
+
+    pub fn user(user: User, ip: &str) -> Ctx {
+        Ctx {
+            principal: Principal::User(Box::new(user)),
+            ip: ip.to_owned(),
+        }
+    }
+
+    pub fn user_ref(&self) -> Option<&User> {
+        match &self.principal {
+            Principal::User(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    pub fn actor_id(&self) -> Option<i64> {
+        self.user_ref().map(|u| u.id)
+    }
+
+    pub fn actor_name(&self) -> String {
+        match &self.principal {
+            Principal::User(u) => u.login.clone(),
+            Principal::Anonymous => "-".into(),
+            Principal::Local => "cli".into(),
+        }
+    }
+
+    /// Default deny: the local command line may do everything (it holds the keys anyway); a
+    /// user only what a role grants; an anonymous caller nothing.
+    pub fn allows(&self, p: Permission) -> bool {
+        match &self.principal {
+            Principal::Local => true,
+            Principal::User(u) => !u.disabled && u.roles.allows(p),
+            Principal::Anonymous => false,
+        }
+    }
+
+    /// The company whose data a user may manage; `None` for the command line (all).
+    pub fn company_scope(&self) -> Option<i64> {
+        self.user_ref().map(|u| u.company_id)
+    }
+}

@@ -1,0 +1,98 @@
+//! The background worker: periodic tasks and queued jobs, both taken from the database so that
+//! several processes share one schedule and never run the same job twice.
+
+use crate::{App, AppError};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// A handler for one kind of queued job; later capabilities (mail, notices) register theirs.
+pub type JobHandler =
+    Arc<dyn Fn(App, String) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+
+/// The periodic tasks of the foundation and how often they run (seconds).
+pub fn schedules(app: &App) -> Vec<(&'static str, i64)> {
+    vec![
+        ("audit.checkpoint", app.settings.checkpoint_interval_secs),
+        ("sessions.purge", 600),
+        ("login_failures.purge", 3600),
+    ]
+}
+
+impl App {
+    /// Runs one periodic task by name.
+    pub async fn run_periodic(&self, name: &str) -> Result<(), AppError> {
+        let now = self.clock.now_micros();
+        match name {
+            "audit.checkpoint" => {
+                self.checkpoint_audit().await?;
+            }
+            "sessions.purge" => {
+                self.store
+                    .purge_sessions(
+                        now - self.settings.session_idle_secs * 1_000_000,
+                        now - self.settings.session_absolute_secs * 1_000_000,
+                    )
+                    .await?;
+            }
+            "login_failures.purge" => {
+                self.store
+                    .purge_login_failures(now - 2 * self.settings.throttle_window_secs * 1_000_000)
+                    .await?;
+            }
+            other => return Err(AppError::Internal(format!("unknown periodic task {other}"))),
+        }
+        Ok(())
+    }
+
+    /// One pass of the worker: due periodic tasks, then due jobs. Returns how many ran.
+    pub async fn work_once(&self, worker: &str, handlers: &HashMap<String, JobHandler>) -> Result<usize, AppError> {
+        let now = self.clock.now_micros();
+        let mut ran = 0;
+        for name in self.store.claim_due_schedules(worker, now).await? {
+            if let Err(e) = self.run_periodic(&name).await {
+                tracing::warn!(task = %name, error = %e, "periodic task failed");
+            }
+            ran += 1;
+        }
+        while let Some(job) = self.store.claim_job(worker, now, now + 300_000_000).await? {
+            ran += 1;
+            let result = match handlers.get(&job.kind) {
+                Some(h) => h(self.clone(), job.payload.clone()).await,
+                None => Err(format!("no handler for job kind {}", job.kind)),
+            };
+            match result {
+                Ok(()) => self.store.complete_job(job.id, self.clock.now_micros()).await?,
+                Err(e) => {
+                    // Exponential backoff: 30 s, 1 min, 2 min … capped at an hour.
+                    let delay = (30i64 << job.attempts.clamp(0, 7)).min(3600);
+                    tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempts, "job failed");
+                    self.store.fail_job(job.id, &e, now + delay * 1_000_000).await?;
+                }
+            }
+        }
+        Ok(ran)
+    }
+
+    /// Runs the worker until `stop` turns true.
+    pub async fn run_worker(self, worker: String, handlers: HashMap<String, JobHandler>, mut stop: watch::Receiver<bool>) {
+        let now = self.clock.now_micros();
+        for (name, secs) in schedules(&self) {
+            if let Err(e) = self.store.ensure_schedule(name, secs, now + secs * 1_000_000).await {
+                tracing::error!(task = name, error = %e, "cannot register periodic task");
+            }
+        }
+        loop {
+            if let Err(e) = self.work_once(&worker, &handlers).await {
+                tracing::warn!(error = %e, "worker pass failed");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = stop.changed() => break,
+            }
+        }
+    }
+}
