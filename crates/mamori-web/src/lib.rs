@@ -1,1 +1,174 @@
-//! placeholder while the crate is written
+//! The web application: an axum router over the use cases of `mamori-app`.
+//!
+//! One middleware ([`visitor::visitor`]) wraps every request: it resolves the session from its
+//! cookie, checks the CSRF token of every state-changing request, records the request in the
+//! audit log with its outcome, and renders every error as a page in the visitor's language (or
+//! JSON for API clients). Handlers stay thin: extract, call one use case, render.
+
+pub mod error;
+pub mod i18n;
+pub mod pages;
+pub mod visitor;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use mamori_app::App;
+use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Settings of the web front.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (browsers accept them on http://localhost and 127.0.0.1 too).
+    pub cookie_secure: bool,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            cookie_secure: true,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct WebState {
+    pub app: App,
+    pub cfg: Arc<WebConfig>,
+}
+
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The whole application.
+pub fn router(app: App, cfg: WebConfig) -> Router {
+    let state = WebState {
+        app,
+        cfg: Arc::new(cfg),
+    };
+    let limit = state.cfg.max_body_bytes;
+    Router::new()
+        .route("/", get(pages::home::home))
+        .route(
+            "/login",
+            get(pages::auth::login_page).post(pages::auth::login_submit),
+        )
+        .route(
+            "/login/totp",
+            get(pages::auth::totp_page).post(pages::auth::totp_submit),
+        )
+        .route(
+            "/login/totp-setup",
+            get(pages::auth::totp_setup_page).post(pages::auth::totp_setup_submit),
+        )
+        .route("/logout", post(pages::auth::logout))
+        .route("/lang/{lang}", get(pages::auth::switch_lang))
+        .route("/account", get(pages::account::account_page))
+        .route("/account/password", post(pages::account::change_password))
+        .route(
+            "/admin/users",
+            get(pages::admin::users_page).post(pages::admin::create_user),
+        )
+        .route("/admin/users/new", get(pages::admin::new_user_page))
+        .route(
+            "/admin/users/{id}",
+            get(pages::admin::edit_user_page).post(pages::admin::update_user),
+        )
+        .route(
+            "/admin/users/{id}/password",
+            post(pages::admin::reset_password),
+        )
+        .route(
+            "/admin/users/{id}/totp-reset",
+            post(pages::admin::reset_totp),
+        )
+        .route(
+            "/admin/departments",
+            get(pages::admin::departments_page).post(pages::admin::create_department),
+        )
+        .route(
+            "/admin/departments/{id}",
+            post(pages::admin::update_department),
+        )
+        .route("/audit", get(pages::audit::audit_page))
+        .route("/healthz", get(healthz))
+        .route("/static/{file}", get(static_file))
+        .fallback(pages::not_found)
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            visitor::visitor,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .with_state(state)
+}
+
+async fn healthz(axum::extract::State(s): axum::extract::State<WebState>) -> Response {
+    match s.app.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
+
+const APP_CSS: &str = include_str!("../static/app.css");
+const HTMX_JS: &str = include_str!("../static/htmx.min.js");
+const APP_JS: &str = include_str!("../static/app.js");
+
+async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    let (body, ctype) = match file.as_str() {
+        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "htmx.min.js" => (HTMX_JS, "text/javascript; charset=utf-8"),
+        "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        _ => return pages::not_found().await,
+    };
+    (
+        [
+            (header::CONTENT_TYPE, ctype),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,186 @@
+//! Configuration: defaults, then a TOML file, then `MAMORI_*` environment variables, then
+//! command-line flags — each later source wins. `mamori config` prints the result.
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the web application listens on.
+    pub listen: String,
+    /// Where the embedded database and keys live.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://…`; empty means `sqlite://<data_dir>/mamori.db`.
+    pub database_url: String,
+    /// Keys kept outside the database; empty means `<data_dir>/keys`.
+    pub key_dir: String,
+    /// Mark cookies `Secure` (keep true; browsers accept it on localhost).
+    pub cookie_secure: bool,
+    /// Log filter (`info`, `mamori=debug,info`, …).
+    pub log: String,
+    /// `text` or `json`.
+    pub log_format: String,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    pub checkpoint_interval_secs: i64,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./mamori-data"),
+            database_url: String::new(),
+            key_dir: String::new(),
+            cookie_secure: true,
+            log: "info".into(),
+            log_format: "text".into(),
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            checkpoint_interval_secs: 60,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// Where a setting came from, for `mamori config`.
+#[derive(Debug, Default)]
+pub struct Sources {
+    pub file: Option<PathBuf>,
+    pub env: Vec<&'static str>,
+}
+
+fn env_var(name: &'static str, sources: &mut Sources) -> Option<String> {
+    let v = std::env::var(name).ok().filter(|v| !v.is_empty())?;
+    sources.env.push(name);
+    Some(v)
+}
+
+fn parse_env<T: std::str::FromStr>(name: &'static str, sources: &mut Sources) -> Result<Option<T>> {
+    match env_var(name, sources) {
+        None => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("environment variable {name} has an invalid value `{v}`")),
+    }
+}
+
+impl Config {
+    /// Loads the file (explicit path, or `./mamori.toml` when present) and the environment.
+    pub fn load(explicit: Option<&Path>) -> Result<(Config, Sources)> {
+        let mut sources = Sources::default();
+        let from_env = std::env::var("MAMORI_CONFIG").ok().map(PathBuf::from);
+        let path = explicit.map(Path::to_path_buf).or(from_env);
+        let mut cfg = match &path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).with_context(|| {
+                    format!("cannot read the configuration file {}", p.display())
+                })?;
+                sources.file = Some(p.clone());
+                toml::from_str(&text)
+                    .with_context(|| format!("configuration file {}", p.display()))?
+            }
+            None if Path::new("mamori.toml").exists() => {
+                let text =
+                    std::fs::read_to_string("mamori.toml").context("reading ./mamori.toml")?;
+                sources.file = Some(PathBuf::from("mamori.toml"));
+                toml::from_str(&text).context("configuration file ./mamori.toml")?
+            }
+            None => Config::default(),
+        };
+        if let Some(v) = env_var("MAMORI_LISTEN", &mut sources) {
+            cfg.listen = v;
+        }
+        if let Some(v) = env_var("MAMORI_DATA_DIR", &mut sources) {
+            cfg.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env_var("MAMORI_DATABASE_URL", &mut sources) {
+            cfg.database_url = v;
+        }
+        if let Some(v) = env_var("MAMORI_KEY_DIR", &mut sources) {
+            cfg.key_dir = v;
+        }
+        if let Some(v) = parse_env("MAMORI_COOKIE_SECURE", &mut sources)? {
+            cfg.cookie_secure = v;
+        }
+        if let Some(v) = env_var("MAMORI_LOG", &mut sources) {
+            cfg.log = v;
+        }
+        if let Some(v) = env_var("MAMORI_LOG_FORMAT", &mut sources) {
+            cfg.log_format = v;
+        }
+        if let Some(v) = parse_env("MAMORI_SESSION_IDLE_MINUTES", &mut sources)? {
+            cfg.session_idle_minutes = v;
+        }
+        if let Some(v) = parse_env("MAMORI_SESSION_ABSOLUTE_HOURS", &mut sources)? {
+            cfg.session_absolute_hours = v;
+        }
+        if let Some(v) = parse_env("MAMORI_CHECKPOINT_INTERVAL_SECS", &mut sources)? {
+            cfg.checkpoint_interval_secs = v;
+        }
+        if let Some(v) = parse_env("MAMORI_MAX_BODY_BYTES", &mut sources)? {
+            cfg.max_body_bytes = v;
+        }
+        cfg.validate()?;
+        Ok((cfg, sources))
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            bail!(
+                "listen address `{}` is not HOST:PORT (e.g. 127.0.0.1:8080)",
+                self.listen
+            );
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            bail!(
+                "log_format must be `text` or `json`, not `{}`",
+                self.log_format
+            );
+        }
+        if self.session_idle_minutes < 1 || self.session_absolute_hours < 1 {
+            bail!("session timeouts must be positive");
+        }
+        if self.checkpoint_interval_secs < 1 {
+            bail!("checkpoint_interval_secs must be positive");
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to the SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("mamori.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    pub fn key_dir(&self) -> PathBuf {
+        if self.key_dir.is_empty() {
+            self.data_dir.join("keys")
+        } else {
+            PathBuf::from(&self.key_dir)
+        }
+    }
+
+    /// True when nothing moved the database away from the default place, where mamori may
+    /// create it on first start.
+    pub fn is_default_location(&self) -> bool {
+        self.database_url.is_empty() && self.data_dir == Config::default().data_dir
+    }
+
+    pub fn settings(&self) -> mamori_app::Settings {
+        mamori_app::Settings {
+            session_idle_secs: self.session_idle_minutes * 60,
+            session_absolute_secs: self.session_absolute_hours * 3600,
+            checkpoint_interval_secs: self.checkpoint_interval_secs,
+            ..mamori_app::Settings::default()
+        }
+    }
+}

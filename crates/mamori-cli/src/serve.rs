@@ -1,0 +1,239 @@
+//! `mamori serve`, `mamori migrate` and `mamori config`.
+
+use crate::config::{Config, Sources};
+use anyhow::{bail, Context, Result};
+use mamori_app::clock::SystemClock;
+use mamori_app::keys::Keys;
+use mamori_app::{App, Ctx};
+use mamori_domain::audit::Outcome;
+use mamori_store::Store;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Fill an empty database with a fictional company and one user per role, and print their
+    /// passwords (new ones at every start).
+    #[arg(long)]
+    pub demo: bool,
+    /// Address to listen on (overrides the configuration).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub listen: Option<String>,
+    /// Data directory (overrides the configuration).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Create the database if it does not exist yet (only the default location is created
+    /// without this flag, so that a mistyped path never starts an empty database).
+    #[arg(long)]
+    pub create: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    /// Create the database if it does not exist yet.
+    #[arg(long)]
+    pub create: bool,
+    /// Only show which migrations are applied.
+    #[arg(long)]
+    pub status: bool,
+}
+
+/// Opens the store, creating it only where allowed, and migrates it.
+pub async fn open_store(cfg: &Config, create: bool) -> Result<Store> {
+    let url = cfg.database_url();
+    let create = create || cfg.is_default_location();
+    let store = Store::connect(&url, create)
+        .await
+        .with_context(|| format!("opening the database {}", mamori_store::redact_url(&url)))?;
+    store.migrate().await.context("applying migrations")?;
+    Ok(store)
+}
+
+/// Loads the keys; new keys are made only while no checkpoint needs the old ones.
+pub async fn open_keys(cfg: &Config, store: &Store) -> Result<Keys> {
+    let dir = cfg.key_dir();
+    let fresh = store.last_checkpoint_seq().await? == 0;
+    Keys::load_or_create(&dir, fresh).with_context(|| {
+        format!(
+            "loading the keys from {} (the audit log already has signed checkpoints, so new keys \
+             would not verify them: restore the key directory)",
+            dir.display()
+        )
+    })
+}
+
+pub async fn app(cfg: &Config, create: bool) -> Result<(App, tokio::task::JoinHandle<()>)> {
+    let store = open_store(cfg, create).await?;
+    let keys = open_keys(cfg, &store).await?;
+    Ok(App::new(store, keys, Arc::new(SystemClock), cfg.settings()))
+}
+
+pub async fn serve(mut cfg: Config, args: ServeArgs) -> Result<ExitCode> {
+    if let Some(l) = args.listen {
+        cfg.listen = l;
+    }
+    if let Some(d) = args.data_dir {
+        cfg.data_dir = d;
+    }
+    cfg.validate()?;
+    let addr: SocketAddr = cfg.listen.parse().context("listen address")?;
+    let (app, writer) = app(&cfg, args.create).await?;
+    if args.demo {
+        let logins = app
+            .seed_demo()
+            .await
+            .map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
+        print_demo(&logins, &addr);
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let ctx = Ctx::local();
+    app.audit(
+        &ctx,
+        "system.start",
+        &format!("listen:{addr}"),
+        Outcome::Success,
+        serde_json::json!({}),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("audit log: {e}"))?;
+    tracing::info!(%addr, backend = ?app.store.backend(), "mamori is listening");
+    println!("mamori: http://{addr}/");
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker_name = format!("{}-{}", hostname(), std::process::id());
+    let worker = tokio::spawn(app.clone().run_worker(worker_name, HashMap::new(), stop_rx));
+    let router = mamori_web::router(
+        app.clone(),
+        mamori_web::WebConfig {
+            cookie_secure: cfg.cookie_secure,
+            max_body_bytes: cfg.max_body_bytes,
+        },
+    );
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")?;
+
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let _ = worker.await;
+    let _ = app
+        .audit(
+            &ctx,
+            "system.stop",
+            &format!("listen:{addr}"),
+            Outcome::Success,
+            serde_json::json!({}),
+        )
+        .await;
+    if let Err(e) = app.checkpoint_audit().await {
+        tracing::warn!(error = %e, "final checkpoint failed");
+    }
+    let store = app.store.clone();
+    drop(app);
+    let _ = writer.await;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "host".into())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+fn print_demo(logins: &[mamori_app::demo::DemoLogin], addr: &SocketAddr) {
+    println!("デモデータ / demo data — 株式会社みらい通販 (fictional)");
+    println!("{:<12} {:<18} {:<28} password", "login", "name", "role");
+    for l in logins {
+        let totp = if l.role.requires_totp() {
+            "  (二要素認証を初回ログイン時に設定 / sets up 2FA at first login)"
+        } else {
+            ""
+        };
+        println!(
+            "{:<12} {:<18} {:<28} {}{}",
+            l.login,
+            l.display_name,
+            format!("{} / {}", l.role.code(), l.role.label_ja()),
+            l.password,
+            totp
+        );
+    }
+    println!("ログイン / log in: http://{addr}/login");
+}
+
+pub async fn migrate(cfg: Config, args: MigrateArgs) -> Result<ExitCode> {
+    let url = cfg.database_url();
+    let create = args.create || cfg.is_default_location();
+    let store = Store::connect(&url, create && !args.status)
+        .await
+        .with_context(|| format!("opening the database {}", mamori_store::redact_url(&url)))?;
+    if !args.status {
+        store.migrate().await.context("applying migrations")?;
+    }
+    let status = store.migration_status().await?;
+    for (version, desc, applied) in &status {
+        println!(
+            "{version:>4}  {}  {desc}",
+            if *applied { "applied" } else { "pending" }
+        );
+    }
+    if status.iter().any(|(_, _, a)| !a) && !args.status {
+        bail!("some migrations are still pending");
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn print_config(cfg: &Config, sources: &Sources) -> ExitCode {
+    let mut shown = cfg.clone();
+    shown.database_url = mamori_store::redact_url(&cfg.database_url());
+    shown.key_dir = cfg.key_dir().display().to_string();
+    match toml::to_string_pretty(&shown) {
+        Ok(t) => print!("{t}"),
+        Err(e) => {
+            eprintln!("mamori: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    println!();
+    match &sources.file {
+        Some(f) => println!("# file: {}", f.display()),
+        None => println!("# file: (none; defaults)"),
+    }
+    if sources.env.is_empty() {
+        println!("# environment: (none)");
+    } else {
+        println!("# environment: {}", sources.env.join(", "));
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,471 @@
+//! Administration of users and departments (role `admin`, own company only).
+
+use super::{problem_text, render, render_status, Chrome};
+use crate::error::{WebError, WebResult};
+use crate::i18n::Lang;
+use crate::visitor::Visitor;
+use crate::WebState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::{Extension, Form};
+use mamori_app::admin::{DeptLine, UserInput};
+use mamori_app::AppError;
+use mamori_domain::role::{Permission, Role};
+use mamori_store::users::User;
+use std::collections::HashMap;
+
+pub struct RoleOption {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+pub struct DeptOption {
+    pub id: i64,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct UserLine {
+    pub id: i64,
+    pub login: String,
+    pub name: String,
+    pub department: String,
+    pub roles: String,
+    pub disabled: bool,
+    pub totp: bool,
+}
+
+fn role_label(r: Role, lang: Lang) -> &'static str {
+    if lang == Lang::En {
+        r.label_en()
+    } else {
+        r.label_ja()
+    }
+}
+
+fn role_options(lang: Lang, checked: &[Role]) -> Vec<RoleOption> {
+    Role::ALL
+        .into_iter()
+        .map(|r| RoleOption {
+            code: r.code(),
+            label: role_label(r, lang),
+            checked: checked.contains(&r),
+        })
+        .collect()
+}
+
+fn dept_options(tree: &[DeptLine], selected: Option<i64>) -> Vec<DeptOption> {
+    tree.iter()
+        .map(|d| DeptOption {
+            id: d.dept.id,
+            label: format!("{}{}", "　".repeat(d.depth), d.dept.name),
+            selected: Some(d.dept.id) == selected,
+        })
+        .collect()
+}
+
+fn own_company(v: &Visitor) -> Result<i64, WebError> {
+    let s = v.full()?;
+    if !v.ctx().allows(Permission::ManageUsers) {
+        return Err(WebError(AppError::Denied));
+    }
+    Ok(s.user.company_id)
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+pub struct UsersPage {
+    pub c: Chrome,
+    pub users: Vec<UserLine>,
+}
+
+pub async fn users_page(State(s): State<WebState>, Extension(v): Extension<Visitor>) -> WebResult {
+    v.full()?;
+    let users = s.app.list_users(&v.ctx()).await?;
+    let company = own_company(&v)?;
+    let tree = s.app.department_tree(&v.ctx(), company).await?;
+    let names: HashMap<i64, String> = tree
+        .iter()
+        .map(|d| (d.dept.id, d.dept.name.clone()))
+        .collect();
+    let lines = users
+        .iter()
+        .map(|u| UserLine {
+            id: u.id,
+            login: u.login.clone(),
+            name: u.display_name.clone(),
+            department: names.get(&u.department_id).cloned().unwrap_or_default(),
+            roles: u
+                .roles
+                .iter()
+                .map(|r| role_label(r, v.lang))
+                .collect::<Vec<_>>()
+                .join("、"),
+            disabled: u.disabled,
+            totp: u.totp_enabled,
+        })
+        .collect();
+    render(&UsersPage {
+        c: Chrome::new(&v, "users.title"),
+        users: lines,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin_user_form.html")]
+pub struct UserFormPage {
+    pub c: Chrome,
+    /// `None` for a new user.
+    pub id: Option<i64>,
+    pub login: String,
+    pub name: String,
+    pub email: String,
+    pub roles: Vec<RoleOption>,
+    pub departments: Vec<DeptOption>,
+    pub disabled: bool,
+    pub generated_password: Option<String>,
+}
+
+pub async fn new_user_page(
+    State(s): State<WebState>,
+    Extension(v): Extension<Visitor>,
+) -> WebResult {
+    let company = own_company(&v)?;
+    let tree = s.app.department_tree(&v.ctx(), company).await?;
+    render(&UserFormPage {
+        c: Chrome::new(&v, "users.new"),
+        id: None,
+        login: String::new(),
+        name: String::new(),
+        email: String::new(),
+        roles: role_options(v.lang, &[Role::Staff]),
+        departments: dept_options(&tree, None),
+        disabled: false,
+        generated_password: None,
+    })
+}
+
+/// A form with repeated `roles` fields, read as pairs so that any number of boxes works.
+fn form_value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+fn form_roles(pairs: &[(String, String)]) -> Result<Vec<Role>, AppError> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == "roles")
+        .map(|(_, v)| {
+            v.parse::<Role>().map_err(|e| {
+                AppError::invalid("roles", format!("不明な役割です: {v}"), e.to_string())
+            })
+        })
+        .collect()
+}
+
+fn form_department(pairs: &[(String, String)]) -> Result<i64, AppError> {
+    form_value(pairs, "department_id").parse().map_err(|_| {
+        AppError::invalid(
+            "department_id",
+            "部署を選んでください",
+            "choose a department",
+        )
+    })
+}
+
+pub async fn create_user(
+    State(s): State<WebState>,
+    Extension(v): Extension<Visitor>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult {
+    let company = own_company(&v)?;
+    let tree = s.app.department_tree(&v.ctx(), company).await?;
+    let roles = form_roles(&pairs);
+    let dept = form_department(&pairs);
+    let password = Some(form_value(&pairs, "password"))
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned);
+    let result = match (&roles, &dept) {
+        (Ok(roles), Ok(dept)) => {
+            s.app
+                .create_user(
+                    &v.ctx(),
+                    &UserInput {
+                        company_id: Some(company),
+                        department_id: *dept,
+                        login: form_value(&pairs, "login").into(),
+                        display_name: form_value(&pairs, "display_name").into(),
+                        email: form_value(&pairs, "email").into(),
+                        roles: roles.clone(),
+                        password,
+                        locale: v.lang.code().into(),
+                    },
+                )
+                .await
+        }
+        (Err(e), _) | (_, Err(e)) => Err(AppError::Invalid(match e {
+            AppError::Invalid(p) => p.clone(),
+            _ => unreachable!("form parsing yields Invalid"),
+        })),
+    };
+    match result {
+        Ok((id, generated)) => {
+            let user = s.app.get_user_for_admin(&v.ctx(), id).await?;
+            let page = edit_form(
+                &v,
+                &tree,
+                &user,
+                Some(v.tr().get("users.created").to_owned()),
+                None,
+                generated,
+            );
+            render(&page)
+        }
+        Err(e @ AppError::Invalid(_)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &UserFormPage {
+                c: Chrome::new(&v, "users.new").with_error(Some(problem_text(&v, &e))),
+                id: None,
+                login: form_value(&pairs, "login").into(),
+                name: form_value(&pairs, "display_name").into(),
+                email: form_value(&pairs, "email").into(),
+                roles: role_options(v.lang, roles.as_deref().unwrap_or(&[])),
+                departments: dept_options(&tree, dept.ok()),
+                disabled: false,
+                generated_password: None,
+            },
+        ),
+        Err(e) => Err(WebError(e)),
+    }
+}
+
+fn edit_form(
+    v: &Visitor,
+    tree: &[DeptLine],
+    u: &User,
+    flash: Option<String>,
+    error: Option<String>,
+    generated: Option<String>,
+) -> UserFormPage {
+    let roles: Vec<Role> = u.roles.iter().collect();
+    UserFormPage {
+        c: Chrome::new(v, "users.edit")
+            .with_flash(flash)
+            .with_error(error),
+        id: Some(u.id),
+        login: u.login.clone(),
+        name: u.display_name.clone(),
+        email: u.email.clone(),
+        roles: role_options(v.lang, &roles),
+        departments: dept_options(tree, Some(u.department_id)),
+        disabled: u.disabled,
+        generated_password: generated,
+    }
+}
+
+pub async fn edit_user_page(
+    State(s): State<WebState>,
+    Extension(v): Extension<Visitor>,
+    Path(id): Path<i64>,
+) -> WebResult {
+    let company = own_company(&v)?;
+    let user = s.app.get_user_for_admin(&v.ctx(), id).await?;
+    let tree = s.app.department_tree(&v.ctx(), company).await?;
+    render(&edit_form(&v, &tree, &user, None, None, None))
+}
+
+pub async fn update_user(
+    State(s): State<WebState>,
+    Extension(v): Extension<Visitor>,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult {
+    let company = own_company(&v)?;
+    let tree = s.app.department_tree(&v.ctx(), company).await?;
+    let result = async {
+        let roles = form_roles(&pairs)?;
+        let dept = form_department(&pairs)?;
+        let disabled = form_value(&pairs, "disabled") == "1";
+        s.app
+            .update_user(
+                &v.ctx(),
+                id,
+                form_value(&pairs, "display_name"),
+                form_value(&pairs, "email"),
+                dept,
+                &roles,
+                disabled,
+            )
+            .await
+    }
+    .await;
+    let user = s.app.get_user_for_admin(&v.ctx(), id).await?;
+    match result {
+        Ok(()) => render(&edit_form(
+            &v,
+            &tree,
+            &user,
+            Some(v.tr().get("users.saved").to_owned()),
+            None,
+            None,
+        )),
+        Err(e @ AppError::Invalid(_)) => {
+            let mut page = edit_form(&v, &tree, &user, None, Some(problem_text(&v, &e)), None);
+            page.name = form_value(&pairs, "display_name").into();
+            page.email = form_value(&pairs, "email").into();
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => Err(WebError(e)),
+    }
+}
+
+pub async fn reset_password(
+    State(s): State<WebState>,
+    Extension(v): Extension<Visitor>,
+    Path(id): Path<i64>,
+) -> WebResult {
+    let company = own_company(&v)?;
+    let generated = s.app.set_password(&v.ctx(), id, None).await?;
+    let user = s.app.get_user_for_admin(&v.ctx(), id).await?;
+    let tree = s.app.department_tree(&v.ctx(), company).await?;
+    render(&edit_form(
+        &v,
+        &tree,
+        &user,
+        Some(v.tr().get("users.password_reset").to_owned()),
+        None,
+        generated,
+    ))
+}
+
+pub async fn reset_totp(
+    State(s): State<WebState>,
+    Extension(v): Extension<Visitor>,
+    Path(id): Path<i64>,
+) -> WebResult {
+    let company = own_company(&v)?;
+    s.app.reset_totp(&v.ctx(), id).await?;
+    let user = s.app.get_user_for_admin(&v.ctx(), id).await?;
+    let tree = s.app.department_tree(&v.ctx(), company).await?;
+    render(&edit_form(
+        &v,
+        &tree,
+        &user,
+        Some(v.tr().get("users.totp_reset").to_owned()),
+        None,
+        None,
+    ))
+}
+
+pub struct DeptRow {
+    pub id: i64,
+    pub name: String,
+    pub depth: usize,
+    pub indent: String,
+    pub parents: Vec<DeptOption>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_departments.html")]
+pub struct DepartmentsPage {
+    pub c: Chrome,
+    pub company: String,
+    pub rows: Vec<DeptRow>,
+    pub parents: Vec<DeptOption>,
+}
+
+async fn departments(
+    s: &WebState,
+    v: &Visitor,
+    flash: Option<String>,
+    error: Option<String>,
+) -> WebResult {
+    let company = own_company(v)?;
+    let tree = s.app.department_tree(&v.ctx(), company).await?;
+    let rows = tree
+        .iter()
+        .map(|d| DeptRow {
+            id: d.dept.id,
+            name: d.dept.name.clone(),
+            depth: d.depth,
+            indent: "　".repeat(d.depth),
+            parents: dept_options(&tree, d.dept.parent_id),
+        })
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render_status(
+        status,
+        &DepartmentsPage {
+            c: Chrome::new(v, "departments.title")
+                .with_flash(flash)
+                .with_error(error),
+            company: s.app.store.get_company(company).await?.name,
+            rows,
+            parents: dept_options(&tree, None),
+        },
+    )
+}
+
+pub async fn departments_page(
+    State(s): State<WebState>,
+    Extension(v): Extension<Visitor>,
+) -> WebResult {
+    departments(&s, &v, None, None).await
+}
+
+fn parent_of(pairs: &[(String, String)]) -> Option<i64> {
+    form_value(pairs, "parent_id").parse().ok()
+}
+
+pub async fn create_department(
+    State(s): State<WebState>,
+    Extension(v): Extension<Visitor>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult {
+    let company = own_company(&v)?;
+    match s
+        .app
+        .create_department(
+            &v.ctx(),
+            company,
+            parent_of(&pairs),
+            form_value(&pairs, "name"),
+        )
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/admin/departments").into_response()),
+        Err(e @ AppError::Invalid(_)) => {
+            departments(&s, &v, None, Some(problem_text(&v, &e))).await
+        }
+        Err(e) => Err(WebError(e)),
+    }
+}
+
+pub async fn update_department(
+    State(s): State<WebState>,
+    Extension(v): Extension<Visitor>,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult {
+    own_company(&v)?;
+    match s
+        .app
+        .update_department(&v.ctx(), id, parent_of(&pairs), form_value(&pairs, "name"))
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/admin/departments").into_response()),
+        Err(e @ AppError::Invalid(_)) => {
+            departments(&s, &v, None, Some(problem_text(&v, &e))).await
+        }
+        Err(e) => Err(WebError(e)),
+    }
+}

@@ -1,0 +1,193 @@
+//! Page handlers and their templates. Each handler extracts, calls one use case, renders.
+
+pub mod account;
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod home;
+
+use crate::error::WebError;
+use crate::i18n::Tr;
+use crate::visitor::Visitor;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use mamori_app::AppError;
+use mamori_domain::role::Permission;
+
+/// A link in the navigation; only what exists and what the visitor may use is shown.
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: String,
+    pub active: bool,
+}
+
+/// What every page around its content needs.
+pub struct Chrome {
+    pub t: &'static Tr,
+    pub lang: &'static str,
+    pub title: String,
+    pub user_name: Option<String>,
+    pub nav: Vec<NavItem>,
+    pub csrf: String,
+    pub lang_href: String,
+    pub flash: Option<String>,
+    pub error: Option<String>,
+}
+
+impl Chrome {
+    pub fn new(v: &Visitor, title_key: &str) -> Chrome {
+        let t = v.tr();
+        let ctx = v.ctx();
+        let mut nav = Vec::new();
+        if ctx.user_ref().is_some() {
+            let mut add = |href: &'static str, key: &str| {
+                let active = if href == "/" {
+                    v.path == "/"
+                } else {
+                    v.path.starts_with(href)
+                };
+                nav.push(NavItem {
+                    href,
+                    label: t.get(key).to_owned(),
+                    active,
+                });
+            };
+            add("/", "nav.home");
+            if ctx.allows(Permission::ReadAuditLog) {
+                add("/audit", "nav.audit");
+            }
+            if ctx.allows(Permission::ManageUsers) {
+                add("/admin/users", "nav.users");
+                add("/admin/departments", "nav.departments");
+            }
+            add("/account", "nav.account");
+        }
+        Chrome {
+            t,
+            lang: v.lang.code(),
+            title: t.get(title_key).to_owned(),
+            user_name: ctx.user_ref().map(|u| u.display_name.clone()),
+            nav,
+            csrf: v.csrf().to_owned(),
+            lang_href: format!(
+                "/lang/{}?next={}",
+                v.lang.other().code(),
+                url_encode(&v.path)
+            ),
+            flash: None,
+            error: None,
+        }
+    }
+
+    pub fn with_error(mut self, e: Option<String>) -> Self {
+        self.error = e;
+        self
+    }
+
+    pub fn with_flash(mut self, f: Option<String>) -> Self {
+        self.flash = f;
+        self
+    }
+}
+
+/// Percent-encodes a value for a query string.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Renders a template into a response; a template error is an internal error.
+pub fn render<T: Template>(t: &T) -> Result<Response, WebError> {
+    t.render()
+        .map(|html| Html(html).into_response())
+        .map_err(|e| WebError(AppError::Internal(format!("template: {e}"))))
+}
+
+/// Renders a template with a status (a form shown again with its error).
+pub fn render_status<T: Template>(status: StatusCode, t: &T) -> Result<Response, WebError> {
+    let mut r = render(t)?;
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+/// The message of a validation problem in the visitor's language.
+pub fn problem_text(v: &Visitor, e: &AppError) -> String {
+    match e {
+        AppError::Invalid(p) => p.message(v.lang.code()).to_owned(),
+        other => v
+            .tr()
+            .get(crate::error::status_key(status_of(other)))
+            .to_owned(),
+    }
+}
+
+fn status_of(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Denied => StatusCode::FORBIDDEN,
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub t: &'static Tr,
+    pub lang: &'static str,
+    pub status: u16,
+    pub message: String,
+    pub request_id: String,
+}
+
+pub async fn not_found() -> Response {
+    WebError(AppError::NotFound).into_response()
+}
+
+/// Only local paths are followed after login or a language switch (no open redirect).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+/// Formats microseconds since the epoch as Japan Standard Time.
+pub fn jst(micros: i64) -> String {
+    use chrono::{FixedOffset, TimeZone};
+    let tz = FixedOffset::east_opt(9 * 3600).expect("JST offset");
+    tz.timestamp_micros(micros)
+        .single()
+        .map_or_else(|| "-".into(), |d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(safe_next(Some("/audit?x=1")), "/audit?x=1");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn jst_is_nine_hours_ahead() {
+        // 2026-04-06T20:00:00Z is already the 7th in Japan.
+        assert_eq!(jst(1_775_505_600_000_000), "2026-04-07 05:00:00");
+    }
+}

@@ -1,0 +1,393 @@
+//! The middleware around every request: who is visiting, CSRF, the audit record, error pages.
+
+use crate::error::{error_response, status_key, PageError};
+use crate::i18n::{Lang, Tr};
+use crate::pages::ErrorPage;
+use crate::WebState;
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use mamori_app::auth::{random_token, ActiveSession};
+use mamori_app::{AppError, Ctx};
+use mamori_domain::audit::Outcome;
+use mamori_store::sessions::Stage;
+use std::net::SocketAddr;
+use subtle::ConstantTimeEq;
+
+pub const SESSION_COOKIE: &str = "mamori_session";
+pub const CSRF_COOKIE: &str = "mamori_csrf";
+pub const LANG_COOKIE: &str = "mamori_lang";
+
+/// Who is visiting; every handler receives it as an extension.
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub session: Option<ActiveSession>,
+    /// A session cookie was sent but is no longer valid (expired, logged out elsewhere).
+    pub session_expired: bool,
+    pub lang: Lang,
+    pub ip: String,
+    pub request_id: String,
+    /// The token for forms shown before login (double-submit cookie).
+    pub anon_csrf: String,
+    pub path: String,
+    pub user_agent: String,
+}
+
+impl Visitor {
+    pub fn ctx(&self) -> Ctx {
+        match &self.session {
+            Some(s) if s.stage == Stage::Full => Ctx::user(s.user.clone(), &self.ip),
+            _ => Ctx::anonymous(&self.ip),
+        }
+    }
+
+    /// The CSRF token to put into forms on this page.
+    pub fn csrf(&self) -> &str {
+        self.session
+            .as_ref()
+            .map_or(self.anon_csrf.as_str(), |s| s.csrf_token.as_str())
+    }
+
+    pub fn tr(&self) -> &'static Tr {
+        Tr::of(self.lang)
+    }
+
+    /// The fully logged-in session, or the error that sends the visitor to log in.
+    pub fn full(&self) -> Result<&ActiveSession, AppError> {
+        match &self.session {
+            Some(s) if s.stage == Stage::Full => Ok(s),
+            _ => Err(AppError::Unauthenticated),
+        }
+    }
+}
+
+/// A session cookie with the attributes a security product should set.
+pub fn session_cookie(token: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, token))
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .build()
+}
+
+pub fn removal_cookie(name: &'static str) -> Cookie<'static> {
+    let mut c = Cookie::build((name, "")).path("/").build();
+    c.make_removal();
+    c
+}
+
+fn is_unsafe(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// `/admin/users/42/password` → `/admin/users/:id/password`, so that actions group well.
+fn action_of(method: &Method, path: &str) -> String {
+    let norm: Vec<&str> = path
+        .split('/')
+        .map(|seg| {
+            if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+                ":id"
+            } else {
+                seg
+            }
+        })
+        .collect();
+    format!("{method} {}", norm.join("/"))
+}
+
+fn outcome_of(status: StatusCode) -> Outcome {
+    match status.as_u16() {
+        401 | 403 => Outcome::Denied,
+        400..=499 => Outcome::Failure,
+        500..=599 => Outcome::Error,
+        _ => Outcome::Success,
+    }
+}
+
+fn csrf_from_body(body: &[u8]) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v)
+}
+
+fn wants_json(req_headers: &axum::http::HeaderMap) -> bool {
+    req_headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
+}
+
+pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) -> Response {
+    let request_id = random_token()[..12].to_owned();
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let json = wants_json(req.headers());
+    let quiet = path.starts_with("/static/") || path == "/healthz";
+    let jar = CookieJar::from_headers(req.headers());
+    let token = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());
+
+    let session = match &token {
+        Some(t) if !quiet => match state.app.session(t).await {
+            Ok(s) => s,
+            Err(e) => {
+                let lang = jar
+                    .get(LANG_COOKIE)
+                    .and_then(|c| Lang::parse(c.value()))
+                    .unwrap_or(Lang::Ja);
+                tracing::error!(request_id, error = %e, "session lookup failed");
+                let r = crate::error::WebError(e).into_response();
+                return render_error(r, lang, &request_id, json);
+            }
+        },
+        _ => None,
+    };
+    let lang = jar
+        .get(LANG_COOKIE)
+        .and_then(|c| Lang::parse(c.value()))
+        .or_else(|| session.as_ref().and_then(|s| Lang::parse(&s.user.locale)))
+        .unwrap_or(Lang::Ja);
+    let (anon_csrf, new_anon) = match jar.get(CSRF_COOKIE) {
+        Some(c) if c.value().len() >= 32 => (c.value().to_owned(), false),
+        _ => (random_token(), true),
+    };
+    let v = Visitor {
+        session_expired: token.is_some() && session.is_none() && !quiet,
+        session,
+        lang,
+        ip,
+        request_id: request_id.clone(),
+        anon_csrf,
+        path: path.clone(),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("")
+            .to_owned(),
+    };
+    let ctx = v.ctx();
+    let ctx = match (&ctx.principal, &v.session) {
+        // A half-logged-in visitor is still named in the audit log.
+        (mamori_app::Principal::Anonymous, Some(s)) => Ctx::user(s.user.clone(), &v.ip),
+        _ => ctx,
+    };
+
+    let mut req = req;
+    let mut csrf_failed = false;
+    if is_unsafe(&method) {
+        let (parts, body) = req.into_parts();
+        let bytes = match axum::body::to_bytes(body, state.cfg.max_body_bytes).await {
+            Ok(b) => b,
+            Err(_) => {
+                let r = error_response(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    PageError {
+                        key: "error.413",
+                        message: None,
+                        retry_after: None,
+                    },
+                );
+                let _ = state
+                    .app
+                    .audit(
+                        &ctx,
+                        &action_of(&method, &path),
+                        &path,
+                        Outcome::Failure,
+                        serde_json::json!({"status": 413, "request_id": request_id}),
+                    )
+                    .await;
+                return render_error(r, lang, &request_id, json);
+            }
+        };
+        let sent = parts
+            .headers
+            .get("x-csrf-token")
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| csrf_from_body(&bytes));
+        // Before login the token is the double-submit cookie; after, the session's own.
+        let expected = match (&v.session, new_anon) {
+            (Some(s), _) => Some(s.csrf_token.clone()),
+            (None, false) => Some(v.anon_csrf.clone()),
+            (None, true) => None,
+        };
+        csrf_failed = match (sent, expected) {
+            (Some(s), Some(e)) => !bool::from(s.as_bytes().ct_eq(e.as_bytes())),
+            _ => true,
+        };
+        req = Request::from_parts(parts, Body::from(bytes));
+    }
+
+    let mut response = if csrf_failed {
+        error_response(
+            StatusCode::FORBIDDEN,
+            PageError {
+                key: "error.403.csrf",
+                message: None,
+                retry_after: None,
+            },
+        )
+    } else {
+        req.extensions_mut().insert(v.clone());
+        next.run(req).await
+    };
+
+    let status = response.status();
+    if !quiet {
+        let mut detail = serde_json::json!({"status": status.as_u16(), "request_id": request_id});
+        if csrf_failed {
+            detail["reason"] = "csrf".into();
+        }
+        if let Err(e) = state
+            .app
+            .audit(
+                &ctx,
+                &action_of(&method, &path),
+                &path,
+                outcome_of(status),
+                detail,
+            )
+            .await
+        {
+            // Nothing may happen unrecorded: without the audit entry the answer is an error.
+            tracing::error!(request_id, error = %e, "audit record failed");
+            response = crate::error::WebError(e).into_response();
+        }
+    }
+    if new_anon {
+        let c = Cookie::build((CSRF_COOKIE, v.anon_csrf.clone()))
+            .path("/")
+            .http_only(true)
+            .secure(state.cfg.cookie_secure)
+            .same_site(SameSite::Lax)
+            .build();
+        if let Ok(h) = HeaderValue::from_str(&c.to_string()) {
+            response.headers_mut().append(header::SET_COOKIE, h);
+        }
+    }
+    if response.status().is_client_error() || response.status().is_server_error() {
+        if response.status() == StatusCode::UNAUTHORIZED && !json && method == Method::GET {
+            return redirect_to_login(&v, response);
+        }
+        return render_error(response, lang, &request_id, json);
+    }
+    response
+}
+
+fn redirect_to_login(v: &Visitor, mut original: Response) -> Response {
+    let target = match &v.session {
+        Some(s) if s.stage == Stage::Totp => "/login/totp".to_owned(),
+        Some(s) if s.stage == Stage::TotpSetup => "/login/totp-setup".to_owned(),
+        _ => {
+            let expired = if v.session_expired { "&expired=1" } else { "" };
+            format!("/login?next={}{expired}", crate::pages::url_encode(&v.path))
+        }
+    };
+    let mut r = axum::response::Redirect::to(&target).into_response();
+    for c in original.headers_mut().get_all(header::SET_COOKIE) {
+        r.headers_mut().append(header::SET_COOKIE, c.clone());
+    }
+    r
+}
+
+/// Turns an error response into a page (or JSON) unless the handler already rendered one.
+fn render_error(response: Response, lang: Lang, request_id: &str, json: bool) -> Response {
+    let is_rendered = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("text/html") || c.starts_with("application/json"));
+    if is_rendered {
+        return response;
+    }
+    let status = response.status();
+    let err = response
+        .extensions()
+        .get::<PageError>()
+        .cloned()
+        .unwrap_or(PageError {
+            key: status_key(status),
+            message: None,
+            retry_after: None,
+        });
+    let tr = Tr::of(lang);
+    let mut message = tr.get(err.key).to_owned();
+    if let Some((ja, en)) = &err.message {
+        message = if lang == Lang::En {
+            en.clone()
+        } else {
+            ja.clone()
+        };
+    }
+    if let Some(secs) = err.retry_after {
+        message = tr.fill("login.throttled", "secs", &secs.to_string());
+    }
+    let (parts, _) = response.into_parts();
+    let mut out = if json {
+        axum::Json(serde_json::json!({
+            "error": err.key,
+            "message": message,
+            "status": status.as_u16(),
+            "request_id": request_id,
+        }))
+        .into_response()
+    } else {
+        let page = ErrorPage {
+            t: tr,
+            lang: lang.code(),
+            status: status.as_u16(),
+            message,
+            request_id: request_id.to_owned(),
+        };
+        match page.render() {
+            Ok(html) => Html(html).into_response(),
+            Err(_) => (status, "error").into_response(),
+        }
+    };
+    *out.status_mut() = status;
+    for c in parts.headers.get_all(header::SET_COOKIE) {
+        out.headers_mut().append(header::SET_COOKIE, c.clone());
+    }
+    if let Some(secs) = err.retry_after {
+        if let Ok(h) = HeaderValue::from_str(&secs.to_string()) {
+            out.headers_mut().insert(header::RETRY_AFTER, h);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_group_ids() {
+        assert_eq!(
+            action_of(&Method::POST, "/admin/users/42/password"),
+            "POST /admin/users/:id/password"
+        );
+        assert_eq!(action_of(&Method::GET, "/"), "GET /");
+    }
+
+    #[test]
+    fn csrf_field_is_found_in_forms() {
+        assert_eq!(
+            csrf_from_body(b"a=1&csrf=abc%2Fd&b=2").as_deref(),
+            Some("abc/d")
+        );
+        assert_eq!(csrf_from_body(b"a=1"), None);
+        assert_eq!(csrf_from_body(&[0xff, 0xfe]), None);
+    }
+}
