@@ -25,6 +25,26 @@ pub struct UserInput {
     pub locale: String,
 }
 
+/// The password to set, and the same again when it was generated (to show it once).
+fn given_or_generated(given: Option<&str>) -> (String, Option<String>) {
+    if let Some(p) = given {
+        (p.to_owned(), None)
+    } else {
+        let p = generate_password();
+        (p.clone(), Some(p))
+    }
+}
+
+/// The changeable fields of a user.
+#[derive(Debug, Clone)]
+pub struct UserUpdate<'a> {
+    pub display_name: &'a str,
+    pub email: &'a str,
+    pub department_id: i64,
+    pub roles: &'a [Role],
+    pub disabled: bool,
+}
+
 /// A department with its depth in the tree, for indented lists.
 #[derive(Debug, Clone)]
 pub struct DeptLine {
@@ -50,14 +70,19 @@ impl App {
     }
 
     async fn denied(&self, ctx: &Ctx, action: &str, target: &str) -> AppError {
-        let _ = self.audit(ctx, action, target, Outcome::Denied, json!({})).await;
+        let _ = self
+            .audit(ctx, action, target, Outcome::Denied, json!({}))
+            .await;
         AppError::Denied
     }
 
     pub async fn list_companies(&self, ctx: &Ctx) -> Result<Vec<Company>, AppError> {
         Self::require(ctx, Permission::ManageUsers)?;
         let all = self.store.list_companies().await?;
-        Ok(all.into_iter().filter(|c| Self::check_company(ctx, c.id).is_ok()).collect())
+        Ok(all
+            .into_iter()
+            .filter(|c| Self::check_company(ctx, c.id).is_ok())
+            .collect())
     }
 
     pub async fn create_company(&self, ctx: &Ctx, code: &str, name: &str) -> Result<i64, AppError> {
@@ -66,51 +91,118 @@ impl App {
             return Err(self.denied(ctx, "org.company.create", "company").await);
         }
         let code = LoginName::parse(code).map_err(|_| {
-            AppError::invalid("code", "会社コードは英小文字・数字の3〜64文字にしてください", "company code must be 3–64 characters of a–z, 0–9, '.', '_' or '-'")
+            AppError::invalid(
+                "code",
+                "会社コードは英小文字・数字の3〜64文字にしてください",
+                "company code must be 3–64 characters of a–z, 0–9, '.', '_' or '-'",
+            )
         })?;
         let name = org_name(name)?;
-        let id = self.store.create_company(code.as_str(), &name, self.clock.now_micros()).await?;
-        self.audit(ctx, "org.company.create", &format!("company:{id}"), Outcome::Success, json!({})).await?;
+        let id = self
+            .store
+            .create_company(code.as_str(), &name, self.clock.now_micros())
+            .await?;
+        self.audit(
+            ctx,
+            "org.company.create",
+            &format!("company:{id}"),
+            Outcome::Success,
+            json!({}),
+        )
+        .await?;
         Ok(id)
     }
 
     /// The department tree of a company in depth-first order.
-    pub async fn department_tree(&self, ctx: &Ctx, company_id: i64) -> Result<Vec<DeptLine>, AppError> {
+    pub async fn department_tree(
+        &self,
+        ctx: &Ctx,
+        company_id: i64,
+    ) -> Result<Vec<DeptLine>, AppError> {
         let own = ctx.user_ref().is_some_and(|u| u.company_id == company_id);
         if !own && !ctx.allows(Permission::ManageUsers) {
             return Err(AppError::Denied);
         }
         Self::check_company(ctx, company_id)?;
         let depts = self.store.list_departments(company_id).await?;
-        let nodes: Vec<DeptNode> = depts.iter().map(|d| DeptNode { id: d.id, parent_id: d.parent_id }).collect();
+        let nodes: Vec<DeptNode> = depts
+            .iter()
+            .map(|d| DeptNode {
+                id: d.id,
+                parent_id: d.parent_id,
+            })
+            .collect();
         Ok(depth_first(&nodes)
             .into_iter()
-            .filter_map(|(id, depth)| depts.iter().find(|d| d.id == id).map(|d| DeptLine { dept: d.clone(), depth }))
+            .filter_map(|(id, depth)| {
+                depts.iter().find(|d| d.id == id).map(|d| DeptLine {
+                    dept: d.clone(),
+                    depth,
+                })
+            })
             .collect())
     }
 
-    pub async fn create_department(&self, ctx: &Ctx, company_id: i64, parent_id: Option<i64>, name: &str) -> Result<i64, AppError> {
+    pub async fn create_department(
+        &self,
+        ctx: &Ctx,
+        company_id: i64,
+        parent_id: Option<i64>,
+        name: &str,
+    ) -> Result<i64, AppError> {
         if !ctx.allows(Permission::ManageUsers) || Self::check_company(ctx, company_id).is_err() {
-            return Err(self.denied(ctx, "org.department.create", &format!("company:{company_id}")).await);
+            return Err(self
+                .denied(
+                    ctx,
+                    "org.department.create",
+                    &format!("company:{company_id}"),
+                )
+                .await);
         }
         let name = org_name(name)?;
         if let Some(p) = parent_id {
             let parent = self.store.get_department(p).await.map_err(|_| {
-                AppError::invalid("parent_id", "上位部署が見つかりません", "the parent department does not exist")
+                AppError::invalid(
+                    "parent_id",
+                    "上位部署が見つかりません",
+                    "the parent department does not exist",
+                )
             })?;
             if parent.company_id != company_id {
-                return Err(AppError::invalid("parent_id", "上位部署は同じ会社の部署にしてください", "the parent department belongs to another company"));
+                return Err(AppError::invalid(
+                    "parent_id",
+                    "上位部署は同じ会社の部署にしてください",
+                    "the parent department belongs to another company",
+                ));
             }
         }
-        let id = self.store.create_department(company_id, parent_id, &name, self.clock.now_micros()).await?;
-        self.audit(ctx, "org.department.create", &format!("department:{id}"), Outcome::Success, json!({})).await?;
+        let id = self
+            .store
+            .create_department(company_id, parent_id, &name, self.clock.now_micros())
+            .await?;
+        self.audit(
+            ctx,
+            "org.department.create",
+            &format!("department:{id}"),
+            Outcome::Success,
+            json!({}),
+        )
+        .await?;
         Ok(id)
     }
 
-    pub async fn update_department(&self, ctx: &Ctx, id: i64, parent_id: Option<i64>, name: &str) -> Result<(), AppError> {
+    pub async fn update_department(
+        &self,
+        ctx: &Ctx,
+        id: i64,
+        parent_id: Option<i64>,
+        name: &str,
+    ) -> Result<(), AppError> {
         let target = format!("department:{id}");
         let dept = self.store.get_department(id).await?;
-        if !ctx.allows(Permission::ManageUsers) || Self::check_company(ctx, dept.company_id).is_err() {
+        if !ctx.allows(Permission::ManageUsers)
+            || Self::check_company(ctx, dept.company_id).is_err()
+        {
             return Err(self.denied(ctx, "org.department.update", &target).await);
         }
         let name = org_name(name)?;
@@ -119,14 +211,30 @@ impl App {
             .list_departments(dept.company_id)
             .await?
             .iter()
-            .map(|d| DeptNode { id: d.id, parent_id: d.parent_id })
+            .map(|d| DeptNode {
+                id: d.id,
+                parent_id: d.parent_id,
+            })
             .collect();
         check_reparent(&nodes, id, parent_id).map_err(|e| match e {
-            TreeError::Cycle(_) => AppError::invalid("parent_id", "部署を自分自身の配下に移すことはできません", e.to_string()),
-            TreeError::UnknownParent(_) => AppError::invalid("parent_id", "上位部署が見つかりません", e.to_string()),
+            TreeError::Cycle(_) => AppError::invalid(
+                "parent_id",
+                "部署を自分自身の配下に移すことはできません",
+                e.to_string(),
+            ),
+            TreeError::UnknownParent(_) => {
+                AppError::invalid("parent_id", "上位部署が見つかりません", e.to_string())
+            }
         })?;
         self.store.update_department(id, parent_id, &name).await?;
-        self.audit(ctx, "org.department.update", &target, Outcome::Success, json!({})).await?;
+        self.audit(
+            ctx,
+            "org.department.update",
+            &target,
+            Outcome::Success,
+            json!({}),
+        )
+        .await?;
         Ok(())
     }
 
@@ -150,30 +258,42 @@ impl App {
     }
 
     /// Creates a user; returns the id and the password when one was generated.
-    pub async fn create_user(&self, ctx: &Ctx, input: &UserInput) -> Result<(i64, Option<String>), AppError> {
+    pub async fn create_user(
+        &self,
+        ctx: &Ctx,
+        input: &UserInput,
+    ) -> Result<(i64, Option<String>), AppError> {
         if !ctx.allows(Permission::ManageUsers) {
             return Err(self.denied(ctx, "admin.users.create", "users").await);
         }
-        let dept = self.store.get_department(input.department_id).await.map_err(|_| {
-            AppError::invalid("department_id", "部署が見つかりません", "the department does not exist")
-        })?;
+        let dept = self
+            .store
+            .get_department(input.department_id)
+            .await
+            .map_err(|_| {
+                AppError::invalid(
+                    "department_id",
+                    "部署が見つかりません",
+                    "the department does not exist",
+                )
+            })?;
         let company_id = input.company_id.unwrap_or(dept.company_id);
         if dept.company_id != company_id {
-            return Err(AppError::invalid("department_id", "部署が会社に属していません", "the department belongs to another company"));
+            return Err(AppError::invalid(
+                "department_id",
+                "部署が会社に属していません",
+                "the department belongs to another company",
+            ));
         }
         if Self::check_company(ctx, company_id).is_err() {
-            return Err(self.denied(ctx, "admin.users.create", &format!("company:{company_id}")).await);
+            return Err(self
+                .denied(ctx, "admin.users.create", &format!("company:{company_id}"))
+                .await);
         }
         let login = LoginName::parse(&input.login)?;
         let name = display_name(&input.display_name)?;
         let mail = email(&input.email)?;
-        let (password, generated) = match &input.password {
-            Some(p) => (p.clone(), None),
-            None => {
-                let p = generate_password();
-                (p.clone(), Some(p))
-            }
-        };
+        let (password, generated) = given_or_generated(input.password.as_deref());
         check_password(&password, &login)?;
         let hash = hash_password(&password)?;
         let id = self
@@ -193,27 +313,64 @@ impl App {
             )
             .await?;
         let roles: Vec<&str> = input.roles.iter().map(|r| r.code()).collect();
-        self.audit(ctx, "admin.users.create", &format!("user:{id}"), Outcome::Success, json!({"roles": roles})).await?;
+        self.audit(
+            ctx,
+            "admin.users.create",
+            &format!("user:{id}"),
+            Outcome::Success,
+            json!({"roles": roles}),
+        )
+        .await?;
         Ok((id, generated))
     }
 
     /// Changes name, mail, department, roles and the disabled flag of a user.
-    pub async fn update_user(&self, ctx: &Ctx, id: i64, name: &str, mail: &str, department_id: i64, roles: &[Role], disabled: bool) -> Result<(), AppError> {
+    pub async fn update_user(
+        &self,
+        ctx: &Ctx,
+        id: i64,
+        upd: &UserUpdate<'_>,
+    ) -> Result<(), AppError> {
+        let UserUpdate {
+            display_name: name,
+            email: mail,
+            department_id,
+            roles,
+            disabled,
+        } = *upd;
         let target = format!("user:{id}");
         let user = self.get_user_for_admin(ctx, id).await?;
-        let dept = self.store.get_department(department_id).await.map_err(|_| {
-            AppError::invalid("department_id", "部署が見つかりません", "the department does not exist")
-        })?;
+        let dept = self
+            .store
+            .get_department(department_id)
+            .await
+            .map_err(|_| {
+                AppError::invalid(
+                    "department_id",
+                    "部署が見つかりません",
+                    "the department does not exist",
+                )
+            })?;
         if dept.company_id != user.company_id {
-            return Err(AppError::invalid("department_id", "部署が会社に属していません", "the department belongs to another company"));
+            return Err(AppError::invalid(
+                "department_id",
+                "部署が会社に属していません",
+                "the department belongs to another company",
+            ));
         }
         if ctx.actor_id() == Some(id) && (disabled || !roles.contains(&Role::Admin)) {
-            return Err(AppError::invalid("roles", "自分自身の管理者権限を外したり無効にしたりすることはできません", "you cannot remove your own admin role or disable yourself"));
+            return Err(AppError::invalid(
+                "roles",
+                "自分自身の管理者権限を外したり無効にしたりすることはできません",
+                "you cannot remove your own admin role or disable yourself",
+            ));
         }
         let name = display_name(name)?;
         let mail = email(mail)?;
         let now = self.clock.now_micros();
-        self.store.update_user_profile(id, &name, &mail, department_id, now).await?;
+        self.store
+            .update_user_profile(id, &name, &mail, department_id, now)
+            .await?;
         self.store.set_user_roles(id, roles).await?;
         if disabled != user.disabled {
             self.store.set_disabled(id, disabled, now).await?;
@@ -222,28 +379,45 @@ impl App {
             }
         }
         let codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
-        self.audit(ctx, "admin.users.update", &target, Outcome::Success, json!({"roles": codes, "disabled": disabled})).await?;
+        self.audit(
+            ctx,
+            "admin.users.update",
+            &target,
+            Outcome::Success,
+            json!({"roles": codes, "disabled": disabled}),
+        )
+        .await?;
         Ok(())
     }
 
     /// Sets a new password (given, or generated and returned); all sessions of the user end.
-    pub async fn set_password(&self, ctx: &Ctx, id: i64, password: Option<&str>) -> Result<Option<String>, AppError> {
+    pub async fn set_password(
+        &self,
+        ctx: &Ctx,
+        id: i64,
+        password: Option<&str>,
+    ) -> Result<Option<String>, AppError> {
         let target = format!("user:{id}");
         let user = self.get_user_for_admin(ctx, id).await?;
         let login = LoginName::parse(&user.login)?;
-        let (password, generated) = match password {
-            Some(p) => (p.to_owned(), None),
-            None => {
-                let p = generate_password();
-                (p.clone(), Some(p))
-            }
-        };
+        let (password, generated) = given_or_generated(password);
         check_password(&password, &login)?;
         let hash = hash_password(&password)?;
-        self.store.set_password_hash(id, &hash, self.clock.now_micros()).await?;
+        self.store
+            .set_password_hash(id, &hash, self.clock.now_micros())
+            .await?;
         self.store.delete_user_sessions(id).await?;
-        self.store.clear_login_failures("account", &user.login).await?;
-        self.audit(ctx, "admin.users.password", &target, Outcome::Success, json!({})).await?;
+        self.store
+            .clear_login_failures("account", &user.login)
+            .await?;
+        self.audit(
+            ctx,
+            "admin.users.password",
+            &target,
+            Outcome::Success,
+            json!({}),
+        )
+        .await?;
         Ok(generated)
     }
 
@@ -251,20 +425,38 @@ impl App {
     pub async fn reset_totp(&self, ctx: &Ctx, id: i64) -> Result<(), AppError> {
         let target = format!("user:{id}");
         self.get_user_for_admin(ctx, id).await?;
-        self.store.set_totp(id, None, false, self.clock.now_micros()).await?;
+        self.store
+            .set_totp(id, None, false, self.clock.now_micros())
+            .await?;
         self.store.delete_user_sessions(id).await?;
-        self.audit(ctx, "admin.users.totp_reset", &target, Outcome::Success, json!({})).await?;
+        self.audit(
+            ctx,
+            "admin.users.totp_reset",
+            &target,
+            Outcome::Success,
+            json!({}),
+        )
+        .await?;
         Ok(())
     }
 
     pub async fn set_disabled(&self, ctx: &Ctx, id: i64, disabled: bool) -> Result<(), AppError> {
         let target = format!("user:{id}");
         self.get_user_for_admin(ctx, id).await?;
-        self.store.set_disabled(id, disabled, self.clock.now_micros()).await?;
+        self.store
+            .set_disabled(id, disabled, self.clock.now_micros())
+            .await?;
         if disabled {
             self.store.delete_user_sessions(id).await?;
         }
-        self.audit(ctx, "admin.users.disable", &target, Outcome::Success, json!({"disabled": disabled})).await?;
+        self.audit(
+            ctx,
+            "admin.users.disable",
+            &target,
+            Outcome::Success,
+            json!({"disabled": disabled}),
+        )
+        .await?;
         Ok(())
     }
 }

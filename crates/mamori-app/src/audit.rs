@@ -5,7 +5,9 @@
 //! thousand. `record` returns only after the entry is durable.
 
 use crate::{App, AppError, Ctx};
-use mamori_domain::audit::{sign_checkpoint, AuditEntry, AuditRecord, ChainVerifier, Outcome, VerifyError, VerifySummary};
+use mamori_domain::audit::{
+    sign_checkpoint, AuditEntry, AuditRecord, ChainVerifier, Outcome, VerifyError, VerifySummary,
+};
 use mamori_domain::role::Permission;
 use mamori_store::audit::AuditFilter;
 use mamori_store::{Store, StoreError};
@@ -113,7 +115,12 @@ impl App {
         if seq == 0 || seq <= self.store.last_checkpoint_seq().await? {
             return Ok(None);
         }
-        let c = sign_checkpoint(&self.keys.signing_key(), seq, &hash, self.clock.now_micros());
+        let c = sign_checkpoint(
+            &self.keys.signing_key(),
+            seq,
+            &hash,
+            self.clock.now_micros(),
+        );
         self.store.insert_checkpoint(&c).await?;
         Ok(Some(seq))
     }

@@ -35,8 +35,7 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 /// A password for a new account or a reset: 16 characters without look-alikes.
@@ -98,7 +97,13 @@ impl App {
         }
     }
 
-    async fn new_session(&self, ctx: &Ctx, user: &User, stage: Stage, user_agent: &str) -> Result<String, AppError> {
+    async fn new_session(
+        &self,
+        ctx: &Ctx,
+        user: &User,
+        stage: Stage,
+        user_agent: &str,
+    ) -> Result<String, AppError> {
         let token = random_token();
         let now = self.clock.now_micros();
         self.store
@@ -122,7 +127,10 @@ impl App {
     async fn throttled(&self, scope: &str, key: &str, max: i64) -> Result<Option<i64>, AppError> {
         let now = self.clock.now_micros();
         let window = self.settings.throttle_window_secs * 1_000_000;
-        let (n, last) = self.store.login_failures_since(scope, key, now - window).await?;
+        let (n, last) = self
+            .store
+            .login_failures_since(scope, key, now - window)
+            .await?;
         if n >= max {
             let until = last.unwrap_or(now) + window;
             return Ok(Some(((until - now) / 1_000_000).max(1)));
@@ -140,10 +148,26 @@ impl App {
     }
 
     /// Step one: login name and password.
-    pub async fn login(&self, ctx: &Ctx, login: &str, password: &str, user_agent: &str) -> Result<LoggedIn, AppError> {
+    pub async fn login(
+        &self,
+        ctx: &Ctx,
+        login: &str,
+        password: &str,
+        user_agent: &str,
+    ) -> Result<LoggedIn, AppError> {
         let name = LoginName::parse(login).ok();
-        if let Some(wait) = self.throttled("ip", &ctx.ip, self.settings.max_failures_per_ip).await? {
-            self.audit(ctx, "auth.login", "ip", Outcome::Denied, json!({"reason": "ip_throttled"})).await?;
+        if let Some(wait) = self
+            .throttled("ip", &ctx.ip, self.settings.max_failures_per_ip)
+            .await?
+        {
+            self.audit(
+                ctx,
+                "auth.login",
+                "ip",
+                Outcome::Denied,
+                json!({"reason": "ip_throttled"}),
+            )
+            .await?;
             return Err(AppError::Throttled(wait));
         }
         let user = match &name {
@@ -152,38 +176,68 @@ impl App {
         };
         // The attempted name is recorded only when it is a real account: a mistyped name is
         // often a password typed into the wrong box.
-        let target = user.as_ref().map_or_else(|| "user:unknown".to_owned(), |u| format!("user:{}", u.id));
+        let target = user
+            .as_ref()
+            .map_or_else(|| "user:unknown".to_owned(), |u| format!("user:{}", u.id));
         if let Some(u) = &user {
-            if let Some(wait) = self.throttled("account", &u.login, self.settings.max_failures_per_account).await? {
-                self.audit(ctx, "auth.login", &target, Outcome::Denied, json!({"reason": "account_locked"})).await?;
+            if let Some(wait) = self
+                .throttled("account", &u.login, self.settings.max_failures_per_account)
+                .await?
+            {
+                self.audit(
+                    ctx,
+                    "auth.login",
+                    &target,
+                    Outcome::Denied,
+                    json!({"reason": "account_locked"}),
+                )
+                .await?;
                 return Err(AppError::Throttled(wait));
             }
         }
-        let ok = match &user {
-            Some(u) => verify_password(password, &u.password_hash) && !u.disabled,
-            None => {
-                // Spend the same time as a real check so that timing does not reveal names.
-                let _ = verify_password(password, DUMMY_HASH);
-                false
-            }
+        let ok = if let Some(u) = &user {
+            verify_password(password, &u.password_hash) && !u.disabled
+        } else {
+            // Spend the same time as a real check so that timing does not reveal names.
+            let _ = verify_password(password, DUMMY_HASH);
+            false
         };
         let Some(user) = user.filter(|_| ok) else {
-            self.note_failure(ctx, name.as_ref().map(LoginName::as_str)).await?;
-            self.audit(ctx, "auth.login", &target, Outcome::Failure, json!({"reason": "bad_credentials"})).await?;
+            self.note_failure(ctx, name.as_ref().map(LoginName::as_str))
+                .await?;
+            self.audit(
+                ctx,
+                "auth.login",
+                &target,
+                Outcome::Failure,
+                json!({"reason": "bad_credentials"}),
+            )
+            .await?;
             return Err(AppError::BadCredentials);
         };
-        self.store.clear_login_failures("account", &user.login).await?;
+        self.store
+            .clear_login_failures("account", &user.login)
+            .await?;
         let stage = Self::stage_after_password(&user);
         let token = self.new_session(ctx, &user, stage, user_agent).await?;
         let uctx = Ctx::user(user.clone(), &ctx.ip);
-        self.audit(&uctx, "auth.login", &target, Outcome::Success, json!({"stage": stage.code()})).await?;
+        self.audit(
+            &uctx,
+            "auth.login",
+            &target,
+            Outcome::Success,
+            json!({"stage": stage.code()}),
+        )
+        .await?;
         Ok(LoggedIn { token, stage, user })
     }
 
     /// Looks up a session token; ends it when idle or too old or when the user is disabled.
     pub async fn session(&self, token: &str) -> Result<Option<ActiveSession>, AppError> {
         let h = token_hash(token);
-        let Some(s) = self.store.get_session(&h).await? else { return Ok(None) };
+        let Some(s) = self.store.get_session(&h).await? else {
+            return Ok(None);
+        };
         let now = self.clock.now_micros();
         let idle = now - s.last_seen_at > self.settings.session_idle_secs * 1_000_000;
         let old = now - s.created_at > self.settings.session_absolute_secs * 1_000_000;
@@ -214,19 +268,46 @@ impl App {
 
     pub async fn logout(&self, ctx: &Ctx, session: &ActiveSession) -> Result<(), AppError> {
         self.store.delete_session(&session.token_hash).await?;
-        self.audit(ctx, "auth.logout", &format!("user:{}", session.user.id), Outcome::Success, json!({})).await?;
+        self.audit(
+            ctx,
+            "auth.logout",
+            &format!("user:{}", session.user.id),
+            Outcome::Success,
+            json!({}),
+        )
+        .await?;
         Ok(())
     }
 
     /// Step two: the one-time code. Replaces the session with a fully logged-in one.
-    pub async fn login_totp(&self, ctx: &Ctx, session: &ActiveSession, code: &str, user_agent: &str) -> Result<LoggedIn, AppError> {
+    pub async fn login_totp(
+        &self,
+        ctx: &Ctx,
+        session: &ActiveSession,
+        code: &str,
+        user_agent: &str,
+    ) -> Result<LoggedIn, AppError> {
         let user = &session.user;
         let target = format!("user:{}", user.id);
         if session.stage != Stage::Totp {
             return Err(AppError::Denied);
         }
-        if let Some(wait) = self.throttled("account", &user.login, self.settings.max_failures_per_account).await? {
-            self.audit(ctx, "auth.totp", &target, Outcome::Denied, json!({"reason": "account_locked"})).await?;
+        if let Some(wait) = self
+            .throttled(
+                "account",
+                &user.login,
+                self.settings.max_failures_per_account,
+            )
+            .await?
+        {
+            self.audit(
+                ctx,
+                "auth.totp",
+                &target,
+                Outcome::Denied,
+                json!({"reason": "account_locked"}),
+            )
+            .await?;
             return Err(AppError::Throttled(wait));
         }
         let secret = self.totp_secret(user)?;
@@ -237,14 +318,22 @@ impl App {
         };
         if !used {
             self.note_failure(ctx, Some(&user.login)).await?;
-            self.audit(ctx, "auth.totp", &target, Outcome::Failure, json!({})).await?;
+            self.audit(ctx, "auth.totp", &target, Outcome::Failure, json!({}))
+                .await?;
             return Err(AppError::BadTotp);
         }
-        self.store.clear_login_failures("account", &user.login).await?;
+        self.store
+            .clear_login_failures("account", &user.login)
+            .await?;
         self.store.delete_session(&session.token_hash).await?;
         let token = self.new_session(ctx, user, Stage::Full, user_agent).await?;
-        self.audit(ctx, "auth.totp", &target, Outcome::Success, json!({})).await?;
-        Ok(LoggedIn { token, stage: Stage::Full, user: user.clone() })
+        self.audit(ctx, "auth.totp", &target, Outcome::Success, json!({}))
+            .await?;
+        Ok(LoggedIn {
+            token,
+            stage: Stage::Full,
+            user: user.clone(),
+        })
     }
 
     fn totp_secret(&self, user: &User) -> Result<Vec<u8>, AppError> {
@@ -255,13 +344,26 @@ impl App {
     }
 
     /// Starts (or restarts) enrolment of a second factor: a new secret, not yet enabled.
-    pub async fn begin_totp_enrolment(&self, ctx: &Ctx, user: &User) -> Result<TotpEnrolment, AppError> {
+    pub async fn begin_totp_enrolment(
+        &self,
+        ctx: &Ctx,
+        user: &User,
+    ) -> Result<TotpEnrolment, AppError> {
         let mut secret = [0u8; 20];
         rand::rngs::OsRng.fill_bytes(&mut secret);
         let b32 = totp::encode_secret(&secret);
         let sealed = self.keys.seal(&secret, &totp_context(user.id));
-        self.store.set_totp(user.id, Some(&sealed), false, self.clock.now_micros()).await?;
-        self.audit(ctx, "auth.totp.enrol_start", &format!("user:{}", user.id), Outcome::Success, json!({})).await?;
+        self.store
+            .set_totp(user.id, Some(&sealed), false, self.clock.now_micros())
+            .await?;
+        self.audit(
+            ctx,
+            "auth.totp.enrol_start",
+            &format!("user:{}", user.id),
+            Outcome::Success,
+            json!({}),
+        )
+        .await?;
         Ok(TotpEnrolment {
             uri: totp::provisioning_uri(&self.settings.totp_issuer, &user.login, &b32),
             secret_b32: b32,
@@ -269,39 +371,91 @@ impl App {
     }
 
     /// Finishes enrolment with a code from the authenticator; the session becomes full.
-    pub async fn confirm_totp_enrolment(&self, ctx: &Ctx, session: &ActiveSession, code: &str, user_agent: &str) -> Result<LoggedIn, AppError> {
+    pub async fn confirm_totp_enrolment(
+        &self,
+        ctx: &Ctx,
+        session: &ActiveSession,
+        code: &str,
+        user_agent: &str,
+    ) -> Result<LoggedIn, AppError> {
         let user = self.store.get_user(session.user.id).await?;
         let target = format!("user:{}", user.id);
         let secret = self.totp_secret(&user)?;
         let Some(step) = totp::verify(&secret, code, self.clock.now_secs(), None) else {
-            self.audit(ctx, "auth.totp.enrol", &target, Outcome::Failure, json!({})).await?;
+            self.audit(ctx, "auth.totp.enrol", &target, Outcome::Failure, json!({}))
+                .await?;
             return Err(AppError::BadTotp);
         };
-        self.store.set_totp(user.id, user.totp_secret.as_deref(), true, self.clock.now_micros()).await?;
+        self.store
+            .set_totp(
+                user.id,
+                user.totp_secret.as_deref(),
+                true,
+                self.clock.now_micros(),
+            )
+            .await?;
         self.store.use_totp_step(user.id, step).await?;
         self.store.delete_session(&session.token_hash).await?;
-        let token = self.new_session(ctx, &user, Stage::Full, user_agent).await?;
-        self.audit(ctx, "auth.totp.enrol", &target, Outcome::Success, json!({})).await?;
+        let token = self
+            .new_session(ctx, &user, Stage::Full, user_agent)
+            .await?;
+        self.audit(ctx, "auth.totp.enrol", &target, Outcome::Success, json!({}))
+            .await?;
         let user = self.store.get_user(user.id).await?;
-        Ok(LoggedIn { token, stage: Stage::Full, user })
+        Ok(LoggedIn {
+            token,
+            stage: Stage::Full,
+            user,
+        })
     }
 
     /// Changes the own password; every other session of the user ends.
-    pub async fn change_own_password(&self, ctx: &Ctx, session: &ActiveSession, current: &str, new: &str, user_agent: &str) -> Result<LoggedIn, AppError> {
+    pub async fn change_own_password(
+        &self,
+        ctx: &Ctx,
+        session: &ActiveSession,
+        current: &str,
+        new: &str,
+        user_agent: &str,
+    ) -> Result<LoggedIn, AppError> {
         let user = &session.user;
         let target = format!("user:{}", user.id);
         if !verify_password(current, &user.password_hash) {
-            self.audit(ctx, "account.password", &target, Outcome::Failure, json!({"reason": "wrong_current"})).await?;
-            return Err(AppError::invalid("current_password", "現在のパスワードが正しくありません", "the current password is wrong"));
+            self.audit(
+                ctx,
+                "account.password",
+                &target,
+                Outcome::Failure,
+                json!({"reason": "wrong_current"}),
+            )
+            .await?;
+            return Err(AppError::invalid(
+                "current_password",
+                "現在のパスワードが正しくありません",
+                "the current password is wrong",
+            ));
         }
         let login = LoginName::parse(&user.login)?;
         check_password(new, &login)?;
         let hash = hash_password(new)?;
-        self.store.set_password_hash(user.id, &hash, self.clock.now_micros()).await?;
+        self.store
+            .set_password_hash(user.id, &hash, self.clock.now_micros())
+            .await?;
         self.store.delete_user_sessions(user.id).await?;
         let token = self.new_session(ctx, user, Stage::Full, user_agent).await?;
-        self.audit(ctx, "account.password", &target, Outcome::Success, json!({})).await?;
-        Ok(LoggedIn { token, stage: Stage::Full, user: user.clone() })
+        self.audit(
+            ctx,
+            "account.password",
+            &target,
+            Outcome::Success,
+            json!({}),
+        )
+        .await?;
+        Ok(LoggedIn {
+            token,
+            stage: Stage::Full,
+            user: user.clone(),
+        })
     }
 
     pub async fn set_own_locale(&self, user: &User, locale: &str) -> Result<(), AppError> {

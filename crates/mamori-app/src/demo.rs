@@ -33,11 +33,26 @@ const DEPARTMENTS: &[(&str, Option<&str>)] = &[
 
 const USERS: &[(&str, &str, &str, Role)] = &[
     ("yamada", "山田 太郎", "バイヤー部", Role::Staff),
-    ("suzuki", "鈴木 一郎", "オペレーションサービス部", Role::DepartmentHead),
-    ("tanaka", "田中 美咲", "個人情報保護事務局", Role::PrivacyOffice),
+    (
+        "suzuki",
+        "鈴木 一郎",
+        "オペレーションサービス部",
+        Role::DepartmentHead,
+    ),
+    (
+        "tanaka",
+        "田中 美咲",
+        "個人情報保護事務局",
+        Role::PrivacyOffice,
+    ),
     ("takahashi", "高橋 健", "システム部", Role::Ciso),
     ("watanabe", "渡辺 直子", "経営戦略室", Role::Executive),
-    ("ito", "伊藤 さくら", "カスタマーサポート課", Role::ContactDesk),
+    (
+        "ito",
+        "伊藤 さくら",
+        "カスタマーサポート課",
+        Role::ContactDesk,
+    ),
     ("kobayashi", "小林 誠", "システム部", Role::Custodian),
     ("kato", "加藤 恵", "内部監査室", Role::Auditor),
     ("yoshida", "吉田 浩", "経営戦略室", Role::GroupHq),
@@ -63,22 +78,38 @@ impl App {
                 if let Some(u) = self.store.find_user_by_login(login).await? {
                     let password = generate_password();
                     let hash = hash_password(&password)?;
-                    self.store.set_password_hash(u.id, &hash, self.clock.now_micros()).await?;
+                    self.store
+                        .set_password_hash(u.id, &hash, self.clock.now_micros())
+                        .await?;
                     self.store.clear_login_failures("account", login).await?;
-                    out.push(DemoLogin { login: (*login).into(), display_name: (*name).into(), role: *role, password });
+                    out.push(DemoLogin {
+                        login: (*login).into(),
+                        display_name: (*name).into(),
+                        role: *role,
+                        password,
+                    });
                 }
             }
             return Ok(out);
         }
-        let company = self.create_company(&ctx, "mirai-tsuhan", "株式会社みらい通販").await?;
+        let company = self
+            .create_company(&ctx, "mirai-tsuhan", "株式会社みらい通販")
+            .await?;
         let mut ids: Vec<(&str, i64)> = Vec::new();
         for (name, parent) in DEPARTMENTS {
-            let parent_id = parent.and_then(|p| ids.iter().find(|(n, _)| *n == p).map(|(_, id)| *id));
-            let id = self.create_department(&ctx, company, parent_id, name).await?;
+            let parent_id =
+                parent.and_then(|p| ids.iter().find(|(n, _)| *n == p).map(|(_, id)| *id));
+            let id = self
+                .create_department(&ctx, company, parent_id, name)
+                .await?;
             ids.push((name, id));
         }
         for (login, name, dept, role) in USERS {
-            let department_id = ids.iter().find(|(n, _)| n == dept).map(|(_, id)| *id).expect("demo department");
+            let department_id = ids
+                .iter()
+                .find(|(n, _)| n == dept)
+                .map(|(_, id)| *id)
+                .expect("demo department");
             let password = generate_password();
             self.create_user(
                 &ctx,
@@ -94,12 +125,23 @@ impl App {
                 },
             )
             .await?;
-            out.push(DemoLogin { login: (*login).into(), display_name: (*name).into(), role: *role, password });
+            out.push(DemoLogin {
+                login: (*login).into(),
+                display_name: (*name).into(),
+                role: *role,
+                password,
+            });
         }
-        let logistics = self.create_company(&ctx, "mirai-logistics", "みらいロジスティクス株式会社").await?;
-        let root = self.create_department(&ctx, logistics, None, "取締役会").await?;
-        self.create_department(&ctx, logistics, Some(root), "配送センター").await?;
-        self.create_department(&ctx, logistics, Some(root), "管理部").await?;
+        let logistics = self
+            .create_company(&ctx, "mirai-logistics", "みらいロジスティクス株式会社")
+            .await?;
+        let root = self
+            .create_department(&ctx, logistics, None, "取締役会")
+            .await?;
+        self.create_department(&ctx, logistics, Some(root), "配送センター")
+            .await?;
+        self.create_department(&ctx, logistics, Some(root), "管理部")
+            .await?;
         self.store.set_setting("demo.seeded", "1").await?;
         Ok(out)
     }

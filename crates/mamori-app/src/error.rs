@@ -36,11 +36,23 @@ impl From<mamori_domain::text::TextError> for Problem {
     fn from(e: mamori_domain::text::TextError) -> Self {
         use mamori_domain::text::TextError as T;
         let (field, ja): (&'static str, String) = match &e {
-            T::LoginName => ("login", "ログイン名は英小文字・数字・「.」「_」「-」の3〜64文字にしてください".into()),
-            T::DisplayName => ("display_name", "氏名は1〜100文字で入力してください（制御文字は使えません）".into()),
-            T::PasswordTooShort { min } => ("password", format!("パスワードは{min}文字以上にしてください")),
+            T::LoginName => (
+                "login",
+                "ログイン名は英小文字・数字・「.」「_」「-」の3〜64文字にしてください".into(),
+            ),
+            T::DisplayName => (
+                "display_name",
+                "氏名は1〜100文字で入力してください（制御文字は使えません）".into(),
+            ),
+            T::PasswordTooShort { min } => (
+                "password",
+                format!("パスワードは{min}文字以上にしてください"),
+            ),
             T::PasswordTooLong => ("password", "パスワードは1024文字以内にしてください".into()),
-            T::PasswordContainsLogin => ("password", "パスワードにログイン名を含めることはできません".into()),
+            T::PasswordContainsLogin => (
+                "password",
+                "パスワードにログイン名を含めることはできません".into(),
+            ),
             T::Email => ("email", "メールアドレスの形式が正しくありません".into()),
             T::Name => ("name", "名称は1〜100文字で入力してください".into()),
         };

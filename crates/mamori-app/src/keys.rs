@@ -41,7 +41,9 @@ pub struct Keys {
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keys").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("Keys")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -189,7 +191,10 @@ mod tests {
     #[test]
     fn keys_are_created_once_and_reloaded() {
         let dir = mamori_store::testing::temp_dir("keys").join("keys");
-        assert!(Keys::load_or_create(&dir, false).is_err(), "not created without leave");
+        assert!(
+            Keys::load_or_create(&dir, false).is_err(),
+            "not created without leave"
+        );
         let a = Keys::load_or_create(&dir, true).unwrap();
         let b = Keys::load_or_create(&dir, false).unwrap();
         assert_eq!(a.verifying_key(), b.verifying_key());
@@ -200,13 +205,22 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.join("secret.key")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.join("secret.key"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         let sealed = a.seal(b"JBSWY3DPEHPK3PXP", "totp:user:1");
         assert!(!sealed.contains("JBSWY3DPEHPK3PXP"));
-        assert_eq!(b.unseal(&sealed, "totp:user:1").unwrap(), b"JBSWY3DPEHPK3PXP");
-        assert!(b.unseal(&sealed, "totp:user:2").is_err(), "bound to its context");
+        assert_eq!(
+            b.unseal(&sealed, "totp:user:1").unwrap(),
+            b"JBSWY3DPEHPK3PXP"
+        );
+        assert!(
+            b.unseal(&sealed, "totp:user:2").is_err(),
+            "bound to its context"
+        );
         std::fs::write(dir.join("audit-signing.key"), "zz").unwrap();
         assert!(matches!(
             Keys::load_or_create(&dir, false),

@@ -10,8 +10,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// A handler for one kind of queued job; later capabilities (mail, notices) register theirs.
-pub type JobHandler =
-    Arc<dyn Fn(App, String) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+pub type JobHandler = Arc<
+    dyn Fn(App, String) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync,
+>;
 
 /// The periodic tasks of the foundation and how often they run (seconds).
 pub fn schedules(app: &App) -> Vec<(&'static str, i64)> {
@@ -49,7 +50,11 @@ impl App {
     }
 
     /// One pass of the worker: due periodic tasks, then due jobs. Returns how many ran.
-    pub async fn work_once(&self, worker: &str, handlers: &HashMap<String, JobHandler>) -> Result<usize, AppError> {
+    pub async fn work_once(
+        &self,
+        worker: &str,
+        handlers: &HashMap<String, JobHandler>,
+    ) -> Result<usize, AppError> {
         let now = self.clock.now_micros();
         let mut ran = 0;
         for name in self.store.claim_due_schedules(worker, now).await? {
@@ -65,12 +70,18 @@ impl App {
                 None => Err(format!("no handler for job kind {}", job.kind)),
             };
             match result {
-                Ok(()) => self.store.complete_job(job.id, self.clock.now_micros()).await?,
+                Ok(()) => {
+                    self.store
+                        .complete_job(job.id, self.clock.now_micros())
+                        .await?;
+                }
                 Err(e) => {
                     // Exponential backoff: 30 s, 1 min, 2 min … capped at an hour.
                     let delay = (30i64 << job.attempts.clamp(0, 7)).min(3600);
                     tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempts, "job failed");
-                    self.store.fail_job(job.id, &e, now + delay * 1_000_000).await?;
+                    self.store
+                        .fail_job(job.id, &e, now + delay * 1_000_000)
+                        .await?;
                 }
             }
         }
@@ -78,10 +89,19 @@ impl App {
     }
 
     /// Runs the worker until `stop` turns true.
-    pub async fn run_worker(self, worker: String, handlers: HashMap<String, JobHandler>, mut stop: watch::Receiver<bool>) {
+    pub async fn run_worker(
+        self,
+        worker: String,
+        handlers: HashMap<String, JobHandler>,
+        mut stop: watch::Receiver<bool>,
+    ) {
         let now = self.clock.now_micros();
         for (name, secs) in schedules(&self) {
-            if let Err(e) = self.store.ensure_schedule(name, secs, now + secs * 1_000_000).await {
+            if let Err(e) = self
+                .store
+                .ensure_schedule(name, secs, now + secs * 1_000_000)
+                .await
+            {
                 tracing::error!(task = name, error = %e, "cannot register periodic task");
             }
         }
@@ -90,7 +110,7 @@ impl App {
                 tracing::warn!(error = %e, "worker pass failed");
             }
             tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
                 _ = stop.changed() => break,
             }
         }

@@ -1,6 +1,6 @@
 //! Use-case tests against real databases (SQLite and PostgreSQL).
 
-use mamori_app::admin::UserInput;
+use mamori_app::admin::{UserInput, UserUpdate};
 use mamori_app::audit::{export, verify, Verified};
 use mamori_app::clock::ManualClock;
 use mamori_app::keys::Keys;
@@ -37,12 +37,18 @@ async fn user(app: &App, login: &str, roles: &[Role]) -> i64 {
     let companies = app.store.list_companies().await.unwrap();
     let company = match companies.first() {
         Some(c) => c.id,
-        None => app.create_company(&ctx, "test-co", "テスト株式会社").await.unwrap(),
+        None => app
+            .create_company(&ctx, "test-co", "テスト株式会社")
+            .await
+            .unwrap(),
     };
     let depts = app.store.list_departments(company).await.unwrap();
     let dept = match depts.first() {
         Some(d) => d.id,
-        None => app.create_department(&ctx, company, None, "本社").await.unwrap(),
+        None => app
+            .create_department(&ctx, company, None, "本社")
+            .await
+            .unwrap(),
     };
     app.create_user(
         &ctx,
@@ -67,37 +73,75 @@ async fn login_sessions_and_timeouts() {
     for Env { app, clock, db } in envs().await {
         user(&app, "sato", &[Role::Staff]).await;
         let anon = Ctx::anonymous("10.0.0.1");
-        assert!(matches!(app.login(&anon, "sato", "wrong password!", "t").await, Err(AppError::BadCredentials)));
-        assert!(matches!(app.login(&anon, "nobody", "whatever", "t").await, Err(AppError::BadCredentials)));
-        let li = app.login(&anon, "SATO", "correct horse battery", "t").await.unwrap();
+        assert!(matches!(
+            app.login(&anon, "sato", "wrong password!", "t").await,
+            Err(AppError::BadCredentials)
+        ));
+        assert!(matches!(
+            app.login(&anon, "nobody", "whatever", "t").await,
+            Err(AppError::BadCredentials)
+        ));
+        let li = app
+            .login(&anon, "SATO", "correct horse battery", "t")
+            .await
+            .unwrap();
         assert_eq!(li.stage, Stage::Full, "{}", db.name);
-        let s = app.session(&li.token).await.unwrap().expect("valid session");
+        let s = app
+            .session(&li.token)
+            .await
+            .unwrap()
+            .expect("valid session");
         assert_eq!(s.user.login, "sato");
         assert!(app.session("forged-token").await.unwrap().is_none());
 
         // Idle timeout: 30 minutes without a request ends the session.
         clock.advance_secs(29 * 60);
-        assert!(app.session(&li.token).await.unwrap().is_some(), "still active");
+        assert!(
+            app.session(&li.token).await.unwrap().is_some(),
+            "still active"
+        );
         clock.advance_secs(29 * 60);
-        assert!(app.session(&li.token).await.unwrap().is_some(), "touched at the last request");
+        assert!(
+            app.session(&li.token).await.unwrap().is_some(),
+            "touched at the last request"
+        );
         clock.advance_secs(31 * 60);
-        assert!(app.session(&li.token).await.unwrap().is_none(), "idle too long");
+        assert!(
+            app.session(&li.token).await.unwrap().is_none(),
+            "idle too long"
+        );
 
         // Absolute timeout: 12 hours even when used all the time.
-        let li = app.login(&anon, "sato", "correct horse battery", "t").await.unwrap();
+        let li = app
+            .login(&anon, "sato", "correct horse battery", "t")
+            .await
+            .unwrap();
         for _ in 0..25 {
             clock.advance_secs(29 * 60);
             let _ = app.session(&li.token).await.unwrap();
         }
-        assert!(app.session(&li.token).await.unwrap().is_none(), "absolute timeout");
+        assert!(
+            app.session(&li.token).await.unwrap().is_none(),
+            "absolute timeout"
+        );
 
         let failures = app
             .store
-            .search_audit(&AuditFilter { action: Some("auth.login".into()), outcome: Some(Outcome::Failure), ..Default::default() }, 10)
+            .search_audit(
+                &AuditFilter {
+                    action: Some("auth.login".into()),
+                    outcome: Some(Outcome::Failure),
+                    ..Default::default()
+                },
+                10,
+            )
             .await
             .unwrap();
         assert_eq!(failures.len(), 2, "failed logins are audited");
-        assert!(failures.iter().any(|e| e.record.target == "user:unknown"), "unknown names are not recorded");
+        assert!(
+            failures.iter().any(|e| e.record.target == "user:unknown"),
+            "unknown names are not recorded"
+        );
         db.cleanup().await;
     }
 }
@@ -108,21 +152,44 @@ async fn throttling_per_account_and_per_address() {
         user(&app, "sato", &[Role::Staff]).await;
         for i in 0..5 {
             let ctx = Ctx::anonymous(&format!("10.0.1.{i}"));
-            assert!(matches!(app.login(&ctx, "sato", "wrong password!", "t").await, Err(AppError::BadCredentials)));
+            assert!(matches!(
+                app.login(&ctx, "sato", "wrong password!", "t").await,
+                Err(AppError::BadCredentials)
+            ));
         }
         let ctx = Ctx::anonymous("10.0.2.1");
         let r = app.login(&ctx, "sato", "correct horse battery", "t").await;
-        assert!(matches!(r, Err(AppError::Throttled(s)) if s > 0 && s <= 900), "{}: account locked", db.name);
+        assert!(
+            matches!(r, Err(AppError::Throttled(s)) if s > 0 && s <= 900),
+            "{}: account locked",
+            db.name
+        );
         clock.advance_secs(16 * 60);
-        assert!(app.login(&ctx, "sato", "correct horse battery", "t").await.is_ok(), "lock expires");
+        assert!(
+            app.login(&ctx, "sato", "correct horse battery", "t")
+                .await
+                .is_ok(),
+            "lock expires"
+        );
 
         // Twenty failures from one address block it, whatever names it tries.
         let attacker = Ctx::anonymous("10.9.9.9");
         for i in 0..20 {
-            let _ = app.login(&attacker, &format!("guess{i}"), "password123456", "t").await;
+            let _ = app
+                .login(&attacker, &format!("guess{i}"), "password123456", "t")
+                .await;
         }
-        assert!(matches!(app.login(&attacker, "sato", "correct horse battery", "t").await, Err(AppError::Throttled(_))));
-        assert!(app.login(&ctx, "sato", "correct horse battery", "t").await.is_ok(), "others unaffected");
+        assert!(matches!(
+            app.login(&attacker, "sato", "correct horse battery", "t")
+                .await,
+            Err(AppError::Throttled(_))
+        ));
+        assert!(
+            app.login(&ctx, "sato", "correct horse battery", "t")
+                .await
+                .is_ok(),
+            "others unaffected"
+        );
         db.cleanup().await;
     }
 }
@@ -132,31 +199,65 @@ async fn totp_enrolment_login_and_replay() {
     for Env { app, clock, db } in envs().await {
         user(&app, "kato", &[Role::Auditor]).await;
         let anon = Ctx::anonymous("127.0.0.1");
-        let li = app.login(&anon, "kato", "correct horse battery", "t").await.unwrap();
-        assert_eq!(li.stage, Stage::TotpSetup, "auditors must enrol a second factor");
+        let li = app
+            .login(&anon, "kato", "correct horse battery", "t")
+            .await
+            .unwrap();
+        assert_eq!(
+            li.stage,
+            Stage::TotpSetup,
+            "auditors must enrol a second factor"
+        );
         let s = app.session(&li.token).await.unwrap().unwrap();
         let ctx = Ctx::user(s.user.clone(), "127.0.0.1");
         let enrol = app.begin_totp_enrolment(&ctx, &s.user).await.unwrap();
-        let stored = app.store.get_user(s.user.id).await.unwrap().totp_secret.unwrap();
-        assert!(!stored.contains(&enrol.secret_b32), "secret is sealed at rest");
+        let stored = app
+            .store
+            .get_user(s.user.id)
+            .await
+            .unwrap()
+            .totp_secret
+            .unwrap();
+        assert!(
+            !stored.contains(&enrol.secret_b32),
+            "secret is sealed at rest"
+        );
         let secret = totp::decode_secret(&enrol.secret_b32).unwrap();
-        assert!(matches!(app.confirm_totp_enrolment(&ctx, &s, "000000", "t").await, Err(AppError::BadTotp)));
+        assert!(matches!(
+            app.confirm_totp_enrolment(&ctx, &s, "000000", "t").await,
+            Err(AppError::BadTotp)
+        ));
         let code = totp::code_at(&secret, clock.now_secs_for_test());
-        let full = app.confirm_totp_enrolment(&ctx, &s, &code, "t").await.unwrap();
+        let full = app
+            .confirm_totp_enrolment(&ctx, &s, &code, "t")
+            .await
+            .unwrap();
         assert_eq!(full.stage, Stage::Full);
-        assert!(app.session(&li.token).await.unwrap().is_none(), "the pre-login token is replaced");
+        assert!(
+            app.session(&li.token).await.unwrap().is_none(),
+            "the pre-login token is replaced"
+        );
 
         clock.advance_secs(60);
-        let li = app.login(&anon, "kato", "correct horse battery", "t").await.unwrap();
+        let li = app
+            .login(&anon, "kato", "correct horse battery", "t")
+            .await
+            .unwrap();
         assert_eq!(li.stage, Stage::Totp, "{}", db.name);
         let s = app.session(&li.token).await.unwrap().unwrap();
         let code = totp::code_at(&secret, clock.now_secs_for_test());
         let done = app.login_totp(&anon, &s, &code, "t").await.unwrap();
         assert_eq!(done.stage, Stage::Full);
         // The same code again (e.g. seen over a shoulder) is refused.
-        let li = app.login(&anon, "kato", "correct horse battery", "t").await.unwrap();
+        let li = app
+            .login(&anon, "kato", "correct horse battery", "t")
+            .await
+            .unwrap();
         let s = app.session(&li.token).await.unwrap().unwrap();
-        assert!(matches!(app.login_totp(&anon, &s, &code, "t").await, Err(AppError::BadTotp)));
+        assert!(matches!(
+            app.login_totp(&anon, &s, &code, "t").await,
+            Err(AppError::BadTotp)
+        ));
         db.cleanup().await;
     }
 }
@@ -185,31 +286,81 @@ async fn authorisation_matrix_for_admin_use_cases() {
         assert_eq!(app.list_users(&admin).await.unwrap().len(), 3);
         for ctx in [&staff, &auditor, &anon] {
             assert!(matches!(app.list_users(ctx).await, Err(AppError::Denied)));
-            assert!(matches!(app.set_password(ctx, staff_id, None).await, Err(AppError::Denied)));
+            assert!(matches!(
+                app.set_password(ctx, staff_id, None).await,
+                Err(AppError::Denied)
+            ));
         }
-        assert!(app.search_audit(&auditor, &AuditFilter::default(), 10).await.is_ok());
+        assert!(app
+            .search_audit(&auditor, &AuditFilter::default(), 10)
+            .await
+            .is_ok());
         for ctx in [&staff, &admin, &anon] {
-            assert!(matches!(app.search_audit(ctx, &AuditFilter::default(), 10).await, Err(AppError::Denied)));
+            assert!(matches!(
+                app.search_audit(ctx, &AuditFilter::default(), 10).await,
+                Err(AppError::Denied)
+            ));
         }
         // An admin of another company cannot touch this one's users.
-        let other = app.create_company(&Ctx::local(), "other-co", "別会社").await.unwrap();
-        let od = app.create_department(&Ctx::local(), other, None, "本社").await.unwrap();
+        let other = app
+            .create_company(&Ctx::local(), "other-co", "別会社")
+            .await
+            .unwrap();
+        let od = app
+            .create_department(&Ctx::local(), other, None, "本社")
+            .await
+            .unwrap();
         let (oid, pw) = app
-            .create_user(&Ctx::local(), &UserInput {
-                company_id: None, department_id: od, login: "other.admin".into(), display_name: "別 管理者".into(),
-                email: "oa@example.jp".into(), roles: vec![Role::Admin], password: None, locale: "ja".into() })
+            .create_user(
+                &Ctx::local(),
+                &UserInput {
+                    company_id: None,
+                    department_id: od,
+                    login: "other.admin".into(),
+                    display_name: "別 管理者".into(),
+                    email: "oa@example.jp".into(),
+                    roles: vec![Role::Admin],
+                    password: None,
+                    locale: "ja".into(),
+                },
+            )
             .await
             .unwrap();
         assert_eq!(pw.unwrap().len(), 16, "generated password returned once");
         let other_admin = Ctx::user(app.store.get_user(oid).await.unwrap(), "127.0.0.1");
-        assert!(matches!(app.get_user_for_admin(&other_admin, staff_id).await, Err(AppError::Denied)));
+        assert!(matches!(
+            app.get_user_for_admin(&other_admin, staff_id).await,
+            Err(AppError::Denied)
+        ));
         assert_eq!(app.list_users(&other_admin).await.unwrap().len(), 1);
         // Admins cannot lock themselves out.
         let me = app.store.get_user(admin_id).await.unwrap();
-        let r = app.update_user(&admin, admin_id, &me.display_name, &me.email, me.department_id, &[Role::Staff], false).await;
+        let r = app
+            .update_user(
+                &admin,
+                admin_id,
+                &UserUpdate {
+                    display_name: &me.display_name,
+                    email: &me.email,
+                    department_id: me.department_id,
+                    roles: &[Role::Staff],
+                    disabled: false,
+                },
+            )
+            .await;
         assert!(matches!(r, Err(AppError::Invalid(p)) if p.field == Some("roles")));
         // Denials are in the audit log.
-        let denied = app.store.search_audit(&AuditFilter { outcome: Some(Outcome::Denied), ..Default::default() }, 50).await.unwrap();
+        let denied = app
+            .store
+            .search_audit(
+                &AuditFilter {
+                    outcome: Some(Outcome::Denied),
+                    ..Default::default()
+                },
+                50,
+            )
+            .await
+            .unwrap();
         assert!(denied.len() >= 4, "{}: {}", db.name, denied.len());
         db.cleanup().await;
     }
@@ -221,15 +372,51 @@ async fn bad_input_is_named_and_changes_nothing() {
         let id = user(&app, "sato", &[Role::Staff]).await;
         let dept = app.store.get_user(id).await.unwrap().department_id;
         let base = UserInput {
-            company_id: None, department_id: dept, login: "new.user".into(), display_name: "新 人".into(),
-            email: "new@example.jp".into(), roles: vec![Role::Staff], password: Some("long enough password".into()), locale: "ja".into(),
+            company_id: None,
+            department_id: dept,
+            login: "new.user".into(),
+            display_name: "新 人".into(),
+            email: "new@example.jp".into(),
+            roles: vec![Role::Staff],
+            password: Some("long enough password".into()),
+            locale: "ja".into(),
         };
         let cases: Vec<(UserInput, &str)> = vec![
-            (UserInput { login: "x".into(), ..base.clone() }, "login"),
-            (UserInput { email: "not-mail".into(), ..base.clone() }, "email"),
-            (UserInput { display_name: String::new(), ..base.clone() }, "display_name"),
-            (UserInput { password: Some("short".into()), ..base.clone() }, "password"),
-            (UserInput { department_id: 9999, ..base.clone() }, "department_id"),
+            (
+                UserInput {
+                    login: "x".into(),
+                    ..base.clone()
+                },
+                "login",
+            ),
+            (
+                UserInput {
+                    email: "not-mail".into(),
+                    ..base.clone()
+                },
+                "email",
+            ),
+            (
+                UserInput {
+                    display_name: String::new(),
+                    ..base.clone()
+                },
+                "display_name",
+            ),
+            (
+                UserInput {
+                    password: Some("short".into()),
+                    ..base.clone()
+                },
+                "password",
+            ),
+            (
+                UserInput {
+                    department_id: 9999,
+                    ..base.clone()
+                },
+                "department_id",
+            ),
         ];
         for (input, field) in cases {
             match app.create_user(&Ctx::local(), &input).await {
@@ -240,13 +427,31 @@ async fn bad_input_is_named_and_changes_nothing() {
                 other => panic!("{field}: {other:?}"),
             }
         }
-        let dup = app.create_user(&Ctx::local(), &UserInput { login: "sato".into(), ..base.clone() }).await;
+        let dup = app
+            .create_user(
+                &Ctx::local(),
+                &UserInput {
+                    login: "sato".into(),
+                    ..base.clone()
+                },
+            )
+            .await;
         assert!(matches!(dup, Err(AppError::Invalid(p)) if p.ja.contains("ログイン名")));
-        assert_eq!(app.store.count_users().await.unwrap(), 1, "{}: nothing stored", db.name);
+        assert_eq!(
+            app.store.count_users().await.unwrap(),
+            1,
+            "{}: nothing stored",
+            db.name
+        );
         // A department cannot move under its own child.
         let company = app.store.get_user(id).await.unwrap().company_id;
-        let child = app.create_department(&Ctx::local(), company, Some(dept), "子部署").await.unwrap();
-        let r = app.update_department(&Ctx::local(), dept, Some(child), "本社").await;
+        let child = app
+            .create_department(&Ctx::local(), company, Some(dept), "子部署")
+            .await
+            .unwrap();
+        let r = app
+            .update_department(&Ctx::local(), dept, Some(child), "本社")
+            .await;
         assert!(matches!(r, Err(AppError::Invalid(p)) if p.field == Some("parent_id")));
         db.cleanup().await;
     }
@@ -258,41 +463,78 @@ async fn audit_verify_detects_tampering_and_exports() {
         user(&app, "sato", &[Role::Staff]).await;
         let ctx = Ctx::local();
         for i in 0..30 {
-            app.audit(&ctx, "test.event", &format!("n:{i}"), Outcome::Success, serde_json::json!({})).await.unwrap();
+            app.audit(
+                &ctx,
+                "test.event",
+                &format!("n:{i}"),
+                Outcome::Success,
+                serde_json::json!({}),
+            )
+            .await
+            .unwrap();
         }
         let cp = app.checkpoint_audit().await.unwrap().unwrap();
-        assert!(app.checkpoint_audit().await.unwrap().is_none(), "nothing new to sign");
+        assert!(
+            app.checkpoint_audit().await.unwrap().is_none(),
+            "nothing new to sign"
+        );
         for i in 30..40 {
-            app.audit(&ctx, "test.event", &format!("n:{i}"), Outcome::Success, serde_json::json!({})).await.unwrap();
+            app.audit(
+                &ctx,
+                "test.event",
+                &format!("n:{i}"),
+                Outcome::Success,
+                serde_json::json!({}),
+            )
+            .await
+            .unwrap();
         }
         let vk = app.keys.verifying_key();
-        let Verified::Ok(s) = verify(&app.store, &vk, 7).await.unwrap() else { panic!("intact log must verify") };
+        let Verified::Ok(s) = verify(&app.store, &vk, 7).await.unwrap() else {
+            panic!("intact log must verify")
+        };
         assert_eq!(s.last_seq, cp + 10);
 
         let mut out = Vec::new();
         let n = export(&app.store, None, None, &mut out).await.unwrap();
         assert_eq!(n as i64, s.last_seq);
-        let first: serde_json::Value = serde_json::from_slice(out.split(|b| *b == b'\n').next().unwrap()).unwrap();
+        let first: serde_json::Value =
+            serde_json::from_slice(out.split(|b| *b == b'\n').next().unwrap()).unwrap();
         assert_eq!(first["seq"], 1);
         assert!(first["hash"].as_str().unwrap().len() == 64);
 
         // An attacker with direct database access drops the guard and edits an entry.
         let drop_guard = if db.name == "sqlite" {
-            vec!["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"]
+            vec![
+                "DROP TRIGGER audit_log_no_update",
+                "DROP TRIGGER audit_log_no_delete",
+            ]
         } else {
             vec!["DROP TRIGGER audit_log_no_change ON audit_log"]
         };
         for sql in drop_guard {
             sqlx::query(sql).execute(app.store.pool()).await.unwrap();
         }
-        sqlx::query("UPDATE audit_log SET outcome = 'denied' WHERE seq = 12").execute(app.store.pool()).await.unwrap();
+        sqlx::query("UPDATE audit_log SET outcome = 'denied' WHERE seq = 12")
+            .execute(app.store.pool())
+            .await
+            .unwrap();
         match verify(&app.store, &vk, 7).await.unwrap() {
-            Verified::Failed { error, .. } => assert_eq!(error, VerifyError::Altered { seq: 12 }, "{}", db.name),
+            Verified::Failed { error, .. } => {
+                assert_eq!(error, VerifyError::Altered { seq: 12 }, "{}", db.name)
+            }
             Verified::Ok(_) => panic!("edit not detected"),
         }
-        sqlx::query("UPDATE audit_log SET outcome = 'success' WHERE seq = 12").execute(app.store.pool()).await.unwrap();
+        sqlx::query("UPDATE audit_log SET outcome = 'success' WHERE seq = 12")
+            .execute(app.store.pool())
+            .await
+            .unwrap();
         // Truncating the tail below the checkpoint.
-        sqlx::query("DELETE FROM audit_log WHERE seq > $1").bind(cp - 3).execute(app.store.pool()).await.unwrap();
+        sqlx::query("DELETE FROM audit_log WHERE seq > $1")
+            .bind(cp - 3)
+            .execute(app.store.pool())
+            .await
+            .unwrap();
         match verify(&app.store, &vk, 7).await.unwrap() {
             Verified::Failed { error, .. } => {
                 assert!(matches!(error, VerifyError::Truncated { .. }), "{error}");
@@ -314,7 +556,10 @@ async fn demo_seed_creates_every_role_and_reseeds_passwords() {
         }
         let anon = Ctx::anonymous("127.0.0.1");
         let staff = logins.iter().find(|l| l.role == Role::Staff).unwrap();
-        assert!(app.login(&anon, &staff.login, &staff.password, "t").await.is_ok());
+        assert!(app
+            .login(&anon, &staff.login, &staff.password, "t")
+            .await
+            .is_ok());
         let again = app.seed_demo().await.unwrap();
         assert_eq!(again.len(), logins.len(), "{}", db.name);
         assert_ne!(again[0].password, logins[0].password);

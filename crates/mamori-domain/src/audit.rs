@@ -473,7 +473,10 @@ mod tests {
         r.actor = "attacker".into();
         forged.extend(chain(2, &l[1].hash, vec![r, rec(4), rec(5)]));
         let err = verify(&forged, vec![c]).unwrap_err();
-        assert!(matches!(err, VerifyError::CheckpointMismatch { seq: 5, .. }));
+        assert!(matches!(
+            err,
+            VerifyError::CheckpointMismatch { seq: 5, .. }
+        ));
     }
 
     #[test]

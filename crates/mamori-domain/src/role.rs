@@ -85,7 +85,10 @@ impl Role {
 
     /// Roles whose holders can reach the most sensitive functions must use a second factor.
     pub fn requires_totp(self) -> bool {
-        matches!(self, Role::Ciso | Role::Custodian | Role::Auditor | Role::Admin)
+        matches!(
+            self,
+            Role::Ciso | Role::Custodian | Role::Auditor | Role::Admin
+        )
     }
 }
 
@@ -174,7 +177,10 @@ mod tests {
 
     #[test]
     fn totp_required_exactly_for_the_four_roles() {
-        let required: Vec<Role> = Role::ALL.into_iter().filter(|r| r.requires_totp()).collect();
+        let required: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.requires_totp())
+            .collect();
         assert_eq!(
             required,
             vec![Role::Ciso, Role::Custodian, Role::Auditor, Role::Admin]

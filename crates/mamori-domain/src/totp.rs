@@ -63,8 +63,7 @@ pub fn verify(
     let now = step_of(unix_seconds);
     let mut accepted = None;
     for step in [now - 1, now, now + 1] {
-        let ok: bool =
-            subtle::ConstantTimeEq::ct_eq(&code_at_step(secret, step), &wanted).into();
+        let ok: bool = subtle::ConstantTimeEq::ct_eq(&code_at_step(secret, step), &wanted).into();
         if ok && last_used_step.is_none_or(|last| step > last) {
             accepted = Some(step);
         }
@@ -75,12 +74,13 @@ pub fn verify(
 /// The `otpauth://` URI that authenticator apps read from a QR code.
 pub fn provisioning_uri(issuer: &str, account: &str, secret_b32: &str) -> String {
     fn enc(s: &str) -> String {
+        use std::fmt::Write;
         let mut out = String::new();
         for b in s.bytes() {
             if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
                 out.push(b as char);
             } else {
-                out.push_str(&format!("%{b:02X}"));
+                let _ = write!(out, "%{b:02X}");
             }
         }
         out

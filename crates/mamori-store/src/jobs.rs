@@ -16,7 +16,13 @@ pub struct Job {
 }
 
 impl Store {
-    pub async fn enqueue_job(&self, kind: &str, payload: &str, run_at: i64, now: i64) -> Result<i64> {
+    pub async fn enqueue_job(
+        &self,
+        kind: &str,
+        payload: &str,
+        run_at: i64,
+        now: i64,
+    ) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "INSERT INTO jobs (kind, payload, run_at, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -52,11 +58,13 @@ impl Store {
     }
 
     pub async fn complete_job(&self, id: i64, now: i64) -> Result<()> {
-        sqlx::query("UPDATE jobs SET done_at = $1, locked_by = NULL, locked_until = NULL WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "UPDATE jobs SET done_at = $1, locked_by = NULL, locked_until = NULL WHERE id = $2",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
@@ -75,14 +83,21 @@ impl Store {
     }
 
     pub async fn pending_jobs(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE done_at IS NULL")
-            .fetch_one(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE done_at IS NULL")
+                .fetch_one(self.pool())
+                .await?,
+        )
     }
 
     /// Registers a periodic task if it is not known yet; an existing schedule keeps its next
     /// run time but takes the new interval.
-    pub async fn ensure_schedule(&self, name: &str, interval_secs: i64, first_run_at: i64) -> Result<()> {
+    pub async fn ensure_schedule(
+        &self,
+        name: &str,
+        interval_secs: i64,
+        first_run_at: i64,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO schedules (name, interval_secs, next_run_at) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET interval_secs = excluded.interval_secs",

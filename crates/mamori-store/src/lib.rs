@@ -41,7 +41,9 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("not found")]
     NotFound,
-    #[error("the database file {0} does not exist (give --create to make a new one, or check the path)")]
+    #[error(
+        "the database file {0} does not exist (give --create to make a new one, or check the path)"
+    )]
     Missing(PathBuf),
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     BadUrl(String),
@@ -56,18 +58,23 @@ pub enum StoreError {
 impl StoreError {
     /// Maps driver errors to the cases the application distinguishes. The detail of other
     /// errors is kept for the log; it never contains bound values.
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "used as map_err(|e| from_sqlx(e, …))"
+    )]
     pub fn from_sqlx(e: sqlx::Error, unique_what: &'static str) -> Self {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(db) => {
                 let code = db.code().map(|c| c.to_string()).unwrap_or_default();
                 match code.as_str() {
-                    // SQLite: SQLITE_BUSY (5), SQLITE_LOCKED (6) and their extended codes.
-                    "5" | "6" | "261" | "517" | "262" => StoreError::Busy,
+                    // SQLite: SQLITE_BUSY (5), SQLITE_LOCKED (6) and their extended codes;
+                    // PostgreSQL: lock_not_available, serialization_failure, deadlock.
+                    "5" | "6" | "261" | "517" | "262" | "55P03" | "40001" | "40P01" => {
+                        StoreError::Busy
+                    }
                     // SQLite SQLITE_FULL; PostgreSQL disk_full.
                     "13" | "53100" => StoreError::DiskFull,
-                    // PostgreSQL lock_not_available, serialization_failure, deadlock.
-                    "55P03" | "40001" | "40P01" => StoreError::Busy,
                     _ if db.is_unique_violation() => StoreError::Conflict(unique_what),
                     _ => StoreError::Database(db.message().to_owned()),
                 }
@@ -95,7 +102,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend).finish()
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
     }
 }
 
@@ -147,8 +156,8 @@ impl Store {
         } else {
             return Err(StoreError::BadUrl(redact_url(url)));
         };
-        let opts = AnyConnectOptions::from_str(&url)
-            .map_err(|e| StoreError::Database(e.to_string()))?;
+        let opts =
+            AnyConnectOptions::from_str(&url).map_err(|e| StoreError::Database(e.to_string()))?;
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(10))
@@ -169,10 +178,9 @@ impl Store {
             .await
             .map_err(|e| match e {
                 sqlx::Error::Database(_) => StoreError::from(e),
-                other => StoreError::Database(format!(
-                    "cannot connect to {}: {other}",
-                    redact_url(&url)
-                )),
+                other => {
+                    StoreError::Database(format!("cannot connect to {}: {other}", redact_url(&url)))
+                }
             })?;
         Ok(Store { pool, backend })
     }

@@ -115,12 +115,11 @@ impl Store {
     }
 
     pub async fn get_department(&self, id: i64) -> Result<Department> {
-        let r = sqlx::query(
-            "SELECT id, company_id, parent_id, name FROM departments WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_one(self.pool())
-        .await?;
+        let r =
+            sqlx::query("SELECT id, company_id, parent_id, name FROM departments WHERE id = $1")
+                .bind(id)
+                .fetch_one(self.pool())
+                .await?;
         Ok(Department {
             id: r.get(0),
             company_id: r.get(1),

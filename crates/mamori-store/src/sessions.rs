@@ -49,12 +49,7 @@ pub struct SessionRow {
 }
 
 impl Store {
-    pub async fn create_session(
-        &self,
-        s: &SessionRow,
-        ip: &str,
-        user_agent: &str,
-    ) -> Result<()> {
+    pub async fn create_session(&self, s: &SessionRow, ip: &str, user_agent: &str) -> Result<()> {
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, csrf_token, stage, created_at, \
              last_seen_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -23,8 +23,7 @@ fn unique(prefix: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+        .map_or(0, |d| d.subsec_nanos());
     format!(
         "{prefix}_{}_{}_{}",
         std::process::id(),
@@ -77,14 +76,18 @@ impl TestDb {
             .await
             .expect("connect to the PostgreSQL test server");
         // A database name cannot be a bound parameter; this one is made of [a-z0-9_] only.
-        assert!(db_name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        assert!(db_name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_'));
         let ddl = format!("CREATE DATABASE {db_name}");
         sqlx::query(&ddl)
             .execute(admin.pool())
             .await
             .expect("create test database");
         admin.close().await;
-        let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(b, _)| b);
         let url = format!("{base}/{db_name}");
         let store = Store::connect(&url, false).await.expect("open postgres");
         store.migrate().await.expect("migrate postgres");
@@ -112,9 +115,7 @@ impl TestDb {
         if let (Some(admin_url), Some(db)) = (self.admin_url, self.db_name) {
             if let Ok(admin) = Store::connect(&admin_url, false).await {
                 let ddl = format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)");
-                let _ = sqlx::query(&ddl)
-                .execute(admin.pool())
-                .await;
+                let _ = sqlx::query(&ddl).execute(admin.pool()).await;
                 admin.close().await;
             }
         }

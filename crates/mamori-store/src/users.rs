@@ -70,7 +70,7 @@ fn user_from_row(r: &AnyRow, roles: Roles) -> User {
     }
 }
 
-fn parse_roles(codes: Vec<String>) -> Result<Roles> {
+fn parse_roles(codes: &[String]) -> Result<Roles> {
     let roles = codes
         .iter()
         .map(|c| c.parse::<Role>())
@@ -115,7 +115,7 @@ impl Store {
                 .bind(user_id)
                 .fetch_all(self.pool())
                 .await?;
-        parse_roles(codes)
+        parse_roles(&codes)
     }
 
     pub async fn get_user(&self, id: i64) -> Result<User> {
@@ -171,7 +171,7 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let id: i64 = r.get(0);
-                let roles = parse_roles(by_user.remove(&id).unwrap_or_default())?;
+                let roles = parse_roles(&by_user.remove(&id).unwrap_or_default())?;
                 Ok(user_from_row(r, roles))
             })
             .collect()

@@ -14,7 +14,11 @@ fn rec(i: i64, actor: &str, outcome: Outcome) -> AuditRecord {
         actor_id: None,
         actor: actor.into(),
         ip: "127.0.0.1".into(),
-        action: if i % 2 == 0 { "GET /audit".into() } else { "auth.login".into() },
+        action: if i % 2 == 0 {
+            "GET /audit".into()
+        } else {
+            "auth.login".into()
+        },
         target: format!("user:{i}"),
         outcome,
         detail: "{}".into(),
@@ -22,7 +26,10 @@ fn rec(i: i64, actor: &str, outcome: Outcome) -> AuditRecord {
 }
 
 async fn company_with_user(s: &Store) -> (i64, i64, i64) {
-    let c = s.create_company("sample", "株式会社サンプル", 1).await.unwrap();
+    let c = s
+        .create_company("sample", "株式会社サンプル", 1)
+        .await
+        .unwrap();
     let d = s.create_department(c, None, "経営戦略室", 1).await.unwrap();
     let u = s
         .create_user(
@@ -48,17 +55,28 @@ async fn organisation_and_users() {
     for db in TestDb::all().await {
         let s = &db.store;
         let (c, d, u) = company_with_user(s).await;
-        let child = s.create_department(c, Some(d), "システム部", 2).await.unwrap();
+        let child = s
+            .create_department(c, Some(d), "システム部", 2)
+            .await
+            .unwrap();
         let depts = s.list_departments(c).await.unwrap();
         assert_eq!(depts.len(), 2, "{}", db.name);
         assert_eq!(depts[1].parent_id, Some(d));
-        s.update_department(child, Some(d), "情報システム部").await.unwrap();
-        assert_eq!(s.get_department(child).await.unwrap().name, "情報システム部");
+        s.update_department(child, Some(d), "情報システム部")
+            .await
+            .unwrap();
+        assert_eq!(
+            s.get_department(child).await.unwrap().name,
+            "情報システム部"
+        );
 
         let user = s.get_user(u).await.unwrap();
         assert_eq!(user.display_name, "佐藤 花子");
         assert!(user.roles.contains(Role::Auditor));
-        assert!(!format!("{user:?}").contains("example.jp"), "Debug hides the e-mail");
+        assert!(
+            !format!("{user:?}").contains("example.jp"),
+            "Debug hides the e-mail"
+        );
         let dup = s
             .create_user(
                 &NewUser {
@@ -74,17 +92,38 @@ async fn organisation_and_users() {
                 1,
             )
             .await;
-        assert!(matches!(dup, Err(StoreError::Conflict("login name"))), "{}", db.name);
+        assert!(
+            matches!(dup, Err(StoreError::Conflict("login name"))),
+            "{}",
+            db.name
+        );
         s.set_user_roles(u, &[Role::Admin]).await.unwrap();
-        assert_eq!(s.get_user(u).await.unwrap().roles.iter().collect::<Vec<_>>(), vec![Role::Admin]);
+        assert_eq!(
+            s.get_user(u)
+                .await
+                .unwrap()
+                .roles
+                .iter()
+                .collect::<Vec<_>>(),
+            vec![Role::Admin]
+        );
         s.set_disabled(u, true, 3).await.unwrap();
-        assert!(s.find_user_by_login("sato").await.unwrap().unwrap().disabled);
+        assert!(
+            s.find_user_by_login("sato")
+                .await
+                .unwrap()
+                .unwrap()
+                .disabled
+        );
         assert_eq!(s.list_users(Some(c)).await.unwrap().len(), 1);
         assert_eq!(s.list_users(Some(c + 100)).await.unwrap().len(), 0);
         assert!(matches!(s.get_user(999).await, Err(StoreError::NotFound)));
 
         assert!(s.use_totp_step(u, 10).await.unwrap());
-        assert!(!s.use_totp_step(u, 10).await.unwrap(), "a step is used once");
+        assert!(
+            !s.use_totp_step(u, 10).await.unwrap(),
+            "a step is used once"
+        );
         assert!(s.use_totp_step(u, 11).await.unwrap());
         db.cleanup().await;
     }
@@ -106,7 +145,10 @@ async fn sessions_and_throttling() {
         s.create_session(&row, "127.0.0.1", "test").await.unwrap();
         assert_eq!(s.get_session("h1").await.unwrap(), Some(row.clone()));
         s.touch_session("h1", 200).await.unwrap();
-        assert_eq!(s.get_session("h1").await.unwrap().unwrap().last_seen_at, 200);
+        assert_eq!(
+            s.get_session("h1").await.unwrap().unwrap().last_seen_at,
+            200
+        );
         assert_eq!(s.purge_sessions(150, 0).await.unwrap(), 0);
         assert_eq!(s.purge_sessions(250, 0).await.unwrap(), 1);
         assert_eq!(s.get_session("h1").await.unwrap(), None);
@@ -115,10 +157,24 @@ async fn sessions_and_throttling() {
             s.record_login_failure("account", "sato", t).await.unwrap();
         }
         s.record_login_failure("ip", "127.0.0.1", 30).await.unwrap();
-        assert_eq!(s.login_failures_since("account", "sato", 15).await.unwrap(), (2, Some(30)));
-        assert_eq!(s.login_failures_since("account", "nobody", 0).await.unwrap(), (0, None));
+        assert_eq!(
+            s.login_failures_since("account", "sato", 15).await.unwrap(),
+            (2, Some(30))
+        );
+        assert_eq!(
+            s.login_failures_since("account", "nobody", 0)
+                .await
+                .unwrap(),
+            (0, None)
+        );
         s.clear_login_failures("account", "sato").await.unwrap();
-        assert_eq!(s.login_failures_since("account", "sato", 0).await.unwrap().0, 0);
+        assert_eq!(
+            s.login_failures_since("account", "sato", 0)
+                .await
+                .unwrap()
+                .0,
+            0
+        );
         assert_eq!(s.purge_login_failures(100).await.unwrap(), 1);
         db.cleanup().await;
     }
@@ -135,13 +191,18 @@ async fn audit_chain_appends_searches_and_verifies() {
             .unwrap();
         assert_eq!(seqs, vec![1, 2, 3, 4, 5], "{}", db.name);
         let more = s
-            .append_audit(vec![rec(6, "tanaka", Outcome::Denied), rec(7, "sato", Outcome::Failure)])
+            .append_audit(vec![
+                rec(6, "tanaka", Outcome::Denied),
+                rec(7, "sato", Outcome::Failure),
+            ])
             .await
             .unwrap();
         assert_eq!(more, vec![6, 7]);
         let (last, hash) = s.audit_head().await.unwrap();
         assert_eq!(last, 7);
-        s.insert_checkpoint(&sign_checkpoint(&key, last, &hash, 9)).await.unwrap();
+        s.insert_checkpoint(&sign_checkpoint(&key, last, &hash, 9))
+            .await
+            .unwrap();
 
         let all = s.audit_page(0, 100, None, None).await.unwrap();
         let vk = key.verifying_key();
@@ -152,48 +213,90 @@ async fn audit_chain_appends_searches_and_verifies() {
         assert_eq!(v.finish().unwrap().entries, 7);
 
         let denied = s
-            .search_audit(&AuditFilter { outcome: Some(Outcome::Denied), ..Default::default() }, 50)
+            .search_audit(
+                &AuditFilter {
+                    outcome: Some(Outcome::Denied),
+                    ..Default::default()
+                },
+                50,
+            )
             .await
             .unwrap();
         assert_eq!(denied.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![6]);
         let by_actor = s
-            .search_audit(&AuditFilter { actor: Some("sato".into()), ..Default::default() }, 50)
+            .search_audit(
+                &AuditFilter {
+                    actor: Some("sato".into()),
+                    ..Default::default()
+                },
+                50,
+            )
             .await
             .unwrap();
         assert_eq!(by_actor.len(), 6);
         assert_eq!(by_actor[0].seq, 7, "newest first");
         let action = s
-            .search_audit(&AuditFilter { action: Some("LOGIN".into()), ..Default::default() }, 50)
+            .search_audit(
+                &AuditFilter {
+                    action: Some("LOGIN".into()),
+                    ..Default::default()
+                },
+                50,
+            )
             .await
             .unwrap();
         assert_eq!(action.len(), 4, "case-insensitive substring");
         let wild = s
-            .search_audit(&AuditFilter { target: Some("%".into()), ..Default::default() }, 50)
+            .search_audit(
+                &AuditFilter {
+                    target: Some("%".into()),
+                    ..Default::default()
+                },
+                50,
+            )
             .await
             .unwrap();
         assert!(wild.is_empty(), "LIKE wildcards in input are literal");
         let window = s
             .search_audit(
-                &AuditFilter { since: Some(2_000_000), until: Some(4_000_000), ..Default::default() },
+                &AuditFilter {
+                    since: Some(2_000_000),
+                    until: Some(4_000_000),
+                    ..Default::default()
+                },
                 50,
             )
             .await
             .unwrap();
         assert_eq!(window.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 2]);
         let page = s
-            .search_audit(&AuditFilter { before_seq: Some(3), ..Default::default() }, 50)
+            .search_audit(
+                &AuditFilter {
+                    before_seq: Some(3),
+                    ..Default::default()
+                },
+                50,
+            )
             .await
             .unwrap();
         assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 1]);
-        let exported = s.audit_page(0, 100, Some(3_000_000), Some(6_000_000)).await.unwrap();
-        assert_eq!(exported.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 4, 5]);
+        let exported = s
+            .audit_page(0, 100, Some(3_000_000), Some(6_000_000))
+            .await
+            .unwrap();
+        assert_eq!(
+            exported.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            vec![3, 4, 5]
+        );
 
         // The application cannot rewrite history.
         let upd = sqlx::query("UPDATE audit_log SET actor = 'x' WHERE seq = 1")
             .execute(s.pool())
             .await;
         assert!(upd.is_err(), "{}: update must be refused", db.name);
-        let del = sqlx::query("DELETE FROM audit_log WHERE seq = 7").execute(s.pool()).await;
+        let del = sqlx::query("DELETE FROM audit_log WHERE seq = 7")
+            .execute(s.pool())
+            .await;
         assert!(del.is_err(), "{}: delete must be refused", db.name);
         db.cleanup().await;
     }
@@ -207,7 +310,9 @@ async fn concurrent_appends_keep_one_chain() {
             let s = db.store.clone();
             tasks.push(tokio::spawn(async move {
                 for i in 0..20 {
-                    s.append_audit(vec![rec(t * 100 + i, "p", Outcome::Success)]).await.unwrap();
+                    s.append_audit(vec![rec(t * 100 + i, "p", Outcome::Success)])
+                        .await
+                        .unwrap();
                 }
             }));
         }
@@ -231,10 +336,18 @@ async fn jobs_and_schedules_are_claimed_once() {
     for db in TestDb::all().await {
         let s = &db.store;
         let id = s.enqueue_job("mail", "{}", 10, 1).await.unwrap();
-        assert_eq!(s.claim_job("w1", 5, 100).await.unwrap(), None, "not due yet");
+        assert_eq!(
+            s.claim_job("w1", 5, 100).await.unwrap(),
+            None,
+            "not due yet"
+        );
         let j = s.claim_job("w1", 10, 100).await.unwrap().unwrap();
         assert_eq!((j.id, j.attempts), (id, 1));
-        assert_eq!(s.claim_job("w2", 50, 150).await.unwrap(), None, "leased to w1");
+        assert_eq!(
+            s.claim_job("w2", 50, 150).await.unwrap(),
+            None,
+            "leased to w1"
+        );
         let again = s.claim_job("w2", 101, 200).await.unwrap().unwrap();
         assert_eq!(again.attempts, 2, "lease expired: claimed again");
         s.fail_job(id, "smtp down", 300).await.unwrap();
@@ -243,9 +356,15 @@ async fn jobs_and_schedules_are_claimed_once() {
         assert_eq!(s.pending_jobs().await.unwrap(), 0);
 
         s.ensure_schedule("audit.checkpoint", 60, 0).await.unwrap();
-        assert_eq!(s.claim_due_schedules("a", 10).await.unwrap(), vec!["audit.checkpoint"]);
+        assert_eq!(
+            s.claim_due_schedules("a", 10).await.unwrap(),
+            vec!["audit.checkpoint"]
+        );
         assert!(s.claim_due_schedules("b", 20).await.unwrap().is_empty());
-        assert_eq!(s.schedule_last_run("audit.checkpoint").await.unwrap(), Some(("a".into(), 10)));
+        assert_eq!(
+            s.schedule_last_run("audit.checkpoint").await.unwrap(),
+            Some(("a".into(), 10))
+        );
         db.cleanup().await;
     }
 }
@@ -255,13 +374,21 @@ async fn settings_and_missing_files() {
     for db in TestDb::all().await {
         db.store.set_setting("demo", "1").await.unwrap();
         db.store.set_setting("demo", "2").await.unwrap();
-        assert_eq!(db.store.get_setting("demo").await.unwrap().as_deref(), Some("2"));
+        assert_eq!(
+            db.store.get_setting("demo").await.unwrap().as_deref(),
+            Some("2")
+        );
         assert_eq!(db.store.get_setting("none").await.unwrap(), None);
         db.cleanup().await;
     }
     let missing = mamori_store::testing::temp_dir("missing").join("typo/mamori.db");
-    let err = Store::connect(&format!("sqlite://{}", missing.display()), false).await.unwrap_err();
+    let err = Store::connect(&format!("sqlite://{}", missing.display()), false)
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Missing(_)), "{err}");
     assert!(!missing.exists(), "nothing is created on a typo'd path");
-    assert!(matches!(Store::connect("mysql://x", true).await, Err(StoreError::BadUrl(_))));
+    assert!(matches!(
+        Store::connect("mysql://x", true).await,
+        Err(StoreError::BadUrl(_))
+    ));
 }

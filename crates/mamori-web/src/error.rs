@@ -57,7 +57,9 @@ pub fn error_response(status: StatusCode, err: PageError) -> Response {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, message, retry) = match &self.0 {
-            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, None, None),
+            AppError::Unauthenticated | AppError::BadCredentials | AppError::BadTotp => {
+                (StatusCode::UNAUTHORIZED, None, None)
+            }
             AppError::Denied => (StatusCode::FORBIDDEN, None, None),
             AppError::NotFound => (StatusCode::NOT_FOUND, None, None),
             AppError::Invalid(p) => (
@@ -66,7 +68,6 @@ impl IntoResponse for WebError {
                 None,
             ),
             AppError::Throttled(s) => (StatusCode::TOO_MANY_REQUESTS, None, Some(*s)),
-            AppError::BadCredentials | AppError::BadTotp => (StatusCode::UNAUTHORIZED, None, None),
             AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, None, None),
             AppError::DiskFull => (StatusCode::INSUFFICIENT_STORAGE, None, None),
             AppError::Internal(detail) => {

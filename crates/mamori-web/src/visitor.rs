@@ -187,29 +187,26 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
     let mut csrf_failed = false;
     if is_unsafe(&method) {
         let (parts, body) = req.into_parts();
-        let bytes = match axum::body::to_bytes(body, state.cfg.max_body_bytes).await {
-            Ok(b) => b,
-            Err(_) => {
-                let r = error_response(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    PageError {
-                        key: "error.413",
-                        message: None,
-                        retry_after: None,
-                    },
-                );
-                let _ = state
-                    .app
-                    .audit(
-                        &ctx,
-                        &action_of(&method, &path),
-                        &path,
-                        Outcome::Failure,
-                        serde_json::json!({"status": 413, "request_id": request_id}),
-                    )
-                    .await;
-                return render_error(r, lang, &request_id, json);
-            }
+        let Ok(bytes) = axum::body::to_bytes(body, state.cfg.max_body_bytes).await else {
+            let r = error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                PageError {
+                    key: "error.413",
+                    message: None,
+                    retry_after: None,
+                },
+            );
+            let _ = state
+                .app
+                .audit(
+                    &ctx,
+                    &action_of(&method, &path),
+                    &path,
+                    Outcome::Failure,
+                    serde_json::json!({"status": 413, "request_id": request_id}),
+                )
+                .await;
+            return render_error(r, lang, &request_id, json);
         };
         let sent = parts
             .headers

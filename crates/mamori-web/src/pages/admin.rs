@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::{Extension, Form};
-use mamori_app::admin::{DeptLine, UserInput};
+use mamori_app::admin::{DeptLine, UserInput, UserUpdate};
 use mamori_app::AppError;
 use mamori_domain::role::{Permission, Role};
 use mamori_store::users::User;
@@ -295,11 +295,13 @@ pub async fn update_user(
             .update_user(
                 &v.ctx(),
                 id,
-                form_value(&pairs, "display_name"),
-                form_value(&pairs, "email"),
-                dept,
-                &roles,
-                disabled,
+                &UserUpdate {
+                    display_name: form_value(&pairs, "display_name"),
+                    email: form_value(&pairs, "email"),
+                    department_id: dept,
+                    roles: &roles,
+                    disabled,
+                },
             )
             .await
     }

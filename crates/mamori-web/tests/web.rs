@@ -1,0 +1,572 @@
+//! In-process HTTP tests: the real router, a real database, requests through `oneshot`.
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use mamori_app::clock::ManualClock;
+use mamori_app::keys::Keys;
+use mamori_app::{App, Settings};
+use mamori_domain::audit::Outcome;
+use mamori_domain::role::Role;
+use mamori_store::audit::AuditFilter;
+use mamori_store::testing::{temp_dir, TestDb};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const T0: i64 = 1_767_225_600_000_000;
+
+struct Env {
+    app: App,
+    router: Router,
+    clock: Arc<ManualClock>,
+    passwords: HashMap<String, String>,
+    db: TestDb,
+}
+
+async fn env() -> Vec<Env> {
+    let mut out = Vec::new();
+    for db in TestDb::all().await {
+        let clock = Arc::new(ManualClock::new(T0));
+        let keys = Keys::load_or_create(&temp_dir("webkeys").join("k"), true).unwrap();
+        let (app, _w) = App::new(db.store.clone(), keys, clock.clone(), Settings::default());
+        let passwords = app
+            .seed_demo()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| (l.login, l.password))
+            .collect();
+        let router = mamori_web::router(app.clone(), mamori_web::WebConfig::default());
+        out.push(Env {
+            app,
+            router,
+            clock,
+            passwords,
+            db,
+        });
+    }
+    out
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+/// A browser in miniature: keeps cookies, finds the CSRF token in the last page.
+struct Client<'a> {
+    router: &'a Router,
+    cookies: HashMap<String, String>,
+    csrf: String,
+}
+
+impl<'a> Client<'a> {
+    fn new(router: &'a Router) -> Self {
+        Client {
+            router,
+            cookies: HashMap::new(),
+            csrf: String::new(),
+        }
+    }
+
+    async fn send(&mut self, req: Request<Body>) -> Resp {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        for c in headers.get_all(header::SET_COOKIE) {
+            let c = c.to_str().unwrap();
+            let (kv, _) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            if v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
+            .unwrap();
+        if let Some(i) = body.find("name=\"csrf\" value=\"") {
+            let rest = &body[i + 19..];
+            self.csrf = rest[..rest.find('"').unwrap()].to_owned();
+        }
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> Resp {
+        let req = Request::get(path)
+            .header(header::COOKIE, self.cookie_header())
+            .body(Body::empty())
+            .unwrap();
+        self.send(req).await
+    }
+
+    async fn get_with(&mut self, path: &str, name: &str, value: &str) -> Resp {
+        let req = Request::get(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(name, value)
+            .body(Body::empty())
+            .unwrap();
+        self.send(req).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let req = Request::post(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// Logs in, enrolling or answering the second factor when the role needs it.
+    async fn login(&mut self, env: &Env, login: &str) -> Resp {
+        self.get("/login").await;
+        let csrf = self.csrf.clone();
+        let r = self
+            .post(
+                "/login",
+                &[
+                    ("csrf", &csrf),
+                    ("login", login),
+                    ("password", &env.passwords[login]),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{login}: {}", r.body);
+        let to = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+        if to == "/login/totp-setup" {
+            let page = self.get(&to).await;
+            let i = page.body.find("data-testid=\"totp-secret\">").unwrap() + 26;
+            let secret = &page.body[i..i + page.body[i..].find('<').unwrap()];
+            let key = mamori_domain::totp::decode_secret(secret).unwrap();
+            let code = mamori_domain::totp::code_at(&key, env.clock.now_secs());
+            let csrf = self.csrf.clone();
+            let done = self.post(&to, &[("csrf", &csrf), ("code", &code)]).await;
+            assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+            return done;
+        }
+        r
+    }
+}
+
+use mamori_app::clock::Clock;
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_speak_japanese_first() {
+    for env in env().await {
+        let mut c = Client::new(&env.router);
+        let r = c.get("/login").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("<html lang=\"ja\">") && r.body.contains("ログイン名"));
+        let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+        assert!(!csp.contains("unsafe-inline"));
+        assert_eq!(r.headers[header::X_FRAME_OPTIONS], "DENY");
+        assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(r.headers[header::CACHE_CONTROL], "no-store");
+        let r = c.get("/lang/en?next=/login").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let r = c.get("/login").await;
+        assert!(
+            r.body.contains("<html lang=\"en\">") && r.body.contains("Login name"),
+            "{}",
+            env.db.name
+        );
+        let r = c.get("/lang/en?next=https://evil.example/").await;
+        assert_eq!(r.headers[header::LOCATION], "/", "no open redirect");
+        env.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn login_sets_a_hardened_session_cookie_and_logout_ends_it() {
+    for env in env().await {
+        let mut c = Client::new(&env.router);
+        c.get("/login").await;
+        let csrf = c.csrf.clone();
+        let bad = c
+            .post(
+                "/login",
+                &[
+                    ("csrf", &csrf),
+                    ("login", "yamada"),
+                    ("password", "wrong password!"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+        assert!(bad
+            .body
+            .contains("ログイン名またはパスワードが正しくありません"));
+        assert!(!c.cookies.contains_key("mamori_session"));
+
+        let r = c
+            .post(
+                "/login",
+                &[
+                    ("csrf", &csrf),
+                    ("login", "yamada"),
+                    ("password", &env.passwords["yamada"]),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let set = r
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|h| h.to_str().unwrap().to_owned())
+            .find(|h| h.starts_with("mamori_session="))
+            .unwrap();
+        for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+            assert!(set.contains(attr), "{set} lacks {attr}");
+        }
+        let home = c.get("/").await;
+        assert_eq!(home.status, StatusCode::OK);
+        assert!(home.body.contains("山田 太郎") && home.body.contains("従業者"));
+        assert!(
+            !home.body.contains("/admin/users"),
+            "navigation shows only what the role may use"
+        );
+        let csrf = c.csrf.clone();
+        let out = c.post("/logout", &[("csrf", &csrf)]).await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER);
+        let after = c.get("/").await;
+        assert_eq!(after.status, StatusCode::SEE_OTHER, "{}", env.db.name);
+        assert!(after.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/login"));
+        env.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn forged_or_missing_csrf_tokens_are_refused_and_recorded() {
+    for env in env().await {
+        let mut c = Client::new(&env.router);
+        c.get("/login").await;
+        let r = c
+            .post(
+                "/login",
+                &[("login", "yamada"), ("password", &env.passwords["yamada"])],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.body.contains("フォームの有効期限が切れたか"));
+        let r = c
+            .post(
+                "/login",
+                &[
+                    ("csrf", "forged"),
+                    ("login", "yamada"),
+                    ("password", &env.passwords["yamada"]),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        c.login(&env, "admin").await;
+        let r = c
+            .post("/admin/departments", &[("csrf", "x"), ("name", "不正部署")])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let company = env.app.store.list_companies().await.unwrap()[0].id;
+        let depts = env.app.store.list_departments(company).await.unwrap();
+        assert!(
+            !depts.iter().any(|d| d.name == "不正部署"),
+            "nothing was changed"
+        );
+        let denied = env
+            .app
+            .store
+            .search_audit(
+                &AuditFilter {
+                    outcome: Some(Outcome::Denied),
+                    ..Default::default()
+                },
+                50,
+            )
+            .await
+            .unwrap();
+        let csrf_denials = denied
+            .iter()
+            .filter(|e| e.record.detail.contains("csrf"))
+            .count();
+        assert_eq!(csrf_denials, 3, "{}", env.db.name);
+        env.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn authorisation_matrix_by_role() {
+    for env in env().await {
+        let pages = [
+            "/audit",
+            "/admin/users",
+            "/admin/departments",
+            "/admin/users/new",
+            "/account",
+            "/",
+        ];
+        for role in Role::ALL {
+            let login = match role {
+                Role::Staff => "yamada",
+                Role::DepartmentHead => "suzuki",
+                Role::PrivacyOffice => "tanaka",
+                Role::Ciso => "takahashi",
+                Role::Executive => "watanabe",
+                Role::ContactDesk => "ito",
+                Role::Custodian => "kobayashi",
+                Role::Auditor => "kato",
+                Role::GroupHq => "yoshida",
+                Role::Admin => "admin",
+            };
+            let mut c = Client::new(&env.router);
+            c.login(&env, login).await;
+            for page in pages {
+                let expected = match page {
+                    "/audit" if role == Role::Auditor => StatusCode::OK,
+                    "/audit" => StatusCode::FORBIDDEN,
+                    "/" | "/account" => StatusCode::OK,
+                    _ if role == Role::Admin => StatusCode::OK,
+                    _ => StatusCode::FORBIDDEN,
+                };
+                let r = c.get(page).await;
+                assert_eq!(r.status, expected, "{} {login} {page}", env.db.name);
+                if expected == StatusCode::FORBIDDEN {
+                    assert!(r.body.contains("この操作を行う権限がありません"));
+                }
+            }
+        }
+        // Without a session every page sends the visitor to the login page.
+        let mut anon = Client::new(&env.router);
+        for page in pages {
+            let r = anon.get(page).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{page}");
+        }
+        let denied = env
+            .app
+            .store
+            .search_audit(
+                &AuditFilter {
+                    outcome: Some(Outcome::Denied),
+                    action: Some("GET /admin".into()),
+                    ..Default::default()
+                },
+                500,
+            )
+            .await
+            .unwrap();
+        // Nine roles refused three admin pages each, and three anonymous views.
+        assert_eq!(
+            denied.len(),
+            9 * 3 + 3,
+            "every refused page view is recorded"
+        );
+        env.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn admin_creates_users_and_departments_with_named_errors() {
+    for env in env().await {
+        let mut c = Client::new(&env.router);
+        c.login(&env, "admin").await;
+        let page = c.get("/admin/users/new").await;
+        let dept = {
+            let i = page.body.find("<option value=\"").unwrap() + 15;
+            page.body[i..i + page.body[i..].find('"').unwrap()].to_owned()
+        };
+        let csrf = c.csrf.clone();
+        let bad = c
+            .post(
+                "/admin/users",
+                &[
+                    ("csrf", &csrf),
+                    ("login", "x"),
+                    ("display_name", "新人"),
+                    ("email", "a@b.jp"),
+                    ("department_id", &dept),
+                    ("roles", "staff"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("ログイン名は英小文字"), "{}", bad.body);
+        let csrf = c.csrf.clone();
+        let ok = c
+            .post(
+                "/admin/users",
+                &[
+                    ("csrf", &csrf),
+                    ("login", "shinjin"),
+                    ("display_name", "<script>新人</script>"),
+                    ("email", "s@example.jp"),
+                    ("department_id", &dept),
+                    ("roles", "staff"),
+                    ("roles", "contact_desk"),
+                ],
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+        assert!(ok.body.contains("data-testid=\"generated-password\""));
+        assert!(
+            !ok.body.contains("<script>新人") && ok.body.contains("script&#62;新人"),
+            "templates escape: {}",
+            ok.body
+        );
+        let u = env
+            .app
+            .store
+            .find_user_by_login("shinjin")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(u.roles.contains(Role::ContactDesk));
+        let csrf = c.csrf.clone();
+        let r = c
+            .post(
+                "/admin/departments",
+                &[("csrf", &csrf), ("name", "法務部"), ("parent_id", "")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let list = c.get("/admin/departments").await;
+        assert!(list.body.contains("法務部"), "{}", env.db.name);
+        env.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn auditor_searches_the_log_and_htmx_gets_a_fragment() {
+    for env in env().await {
+        let mut staff = Client::new(&env.router);
+        staff.login(&env, "yamada").await;
+        staff.get("/audit").await;
+        let mut c = Client::new(&env.router);
+        c.login(&env, "kato").await;
+        let r = c.get("/audit?actor=yamada&outcome=denied").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            r.body.contains("GET /audit") && r.body.contains("拒否"),
+            "{}",
+            r.body
+        );
+        let frag = c
+            .get_with("/audit?actor=yamada&outcome=denied", "hx-request", "true")
+            .await;
+        assert!(!frag.body.contains("<html") && frag.body.contains("audit-rows"));
+        let none = c.get("/audit?actor=nobody").await;
+        assert!(none.body.contains("audit-empty"));
+        let bad = c.get("/audit?since=yesterday").await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("YYYY-MM-DD"), "the bad field is named");
+        env.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_pages_never_panics() {
+    for env in env().await {
+        let mut c = Client::new(&env.router);
+        let r = c.get("/no/such/page").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert!(
+            r.body.contains("お探しのページは見つかりません") && r.body.contains("問い合わせ番号")
+        );
+        let r = c
+            .get_with("/no/such/page", "accept", "application/json")
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["error"], "error.404");
+
+        c.get("/login").await;
+        let csrf = c.csrf.clone();
+        let r = c.post("/login", &[("csrf", &csrf)]).await;
+        assert!(r.status.is_client_error(), "{}", r.status);
+        assert!(
+            r.body.contains("<html") && r.body.contains("問い合わせ番号"),
+            "missing fields give a page"
+        );
+
+        let big = "x".repeat(2 * 1024 * 1024);
+        let r = c.post("/login", &[("csrf", &csrf), ("login", &big)]).await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(r.body.contains("送信されたデータが大きすぎます"));
+
+        let r = c.get("/admin/users/notanumber").await;
+        assert!(r.status.is_redirection() || r.status.is_client_error());
+        let r = c.get("/lang/fr").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", env.db.name);
+        env.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn expired_sessions_send_the_visitor_back_to_login() {
+    for env in env().await {
+        let mut c = Client::new(&env.router);
+        c.login(&env, "yamada").await;
+        assert_eq!(c.get("/").await.status, StatusCode::OK);
+        env.clock.advance_secs(31 * 60);
+        let r = c.get("/account").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let to = r.headers[header::LOCATION].to_str().unwrap();
+        assert!(
+            to.starts_with("/login?next=/account") && to.contains("expired=1"),
+            "{to}"
+        );
+        let page = c.get(to).await;
+        assert!(
+            page.body.contains("セッションの有効期限が切れました"),
+            "{}",
+            env.db.name
+        );
+        env.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn every_request_lands_in_the_audit_log() {
+    for env in env().await {
+        let mut c = Client::new(&env.router);
+        c.login(&env, "yamada").await;
+        let before = env.app.store.audit_head().await.unwrap().0;
+        c.get("/").await;
+        c.get("/account").await;
+        c.get("/static/app.css").await;
+        let after = env.app.store.audit_head().await.unwrap().0;
+        assert_eq!(
+            after - before,
+            2,
+            "pages are recorded, static files are not"
+        );
+        let last = env
+            .app
+            .store
+            .search_audit(&AuditFilter::default(), 1)
+            .await
+            .unwrap();
+        assert_eq!(last[0].record.action, "GET /account");
+        assert_eq!(last[0].record.actor, "yamada");
+        assert_eq!(last[0].record.outcome, Outcome::Success, "{}", env.db.name);
+        env.db.cleanup().await;
+    }
+}
