@@ -4,7 +4,9 @@
 //! always a parameter (`now`), so every rule can be tested with a table of inputs. The web
 //! application, the command line and the store all call into here; a rule is written once.
 
+pub mod appi;
 pub mod audit;
+pub mod calendar;
 pub mod org;
 pub mod role;
 pub mod text;

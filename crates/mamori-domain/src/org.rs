@@ -88,10 +88,22 @@ mod tests {
         // 1 経営 ─ 2 オペレーション ─ 4 コールセンター
         //        └ 3 システム
         vec![
-            DeptNode { id: 1, parent_id: None },
-            DeptNode { id: 2, parent_id: Some(1) },
-            DeptNode { id: 3, parent_id: Some(1) },
-            DeptNode { id: 4, parent_id: Some(2) },
+            DeptNode {
+                id: 1,
+                parent_id: None,
+            },
+            DeptNode {
+                id: 2,
+                parent_id: Some(1),
+            },
+            DeptNode {
+                id: 3,
+                parent_id: Some(1),
+            },
+            DeptNode {
+                id: 4,
+                parent_id: Some(2),
+            },
         ]
     }
 
@@ -104,8 +116,14 @@ mod tests {
 
     #[test]
     fn reparent_refuses_cycles_and_unknown_parents() {
-        assert_eq!(check_reparent(&tree(), 2, Some(4)), Err(TreeError::Cycle(2)));
-        assert_eq!(check_reparent(&tree(), 2, Some(2)), Err(TreeError::Cycle(2)));
+        assert_eq!(
+            check_reparent(&tree(), 2, Some(4)),
+            Err(TreeError::Cycle(2))
+        );
+        assert_eq!(
+            check_reparent(&tree(), 2, Some(2)),
+            Err(TreeError::Cycle(2))
+        );
         assert_eq!(
             check_reparent(&tree(), 2, Some(9)),
             Err(TreeError::UnknownParent(9))

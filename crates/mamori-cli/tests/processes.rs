@@ -1,0 +1,257 @@
+//! Two `mamori serve` processes on one PostgreSQL database work as one: a session made by one
+//! is valid at the other, failed logins counted by one throttle the other, and the audit chain
+//! written by both verifies. Also the command-line front: admin, migrate, audit verify/export.
+
+use mamori_store::testing::{temp_dir, TestDb};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mamori");
+
+fn mamori(url: &str, keys: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("MAMORI_DATABASE_URL", url)
+        .env("MAMORI_KEY_DIR", keys)
+        .env("MAMORI_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(url: &str, keys: &Path) -> Server {
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("MAMORI_DATABASE_URL", url)
+        .env("MAMORI_KEY_DIR", keys)
+        .env("MAMORI_CHECKPOINT_INTERVAL_SECS", "1")
+        .env("MAMORI_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(Instant::now() < deadline, "server did not start");
+        match lines.next() {
+            Some(Ok(l)) if l.starts_with("mamori: http://") => break,
+            Some(_) => {}
+            None => panic!("server exited before listening"),
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, base: format!("http://127.0.0.1:{port}") }
+}
+
+/// Cookies by hand: the session cookie is `Secure`, which a client would not send over http.
+#[derive(Default, Clone)]
+struct Jar(Vec<(String, String)>);
+
+impl Jar {
+    fn header(&self) -> String {
+        self.0.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+    fn take(&mut self, res: &reqwest::Response) {
+        for h in res.headers().get_all("set-cookie") {
+            let s = h.to_str().unwrap();
+            let kv = s.split(';').next().unwrap();
+            let (k, v) = kv.split_once('=').unwrap();
+            self.0.retain(|(n, _)| n != k);
+            if !v.is_empty() {
+                self.0.push((k.to_owned(), v.to_owned()));
+            }
+        }
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+fn csrf_of(html: &str) -> String {
+    let i = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    html[i..i + html[i..].find('"').unwrap()].to_owned()
+}
+
+async fn login(base: &str, jar: &mut Jar, login: &str, password: &str) -> reqwest::StatusCode {
+    let c = client();
+    let page = c.get(format!("{base}/login")).header("cookie", jar.header()).send().await.unwrap();
+    jar.take(&page);
+    let csrf = csrf_of(&page.text().await.unwrap());
+    let res = c
+        .post(format!("{base}/login"))
+        .header("cookie", jar.header())
+        .form(&[("csrf", csrf.as_str()), ("login", login), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    jar.take(&res);
+    res.status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_postgres_work_as_one() {
+    let Some(db) = TestDb::postgres().await else { return };
+    let keys = temp_dir("two").join("keys");
+    let url = db.url.clone();
+    assert!(mamori(&url, &keys, &["admin", "create-company", "--code", "test-co", "--name", "テスト株式会社"], None).0);
+    assert!(mamori(&url, &keys, &["admin", "create-department", "--name", "本社"], None).0);
+    for (l, role) in [("yamada", "staff"), ("suzuki", "staff")] {
+        let (ok, out, err) = mamori(
+            &url,
+            &keys,
+            &["admin", "create-user", "--login", l, "--name", "山田 太郎", "--email", &format!("{l}@example.jp"), "--department", "本社", "--role", role, "--password-stdin"],
+            Some("correct horse battery\n"),
+        );
+        assert!(ok, "{out}{err}");
+    }
+    let a = start(&url, &keys);
+    let b = start(&url, &keys);
+    let c = client();
+
+    // A session made at A is valid at B.
+    let mut jar = Jar::default();
+    assert_eq!(login(&a.base, &mut jar, "yamada", "correct horse battery").await, 303);
+    let home = c.get(format!("{}/", b.base)).header("cookie", jar.header()).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    let html = home.text().await.unwrap();
+    assert!(html.contains("山田 太郎"));
+    // Logging out at B ends it at A.
+    let csrf = csrf_of(&html);
+    let out = c.post(format!("{}/logout", b.base)).header("cookie", jar.header()).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(out.status(), 303);
+    let again = c.get(format!("{}/", a.base)).header("cookie", jar.header()).send().await.unwrap();
+    assert_eq!(again.status(), 303, "the session ended everywhere");
+
+    // Failed logins at A and B together lock the account at both.
+    for i in 0..5 {
+        let server = if i % 2 == 0 { &a.base } else { &b.base };
+        assert_eq!(login(server, &mut Jar::default(), "suzuki", "wrong password!").await, 401);
+    }
+    assert_eq!(login(&a.base, &mut Jar::default(), "suzuki", "correct horse battery").await, 429);
+    assert_eq!(login(&b.base, &mut Jar::default(), "suzuki", "correct horse battery").await, 429);
+
+    // Both append to one chain at the same time.
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
+        tasks.push(tokio::spawn(async move {
+            client().get(format!("{base}/login")).send().await.unwrap().status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    drop(a);
+    drop(b);
+    let (ok, out, err) = mamori(&url, &keys, &["audit", "verify"], None);
+    assert!(ok, "verify failed: {out}{err}");
+    assert!(out.starts_with("OK:"), "{out}");
+    let checkpoints: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_checkpoints").fetch_one(db.store.pool()).await.unwrap();
+    assert!(checkpoints >= 1, "the shared schedule wrote checkpoints");
+    db.cleanup().await;
+}
+
+#[test]
+fn command_line_admin_migrate_and_audit_on_sqlite() {
+    let dir = temp_dir("cli");
+    let url = format!("sqlite://{}", dir.join("db/mamori.db").display());
+    let keys = dir.join("keys");
+    // A mistyped path is never silently created.
+    let (ok, _, err) = mamori(&url, &keys, &["admin", "list-users"], None);
+    assert!(!ok && err.contains("does not exist"), "{err}");
+    assert!(!dir.join("db/mamori.db").exists());
+    let (ok, out, err) = mamori(&url, &keys, &["migrate", "--create"], None);
+    assert!(ok && out.contains("applied"), "{out}{err}");
+    assert!(mamori(&url, &keys, &["admin", "create-company", "--code", "kaisha", "--name", "会社"], None).0);
+    assert!(mamori(&url, &keys, &["admin", "create-department", "--name", "本社"], None).0);
+    let (ok, out, _) = mamori(&url, &keys, &["admin", "create-user", "--login", "sato", "--name", "佐藤", "--email", "s@example.jp", "--department", "本社", "--role", "auditor"], None);
+    assert!(ok && out.contains("password: "), "{out}");
+    let (ok, _, err) = mamori(&url, &keys, &["admin", "create-user", "--login", "x", "--name", "x", "--email", "x@example.jp", "--department", "本社", "--role", "staff"], None);
+    assert!(!ok && err.contains("login"), "the bad field is named: {err}");
+    let (ok, _, err) = mamori(&url, &keys, &["admin", "create-user", "--login", "abc", "--name", "x", "--email", "x@example.jp", "--department", "本社", "--role", "boss"], None);
+    assert!(!ok && err.contains("unknown role `boss`"), "{err}");
+    let (ok, out, _) = mamori(&url, &keys, &["admin", "list-users"], None);
+    assert!(ok && out.contains("sato") && out.contains("auditor"));
+    assert!(mamori(&url, &keys, &["admin", "disable-user", "--login", "sato"], None).0);
+    assert!(mamori(&url, &keys, &["admin", "set-password", "--login", "sato", "--password-stdin"], Some("another long password\n")).0);
+    let (ok, out, _) = mamori(&url, &keys, &["audit", "checkpoint"], None);
+    assert!(ok && out.contains("checkpoint signed"), "{out}");
+    let (ok, out, err) = mamori(&url, &keys, &["audit", "verify"], None);
+    assert!(ok && out.starts_with("OK:"), "{out}{err}");
+    let (ok, out, _) = mamori(&url, &keys, &["audit", "export", "--since", "2000-01-01"], None);
+    assert!(ok);
+    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.iter().any(|e| e["action"] == "admin.users.create" && e["actor"] == "cli"));
+    assert!(lines.iter().all(|e| e["hash"].as_str().unwrap().len() == 64));
+    assert!(!out.contains("s@example.jp"), "no personal data in the audit log");
+    let (ok, _, err) = mamori(&url, &keys, &["audit", "export", "--since", "last week"], None);
+    assert!(!ok && err.contains("--since"), "{err}");
+
+    // Somebody edits the file directly: verify names the entry and fails.
+    let db = dir.join("db/mamori.db");
+    let conn = std::process::Command::new("python3")
+        .args(["-c", &format!(
+            "import sqlite3; c=sqlite3.connect('{}'); c.execute('DROP TRIGGER audit_log_no_update'); c.execute(\"UPDATE audit_log SET actor='x' WHERE seq=3\"); c.commit()",
+            db.display()
+        )])
+        .status()
+        .unwrap();
+    assert!(conn.success());
+    let (ok, out, _) = mamori(&url, &keys, &["audit", "verify"], None);
+    assert!(!ok && out.contains("FAILED at entry 3"), "{out}");
+    // Keys cannot be silently replaced once checkpoints exist.
+    std::fs::remove_dir_all(&keys).unwrap();
+    let (ok, _, err) = mamori(&url, &keys, &["admin", "list-users"], None);
+    assert!(!ok && err.contains("restore the key directory"), "{err}");
+}
+
+#[test]
+fn help_is_complete() {
+    for args in [vec!["--help"], vec!["serve", "--help"], vec!["admin", "--help"], vec!["audit", "verify", "--help"], vec!["admin", "create-user", "--help"]] {
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Usage"), "{args:?}");
+    }
+    let out = Command::new(BIN).args(["serve", "--listen", "nonsense"]).env("MAMORI_DATA_DIR", temp_dir("x")).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HOST:PORT"));
+    let out = Command::new(BIN).arg("frobnicate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
