@@ -349,6 +349,18 @@ impl App {
         ctx: &Ctx,
         user: &User,
     ) -> Result<TotpEnrolment, AppError> {
+        // A pending (not yet confirmed) secret is shown again, so that reloading the page
+        // after scanning the code does not invalidate what the phone already holds.
+        let user = &self.store.get_user(user.id).await?;
+        if let (Some(sealed), false) = (&user.totp_secret, user.totp_enabled) {
+            if let Ok(secret) = self.keys.unseal(sealed, &totp_context(user.id)) {
+                let b32 = totp::encode_secret(&secret);
+                return Ok(TotpEnrolment {
+                    uri: totp::provisioning_uri(&self.settings.totp_issuer, &user.login, &b32),
+                    secret_b32: b32,
+                });
+            }
+        }
         let mut secret = [0u8; 20];
         rand::rngs::OsRng.fill_bytes(&mut secret);
         let b32 = totp::encode_secret(&secret);

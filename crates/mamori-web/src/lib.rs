@@ -100,6 +100,7 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         .route("/audit", get(pages::audit::audit_page))
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_file))
+        .route("/favicon.ico", get(favicon))
         .fallback(pages::not_found)
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(DefaultBodyLimit::max(limit))
@@ -155,12 +156,26 @@ async fn healthz(axum::extract::State(s): axum::extract::State<WebState>) -> Res
 const APP_CSS: &str = include_str!("../static/app.css");
 const HTMX_JS: &str = include_str!("../static/htmx.min.js");
 const APP_JS: &str = include_str!("../static/app.js");
+const FAVICON: &str = include_str!("../static/favicon.svg");
+
+/// Browsers ask for `/favicon.ico` by themselves; answer with the SVG icon.
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON,
+    )
+        .into_response()
+}
 
 async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
     let (body, ctype) = match file.as_str() {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
         "htmx.min.js" => (HTMX_JS, "text/javascript; charset=utf-8"),
         "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        "favicon.svg" => (FAVICON, "image/svg+xml"),
         _ => return pages::not_found().await,
     };
     (

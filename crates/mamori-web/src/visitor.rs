@@ -133,7 +133,7 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let json = wants_json(req.headers());
-    let quiet = path.starts_with("/static/") || path == "/healthz";
+    let quiet = path.starts_with("/static/") || path == "/healthz" || path == "/favicon.ico";
     let jar = CookieJar::from_headers(req.headers());
     let token = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());
 

@@ -231,7 +231,7 @@ pub async fn totp_setup_submit(
         .await
     {
         Ok(li) => Ok(after_login(&s, jar, li, "/")),
-        // A wrong code shows a new secret: the old one was on screen and is not trusted.
+        // A wrong code shows the same secret again, with the error.
         Err(AppError::BadTotp) => setup_page(&s, &v, Some(v.tr().get("totp.bad").to_owned())).await,
         Err(e) => Err(WebError(e)),
     }
