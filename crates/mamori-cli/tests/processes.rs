@@ -23,7 +23,12 @@ fn mamori(url: &str, keys: &Path, args: &[&str], stdin: Option<&str>) -> (bool, 
         .spawn()
         .unwrap();
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     }
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
@@ -35,7 +40,11 @@ fn mamori(url: &str, keys: &Path, args: &[&str], stdin: Option<&str>) -> (bool, 
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Server {
@@ -74,7 +83,10 @@ fn start(url: &str, keys: &Path) -> Server {
         }
     }
     std::thread::spawn(move || for _ in lines {});
-    Server { child, base: format!("http://127.0.0.1:{port}") }
+    Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    }
 }
 
 /// Cookies by hand: the session cookie is `Secure`, which a client would not send over http.
@@ -83,7 +95,11 @@ struct Jar(Vec<(String, String)>);
 
 impl Jar {
     fn header(&self) -> String {
-        self.0.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
     fn take(&mut self, res: &reqwest::Response) {
         for h in res.headers().get_all("set-cookie") {
@@ -99,7 +115,10 @@ impl Jar {
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 fn csrf_of(html: &str) -> String {
@@ -109,13 +128,22 @@ fn csrf_of(html: &str) -> String {
 
 async fn login(base: &str, jar: &mut Jar, login: &str, password: &str) -> reqwest::StatusCode {
     let c = client();
-    let page = c.get(format!("{base}/login")).header("cookie", jar.header()).send().await.unwrap();
+    let page = c
+        .get(format!("{base}/login"))
+        .header("cookie", jar.header())
+        .send()
+        .await
+        .unwrap();
     jar.take(&page);
     let csrf = csrf_of(&page.text().await.unwrap());
     let res = c
         .post(format!("{base}/login"))
         .header("cookie", jar.header())
-        .form(&[("csrf", csrf.as_str()), ("login", login), ("password", password)])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("login", login),
+            ("password", password),
+        ])
         .send()
         .await
         .unwrap();
@@ -125,16 +153,55 @@ async fn login(base: &str, jar: &mut Jar, login: &str, password: &str) -> reqwes
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_on_one_postgres_work_as_one() {
-    let Some(db) = TestDb::postgres().await else { return };
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
     let keys = temp_dir("two").join("keys");
     let url = db.url.clone();
-    assert!(mamori(&url, &keys, &["admin", "create-company", "--code", "test-co", "--name", "テスト株式会社"], None).0);
-    assert!(mamori(&url, &keys, &["admin", "create-department", "--name", "本社"], None).0);
+    assert!(
+        mamori(
+            &url,
+            &keys,
+            &[
+                "admin",
+                "create-company",
+                "--code",
+                "test-co",
+                "--name",
+                "テスト株式会社"
+            ],
+            None
+        )
+        .0
+    );
+    assert!(
+        mamori(
+            &url,
+            &keys,
+            &["admin", "create-department", "--name", "本社"],
+            None
+        )
+        .0
+    );
     for (l, role) in [("yamada", "staff"), ("suzuki", "staff")] {
         let (ok, out, err) = mamori(
             &url,
             &keys,
-            &["admin", "create-user", "--login", l, "--name", "山田 太郎", "--email", &format!("{l}@example.jp"), "--department", "本社", "--role", role, "--password-stdin"],
+            &[
+                "admin",
+                "create-user",
+                "--login",
+                l,
+                "--name",
+                "山田 太郎",
+                "--email",
+                &format!("{l}@example.jp"),
+                "--department",
+                "本社",
+                "--role",
+                role,
+                "--password-stdin",
+            ],
             Some("correct horse battery\n"),
         );
         assert!(ok, "{out}{err}");
@@ -145,32 +212,81 @@ async fn two_servers_on_one_postgres_work_as_one() {
 
     // A session made at A is valid at B.
     let mut jar = Jar::default();
-    assert_eq!(login(&a.base, &mut jar, "yamada", "correct horse battery").await, 303);
-    let home = c.get(format!("{}/", b.base)).header("cookie", jar.header()).send().await.unwrap();
+    assert_eq!(
+        login(&a.base, &mut jar, "yamada", "correct horse battery").await,
+        303
+    );
+    let home = c
+        .get(format!("{}/", b.base))
+        .header("cookie", jar.header())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(home.status(), 200);
     let html = home.text().await.unwrap();
     assert!(html.contains("山田 太郎"));
     // Logging out at B ends it at A.
     let csrf = csrf_of(&html);
-    let out = c.post(format!("{}/logout", b.base)).header("cookie", jar.header()).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    let out = c
+        .post(format!("{}/logout", b.base))
+        .header("cookie", jar.header())
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.status(), 303);
-    let again = c.get(format!("{}/", a.base)).header("cookie", jar.header()).send().await.unwrap();
+    let again = c
+        .get(format!("{}/", a.base))
+        .header("cookie", jar.header())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 303, "the session ended everywhere");
 
     // Failed logins at A and B together lock the account at both.
     for i in 0..5 {
         let server = if i % 2 == 0 { &a.base } else { &b.base };
-        assert_eq!(login(server, &mut Jar::default(), "suzuki", "wrong password!").await, 401);
+        assert_eq!(
+            login(server, &mut Jar::default(), "suzuki", "wrong password!").await,
+            401
+        );
     }
-    assert_eq!(login(&a.base, &mut Jar::default(), "suzuki", "correct horse battery").await, 429);
-    assert_eq!(login(&b.base, &mut Jar::default(), "suzuki", "correct horse battery").await, 429);
+    assert_eq!(
+        login(
+            &a.base,
+            &mut Jar::default(),
+            "suzuki",
+            "correct horse battery"
+        )
+        .await,
+        429
+    );
+    assert_eq!(
+        login(
+            &b.base,
+            &mut Jar::default(),
+            "suzuki",
+            "correct horse battery"
+        )
+        .await,
+        429
+    );
 
     // Both append to one chain at the same time.
     let mut tasks = Vec::new();
     for i in 0..40 {
-        let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
+        let base = if i % 2 == 0 {
+            a.base.clone()
+        } else {
+            b.base.clone()
+        };
         tasks.push(tokio::spawn(async move {
-            client().get(format!("{base}/login")).send().await.unwrap().status()
+            client()
+                .get(format!("{base}/login"))
+                .send()
+                .await
+                .unwrap()
+                .status()
         }));
     }
     for t in tasks {
@@ -182,7 +298,10 @@ async fn two_servers_on_one_postgres_work_as_one() {
     let (ok, out, err) = mamori(&url, &keys, &["audit", "verify"], None);
     assert!(ok, "verify failed: {out}{err}");
     assert!(out.starts_with("OK:"), "{out}");
-    let checkpoints: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_checkpoints").fetch_one(db.store.pool()).await.unwrap();
+    let checkpoints: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_checkpoints")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
     assert!(checkpoints >= 1, "the shared schedule wrote checkpoints");
     db.cleanup().await;
 }
@@ -198,29 +317,151 @@ fn command_line_admin_migrate_and_audit_on_sqlite() {
     assert!(!dir.join("db/mamori.db").exists());
     let (ok, out, err) = mamori(&url, &keys, &["migrate", "--create"], None);
     assert!(ok && out.contains("applied"), "{out}{err}");
-    assert!(mamori(&url, &keys, &["admin", "create-company", "--code", "kaisha", "--name", "会社"], None).0);
-    assert!(mamori(&url, &keys, &["admin", "create-department", "--name", "本社"], None).0);
-    let (ok, out, _) = mamori(&url, &keys, &["admin", "create-user", "--login", "sato", "--name", "佐藤", "--email", "s@example.jp", "--department", "本社", "--role", "auditor"], None);
+    assert!(
+        mamori(
+            &url,
+            &keys,
+            &[
+                "admin",
+                "create-company",
+                "--code",
+                "kaisha",
+                "--name",
+                "会社"
+            ],
+            None
+        )
+        .0
+    );
+    assert!(
+        mamori(
+            &url,
+            &keys,
+            &["admin", "create-department", "--name", "本社"],
+            None
+        )
+        .0
+    );
+    let (ok, out, _) = mamori(
+        &url,
+        &keys,
+        &[
+            "admin",
+            "create-user",
+            "--login",
+            "sato",
+            "--name",
+            "佐藤",
+            "--email",
+            "s@example.jp",
+            "--department",
+            "本社",
+            "--role",
+            "auditor",
+        ],
+        None,
+    );
     assert!(ok && out.contains("password: "), "{out}");
-    let (ok, _, err) = mamori(&url, &keys, &["admin", "create-user", "--login", "x", "--name", "x", "--email", "x@example.jp", "--department", "本社", "--role", "staff"], None);
-    assert!(!ok && err.contains("login"), "the bad field is named: {err}");
-    let (ok, _, err) = mamori(&url, &keys, &["admin", "create-user", "--login", "abc", "--name", "x", "--email", "x@example.jp", "--department", "本社", "--role", "boss"], None);
+    let (ok, _, err) = mamori(
+        &url,
+        &keys,
+        &[
+            "admin",
+            "create-user",
+            "--login",
+            "x",
+            "--name",
+            "x",
+            "--email",
+            "x@example.jp",
+            "--department",
+            "本社",
+            "--role",
+            "staff",
+        ],
+        None,
+    );
+    assert!(
+        !ok && err.contains("login"),
+        "the bad field is named: {err}"
+    );
+    let (ok, _, err) = mamori(
+        &url,
+        &keys,
+        &[
+            "admin",
+            "create-user",
+            "--login",
+            "abc",
+            "--name",
+            "x",
+            "--email",
+            "x@example.jp",
+            "--department",
+            "本社",
+            "--role",
+            "boss",
+        ],
+        None,
+    );
     assert!(!ok && err.contains("unknown role `boss`"), "{err}");
     let (ok, out, _) = mamori(&url, &keys, &["admin", "list-users"], None);
     assert!(ok && out.contains("sato") && out.contains("auditor"));
-    assert!(mamori(&url, &keys, &["admin", "disable-user", "--login", "sato"], None).0);
-    assert!(mamori(&url, &keys, &["admin", "set-password", "--login", "sato", "--password-stdin"], Some("another long password\n")).0);
+    assert!(
+        mamori(
+            &url,
+            &keys,
+            &["admin", "disable-user", "--login", "sato"],
+            None
+        )
+        .0
+    );
+    assert!(
+        mamori(
+            &url,
+            &keys,
+            &[
+                "admin",
+                "set-password",
+                "--login",
+                "sato",
+                "--password-stdin"
+            ],
+            Some("another long password\n")
+        )
+        .0
+    );
     let (ok, out, _) = mamori(&url, &keys, &["audit", "checkpoint"], None);
     assert!(ok && out.contains("checkpoint signed"), "{out}");
     let (ok, out, err) = mamori(&url, &keys, &["audit", "verify"], None);
     assert!(ok && out.starts_with("OK:"), "{out}{err}");
-    let (ok, out, _) = mamori(&url, &keys, &["audit", "export", "--since", "2000-01-01"], None);
+    let (ok, out, _) = mamori(
+        &url,
+        &keys,
+        &["audit", "export", "--since", "2000-01-01"],
+        None,
+    );
     assert!(ok);
-    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert!(lines.iter().any(|e| e["action"] == "admin.users.create" && e["actor"] == "cli"));
-    assert!(lines.iter().all(|e| e["hash"].as_str().unwrap().len() == 64));
-    assert!(!out.contains("s@example.jp"), "no personal data in the audit log");
-    let (ok, _, err) = mamori(&url, &keys, &["audit", "export", "--since", "last week"], None);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines
+        .iter()
+        .any(|e| e["action"] == "admin.users.create" && e["actor"] == "cli"));
+    assert!(lines
+        .iter()
+        .all(|e| e["hash"].as_str().unwrap().len() == 64));
+    assert!(
+        !out.contains("s@example.jp"),
+        "no personal data in the audit log"
+    );
+    let (ok, _, err) = mamori(
+        &url,
+        &keys,
+        &["audit", "export", "--since", "last week"],
+        None,
+    );
     assert!(!ok && err.contains("--since"), "{err}");
 
     // Somebody edits the file directly: verify names the entry and fails.
@@ -243,15 +484,59 @@ fn command_line_admin_migrate_and_audit_on_sqlite() {
 
 #[test]
 fn help_is_complete() {
-    for args in [vec!["--help"], vec!["serve", "--help"], vec!["admin", "--help"], vec!["audit", "verify", "--help"], vec!["admin", "create-user", "--help"]] {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["admin", "--help"],
+        vec!["audit", "verify", "--help"],
+        vec!["admin", "create-user", "--help"],
+    ] {
         let out = Command::new(BIN).args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("Usage"), "{args:?}");
     }
-    let out = Command::new(BIN).args(["serve", "--listen", "nonsense"]).env("MAMORI_DATA_DIR", temp_dir("x")).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "nonsense"])
+        .env("MAMORI_DATA_DIR", temp_dir("x"))
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("HOST:PORT"));
     let out = Command::new(BIN).arg("frobnicate").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn sigterm_shuts_down_gracefully_and_signs_the_last_checkpoint() {
+    let dir = temp_dir("graceful");
+    let url = format!("sqlite://{}", dir.join("mamori.db").display());
+    let keys = dir.join("keys");
+    assert!(mamori(&url, &keys, &["migrate", "--create"], None).0);
+    let mut server = start(&url, &keys);
+    let health = std::process::Command::new("curl")
+        .args(["-s", &format!("{}/healthz", server.base)])
+        .output();
+    if let Ok(h) = health {
+        assert_eq!(String::from_utf8_lossy(&h.stdout), "ok\n");
+    }
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "exit after SIGTERM: {status:?}");
+    let (ok, out, _) = mamori(&url, &keys, &["audit", "export"], None);
+    assert!(ok);
+    assert!(
+        out.contains("\"system.start\"") && out.contains("\"system.stop\""),
+        "{out}"
+    );
+    let (ok, out, _) = mamori(&url, &keys, &["audit", "verify"], None);
+    assert!(
+        ok && out.starts_with("OK:") && !out.contains(" 0 signed checkpoints"),
+        "the last checkpoint was signed: {out}"
+    );
 }

@@ -570,3 +570,63 @@ async fn every_request_lands_in_the_audit_log() {
         env.db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn busy_database_and_full_disk_get_their_own_pages() {
+    use axum::routing::get;
+    use mamori_app::AppError;
+    use mamori_web::error::WebError;
+    let env = env().await.into_iter().next().unwrap();
+    let state = mamori_web::WebState {
+        app: env.app.clone(),
+        cfg: Arc::new(mamori_web::WebConfig::default()),
+    };
+    let router: Router = Router::new()
+        .route(
+            "/busy",
+            get(|| async { Err::<(), _>(WebError(AppError::Busy)) }),
+        )
+        .route(
+            "/full",
+            get(|| async { Err::<(), _>(WebError(AppError::DiskFull)) }),
+        )
+        .route(
+            "/boom",
+            get(|| async { Err::<(), _>(WebError(AppError::Internal("secret detail".into()))) }),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            mamori_web::visitor::visitor,
+        ))
+        .with_state(state);
+    let mut c = Client::new(&router);
+    let r = c.get("/busy").await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.body.contains("データベースが混み合っています"));
+    let r = c.get("/full").await;
+    assert_eq!(r.status, StatusCode::INSUFFICIENT_STORAGE);
+    assert!(r.body.contains("既存のデータは失われていません"));
+    let r = c.get("/boom").await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        !r.body.contains("secret detail"),
+        "internal detail never reaches the visitor"
+    );
+    assert!(r.body.contains("問い合わせ番号"));
+    let errors = env
+        .app
+        .store
+        .search_audit(
+            &AuditFilter {
+                outcome: Some(Outcome::Error),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(errors.len(), 3, "server errors are recorded too");
+    for db in std::iter::once(env.db) {
+        db.cleanup().await;
+    }
+}
