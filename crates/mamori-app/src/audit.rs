@@ -146,50 +146,57 @@ pub enum Verified {
     Failed { error: VerifyError, checked: u64 },
 }
 
-/// Verifies the whole chain and every checkpoint with `key`, reading in pages.
+/// Verifies the whole chain and every checkpoint with `key`.
+///
+/// The entries are streamed from one query; a blocking thread checks links, hashes and
+/// signatures while the next rows are read, so reading and hashing run on two cores.
 pub async fn verify(
     store: &Store,
     key: &ed25519_dalek::VerifyingKey,
-    page: i64,
+    chunk: usize,
 ) -> Result<Verified, StoreError> {
+    use futures_util::TryStreamExt;
     let checkpoints = store.list_checkpoints().await?;
-    let mut v = ChainVerifier::new(key, checkpoints);
-    // Read the next page while hashing this one.
-    let mut next = {
-        let s = store.clone();
-        tokio::spawn(async move { s.audit_page(0, page, None, None).await })
-    };
-    loop {
-        let entries = next
-            .await
-            .map_err(|e| StoreError::Database(e.to_string()))??;
-        let Some(last) = entries.last() else { break };
-        let after = last.seq;
-        let full = entries.len() as i64 == page;
-        next = {
-            let s = store.clone();
-            tokio::spawn(async move {
-                if full {
-                    s.audit_page(after, page, None, None).await
-                } else {
-                    Ok(Vec::new())
+    let key = *key;
+    let (tx, mut rx) = mpsc::channel::<Vec<AuditEntry>>(8);
+    let checker = tokio::task::spawn_blocking(move || {
+        let mut v = ChainVerifier::new(&key, checkpoints);
+        while let Some(entries) = rx.blocking_recv() {
+            for e in &entries {
+                if let Err(error) = v.push(e) {
+                    return Verified::Failed {
+                        error,
+                        checked: v.entries(),
+                    };
                 }
-            })
-        };
-        for e in &entries {
-            if let Err(error) = v.push(e) {
-                return Ok(Verified::Failed {
-                    error,
-                    checked: v.entries(),
-                });
+            }
+        }
+        let checked = v.entries();
+        match v.finish() {
+            Ok(s) => Verified::Ok(s),
+            Err(error) => Verified::Failed { error, checked },
+        }
+    });
+    let chunk = chunk.max(1);
+    let mut buf = Vec::with_capacity(chunk);
+    let mut stream = std::pin::pin!(store.audit_stream());
+    while let Some(e) = stream.try_next().await? {
+        buf.push(e);
+        if buf.len() == chunk {
+            let full = std::mem::replace(&mut buf, Vec::with_capacity(chunk));
+            if tx.send(full).await.is_err() {
+                // The checker stopped at the first failure; no need to read further.
+                break;
             }
         }
     }
-    let checked = v.entries();
-    Ok(match v.finish() {
-        Ok(s) => Verified::Ok(s),
-        Err(error) => Verified::Failed { error, checked },
-    })
+    if !buf.is_empty() {
+        let _ = tx.send(buf).await;
+    }
+    drop(tx);
+    checker
+        .await
+        .map_err(|e| StoreError::Database(format!("verification thread: {e}")))
 }
 
 /// Writes entries with `since <= at < until` as JSON lines; returns how many.

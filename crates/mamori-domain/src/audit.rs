@@ -98,6 +98,12 @@ pub struct AuditEntry {
 /// The canonical bytes that an entry's hash covers: a JSON array with the fields in a fixed
 /// order. JSON gives unambiguous escaping of arbitrary text without inventing a format.
 pub fn canonical(seq: i64, r: &AuditRecord) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    write_canonical(&mut out, seq, r);
+    out
+}
+
+fn write_canonical<W: std::io::Write>(w: W, seq: i64, r: &AuditRecord) {
     let value = (
         seq,
         r.at_micros,
@@ -109,7 +115,21 @@ pub fn canonical(seq: i64, r: &AuditRecord) -> Vec<u8> {
         r.outcome.code(),
         &r.detail,
     );
-    serde_json::to_vec(&value).unwrap_or_default()
+    // Serialising plain strings and integers into a hasher or a Vec cannot fail.
+    let _ = serde_json::to_writer(w, &value);
+}
+
+/// Feeds what is written straight into the hash, so hashing allocates nothing.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// hash = SHA-256(prev_hash (hex) ‖ "\n" ‖ canonical content), in lower-case hex.
@@ -117,7 +137,7 @@ pub fn entry_hash(prev_hash: &str, seq: i64, r: &AuditRecord) -> String {
     let mut h = Sha256::new();
     h.update(prev_hash.as_bytes());
     h.update(b"\n");
-    h.update(canonical(seq, r));
+    write_canonical(HashWriter(&mut h), seq, r);
     hex::encode(h.finalize())
 }
 

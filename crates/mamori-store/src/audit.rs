@@ -182,6 +182,15 @@ impl Store {
         rows.iter().map(entry_from_row).collect()
     }
 
+    /// Every entry in order, streamed: one query, rows decoded as they arrive.
+    pub fn audit_stream(&self) -> impl futures_util::Stream<Item = Result<AuditEntry>> + '_ {
+        use futures_util::StreamExt;
+        const SQL: &str = concat!("SELECT ", columns!(), " FROM audit_log ORDER BY seq");
+        sqlx::query(SQL)
+            .fetch(self.pool())
+            .map(|r| r.map_err(StoreError::from).and_then(|row| entry_from_row(&row)))
+    }
+
     /// The last sequence number and hash of the chain.
     pub async fn audit_head(&self) -> Result<(i64, String)> {
         let r = sqlx::query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
