@@ -170,20 +170,52 @@ async fn shutdown_signal() {
     }
 }
 
+/// Terminal columns a string takes: East Asian wide characters take two.
+fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            let u = c as u32;
+            if (0x1100..=0x115F).contains(&u)
+                || (0x2E80..=0xA4CF).contains(&u)
+                || (0xAC00..=0xD7A3).contains(&u)
+                || (0xF900..=0xFAFF).contains(&u)
+                || (0xFE30..=0xFE4F).contains(&u)
+                || (0xFF00..=0xFF60).contains(&u)
+                || (0xFFE0..=0xFFE6).contains(&u)
+            {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+/// Pads to `width` terminal columns (format's `{:<n}` counts characters, not columns).
+fn pad(s: &str, width: usize) -> String {
+    format!("{s}{}", " ".repeat(width.saturating_sub(display_width(s))))
+}
+
 fn print_demo(logins: &[mamori_app::demo::DemoLogin], addr: &SocketAddr) {
     println!("デモデータ / demo data — 株式会社みらい通販 (fictional)");
-    println!("{:<12} {:<18} {:<28} password", "login", "name", "role");
+    println!(
+        "{} {} {} password",
+        pad("login", 11),
+        pad("name", 18),
+        pad("role", 44)
+    );
     for l in logins {
         let totp = if l.role.requires_totp() {
             "  (二要素認証を初回ログイン時に設定 / sets up 2FA at first login)"
         } else {
             ""
         };
+        let role = format!("{} / {}", l.role.code(), l.role.label_ja());
         println!(
-            "{:<12} {:<18} {:<28} {}{}",
-            l.login,
-            l.display_name,
-            format!("{} / {}", l.role.code(), l.role.label_ja()),
+            "{} {} {} {}{}",
+            pad(&l.login, 11),
+            pad(&l.display_name, 18),
+            pad(&role, 44),
             l.password,
             totp
         );

@@ -147,7 +147,7 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
                     .unwrap_or(Lang::Ja);
                 tracing::error!(request_id, error = %e, "session lookup failed");
                 let r = crate::error::WebError(e).into_response();
-                return render_error(r, lang, &request_id, json);
+                return render_error(r, lang, &request_id, json, &path);
             }
         },
         _ => None,
@@ -206,7 +206,7 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
                     serde_json::json!({"status": 413, "request_id": request_id}),
                 )
                 .await;
-            return render_error(r, lang, &request_id, json);
+            return render_error(r, lang, &request_id, json, &path);
         };
         let sent = parts
             .headers
@@ -278,7 +278,7 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
         if response.status() == StatusCode::UNAUTHORIZED && !json && method == Method::GET {
             return redirect_to_login(&v, response);
         }
-        return render_error(response, lang, &request_id, json);
+        return render_error(response, lang, &request_id, json, &path);
     }
     response
 }
@@ -300,7 +300,13 @@ fn redirect_to_login(v: &Visitor, mut original: Response) -> Response {
 }
 
 /// Turns an error response into a page (or JSON) unless the handler already rendered one.
-fn render_error(response: Response, lang: Lang, request_id: &str, json: bool) -> Response {
+fn render_error(
+    response: Response,
+    lang: Lang,
+    request_id: &str,
+    json: bool,
+    path: &str,
+) -> Response {
     let is_rendered = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -347,6 +353,11 @@ fn render_error(response: Response, lang: Lang, request_id: &str, json: bool) ->
             status: status.as_u16(),
             message,
             request_id: request_id.to_owned(),
+            lang_href: format!(
+                "/lang/{}?next={}",
+                lang.other().code(),
+                crate::pages::url_encode(path)
+            ),
         };
         match page.render() {
             Ok(html) => Html(html).into_response(),

@@ -150,6 +150,7 @@ pub struct ErrorPage {
     pub status: u16,
     pub message: String,
     pub request_id: String,
+    pub lang_href: String,
 }
 
 pub async fn not_found() -> Response {
