@@ -126,6 +126,7 @@ fn wants_json(req_headers: &axum::http::HeaderMap) -> bool {
 
 pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) -> Response {
     let request_id = random_token()[..12].to_owned();
+    let started = std::time::Instant::now();
     let ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -242,6 +243,17 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
     };
 
     let status = response.status();
+    // The access log names the route and the user by id: no query strings (they may hold
+    // search terms), no login names, no personal data.
+    tracing::info!(
+        request_id,
+        method = %method,
+        route = %action_of(&method, &path),
+        status = status.as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        user = ctx.actor_id(),
+        "request"
+    );
     if !quiet {
         let mut detail = serde_json::json!({"status": status.as_u16(), "request_id": request_id});
         if csrf_failed {
