@@ -521,7 +521,7 @@ async fn audit_verify_detects_tampering_and_exports() {
             .unwrap();
         match verify(&app.store, &vk, 7).await.unwrap() {
             Verified::Failed { error, .. } => {
-                assert_eq!(error, VerifyError::Altered { seq: 12 }, "{}", db.name)
+                assert_eq!(error, VerifyError::Altered { seq: 12 }, "{}", db.name);
             }
             Verified::Ok(_) => panic!("edit not detected"),
         }

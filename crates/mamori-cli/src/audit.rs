@@ -92,26 +92,23 @@ pub async fn run(cfg: Config, cmd: AuditCommand) -> Result<ExitCode> {
                 .as_deref()
                 .map(|s| parse_time(s, "--until"))
                 .transpose()?;
-            let n = match output {
-                Some(path) => {
-                    let f = std::fs::File::create(&path)
-                        .with_context(|| format!("creating {}", path.display()))?;
-                    let mut w = std::io::BufWriter::new(f);
-                    let n = export(&store, since, until, &mut w)
-                        .await
-                        .map_err(|e| anyhow!("{e}"))?;
-                    w.flush()?;
-                    n
-                }
-                None => {
-                    let stdout = std::io::stdout();
-                    let mut w = std::io::BufWriter::new(stdout.lock());
-                    let n = export(&store, since, until, &mut w)
-                        .await
-                        .map_err(|e| anyhow!("{e}"))?;
-                    w.flush()?;
-                    n
-                }
+            let n = if let Some(path) = output {
+                let f = std::fs::File::create(&path)
+                    .with_context(|| format!("creating {}", path.display()))?;
+                let mut w = std::io::BufWriter::new(f);
+                let n = export(&store, since, until, &mut w)
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?;
+                w.flush()?;
+                n
+            } else {
+                let stdout = std::io::stdout();
+                let mut w = std::io::BufWriter::new(stdout.lock());
+                let n = export(&store, since, until, &mut w)
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?;
+                w.flush()?;
+                n
             };
             eprintln!("exported {n} entries");
             ExitCode::SUCCESS

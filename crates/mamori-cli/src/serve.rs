@@ -144,9 +144,7 @@ pub async fn serve(mut cfg: Config, args: ServeArgs) -> Result<ExitCode> {
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_else(|_| "host".into())
+    std::fs::read_to_string("/etc/hostname").map_or_else(|_| "host".into(), |s| s.trim().to_owned())
 }
 
 async fn shutdown_signal() {

@@ -90,7 +90,7 @@ impl<'a> Client<'a> {
             .unwrap();
         if let Some(i) = body.find("name=\"csrf\" value=\"") {
             let rest = &body[i + 19..];
-            self.csrf = rest[..rest.find('"').unwrap()].to_owned();
+            rest[..rest.find('"').unwrap()].clone_into(&mut self.csrf);
         }
         Resp {
             status,
