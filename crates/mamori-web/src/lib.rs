@@ -73,6 +73,10 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         .route("/account", get(pages::account::account_page))
         .route("/account/password", post(pages::account::change_password))
         .route(
+            "/account/totp",
+            get(pages::auth::account_totp_page).post(pages::auth::account_totp_submit),
+        )
+        .route(
             "/admin/users",
             get(pages::admin::users_page).post(pages::admin::create_user),
         )

@@ -50,6 +50,16 @@ async fn env() -> Vec<Env> {
     out
 }
 
+/// One environment on SQLite only, for tests of the web layer itself.
+async fn sqlite_env() -> Env {
+    let mut all = env().await;
+    let first = all.remove(0);
+    for other in all {
+        other.db.cleanup().await;
+    }
+    first
+}
+
 struct Resp {
     status: StatusCode,
     headers: HeaderMap,
@@ -576,7 +586,7 @@ async fn busy_database_and_full_disk_get_their_own_pages() {
     use axum::routing::get;
     use mamori_app::AppError;
     use mamori_web::error::WebError;
-    let env = env().await.into_iter().next().unwrap();
+    let env = sqlite_env().await;
     let state = mamori_web::WebState {
         app: env.app.clone(),
         cfg: Arc::new(mamori_web::WebConfig::default()),
@@ -626,7 +636,61 @@ async fn busy_database_and_full_disk_get_their_own_pages() {
         .await
         .unwrap();
     assert_eq!(errors.len(), 3, "server errors are recorded too");
-    for db in std::iter::once(env.db) {
-        db.cleanup().await;
-    }
+    env.db.cleanup().await;
+}
+
+#[tokio::test]
+async fn any_user_may_turn_on_a_second_factor_from_the_account_page() {
+    let env = sqlite_env().await;
+    let mut c = Client::new(&env.router);
+    c.login(&env, "yamada").await;
+    let account = c.get("/account").await;
+    assert!(account.body.contains("/account/totp"));
+    let page = c.get("/account/totp").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let i = page.body.find("data-testid=\"totp-secret\">").unwrap() + 26;
+    let secret = page.body[i..i + page.body[i..].find('<').unwrap()].to_owned();
+    assert_eq!(
+        c.get("/account/totp").await.body.matches(&secret).count(),
+        1,
+        "a reload shows the same key"
+    );
+    let key = mamori_domain::totp::decode_secret(&secret).unwrap();
+    let csrf = c.csrf.clone();
+    let bad = c
+        .post("/account/totp", &[("csrf", &csrf), ("code", "000000")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let csrf = c.csrf.clone();
+    let code = mamori_domain::totp::code_at(&key, env.clock.now_secs());
+    let ok = c
+        .post("/account/totp", &[("csrf", &csrf), ("code", &code)])
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert!(c
+        .get("/account?totp=1")
+        .await
+        .body
+        .contains("二要素認証を有効にしました"));
+    assert_eq!(
+        c.get("/account/totp").await.status,
+        StatusCode::NOT_FOUND,
+        "no second enrolment over the first"
+    );
+    // The next login asks for the code.
+    let mut again = Client::new(&env.router);
+    again.get("/login").await;
+    let csrf = again.csrf.clone();
+    let r = again
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("login", "yamada"),
+                ("password", &env.passwords["yamada"]),
+            ],
+        )
+        .await;
+    assert_eq!(r.headers[header::LOCATION], "/login/totp");
+    env.db.cleanup().await;
 }

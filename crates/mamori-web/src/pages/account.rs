@@ -38,8 +38,19 @@ fn page(
     })
 }
 
-pub async fn account_page(Extension(v): Extension<Visitor>) -> WebResult {
-    render(&page(&v, None, None)?)
+#[derive(Deserialize)]
+pub struct AccountQuery {
+    totp: Option<String>,
+}
+
+pub async fn account_page(
+    Extension(v): Extension<Visitor>,
+    axum::extract::Query(q): axum::extract::Query<AccountQuery>,
+) -> WebResult {
+    let flash = q
+        .totp
+        .map(|_| v.tr().get("account.totp.enabled_now").to_owned());
+    render(&page(&v, flash, None)?)
 }
 
 #[derive(Deserialize)]

@@ -173,6 +173,9 @@ pub struct TotpSetupPage {
     pub c: Chrome,
     pub secret: String,
     pub qr_data_uri: String,
+    /// Where the form goes: the login step, or the account page (voluntary set-up).
+    pub action: &'static str,
+    pub intro_key: &'static str,
 }
 
 /// The provisioning URI as an SVG QR code in a data: URI (allowed by the CSP's img-src).
@@ -191,8 +194,27 @@ fn qr_data_uri(uri: &str) -> String {
     )
 }
 
-async fn setup_page(s: &WebState, v: &Visitor, error: Option<String>) -> WebResult {
-    let session = pending(v, Stage::TotpSetup)?;
+/// The session that may enrol now: one stopped at the login step, or (voluntary) a full
+/// session of a user who has no second factor yet.
+fn enrolling(v: &Visitor, voluntary: bool) -> Result<&mamori_app::auth::ActiveSession, WebError> {
+    if voluntary {
+        let s = v.full()?;
+        if s.user.totp_enabled {
+            return Err(WebError(AppError::NotFound));
+        }
+        Ok(s)
+    } else {
+        pending(v, Stage::TotpSetup)
+    }
+}
+
+async fn setup_page(
+    s: &WebState,
+    v: &Visitor,
+    error: Option<String>,
+    voluntary: bool,
+) -> WebResult {
+    let session = enrolling(v, voluntary)?;
     let ctx = mamori_app::Ctx::user(session.user.clone(), &v.ip);
     let enrol = s.app.begin_totp_enrolment(&ctx, &session.user).await?;
     let status = if error.is_some() {
@@ -206,15 +228,70 @@ async fn setup_page(s: &WebState, v: &Visitor, error: Option<String>) -> WebResu
             c: Chrome::new(v, "totp.setup.title").with_error(error),
             qr_data_uri: qr_data_uri(&enrol.uri),
             secret: enrol.secret_b32,
+            action: if voluntary {
+                "/account/totp"
+            } else {
+                "/login/totp-setup"
+            },
+            intro_key: if voluntary {
+                "totp.setup.voluntary"
+            } else {
+                "totp.setup.required"
+            },
         },
     )
+}
+
+async fn setup_submit(
+    s: &WebState,
+    v: &Visitor,
+    jar: CookieJar,
+    code: &str,
+    voluntary: bool,
+) -> WebResult {
+    let session = enrolling(v, voluntary)?;
+    let ctx = mamori_app::Ctx::user(session.user.clone(), &v.ip);
+    match s
+        .app
+        .confirm_totp_enrolment(&ctx, session, code, &v.user_agent)
+        .await
+    {
+        Ok(li) => Ok(after_login(
+            s,
+            jar,
+            li,
+            if voluntary { "/account?totp=1" } else { "/" },
+        )),
+        // A wrong code shows the same secret again, with the error.
+        Err(AppError::BadTotp) => {
+            setup_page(s, v, Some(v.tr().get("totp.bad").to_owned()), voluntary).await
+        }
+        Err(e) => Err(WebError(e)),
+    }
+}
+
+/// The voluntary set-up from the account page.
+pub async fn account_totp_page(
+    State(s): State<WebState>,
+    Extension(v): Extension<Visitor>,
+) -> WebResult {
+    setup_page(&s, &v, None, true).await
+}
+
+pub async fn account_totp_submit(
+    State(s): State<WebState>,
+    Extension(v): Extension<Visitor>,
+    jar: CookieJar,
+    Form(f): Form<CodeForm>,
+) -> WebResult {
+    setup_submit(&s, &v, jar, &f.code, true).await
 }
 
 pub async fn totp_setup_page(
     State(s): State<WebState>,
     Extension(v): Extension<Visitor>,
 ) -> WebResult {
-    setup_page(&s, &v, None).await
+    setup_page(&s, &v, None, false).await
 }
 
 pub async fn totp_setup_submit(
@@ -223,18 +300,7 @@ pub async fn totp_setup_submit(
     jar: CookieJar,
     Form(f): Form<CodeForm>,
 ) -> WebResult {
-    let session = pending(&v, Stage::TotpSetup)?;
-    let ctx = mamori_app::Ctx::user(session.user.clone(), &v.ip);
-    match s
-        .app
-        .confirm_totp_enrolment(&ctx, session, &f.code, &v.user_agent)
-        .await
-    {
-        Ok(li) => Ok(after_login(&s, jar, li, "/")),
-        // A wrong code shows the same secret again, with the error.
-        Err(AppError::BadTotp) => setup_page(&s, &v, Some(v.tr().get("totp.bad").to_owned())).await,
-        Err(e) => Err(WebError(e)),
-    }
+    setup_submit(&s, &v, jar, &f.code, false).await
 }
 
 pub async fn logout(
