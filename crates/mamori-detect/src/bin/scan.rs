@@ -1,0 +1,49 @@
+//! `mamori-detect-scan`: the engine's own front end, for benchmarks and fuzz-corpus checks
+//! without building the server crates. It calls the same `runner::run` as `mamori scan`.
+//!
+//! Usage: mamori-detect-scan [--threads N] [--format jsonl|json|csv|table] [--reveal] PATH...
+
+use mamori_detect::runner::{self, OutputFormat, RunError, RunOptions};
+use mamori_detect::{KindSet, Limits};
+
+fn main() -> std::process::ExitCode {
+    let mut opts = RunOptions {
+        paths: Vec::new(),
+        format: OutputFormat::Jsonl,
+        kinds: KindSet::all(),
+        reveal: false,
+        threads: 0,
+        include: Vec::new(),
+        exclude: Vec::new(),
+        progress: false,
+        summary: false,
+        limits: Limits::default(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--threads" => opts.threads = args.next().and_then(|v| v.parse().ok()).unwrap_or(0),
+            "--format" => {
+                opts.format = args
+                    .next()
+                    .and_then(|v| OutputFormat::parse(&v))
+                    .unwrap_or(OutputFormat::Jsonl);
+            }
+            "--reveal" => opts.reveal = true,
+            "--summary" => opts.summary = true,
+            _ => opts.paths.push(a.into()),
+        }
+    }
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
+    match runner::run(&opts, &mut out, &mut std::io::stderr()) {
+        Ok(_) => std::process::ExitCode::SUCCESS,
+        Err(RunError::BadArgs(m)) => {
+            eprintln!("{m}");
+            std::process::ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}

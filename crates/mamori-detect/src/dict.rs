@@ -1,0 +1,104 @@
+//! The person-name dictionary, derived from IPADIC (see `data/IPADIC-NOTICE` and
+//! `scripts/detect/gen-names.py`). Parsed once, on first use, into hash sets.
+
+use rustc_hash::FxHashSet;
+use std::sync::LazyLock;
+
+static NAMES_TXT: &str = include_str!("../data/names.txt");
+static NAMES_EXTRA_TXT: &str = include_str!("../data/names-extra.txt");
+
+/// Surnames, given names, their katakana readings, and the veto list of ordinary words that
+/// split into a surname and a given name.
+pub struct Dict {
+    pub surnames: FxHashSet<&'static str>,
+    pub given: FxHashSet<&'static str>,
+    pub surname_readings: FxHashSet<&'static str>,
+    pub given_readings: FxHashSet<&'static str>,
+    pub veto: FxHashSet<&'static str>,
+    /// Bitmaps over the BMP: characters that start a surname / end a given name, to reject
+    /// most kanji runs before any hashing.
+    surname_first: Vec<u64>,
+    given_last: Vec<u64>,
+}
+
+fn set_bit(map: &mut [u64], c: char) {
+    let i = c as usize;
+    if i < 0x10000 {
+        map[i / 64] |= 1 << (i % 64);
+    }
+}
+
+fn bit(map: &[u64], c: char) -> bool {
+    let i = c as usize;
+    i >= 0x10000 || map[i / 64] & (1 << (i % 64)) != 0
+}
+
+impl Dict {
+    pub fn starts_surname(&self, c: char) -> bool {
+        bit(&self.surname_first, c)
+    }
+    pub fn ends_given(&self, c: char) -> bool {
+        bit(&self.given_last, c)
+    }
+}
+
+static DICT: LazyLock<Dict> = LazyLock::new(|| {
+    let mut d = Dict {
+        surnames: FxHashSet::default(),
+        given: FxHashSet::default(),
+        surname_readings: FxHashSet::default(),
+        given_readings: FxHashSet::default(),
+        veto: FxHashSet::default(),
+        surname_first: vec![0; 1024],
+        given_last: vec![0; 1024],
+    };
+    for line in NAMES_TXT.lines().chain(NAMES_EXTRA_TXT.lines()) {
+        let Some((tag, word)) = line.split_once('\t') else {
+            continue;
+        };
+        let set = match tag {
+            "S" => &mut d.surnames,
+            "G" => &mut d.given,
+            "SR" => &mut d.surname_readings,
+            "GR" => &mut d.given_readings,
+            "V" => &mut d.veto,
+            _ => continue,
+        };
+        set.insert(word);
+    }
+    for w in &d.surnames {
+        if let Some(c) = w.chars().next() {
+            set_bit(&mut d.surname_first, c);
+        }
+    }
+    for w in &d.given {
+        if let Some(c) = w.chars().next_back() {
+            set_bit(&mut d.given_last, c);
+        }
+    }
+    d
+});
+
+/// The shared dictionary.
+pub fn dict() -> &'static Dict {
+    &DICT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dictionary_has_common_names_and_readings() {
+        let d = dict();
+        assert!(d.surnames.len() > 10_000 && d.given.len() > 10_000);
+        for s in ["山田", "佐藤", "鈴木", "高橋", "勅使河原"] {
+            assert!(d.surnames.contains(s), "{s}");
+        }
+        for g in ["太郎", "花子", "翔太"] {
+            assert!(d.given.contains(g), "{g}");
+        }
+        assert!(d.surname_readings.contains("ヤマダ"));
+        assert!(d.given_readings.contains("タロウ"));
+    }
+}

@@ -1,0 +1,513 @@
+//! Format helpers: HTML/XML tag stripping (streaming, line by line), JSON key/value pairs on a
+//! line, docx text, spreadsheets through calamine, and e-mail through mail-parser.
+
+use calamine::{Data, Reader};
+use std::io::{Read, Seek};
+
+/// Tag-stripping state carried from one line to the next (a tag or comment may span lines).
+#[derive(Default)]
+pub struct HtmlState {
+    in_tag: bool,
+    quote: Option<char>,
+    in_comment: bool,
+    /// Inside <script> or <style>: text there is not content.
+    in_raw: bool,
+    tag_name: String,
+}
+
+impl HtmlState {
+    /// Replaces each tag by one space and decodes entities, into `out` (cleared first).
+    pub fn strip_line(&mut self, line: &str, out: &mut String) {
+        out.clear();
+        let mut chars = line.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if self.in_comment {
+                if c == '-' && line[i..].starts_with("-->") {
+                    self.in_comment = false;
+                    chars.next();
+                    chars.next();
+                    out.push(' ');
+                }
+                continue;
+            }
+            if self.in_tag {
+                match (self.quote, c) {
+                    (Some(q), c) if c == q => self.quote = None,
+                    (Some(_), _) => {}
+                    (None, '"' | '\'') => self.quote = Some(c),
+                    (None, '>') => {
+                        self.in_tag = false;
+                        let name = self.tag_name.to_ascii_lowercase();
+                        if name == "script" || name == "style" {
+                            self.in_raw = true;
+                        } else if name == "/script" || name == "/style" {
+                            self.in_raw = false;
+                        }
+                        out.push(' ');
+                    }
+                    (None, c) => {
+                        if self.tag_name.len() < 10
+                            && (c.is_ascii_alphanumeric() || (c == '/' && self.tag_name.is_empty()))
+                        {
+                            self.tag_name.push(c);
+                        } else if !self.tag_name.is_empty() {
+                            // Name complete; pad so later characters are not appended.
+                            self.tag_name.push_str("          ");
+                            self.tag_name
+                                .truncate(10.max(self.tag_name.trim_end().len()));
+                        }
+                    }
+                }
+                continue;
+            }
+            if c == '<' {
+                if line[i..].starts_with("<!--") {
+                    self.in_comment = true;
+                    continue;
+                }
+                let next = line[i + 1..].chars().next();
+                if next.is_some_and(|n| n.is_ascii_alphabetic() || n == '/' || n == '!' || n == '?')
+                {
+                    self.in_tag = true;
+                    self.tag_name.clear();
+                    continue;
+                }
+            }
+            if self.in_raw {
+                continue;
+            }
+            if c == '&' {
+                if let Some((decoded, len)) = entity(&line[i..]) {
+                    out.push(decoded);
+                    for _ in 1..len {
+                        chars.next();
+                    }
+                    continue;
+                }
+            }
+            out.push(c);
+        }
+        self.tag_name = self.tag_name.trim_end().to_owned();
+    }
+}
+
+/// Decodes one entity at the start of `s`: (character, number of chars consumed).
+fn entity(s: &str) -> Option<(char, usize)> {
+    // Entities are ASCII: look for the ';' among the first 12 bytes without slicing a character.
+    let end = s.bytes().take(12).position(|b| b == b';')?;
+    let body = &s[1..end];
+    let c = match body {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => ' ',
+        _ => {
+            let num = body.strip_prefix('#')?;
+            let v = if let Some(hex) = num.strip_prefix(['x', 'X']) {
+                u32::from_str_radix(hex, 16).ok()?
+            } else {
+                num.parse().ok()?
+            };
+            char::from_u32(v)?
+        }
+    };
+    Some((c, s[..=end].chars().count()))
+}
+
+/// A `"key": value` pair on one line: byte ranges of the key and of the value (inside quotes).
+pub struct Pair {
+    pub key: (usize, usize),
+    pub value: (usize, usize),
+    pub escaped: bool,
+}
+
+/// Finds `"key": "value"` and `"key": 123` pairs on a line of JSON (pretty-printed or JSONL).
+pub fn json_pairs(line: &str) -> Vec<Pair> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut last_key: Option<(usize, usize)> = None;
+    let mut expect_value = false;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let (s, e, escaped) = string_end(b, i + 1);
+                if expect_value {
+                    if let Some(k) = last_key.take() {
+                        out.push(Pair {
+                            key: k,
+                            value: (s, e),
+                            escaped,
+                        });
+                    }
+                    expect_value = false;
+                } else {
+                    last_key = Some((s, e));
+                }
+                i = e + 1;
+            }
+            b':' if last_key.is_some() => {
+                expect_value = true;
+                i += 1;
+            }
+            b' ' | b'\t' => i += 1,
+            c if expect_value && (c.is_ascii_digit() || c == b'-') => {
+                let s = i;
+                while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'-' || b[i] == b'.') {
+                    i += 1;
+                }
+                if let Some(k) = last_key.take() {
+                    out.push(Pair {
+                        key: k,
+                        value: (s, i),
+                        escaped: false,
+                    });
+                }
+                expect_value = false;
+            }
+            _ => {
+                if b[i] != b':' {
+                    last_key = if expect_value {
+                        None
+                    } else {
+                        last_key.filter(|_| false)
+                    };
+                    expect_value = false;
+                }
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// (start, end, has escapes) of a string body starting at `s` (after the opening quote).
+fn string_end(b: &[u8], s: usize) -> (usize, usize, bool) {
+    let mut i = s;
+    let mut escaped = false;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => {
+                escaped = true;
+                i += 2;
+            }
+            b'"' => return (s, i, escaped),
+            _ => i += 1,
+        }
+    }
+    (s, b.len().max(s), escaped)
+}
+
+/// Decodes JSON string escapes (\n, \", \uXXXX with surrogate pairs).
+pub fn json_unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                let Ok(mut v) = u32::from_str_radix(&hex, 16) else {
+                    continue;
+                };
+                if (0xD800..0xDC00).contains(&v) {
+                    let rest = chars.as_str();
+                    if rest.starts_with("\\u") {
+                        if let Ok(lo) = u32::from_str_radix(rest.get(2..6).unwrap_or(""), 16) {
+                            if (0xDC00..0xE000).contains(&lo) {
+                                v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+                                chars.by_ref().take(6).for_each(drop);
+                            }
+                        }
+                    }
+                }
+                out.push(char::from_u32(v).unwrap_or('\u{FFFD}'));
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+/// The text of a docx, one paragraph per line.
+pub fn docx_text<R: Read + Seek>(r: R, max: u64) -> Result<String, String> {
+    let mut zip = zip::ZipArchive::new(r).map_err(|e| format!("not a readable docx (zip): {e}"))?;
+    let mut entry = zip
+        .by_name("word/document.xml")
+        .map_err(|_| "not a docx: word/document.xml is missing".to_owned())?;
+    let mut xml = Vec::new();
+    (&mut entry)
+        .take(max + 1)
+        .read_to_end(&mut xml)
+        .map_err(|e| format!("cannot decompress word/document.xml: {e}"))?;
+    if xml.len() as u64 > max {
+        return Err(format!("document.xml larger than {} MiB", max >> 20));
+    }
+    let xml = String::from_utf8_lossy(&xml);
+    let xml = xml
+        .replace("</w:p>", "</w:p>\n")
+        .replace("<w:tab/>", "\t")
+        .replace("<w:br/>", "\n");
+    let mut state = HtmlState::default();
+    let mut out = String::with_capacity(xml.len() / 4);
+    let mut line = String::new();
+    for l in xml.lines() {
+        state.strip_line(l, &mut line);
+        // Tags inside a paragraph separate runs of one word; drop the spaces they left.
+        let collapsed: String = collapse_tag_spaces(&line);
+        out.push_str(collapsed.trim());
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+fn collapse_tag_spaces(s: &str) -> String {
+    // In docx, text is split into runs (<w:r><w:t>山田</w:t></w:r><w:r><w:t>太郎</w:t></w:r>): the
+    // stripped tags must not leave spaces between the runs. Real spaces in w:t survive as
+    // `xml:space="preserve"` text, which is rare in Japanese; spaces are collapsed to none
+    // when they came only from tags (runs of 2+), kept when single.
+    let mut out = String::with_capacity(s.len());
+    let mut spaces = 0;
+    for c in s.chars() {
+        if c == ' ' {
+            spaces += 1;
+            continue;
+        }
+        if spaces == 1 || spaces == 3 {
+            out.push(' ');
+        }
+        spaces = 0;
+        out.push(c);
+    }
+    out
+}
+
+/// Reads every sheet of an xlsx/xls/ods; `each` gets the sheet name and its rows as
+/// (1-based row number, cells as text).
+pub fn read_sheets<R: Read + Seek + Clone>(
+    r: R,
+    mut each: impl FnMut(&str, Vec<(u64, Vec<String>)>),
+) -> Result<(), String> {
+    let mut wb = calamine::open_workbook_auto_from_rs(r)
+        .map_err(|e| format!("not a readable spreadsheet: {e}"))?;
+    let names = wb.sheet_names().clone();
+    for name in names {
+        let range = match wb.worksheet_range(&name) {
+            Ok(r) => r,
+            Err(e) => return Err(format!("sheet {name}: {e}")),
+        };
+        let (row0, col0) = range.start().unwrap_or((0, 0));
+        let rows: Vec<(u64, Vec<String>)> = range
+            .rows()
+            .enumerate()
+            .map(|(i, row)| {
+                let mut cells: Vec<String> = vec![String::new(); col0 as usize];
+                cells.extend(row.iter().map(cell_text));
+                (u64::from(row0) + i as u64 + 1, cells)
+            })
+            .collect();
+        each(&name, rows);
+    }
+    Ok(())
+}
+
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => {
+            if f.fract() == 0.0 && f.abs() < 1e17 {
+                format!("{}", *f as i64)
+            } else {
+                f.to_string()
+            }
+        }
+        Data::DateTime(dt) => excel_date(dt.as_f64()),
+        Data::Bool(b) => b.to_string(),
+        Data::Error(_) | Data::Empty => String::new(),
+    }
+}
+
+/// An Excel serial date as YYYY/MM/DD (epoch 1899-12-30, which absorbs the 1900 leap bug).
+fn excel_date(serial: f64) -> String {
+    let days = serial.floor() as i64;
+    if !(1..=2_958_465).contains(&days) {
+        return serial.to_string();
+    }
+    // Civil-from-days (Howard Hinnant), from 1970-01-01.
+    let z = days - 25_569 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}/{m:02}/{d:02}")
+}
+
+/// An e-mail as lines to scan (with their line numbers in the raw message) and attachments.
+pub struct Mail {
+    pub charset: &'static str,
+    pub lines: Vec<(u64, String)>,
+    pub attachments: Vec<(String, Vec<u8>)>,
+}
+
+/// Parses an e-mail: address and subject headers (encoded words decoded) on their own raw
+/// lines, text bodies (transfer encoding and charset decoded) from the line their part's body
+/// starts on, and attachments for recursive scanning.
+pub fn parse_eml(raw: &[u8]) -> Option<Mail> {
+    use mail_parser::{Address, HeaderName, HeaderValue, MimeHeaders};
+    let msg = mail_parser::MessageParser::default().parse(raw)?;
+    let line_of = |offset: usize| {
+        memchr::memchr_iter(b'\n', &raw[..offset.min(raw.len())]).count() as u64 + 1
+    };
+    let mut lines = Vec::new();
+    let mut charset = "UTF-8";
+    for h in msg.headers() {
+        let label = match &h.name {
+            HeaderName::From => "From",
+            HeaderName::To => "To",
+            HeaderName::Cc => "Cc",
+            HeaderName::Bcc => "Bcc",
+            HeaderName::ReplyTo => "Reply-To",
+            HeaderName::Sender => "Sender",
+            HeaderName::Subject => "Subject",
+            HeaderName::ContentType => {
+                if let HeaderValue::ContentType(ct) = &h.value {
+                    if let Some(cs) = ct.attribute("charset") {
+                        charset = charset_name(cs);
+                    }
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let text = match &h.value {
+            HeaderValue::Address(Address::List(list)) => list
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} <{}>",
+                        a.name.as_deref().unwrap_or(""),
+                        a.address.as_deref().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            HeaderValue::Address(Address::Group(groups)) => groups
+                .iter()
+                .flat_map(|g| g.addresses.iter())
+                .map(|a| {
+                    format!(
+                        "{} <{}>",
+                        a.name.as_deref().unwrap_or(""),
+                        a.address.as_deref().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            HeaderValue::Text(t) => t.to_string(),
+            HeaderValue::TextList(l) => l.join(", "),
+            _ => continue,
+        };
+        lines.push((line_of(h.offset_field), format!("{label}: {text}")));
+    }
+    for (i, &part_id) in msg.text_body.iter().enumerate() {
+        let Some(part) = msg.part(part_id) else {
+            continue;
+        };
+        if let Some(cs) = part.content_type().and_then(|ct| ct.attribute("charset")) {
+            charset = charset_name(cs);
+        }
+        let start = line_of(part.offset_body);
+        if let Some(body) = msg.body_text(i) {
+            for (k, l) in body.lines().enumerate() {
+                lines.push((start + k as u64, l.to_owned()));
+            }
+        }
+    }
+    let attachments = msg
+        .attachments()
+        .filter(|a| !a.is_message())
+        .map(|a| {
+            (
+                a.attachment_name().unwrap_or("attachment").to_owned(),
+                a.contents().to_vec(),
+            )
+        })
+        .collect();
+    Some(Mail {
+        charset,
+        lines,
+        attachments,
+    })
+}
+
+fn charset_name(cs: &str) -> &'static str {
+    match encoding_rs::Encoding::for_label(cs.as_bytes()) {
+        Some(enc) => crate::decode::encoding_name(enc),
+        None => "UTF-8",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_tags_and_entities_are_stripped_across_lines() {
+        let mut st = HtmlState::default();
+        let mut out = String::new();
+        st.strip_line(
+            "<td class=\"x\">山田太郎</td><td>&#x30;90-1234-5678",
+            &mut out,
+        );
+        assert_eq!(out.trim(), "山田太郎  090-1234-5678");
+        st.strip_line("<script>var tel='03-1111-2222';", &mut out);
+        assert_eq!(out.trim(), "");
+        st.strip_line("</script><p a='", &mut out);
+        st.strip_line("'>本文</p>", &mut out);
+        assert_eq!(out.trim(), "本文");
+        // Found by fuzzing: an '&' followed by multi-byte text must not slice a character.
+        st.strip_line("&東京都;", &mut out);
+        assert_eq!(out, "&東京都;");
+    }
+
+    #[test]
+    fn json_pairs_on_a_line() {
+        let line = r#"{"name": "山田", "age": 42, "tel":"03-1234-5678", "esc": "\u5c71"}"#;
+        let pairs = json_pairs(line);
+        let kv: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|p| (&line[p.key.0..p.key.1], &line[p.value.0..p.value.1]))
+            .collect();
+        assert_eq!(
+            kv,
+            vec![
+                ("name", "山田"),
+                ("age", "42"),
+                ("tel", "03-1234-5678"),
+                ("esc", r"\u5c71")
+            ]
+        );
+        assert_eq!(json_unescape(r"\u5c71\u7530 \ud83d\ude00"), "山田 😀");
+    }
+
+    #[test]
+    fn excel_serial_dates() {
+        assert_eq!(excel_date(31_111.0), "1985/03/05");
+        assert_eq!(excel_date(1.0), "1899/12/31");
+    }
+}

@@ -1,0 +1,22 @@
+//! mamori-detect: find Japanese personal data in files (pii-detection.md).
+//!
+//! A library with no server dependencies: decoding, normalisation, detectors with their
+//! validators, column inference for tabular data, file-format readers and the scanner that ties
+//! them together. `docs/arch-detect.md` describes the design.
+
+pub mod detect;
+pub mod dict;
+pub mod kind;
+pub mod normalize;
+pub mod validate;
+
+pub use detect::{Engine, Hit};
+pub use kind::{Kind, KindSet};
+pub mod columns;
+pub mod decode;
+pub mod formats;
+pub mod runner;
+pub mod scan;
+pub mod testdata;
+
+pub use scan::{FileReport, Finding, Limits, Scanner, Status};

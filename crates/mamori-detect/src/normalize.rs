@@ -1,0 +1,211 @@
+//! Normalisation for matching, never for reporting.
+//!
+//! Full-width ASCII (U+FF01–U+FF5E) becomes ASCII, the ideographic space a space, and the many
+//! dash characters one `-` (the long-vowel mark ー only between digits, where it is a dash in an
+//! address or phone number and not part of a katakana word). Every mapping is **one character to
+//! one character**, so a character index in the normalised text is the same index in the
+//! original: detectors match on the normalised text and findings are cut from the original.
+
+/// Normalises `src` into `out` (cleared first). Returns false, leaving `out` empty, when nothing
+/// needed to change, so callers can keep using `src`.
+pub fn normalize_into(src: &str, out: &mut String) -> bool {
+    out.clear();
+    let bytes = src.as_bytes();
+    // Every character that maps starts with 0xEF or 0xE2, or is U+3000 (E3 80 80) or ー
+    // (E3 83 BC). Japanese text is full of other E3 sequences, so look for those exactly.
+    let Some(first) = first_mappable(bytes) else {
+        return false;
+    };
+    let mut changed = false;
+    out.reserve(src.len());
+    // Copy unmapped stretches in bulk; only characters with an 0xEF/0xE2/0xE3 lead byte can map.
+    let mut i = 0;
+    let mut next = first;
+    loop {
+        out.push_str(&src[i..next]);
+        if next >= bytes.len() {
+            break;
+        }
+        let c = src[next..].chars().next().unwrap_or('\u{FFFD}');
+        let len = c.len_utf8();
+        let prev_digit = out.as_bytes().last().is_some_and(u8::is_ascii_digit);
+        let mapped = match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            '\u{2010}'..='\u{2015}'
+            | '\u{2212}'
+            | '\u{FE63}'
+            | '\u{FE58}'
+            | '\u{FF70}'
+            | '\u{2500}'
+            | '\u{2501}' => '-',
+            '\u{30FC}'
+                if prev_digit && src[next + len..].chars().next().is_some_and(is_digitish) =>
+            {
+                '-'
+            }
+            _ => c,
+        };
+        if mapped != c {
+            changed = true;
+        }
+        out.push(mapped);
+        i = next + len;
+        // Runs of full-width text are common: try the very next character before searching.
+        next = if i < bytes.len() && starts_mappable(bytes, i) {
+            i
+        } else {
+            next_mappable(bytes, i, true).unwrap_or(bytes.len())
+        };
+    }
+    if !changed {
+        out.clear();
+    }
+    changed
+}
+
+/// The first byte at or after `from` of a character whose mapping matters for matching:
+/// full-width digits, letters and ASCII symbols from U+FF10 on (not the full-width punctuation
+/// that fills ordinary Japanese prose, such as （ ） ： ！), the ideographic space, dashes, and ー.
+/// Kana and kanji (lead byte E3–E9) are skipped by SIMD searches, never one by one.
+fn first_mappable(b: &[u8]) -> Option<usize> {
+    next_mappable(b, 0, false)
+}
+
+/// Whether a mappable character (broad set) starts at `i`.
+fn starts_mappable(b: &[u8], i: usize) -> bool {
+    let (b0, b1, b2) = (
+        b[i],
+        b.get(i + 1).copied().unwrap_or(0),
+        b.get(i + 2).copied().unwrap_or(0),
+    );
+    match b0 {
+        0xEF => {
+            (b1 == 0xBC && b2 >= 0x81)
+                || (b1 == 0xBD && (0x80..=0xB0).contains(&b2))
+                || (b1 == 0xB9 && matches!(b2, 0xA3 | 0x98))
+        }
+        0xE2 => {
+            (b1 == 0x80 && (0x90..=0x95).contains(&b2))
+                || (b1 == 0x88 && b2 == 0x92)
+                || (b1 == 0x94 && matches!(b2, 0x80 | 0x81))
+        }
+        0xE3 => (b1 == 0x80 && b2 == 0x80) || (b1 == 0x83 && b2 == 0xBC),
+        _ => false,
+    }
+}
+
+/// `broad`: once a line is being normalised, every full-width ASCII character maps (the
+/// parentheses of ０６（１２３４）５６７８ included); the narrow set only decides whether to start.
+fn next_mappable(b: &[u8], from: usize, broad: bool) -> Option<usize> {
+    let mut best = None;
+    let mut at = from;
+    while let Some(rel) = memchr::memchr2(0xEF, 0xE2, &b[at..]) {
+        let i = at + rel;
+        let (b1, b2) = (
+            b.get(i + 1).copied().unwrap_or(0),
+            b.get(i + 2).copied().unwrap_or(0),
+        );
+        let hit = if b[i] == 0xEF {
+            (b1 == 0xBC && (b2 == 0x8B || (0x8D..=0xBF).contains(&b2) || (broad && b2 >= 0x81)))
+                || (b1 == 0xBD && (0x80..=0xB0).contains(&b2))
+                || (b1 == 0xB9 && matches!(b2, 0xA3 | 0x98))
+        } else {
+            (b1 == 0x80 && (0x90..=0x95).contains(&b2))
+                || (b1 == 0x88 && b2 == 0x92)
+                || (b1 == 0x94 && matches!(b2, 0x80 | 0x81))
+        };
+        if hit {
+            best = Some(i);
+            break;
+        }
+        at = i + 1;
+    }
+    let limit = best.unwrap_or(b.len());
+    for f in [&*IDEOGRAPHIC_SPACE, &*CHOON] {
+        if let Some(rel) = f.find(&b[from..limit]) {
+            best = Some(best.map_or(from + rel, |x: usize| x.min(from + rel)));
+        }
+    }
+    best
+}
+
+static IDEOGRAPHIC_SPACE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new("\u{3000}".as_bytes()));
+static CHOON: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new("ー".as_bytes()));
+
+fn is_digitish(c: char) -> bool {
+    c.is_ascii_digit() || ('\u{FF10}'..='\u{FF19}').contains(&c)
+}
+
+/// Convenience for tests and one-off callers.
+pub fn normalize(src: &str) -> String {
+    let mut out = String::new();
+    if normalize_into(src, &mut out) {
+        out
+    } else {
+        src.to_owned()
+    }
+}
+
+/// The substring of `original` covering the same characters as `norm[start..end]`.
+/// Both strings have the same number of characters by construction.
+pub fn original_span<'a>(original: &'a str, norm: &str, start: usize, end: usize) -> &'a str {
+    if original.len() == norm.len() {
+        // Unchanged or same-width mapping only: byte offsets coincide when the strings match
+        // byte for byte, which is the common case; check it cheaply.
+        if original.is_char_boundary(start)
+            && original.is_char_boundary(end)
+            && norm.as_bytes() == original.as_bytes()
+        {
+            return &original[start..end];
+        }
+    }
+    let c0 = norm[..start].chars().count();
+    let n = norm[start..end].chars().count();
+    let mut it = original.char_indices().skip(c0);
+    let Some((b0, _)) = it.next() else {
+        return "";
+    };
+    let b1 = original[b0..]
+        .char_indices()
+        .nth(n)
+        .map_or(original.len(), |(i, _)| b0 + i);
+    &original[b0..b1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_full_width_and_dashes_one_to_one() {
+        let src = "ＴＥＬ：０９０－１２３４‐５６７８　〒１６０ー００２３ ラーメン";
+        let n = normalize(src);
+        assert_eq!(n, "TEL:090-1234-5678 〒160-0023 ラーメン");
+        assert_eq!(
+            normalize("電話（代表）：０６（１２３４）５６７８"),
+            "電話（代表）:06(1234)5678"
+        );
+        assert_eq!(n.chars().count(), src.chars().count());
+        let start = n.find("090").unwrap();
+        let end = n.find(" 〒").unwrap();
+        assert_eq!(
+            original_span(src, &n, start, end),
+            "０９０－１２３４‐５６７８"
+        );
+    }
+
+    #[test]
+    fn ascii_and_plain_japanese_are_left_alone() {
+        let mut out = String::new();
+        assert!(!normalize_into("plain ascii 03-1234-5678", &mut out));
+        assert!(!normalize_into("山田太郎です", &mut out));
+        assert!(out.is_empty());
+        assert_eq!(
+            original_span("山田太郎です", "山田太郎です", 0, 12),
+            "山田太郎"
+        );
+    }
+}

@@ -1,0 +1,1327 @@
+//! The scanner: picks a file's format, streams it through the decoder and the detectors, and
+//! hands every finding to the caller's sink. Nothing is accumulated per file but counters, so a
+//! file of any size is scanned in bounded memory; formats that cannot be streamed are read into
+//! memory only below a limit.
+
+use crate::columns;
+use crate::decode::{self, Sniffed, SNIFF_LEN};
+use crate::detect::{Engine, Hit};
+use crate::formats;
+use crate::kind::{Kind, KindSet};
+use crate::normalize::{normalize_into, original_span};
+use std::cell::Cell;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Cursor, Read, Seek};
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// One personal-data value found in a file.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The file as walked; a member of an archive is `archive.zip!inner/path.csv`.
+    pub path: String,
+    /// 1-based line of a text file, or row of a spreadsheet.
+    pub line: u64,
+    /// 1-based field of a tabular file, else the character column.
+    pub column: u64,
+    /// The sheet of a spreadsheet.
+    pub sheet: Option<String>,
+    pub kind: Kind,
+    /// The raw value, as written in the file. Printed only with `--reveal`.
+    pub value: String,
+    pub encoding: &'static str,
+}
+
+impl Finding {
+    pub fn masked(&self) -> String {
+        self.kind.mask(&self.value)
+    }
+}
+
+impl fmt::Debug for Finding {
+    // Personal data never reaches a log through Debug.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Finding")
+            .field("path", &self.path)
+            .field("line", &self.line)
+            .field("column", &self.column)
+            .field("kind", &self.kind)
+            .field("masked", &self.masked())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What happened to one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Scanned,
+    /// Not scanned on purpose (unknown binary, over a limit); counted, not an error.
+    Skipped(String),
+    /// Malformed or unreadable; the scan goes on with the next file.
+    Failed(String),
+}
+
+/// The per-file summary.
+#[derive(Clone, Debug)]
+pub struct FileReport {
+    pub path: String,
+    pub format: &'static str,
+    pub encoding: Option<&'static str>,
+    pub bytes: u64,
+    pub counts: [u64; 11],
+    pub status: Status,
+    pub warnings: Vec<String>,
+}
+
+impl FileReport {
+    fn new(path: &str, format: &'static str) -> Self {
+        FileReport {
+            path: path.to_owned(),
+            format,
+            encoding: None,
+            bytes: 0,
+            counts: [0; 11],
+            status: Status::Scanned,
+            warnings: Vec::new(),
+        }
+    }
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+}
+
+/// Limits that keep archives, huge lines and office files from taking the machine down.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Archive nesting: a zip in a zip in a zip is depth 3.
+    pub max_depth: u32,
+    /// Entries read per archive.
+    pub max_entries: u64,
+    /// Decompressed bytes per top-level file, counted while decompressing.
+    pub max_expanded: u64,
+    /// Largest member read into memory (nested archive, office file inside an archive).
+    pub max_in_memory: u64,
+    /// Largest spreadsheet or docx file opened (they are parsed in memory).
+    pub max_office_file: u64,
+    /// Longer lines are scanned in windows of this many bytes.
+    pub max_line: usize,
+    /// Rows sampled for column inference.
+    pub sample_rows: usize,
+    /// Largest CSV/TSV record without a line break (the CSV reader holds one record in memory).
+    pub max_record: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 3,
+            max_entries: 10_000,
+            max_expanded: 1 << 30,
+            max_in_memory: 64 << 20,
+            max_office_file: 128 << 20,
+            max_line: 1 << 20,
+            sample_rows: 200,
+            max_record: 64 << 20,
+        }
+    }
+}
+
+/// The scanner. Shared by reference between threads.
+pub struct Scanner {
+    engine: Engine,
+    pub limits: Limits,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Text,
+    Csv(u8),
+    Json,
+    Html,
+    Eml,
+    Docx,
+    Sheet,
+    Zip,
+}
+
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Csv(b'\t') => "tsv",
+            Format::Csv(_) => "csv",
+            Format::Json => "json",
+            Format::Html => "html",
+            Format::Eml => "eml",
+            Format::Docx => "docx",
+            Format::Sheet => "spreadsheet",
+            Format::Zip => "zip",
+        }
+    }
+}
+
+fn format_from_name(name: &str) -> Option<Format> {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+    Some(match ext.as_str() {
+        "txt" | "log" | "md" | "text" | "sql" | "ini" | "conf" | "yaml" | "yml" | "tsv_" => {
+            Format::Text
+        }
+        "csv" => Format::Csv(b','),
+        "tsv" | "tab" => Format::Csv(b'\t'),
+        "json" | "jsonl" | "ndjson" => Format::Json,
+        "html" | "htm" | "xml" | "xhtml" => Format::Html,
+        "eml" => Format::Eml,
+        "docx" => Format::Docx,
+        "xlsx" | "xlsm" | "xls" | "ods" | "xlsb" => Format::Sheet,
+        "zip" => Format::Zip,
+        _ => return None,
+    })
+}
+
+/// Known binary formats that are skipped without a look inside.
+fn binary_magic(prefix: &[u8]) -> Option<&'static str> {
+    const MAGIC: [(&[u8], &str); 9] = [
+        (b"%PDF", "PDF"),
+        (b"\x89PNG", "PNG"),
+        (b"\xFF\xD8\xFF", "JPEG"),
+        (b"GIF8", "GIF"),
+        (b"\x7FELF", "ELF"),
+        (b"\x1F\x8B", "gzip"),
+        (b"7z\xBC\xAF", "7z"),
+        (b"Rar!", "RAR"),
+        (b"MZ", "executable"),
+    ];
+    MAGIC
+        .iter()
+        .find(|(m, _)| prefix.starts_with(m))
+        .map(|&(_, n)| n)
+}
+
+/// State shared by one top-level file and everything nested in it.
+struct Ctx<'a> {
+    sink: &'a mut dyn FnMut(&Finding),
+    reports: Vec<FileReport>,
+    /// Bytes still allowed to be decompressed.
+    budget: Rc<Cell<u64>>,
+}
+
+impl Scanner {
+    pub fn new(kinds: KindSet) -> Self {
+        Scanner {
+            engine: Engine::new(kinds),
+            limits: Limits::default(),
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Scans one file on disk. `display` is the path to report. Returns one report for the file
+    /// and one per archive member. Never fails: problems are in the reports.
+    pub fn scan_path(
+        &self,
+        path: &Path,
+        display: &str,
+        progress: Option<&AtomicU64>,
+        sink: &mut dyn FnMut(&Finding),
+    ) -> Vec<FileReport> {
+        let mut ctx = Ctx {
+            sink,
+            reports: Vec::new(),
+            budget: Rc::new(Cell::new(self.limits.max_expanded)),
+        };
+        match File::open(path) {
+            Ok(file) => {
+                let size = file.metadata().map_or(0, |m| m.len());
+                let reader = Counting {
+                    inner: file,
+                    progress,
+                };
+                self.scan_seekable(&mut ctx, display, reader, size, 0);
+            }
+            Err(e) => {
+                let mut r = FileReport::new(display, "unknown");
+                r.status = Status::Failed(format!("cannot open: {e}"));
+                ctx.reports.push(r);
+            }
+        }
+        ctx.reports
+    }
+
+    /// Scans bytes held in memory (an upload, a test, a fuzz input) as if they were a file named `name`.
+    pub fn scan_bytes(
+        &self,
+        name: &str,
+        data: &[u8],
+        sink: &mut dyn FnMut(&Finding),
+    ) -> Vec<FileReport> {
+        let mut ctx = Ctx {
+            sink,
+            reports: Vec::new(),
+            budget: Rc::new(Cell::new(self.limits.max_expanded)),
+        };
+        self.scan_seekable(&mut ctx, name, Cursor::new(data), data.len() as u64, 0);
+        ctx.reports
+    }
+
+    fn scan_seekable<R: Read + Seek>(
+        &self,
+        ctx: &mut Ctx<'_>,
+        name: &str,
+        mut r: R,
+        size: u64,
+        depth: u32,
+    ) {
+        let mut prefix = Vec::with_capacity(SNIFF_LEN.min(size as usize + 1));
+        if let Err(e) = (&mut r).take(SNIFF_LEN as u64).read_to_end(&mut prefix) {
+            return fail(ctx, name, "unknown", size, &format!("cannot read: {e}"));
+        }
+        let format = Self::pick_format(name, &prefix);
+        if let Some(f @ (Format::Docx | Format::Sheet | Format::Zip)) = format {
+            if let Err(e) = r.rewind() {
+                return fail(ctx, name, f.name(), size, &format!("cannot read: {e}"));
+            }
+            self.scan_container(ctx, name, f, r, size, depth);
+        } else {
+            let complete = (prefix.len() as u64) < SNIFF_LEN as u64;
+            self.scan_streamable(ctx, name, format, prefix, complete, &mut r, size, depth);
+        }
+    }
+
+    fn pick_format(name: &str, prefix: &[u8]) -> Option<Format> {
+        let by_name = format_from_name(name);
+        let zip_magic = prefix.starts_with(b"PK\x03\x04") || prefix.starts_with(b"PK\x05\x06");
+        match by_name {
+            Some(Format::Docx | Format::Sheet | Format::Zip) => by_name,
+            _ if zip_magic => Some(Format::Zip),
+            _ if prefix.starts_with(b"\xD0\xCF\x11\xE0") => Some(Format::Sheet),
+            other => other,
+        }
+    }
+
+    /// Text-like formats: sniff the encoding from the prefix, then stream.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_streamable(
+        &self,
+        ctx: &mut Ctx<'_>,
+        name: &str,
+        format: Option<Format>,
+        prefix: Vec<u8>,
+        complete: bool,
+        rest: &mut dyn Read,
+        size: u64,
+        depth: u32,
+    ) {
+        if let Some(kind) = binary_magic(&prefix) {
+            let mut r = FileReport::new(name, "binary");
+            r.bytes = size;
+            r.status = Status::Skipped(format!("unknown binary ({kind})"));
+            ctx.reports.push(r);
+            return;
+        }
+        let sniffed = decode::sniff(&prefix, complete);
+        if sniffed.binary {
+            let mut r = FileReport::new(name, "binary");
+            r.bytes = size;
+            r.status = Status::Skipped("unknown binary".to_owned());
+            ctx.reports.push(r);
+            return;
+        }
+        let format = format.unwrap_or_else(|| guess_text_format(&prefix));
+        let mut report = FileReport::new(name, format.name());
+        report.bytes = size;
+        report.encoding = Some(sniffed.name());
+        if sniffed.utf8_errors {
+            report
+                .warnings
+                .push("invalid UTF-8 sequences replaced with U+FFFD".to_owned());
+        }
+        let chained = Cursor::new(prefix).chain(rest);
+        let result = if format == Format::Eml {
+            self.scan_eml(ctx, &mut report, chained, depth)
+        } else {
+            let mut reader = text_reader(chained, sniffed);
+            let mut sc = LineScanner::new(
+                &self.engine,
+                name,
+                sniffed.name(),
+                &mut report,
+                &mut *ctx.sink,
+            );
+            match format {
+                Format::Csv(delim) => sc.csv(
+                    reader,
+                    delim,
+                    self.limits.sample_rows,
+                    self.limits.max_record,
+                ),
+                Format::Html => sc.lines(&mut reader, self.limits.max_line, true),
+                _ => sc.lines(&mut reader, self.limits.max_line, false),
+            }
+        };
+        if let Err(e) = result {
+            report.status = Status::Failed(e);
+        }
+        ctx.reports.push(report);
+    }
+
+    fn scan_container<R: Read + Seek>(
+        &self,
+        ctx: &mut Ctx<'_>,
+        name: &str,
+        format: Format,
+        r: R,
+        size: u64,
+        depth: u32,
+    ) {
+        match format {
+            Format::Zip => self.scan_zip(ctx, name, r, size, depth),
+            Format::Docx => {
+                let mut report = FileReport::new(name, "docx");
+                report.bytes = size;
+                report.encoding = Some("UTF-8");
+                match formats::docx_text(r, self.limits.max_in_memory) {
+                    Ok(text) => {
+                        let mut sc = LineScanner::new(
+                            &self.engine,
+                            name,
+                            "UTF-8",
+                            &mut report,
+                            &mut *ctx.sink,
+                        );
+                        let mut cursor = Cursor::new(text.as_bytes());
+                        if let Err(e) = sc.lines(&mut cursor, self.limits.max_line, false) {
+                            report.status = Status::Failed(e);
+                        }
+                    }
+                    Err(e) => report.status = Status::Failed(e),
+                }
+                ctx.reports.push(report);
+            }
+            Format::Sheet => {
+                let mut report = FileReport::new(name, "spreadsheet");
+                report.bytes = size;
+                if size > self.limits.max_office_file {
+                    report.status = Status::Skipped(format!(
+                        "spreadsheet larger than {} MiB",
+                        self.limits.max_office_file >> 20
+                    ));
+                    ctx.reports.push(report);
+                    return;
+                }
+                let mut buf = Vec::new();
+                let mut r = r;
+                if let Err(e) = r.read_to_end(&mut buf) {
+                    report.status = Status::Failed(format!("cannot read: {e}"));
+                    ctx.reports.push(report);
+                    return;
+                }
+                let result = formats::read_sheets(Cursor::new(&buf[..]), |sheet, rows| {
+                    let mut sc =
+                        LineScanner::new(&self.engine, name, "UTF-8", &mut report, &mut *ctx.sink);
+                    sc.sheet = Some(sheet.to_owned());
+                    sc.table(rows.into_iter(), false, self.limits.sample_rows);
+                });
+                if let Err(e) = result {
+                    report.status = Status::Failed(e);
+                }
+                ctx.reports.push(report);
+            }
+            _ => {}
+        }
+    }
+
+    fn scan_zip<R: Read + Seek>(&self, ctx: &mut Ctx<'_>, name: &str, r: R, size: u64, depth: u32) {
+        let mut report = FileReport::new(name, "zip");
+        report.bytes = size;
+        if depth >= self.limits.max_depth {
+            report.status = Status::Skipped(format!(
+                "archive nested deeper than {}",
+                self.limits.max_depth
+            ));
+            ctx.reports.push(report);
+            return;
+        }
+        let mut archive = match zip::ZipArchive::new(r) {
+            Ok(a) => a,
+            Err(e) => {
+                report.status = Status::Failed(format!("not a readable zip archive: {e}"));
+                ctx.reports.push(report);
+                return;
+            }
+        };
+        let entries = archive.len() as u64;
+        if entries > self.limits.max_entries {
+            report.warnings.push(format!(
+                "{entries} entries; only the first {} are scanned",
+                self.limits.max_entries
+            ));
+        }
+        let report_idx = ctx.reports.len();
+        ctx.reports.push(report);
+        for i in 0..entries.min(self.limits.max_entries) as usize {
+            let mut entry = match archive.by_index(i) {
+                Ok(e) => e,
+                Err(e) => {
+                    ctx.reports[report_idx]
+                        .warnings
+                        .push(format!("entry {i}: {e}"));
+                    continue;
+                }
+            };
+            if entry.is_dir() {
+                continue;
+            }
+            let entry_name = entry.name().map_or_else(
+                |_| String::from_utf8_lossy(entry.name_raw()).into_owned(),
+                std::borrow::Cow::into_owned,
+            );
+            let member = format!("{name}!{entry_name}");
+            let claimed = entry.size();
+            if ctx.budget.get() == 0 {
+                ctx.reports[report_idx].status = Status::Failed(format!(
+                    "expanded size limit of {} MiB reached; rest of the archive not scanned",
+                    self.limits.max_expanded >> 20
+                ));
+                break;
+            }
+            if claimed > ctx.budget.get() {
+                let mut r = FileReport::new(&member, "unknown");
+                r.bytes = claimed;
+                r.status = Status::Skipped(format!(
+                    "expands to {claimed} bytes, over the archive limit"
+                ));
+                ctx.reports.push(r);
+                continue;
+            }
+            let mut limited = Budget {
+                inner: &mut entry,
+                budget: Rc::clone(&ctx.budget),
+            };
+            match format_from_name(&member) {
+                Some(f @ (Format::Docx | Format::Sheet | Format::Zip)) => {
+                    let mut buf = Vec::new();
+                    let cap = self.limits.max_in_memory;
+                    if let Err(e) = (&mut limited).take(cap + 1).read_to_end(&mut buf) {
+                        fail(
+                            ctx,
+                            &member,
+                            f.name(),
+                            claimed,
+                            &format!("cannot decompress: {e}"),
+                        );
+                        continue;
+                    }
+                    if buf.len() as u64 > cap {
+                        let mut r = FileReport::new(&member, f.name());
+                        r.bytes = claimed;
+                        r.status = Status::Skipped(format!("member larger than {} MiB", cap >> 20));
+                        ctx.reports.push(r);
+                        continue;
+                    }
+                    let len = buf.len() as u64;
+                    self.scan_container(ctx, &member, f, Cursor::new(buf), len, depth + 1);
+                }
+                fmt => {
+                    let mut prefix = Vec::new();
+                    if let Err(e) = (&mut limited)
+                        .take(SNIFF_LEN as u64)
+                        .read_to_end(&mut prefix)
+                    {
+                        fail(
+                            ctx,
+                            &member,
+                            "unknown",
+                            claimed,
+                            &format!("cannot decompress: {e}"),
+                        );
+                        continue;
+                    }
+                    let zip_magic = prefix.starts_with(b"PK\x03\x04");
+                    if zip_magic && fmt.is_none() {
+                        // An archive with an unknown name: read it whole, within the limit.
+                        let mut buf = prefix;
+                        let cap = self.limits.max_in_memory;
+                        if (&mut limited).take(cap).read_to_end(&mut buf).is_ok()
+                            && (buf.len() as u64) <= cap
+                        {
+                            let len = buf.len() as u64;
+                            self.scan_container(
+                                ctx,
+                                &member,
+                                Format::Zip,
+                                Cursor::new(buf),
+                                len,
+                                depth + 1,
+                            );
+                        }
+                        continue;
+                    }
+                    let complete = prefix.len() < SNIFF_LEN;
+                    self.scan_streamable(
+                        ctx,
+                        &member,
+                        fmt,
+                        prefix,
+                        complete,
+                        &mut limited,
+                        claimed,
+                        depth + 1,
+                    );
+                }
+            }
+        }
+    }
+
+    fn scan_eml<R: Read>(
+        &self,
+        ctx: &mut Ctx<'_>,
+        report: &mut FileReport,
+        r: R,
+        depth: u32,
+    ) -> Result<(), String> {
+        let cap = self.limits.max_in_memory;
+        let mut raw = Vec::new();
+        r.take(cap + 1)
+            .read_to_end(&mut raw)
+            .map_err(|e| format!("cannot read: {e}"))?;
+        if raw.len() as u64 > cap {
+            return Err(format!("mail larger than {} MiB", cap >> 20));
+        }
+        let mail = formats::parse_eml(&raw).ok_or("not a readable e-mail message")?;
+        report.encoding = Some(mail.charset);
+        let name = report.path.clone();
+        {
+            let mut sc =
+                LineScanner::new(&self.engine, &name, mail.charset, report, &mut *ctx.sink);
+            for (line, text) in &mail.lines {
+                sc.line_at(*line, text);
+            }
+        }
+        for (att_name, data) in mail.attachments {
+            let member = format!("{name}!{att_name}");
+            if depth + 1 > self.limits.max_depth {
+                continue;
+            }
+            let len = data.len() as u64;
+            self.scan_seekable(ctx, &member, Cursor::new(data), len, depth + 1);
+        }
+        Ok(())
+    }
+}
+
+fn fail(ctx: &mut Ctx<'_>, name: &str, format: &'static str, size: u64, msg: &str) {
+    let mut r = FileReport::new(name, format);
+    r.bytes = size;
+    r.status = Status::Failed(msg.to_owned());
+    ctx.reports.push(r);
+}
+
+fn guess_text_format(prefix: &[u8]) -> Format {
+    let start = prefix
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map_or(&[][..], |i| &prefix[i..]);
+    if start.starts_with(b"{") || start.starts_with(b"[{") {
+        Format::Json
+    } else if start.starts_with(b"<!DOCTYPE")
+        || start.starts_with(b"<html")
+        || start.starts_with(b"<?xml")
+    {
+        Format::Html
+    } else if start.starts_with(b"From ")
+        || start.starts_with(b"Received:")
+        || start.starts_with(b"Return-Path:")
+        || start.starts_with(b"MIME-Version:")
+    {
+        Format::Eml
+    } else {
+        Format::Text
+    }
+}
+
+/// A reader that decodes to UTF-8 (or passes UTF-8 through) with the BOM removed.
+fn text_reader<'r, R: Read + 'r>(r: R, sniffed: Sniffed) -> Box<dyn BufRead + 'r> {
+    const CAP: usize = 256 * 1024;
+    if sniffed.encoding == encoding_rs::UTF_8 {
+        let mut br = BufReader::with_capacity(CAP, r);
+        if sniffed.bom_len > 0 {
+            let _ = br.fill_buf();
+            br.consume(sniffed.bom_len);
+        }
+        Box::new(br)
+    } else {
+        let dec = encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(Some(sniffed.encoding))
+            .bom_override(true)
+            .build(r);
+        Box::new(BufReader::with_capacity(CAP, dec))
+    }
+}
+
+/// Counts bytes read from a file into the shared progress counter.
+struct Counting<'p, R> {
+    inner: R,
+    progress: Option<&'p AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(p) = self.progress {
+            p.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for Counting<'_, R> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+/// Stops decompression when the archive's expanded-size budget is spent.
+struct Budget<'a, R> {
+    inner: &'a mut R,
+    budget: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Budget<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.budget.get();
+        if left == 0 {
+            return Err(io::Error::other(
+                "expanded size limit of the archive reached",
+            ));
+        }
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.budget.set(left - n as u64);
+        Ok(n)
+    }
+}
+
+/// Turns lines or rows into findings.
+pub(crate) struct LineScanner<'a> {
+    engine: &'a Engine,
+    path: &'a str,
+    encoding: &'static str,
+    report: &'a mut FileReport,
+    sink: &'a mut dyn FnMut(&Finding),
+    pub sheet: Option<String>,
+    norm: String,
+    hits: Vec<Hit>,
+    carry: Option<Kind>,
+    html: formats::HtmlState,
+    replaced_lines: u64,
+    col_offset: u64,
+    hint_cache: rustc_hash::FxHashMap<Box<str>, Option<Kind>>,
+}
+
+impl<'a> LineScanner<'a> {
+    fn new(
+        engine: &'a Engine,
+        path: &'a str,
+        encoding: &'static str,
+        report: &'a mut FileReport,
+        sink: &'a mut dyn FnMut(&Finding),
+    ) -> Self {
+        LineScanner {
+            engine,
+            path,
+            encoding,
+            report,
+            sink,
+            sheet: None,
+            norm: String::new(),
+            hits: Vec::new(),
+            carry: None,
+            html: formats::HtmlState::default(),
+            replaced_lines: 0,
+            col_offset: 0,
+            hint_cache: rustc_hash::FxHashMap::default(),
+        }
+    }
+
+    /// Streams lines; a line longer than `max_line` is scanned in windows.
+    fn lines(&mut self, r: &mut dyn BufRead, max_line: usize, html: bool) -> Result<(), String> {
+        let mut line_no: u64 = 1;
+        let mut pending: Vec<u8> = Vec::new();
+        let mut col_offset: u64 = 0;
+        let mut stripped = String::new();
+        loop {
+            let avail = match r.fill_buf() {
+                Ok(a) => a,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("read error at line {line_no}: {e}")),
+            };
+            if avail.is_empty() {
+                if !pending.is_empty() {
+                    let p = std::mem::take(&mut pending);
+                    self.raw_line(line_no, col_offset, &p, html, &mut stripped);
+                }
+                break;
+            }
+            let mut consumed = 0;
+            // Fast path: validate every complete line of the buffer at once, then split the
+            // &str without validating each line again.
+            if pending.is_empty() {
+                if let Some(last) = memchr::memrchr(b'\n', avail) {
+                    if let Ok(block) = std::str::from_utf8(&avail[..last]) {
+                        for line in block.split('\n') {
+                            self.str_line(line_no, 0, line, html, &mut stripped);
+                            line_no += 1;
+                        }
+                        col_offset = 0;
+                        consumed = last + 1;
+                    }
+                }
+            }
+            while let Some(i) = memchr::memchr(b'\n', &avail[consumed..]) {
+                let end = consumed + i;
+                if pending.is_empty() {
+                    self.raw_line(
+                        line_no,
+                        col_offset,
+                        &avail[consumed..end],
+                        html,
+                        &mut stripped,
+                    );
+                } else {
+                    pending.extend_from_slice(&avail[consumed..end]);
+                    let p = std::mem::take(&mut pending);
+                    self.raw_line(line_no, col_offset, &p, html, &mut stripped);
+                }
+                line_no += 1;
+                col_offset = 0;
+                consumed = end + 1;
+            }
+            pending.extend_from_slice(&avail[consumed..]);
+            let n = avail.len();
+            r.consume(n);
+            if pending.len() >= max_line {
+                // Scan a window of the over-long line, cut at a character boundary.
+                let mut cut = max_line;
+                while cut > 0 && (pending[cut] & 0xC0) == 0x80 {
+                    cut -= 1;
+                }
+                let window: Vec<u8> = pending.drain(..cut).collect();
+                let chars = String::from_utf8_lossy(&window).chars().count() as u64;
+                self.raw_line(line_no, col_offset, &window, html, &mut stripped);
+                col_offset += chars;
+                if col_offset == chars {
+                    self.report.warnings.push(format!(
+                        "line {line_no} is longer than {} KiB; scanned in windows",
+                        max_line >> 10
+                    ));
+                }
+            }
+        }
+        if self.replaced_lines > 0
+            && !self
+                .report
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("invalid UTF-8"))
+        {
+            self.report.warnings.push(format!(
+                "invalid UTF-8 on {} lines, replaced with U+FFFD",
+                self.replaced_lines
+            ));
+        }
+        Ok(())
+    }
+
+    fn raw_line(
+        &mut self,
+        line_no: u64,
+        col_offset: u64,
+        raw: &[u8],
+        html: bool,
+        stripped: &mut String,
+    ) {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let owned;
+        let text = if let Ok(t) = std::str::from_utf8(raw) {
+            t
+        } else {
+            self.replaced_lines += 1;
+            owned = String::from_utf8_lossy(raw).into_owned();
+            &owned
+        };
+        self.str_line(line_no, col_offset, text, html, stripped);
+    }
+
+    fn str_line(
+        &mut self,
+        line_no: u64,
+        col_offset: u64,
+        text: &str,
+        html: bool,
+        stripped: &mut String,
+    ) {
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        if html {
+            self.html.strip_line(text, stripped);
+            let s = std::mem::take(stripped);
+            self.text_line(line_no, col_offset, &s);
+            *stripped = s;
+        } else {
+            self.text_line(line_no, col_offset, text);
+        }
+    }
+
+    /// `columns::header_hint` with a small cache: JSON keys and memo labels repeat on every line.
+    fn hint_of(&mut self, label: &str) -> Option<Kind> {
+        if let Some(&k) = self.hint_cache.get(label) {
+            return k;
+        }
+        let k = columns::header_hint(label);
+        if self.hint_cache.len() < 512 {
+            self.hint_cache.insert(label.into(), k);
+        }
+        k
+    }
+
+    pub(crate) fn line_at(&mut self, line_no: u64, text: &str) {
+        self.text_line(line_no, 0, text);
+    }
+
+    /// One line of free text: JSON pairs, a "label: value" line, or prose.
+    fn text_line(&mut self, line_no: u64, col_offset: u64, line: &str) {
+        if line.trim().is_empty() {
+            return;
+        }
+        let mut norm = std::mem::take(&mut self.norm);
+        let n: &str = if normalize_into(line, &mut norm) {
+            &norm
+        } else {
+            line
+        };
+        let trimmed = n.trim_start();
+        self.col_offset = col_offset;
+        let mut any = false;
+        if (trimmed.starts_with('{') || trimmed.starts_with('"') || trimmed.starts_with('['))
+            && n.contains("\":")
+        {
+            for pair in formats::json_pairs(n) {
+                let hint = self.hint_of(&n[pair.key.0..pair.key.1]);
+                let (vs, ve) = pair.value;
+                if pair.escaped {
+                    let decoded = formats::json_unescape(&n[vs..ve]);
+                    let mut dn = String::new();
+                    let dnorm: &str = if normalize_into(&decoded, &mut dn) {
+                        &dn
+                    } else {
+                        &decoded
+                    };
+                    let col = col_offset + n[..vs].chars().count() as u64 + 1;
+                    any |= self.emit_segment(line_no, Some(col), &decoded, dnorm, 0, hint, None);
+                } else {
+                    any |= self.emit_segment(line_no, None, line, n, vs, hint, Some(ve));
+                }
+            }
+        } else if let Some((label_end, value_start)) = label_split(n) {
+            let hint = self.hint_of(&n[..label_end]);
+            if hint.is_some() {
+                any = self.emit_segment(line_no, None, line, n, value_start, hint, None);
+            } else {
+                any = self.emit_segment(line_no, None, line, n, 0, self.carry, None);
+            }
+        } else {
+            any = self.emit_segment(line_no, None, line, n, 0, self.carry, None);
+        }
+        self.carry = if any || n.len() > 40 {
+            None
+        } else {
+            self.hint_of(n.trim().trim_end_matches([':', '：']))
+        };
+        self.norm = norm;
+    }
+
+    /// Detects in `norm[from..to]` and reports hits, cut from `orig` (same characters).
+    /// `fixed_col` overrides the column (decoded JSON strings).
+    #[allow(clippy::too_many_arguments)]
+    fn emit_segment(
+        &mut self,
+        line_no: u64,
+        fixed_col: Option<u64>,
+        orig: &str,
+        norm: &str,
+        from: usize,
+        hint: Option<Kind>,
+        to: Option<usize>,
+    ) -> bool {
+        let to = to.unwrap_or(norm.len());
+        let mut hits = std::mem::take(&mut self.hits);
+        hits.clear();
+        self.engine.detect(&norm[from..to], hint, &mut hits);
+        let any = !hits.is_empty();
+        for h in &hits {
+            let (s, e) = (from + h.start, from + h.end);
+            let value = original_span(orig, norm, s, e).to_owned();
+            let column =
+                fixed_col.unwrap_or_else(|| self.col_offset + norm[..s].chars().count() as u64 + 1);
+            self.push(line_no, column, h.kind, value);
+        }
+        self.hits = hits;
+        any
+    }
+
+    fn push(&mut self, line: u64, column: u64, kind: Kind, value: String) {
+        self.report.counts[kind.index()] += 1;
+        let f = Finding {
+            path: self.path.to_owned(),
+            line,
+            column,
+            sheet: self.sheet.clone(),
+            kind,
+            value,
+            encoding: self.encoding,
+        };
+        (self.sink)(&f);
+    }
+
+    /// CSV/TSV: quoted fields, embedded newlines, CRLF; flexible row lengths.
+    fn csv(
+        &mut self,
+        r: Box<dyn BufRead + '_>,
+        delim: u8,
+        sample_rows: usize,
+        max_line: u64,
+    ) -> Result<(), String> {
+        // csv's own line numbers are unreliable with CRLF, so newlines are tracked on the way in.
+        let newlines = Rc::new(std::cell::RefCell::new(Newlines::default()));
+        let tracked = NewlineTracker {
+            inner: r,
+            offset: 0,
+            since_newline: 0,
+            max_line,
+            lines: Rc::clone(&newlines),
+        };
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delim)
+            .from_reader(tracked);
+        let line_of = |rec: &csv::ByteRecord| {
+            rec.position()
+                .map_or(0, |p| newlines.borrow_mut().line_at(p.byte()))
+        };
+        let mut rec = csv::ByteRecord::new();
+        let mut buffered: Vec<(u64, Vec<String>)> = Vec::new();
+        let to_row = |rec: &csv::ByteRecord| -> Vec<String> {
+            rec.iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect()
+        };
+        let mut error = None;
+        loop {
+            match rdr.read_byte_record(&mut rec) {
+                Ok(true) => {
+                    let line = line_of(&rec);
+                    buffered.push((line, to_row(&rec)));
+                    if buffered.len() > sample_rows {
+                        break;
+                    }
+                }
+                Ok(false) => break,
+                Err(e) => {
+                    error = Some(format!("malformed CSV: {e}"));
+                    break;
+                }
+            }
+        }
+        let model = self.model(&buffered);
+        for (line, row) in &buffered {
+            self.row(*line, row, &model, true);
+        }
+        if error.is_none() && buffered.len() > sample_rows {
+            loop {
+                match rdr.read_byte_record(&mut rec) {
+                    Ok(true) => {
+                        let line = line_of(&rec);
+                        self.row(line, rec.iter().map(String::from_utf8_lossy), &model, true);
+                    }
+                    Ok(false) => break,
+                    Err(e) => {
+                        error = Some(format!("malformed CSV: {e}"));
+                        break;
+                    }
+                }
+            }
+        }
+        error.map_or(Ok(()), Err)
+    }
+
+    /// Spreadsheet rows (row number, cells).
+    pub(crate) fn table(
+        &mut self,
+        rows: impl Iterator<Item = (u64, Vec<String>)>,
+        physical: bool,
+        sample_rows: usize,
+    ) {
+        let mut rows = rows.peekable();
+        let mut buffered = Vec::new();
+        while buffered.len() <= sample_rows {
+            match rows.next() {
+                Some(r) => buffered.push(r),
+                None => break,
+            }
+        }
+        let model = self.model(&buffered);
+        for (line, row) in buffered.iter().chain(std::iter::empty()) {
+            self.row(*line, row, &model, physical);
+        }
+        for (line, row) in rows {
+            self.row(line, &row, &model, physical);
+        }
+    }
+
+    fn model(&self, buffered: &[(u64, Vec<String>)]) -> Model {
+        let first = buffered
+            .iter()
+            .find(|(_, r)| r.iter().any(|c| !c.trim().is_empty()));
+        let header = first
+            .filter(|(_, r)| columns::looks_like_header(r))
+            .map(|(l, r)| (*l, r.clone()));
+        let sample: Vec<Vec<String>> = buffered
+            .iter()
+            .filter(|(l, _)| header.as_ref().is_none_or(|(hl, _)| hl != l))
+            .map(|(_, r)| r.clone())
+            .collect();
+        let kinds = columns::infer(
+            self.engine,
+            header.as_ref().map(|(_, r)| r.as_slice()),
+            &sample,
+        );
+        Model {
+            header_line: header.map(|(l, _)| l),
+            kinds,
+        }
+    }
+
+    fn row<'c, S: AsRef<str> + 'c>(
+        &mut self,
+        line: u64,
+        row: impl IntoIterator<Item = S>,
+        model: &Model,
+        physical: bool,
+    ) {
+        if model.header_line == Some(line) {
+            return;
+        }
+        let mut newlines = 0u64;
+        let mut norm = std::mem::take(&mut self.norm);
+        for (j, cell) in row.into_iter().enumerate() {
+            let cell = cell.as_ref();
+            if cell.trim().is_empty() {
+                continue;
+            }
+            let n: &str = if normalize_into(cell, &mut norm) {
+                &norm
+            } else {
+                cell
+            };
+            let hint = model.kinds.get(j).copied().flatten();
+            let mut hits = std::mem::take(&mut self.hits);
+            hits.clear();
+            self.engine.detect(n, hint, &mut hits);
+            for h in &hits {
+                let value = original_span(cell, n, h.start, h.end).to_owned();
+                let l = if physical {
+                    line + newlines + n[..h.start].matches('\n').count() as u64
+                } else {
+                    line
+                };
+                self.push(l, j as u64 + 1, h.kind, value);
+            }
+            self.hits = hits;
+            if physical {
+                newlines += memchr::memchr_iter(b'\n', cell.as_bytes()).count() as u64;
+            }
+        }
+        self.norm = norm;
+    }
+}
+
+/// Byte offsets of newlines not yet passed by the CSV reader, and how many were passed.
+#[derive(Default)]
+struct Newlines {
+    passed: u64,
+    pending: std::collections::VecDeque<u64>,
+}
+
+impl Newlines {
+    /// The 1-based line of byte `at`; queries must not go backwards.
+    fn line_at(&mut self, at: u64) -> u64 {
+        // `<=`: after CRLF, csv reports the record as starting at the '\n'.
+        while self.pending.front().is_some_and(|&o| o <= at) {
+            self.pending.pop_front();
+            self.passed += 1;
+        }
+        self.passed + 1
+    }
+}
+
+struct NewlineTracker<R> {
+    inner: R,
+    offset: u64,
+    /// Bytes since the last newline: the CSV reader holds a whole record in memory, so a
+    /// "CSV" without line breaks is refused past `max_line` bytes instead of filling memory.
+    since_newline: u64,
+    max_line: u64,
+    lines: Rc<std::cell::RefCell<Newlines>>,
+}
+
+impl<R: Read> Read for NewlineTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut lines = self.lines.borrow_mut();
+        let mut last = None;
+        for i in memchr::memchr_iter(b'\n', &buf[..n]) {
+            lines.pending.push_back(self.offset + i as u64);
+            last = Some(i);
+        }
+        self.since_newline = match last {
+            Some(i) => (n - i - 1) as u64,
+            None => self.since_newline + n as u64,
+        };
+        if self.since_newline > self.max_line {
+            return Err(io::Error::other(format!(
+                "more than {} MiB without a line break",
+                self.max_line >> 20
+            )));
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+struct Model {
+    header_line: Option<u64>,
+    kinds: Vec<Option<Kind>>,
+}
+
+/// "氏名：山田太郎" → (end of label, start of value). The label is short and at the line start.
+fn label_split(n: &str) -> Option<(usize, usize)> {
+    let mut cut = n.len().min(40);
+    while !n.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let head = &n[..cut];
+    let (pos, sep_len) = match (head.find(':'), head.find('：')) {
+        (Some(a), Some(b)) if b < a => (b, '：'.len_utf8()),
+        (Some(a), _) => (a, 1),
+        (None, Some(b)) => (b, '：'.len_utf8()),
+        (None, None) => return None,
+    };
+    let label = n[..pos].trim();
+    if label.is_empty() || label.chars().count() > 12 {
+        return None;
+    }
+    Some((pos, pos + sep_len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(name: &str, data: &[u8]) -> (Vec<Finding>, Vec<FileReport>) {
+        let scanner = Scanner::new(KindSet::all());
+        let mut found = Vec::new();
+        let reports = scanner.scan_bytes(name, data, &mut |f| found.push(f.clone()));
+        (found, reports)
+    }
+
+    #[test]
+    fn shift_jis_csv_with_columns() {
+        let csv = "会員番号,氏名,電話,生年月日\r\n1001,山田　太郎,０９０－１２３４－５６７８,昭和60年3月5日\r\n1002,\"佐藤\n花子\",03-1234-5678,1990/01/02\r\n";
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(csv);
+        let (found, reports) = scan("members.csv", &sjis);
+        assert_eq!(reports[0].encoding, Some("Shift_JIS"));
+        let got: Vec<(u64, u64, &str, &str)> = found
+            .iter()
+            .map(|f| (f.line, f.column, f.kind.as_str(), f.value.as_str()))
+            .collect();
+        assert!(
+            got.contains(&(2, 2, "person_name", "山田　太郎")),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&(2, 3, "phone", "０９０－１２３４－５６７８")),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&(2, 4, "birth_date", "昭和60年3月5日")),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&(3, 2, "person_name", "佐藤\n花子"))
+                || got.iter().any(|g| g.0 == 3 && g.2 == "person_name"),
+            "{got:?}"
+        );
+        assert!(got.contains(&(4, 3, "phone", "03-1234-5678")), "{got:?}");
+        assert!(got.contains(&(4, 4, "birth_date", "1990/01/02")), "{got:?}");
+        assert_eq!(
+            found
+                .iter()
+                .find(|f| f.kind == Kind::Phone)
+                .unwrap()
+                .masked(),
+            "０９０－****－５６７８"
+        );
+    }
+
+    #[test]
+    fn text_lines_labels_and_json() {
+        let text = "お問い合わせ\n氏名：鈴木一郎\n生年月日\n1985年3月5日\nメール taro@example.co.jp, hanako@example.jp\n";
+        let (found, _) = scan("memo.txt", text.as_bytes());
+        let got: Vec<(u64, u64, &str)> = found
+            .iter()
+            .map(|f| (f.line, f.column, f.kind.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, 4, "person_name"),
+                (4, 1, "birth_date"),
+                (5, 5, "email"),
+                (5, 25, "email")
+            ]
+        );
+        let jsonl = "{\"id\":1,\"name\":\"Taro Yamada\",\"tel\":\"0312345678\",\"birthday\":\"1985-03-05\"}\n";
+        let (found, _) = scan("x.jsonl", jsonl.as_bytes());
+        let kinds: Vec<&str> = found.iter().map(|f| f.kind.as_str()).collect();
+        assert_eq!(kinds, vec!["person_name", "phone", "birth_date"]);
+    }
+
+    #[test]
+    fn binary_and_broken_files_are_reported_not_fatal() {
+        let (_, r) = scan("image.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+        assert!(matches!(r[0].status, Status::Skipped(_)));
+        let (_, r) = scan("broken.zip", b"PK\x03\x04garbage");
+        assert!(matches!(r[0].status, Status::Failed(_)), "{r:?}");
+        let (_, r) = scan("broken.xlsx", b"PK\x03\x04garbage");
+        assert!(matches!(r[0].status, Status::Failed(_)), "{r:?}");
+    }
+
+    #[test]
+    fn long_lines_are_scanned_in_windows() {
+        let mut line = "あ".repeat(700_000);
+        line.push_str(" 090-1234-5678 ");
+        line.push_str(&"い".repeat(700_000));
+        let (found, r) = scan("big.log", line.as_bytes());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].column, 700_002);
+        assert!(
+            r[0].warnings.iter().any(|w| w.contains("windows")),
+            "{:?}",
+            r[0].warnings
+        );
+    }
+}

@@ -1,0 +1,285 @@
+//! Formats, limits and the runner, end to end through the public API.
+
+use mamori_detect::runner::{self, OutputFormat, RunError, RunOptions};
+use mamori_detect::testdata::{xlsx, zip};
+use mamori_detect::{FileReport, Finding, KindSet, Limits, Scanner, Status};
+
+fn scan_with(scanner: &Scanner, name: &str, data: &[u8]) -> (Vec<Finding>, Vec<FileReport>) {
+    let mut found = Vec::new();
+    let reports = scanner.scan_bytes(name, data, &mut |f| found.push(f.clone()));
+    (found, reports)
+}
+
+fn scan(name: &str, data: &[u8]) -> (Vec<Finding>, Vec<FileReport>) {
+    scan_with(&Scanner::new(KindSet::all()), name, data)
+}
+
+fn kinds(found: &[Finding]) -> Vec<(u64, &str, &str)> {
+    found
+        .iter()
+        .map(|f| (f.line, f.kind.as_str(), f.value.as_str()))
+        .collect()
+}
+
+#[test]
+fn docx_paragraphs_become_lines() {
+    let doc = r#"<?xml version="1.0"?><w:document xmlns:w="x"><w:body><w:p><w:r><w:t>報告書</w:t></w:r></w:p><w:p><w:r><w:t>担当：</w:t></w:r><w:r><w:t>山田</w:t></w:r><w:r><w:t>太郎</w:t></w:r></w:p><w:p><w:r><w:t>電話 090-1234-5678</w:t></w:r></w:p></w:body></w:document>"#;
+    let data = zip(&[("word/document.xml".to_owned(), doc.as_bytes().to_vec())]);
+    let (found, reports) = scan("report.docx", &data);
+    assert_eq!(reports[0].status, Status::Scanned, "{reports:?}");
+    assert_eq!(
+        kinds(&found),
+        vec![
+            (2, "person_name", "山田太郎"),
+            (3, "phone", "090-1234-5678")
+        ]
+    );
+}
+
+#[test]
+fn xlsx_rows_with_sheet_and_header_columns() {
+    let rows = vec![
+        vec!["氏名".to_owned(), "電話".to_owned()],
+        vec!["佐藤 花子".to_owned(), "03-1234-5678".to_owned()],
+        vec!["John Smith".to_owned(), "09012345678".to_owned()],
+    ];
+    let (found, _) = scan("list.xlsx", &xlsx(&rows));
+    let got: Vec<(u64, u64, Option<&str>, &str)> = found
+        .iter()
+        .map(|f| (f.line, f.column, f.sheet.as_deref(), f.kind.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (2, 1, Some("会員"), "person_name"),
+            (2, 2, Some("会員"), "phone"),
+            (3, 1, Some("会員"), "person_name"),
+            (3, 2, Some("会員"), "phone")
+        ]
+    );
+}
+
+#[test]
+fn eml_headers_bodies_and_attachments() {
+    let (body, _, _) =
+        encoding_rs::ISO_2022_JP.encode("お世話になります。\r\n電話番号：03-1111-2222\r\n");
+    let mut mail = Vec::new();
+    mail.extend_from_slice(b"From: =?UTF-8?B?5bGx55SwIOWkqumDjg==?= <taro@example.co.jp>\r\nTo: support@example.jp\r\nSubject: test\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\nContent-Transfer-Encoding: 7bit\r\n\r\n");
+    mail.extend_from_slice(&body);
+    mail.extend_from_slice(b"\r\n--b\r\nContent-Type: text/csv; name=\"list.csv\"\r\nContent-Disposition: attachment; filename=\"list.csv\"\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+    // "氏名,メール\n鈴木一郎,ichiro@example.jp\n"
+    mail.extend_from_slice(
+        b"5rCP5ZCNLOODoeODvOODqwrpiLTmnKjkuIDpg44saWNoaXJvQGV4YW1wbGUuanAK\r\n--b--\r\n",
+    );
+    let (found, reports) = scan("mail.eml", &mail);
+    let got = kinds(&found);
+    assert!(got.contains(&(1, "person_name", "山田 太郎")), "{got:?}");
+    assert!(got.contains(&(1, "email", "taro@example.co.jp")), "{got:?}");
+    assert!(got.contains(&(2, "email", "support@example.jp")), "{got:?}");
+    assert!(
+        found.iter().any(|f| f.kind.as_str() == "phone"
+            && f.value == "03-1111-2222"
+            && f.encoding == "ISO-2022-JP"),
+        "{got:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|f| f.path == "mail.eml!list.csv" && f.kind.as_str() == "email"),
+        "{got:?}"
+    );
+    assert!(
+        reports.iter().all(|r| r.status == Status::Scanned),
+        "{reports:?}"
+    );
+}
+
+#[test]
+fn html_and_json_documents() {
+    let html = "<html><body>\n<table><tr><td>氏名</td><td>山田太郎様</td></tr>\n<tr><td>TEL</td><td>03-1234-5678</td></tr></table>\n<script>var x='090-0000-0000';</script></body></html>\n";
+    let (found, _) = scan("page.html", html.as_bytes());
+    assert_eq!(
+        kinds(&found),
+        vec![(2, "person_name", "山田太郎"), (3, "phone", "03-1234-5678")]
+    );
+    let json = "{\n  \"customer\": {\n    \"name\": \"\\u5c71\\u7530\\u592a\\u90ce\",\n    \"email\": \"taro@example.jp\"\n  }\n}\n";
+    let (found, _) = scan("export.json", json.as_bytes());
+    assert_eq!(
+        kinds(&found),
+        vec![
+            (3, "person_name", "山田太郎"),
+            (4, "email", "taro@example.jp")
+        ]
+    );
+}
+
+#[test]
+fn zip_bombs_and_deep_nesting_are_bounded() {
+    let mut scanner = Scanner::new(KindSet::all());
+    scanner.limits = Limits {
+        max_expanded: 4 << 20,
+        ..Limits::default()
+    };
+    // 32 MiB of zeros-like text compresses to a few KiB.
+    let bomb = zip(&[
+        ("huge.txt".to_owned(), vec![b'a'; 32 << 20]),
+        ("after.txt".to_owned(), b"090-1234-5678\n".to_vec()),
+    ]);
+    assert!(bomb.len() < 1 << 20);
+    let (_, reports) = scan_with(&scanner, "bomb.zip", &bomb);
+    let text = format!("{reports:?}");
+    assert!(text.contains("limit"), "{text}");
+    // Nested five deep: the inner levels past the depth limit are skipped with a message.
+    let mut data = zip(&[("x.txt".to_owned(), b"090-1234-5678\n".to_vec())]);
+    for i in 0..5 {
+        data = zip(&[(format!("level{i}.zip"), data)]);
+    }
+    let (found, reports) = scan("deep.zip", &data);
+    assert!(found.is_empty());
+    assert!(
+        reports
+            .iter()
+            .any(|r| matches!(&r.status, Status::Skipped(m) if m.contains("deeper"))),
+        "{reports:?}"
+    );
+    let shallow = zip(&[(
+        "a.zip".to_owned(),
+        zip(&[("x.txt".to_owned(), b"090-1234-5678\n".to_vec())]),
+    )]);
+    let (found, _) = scan("ok.zip", &shallow);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].path, "ok.zip!a.zip!x.txt");
+}
+
+#[test]
+fn malformed_files_give_a_message_and_the_scan_goes_on() {
+    let good = zip(&[("x.csv".to_owned(), b"tel\n090-1234-5678\n".to_vec())]);
+    let (_, r) = scan("cut.zip", &good[..good.len() / 2]);
+    assert!(
+        matches!(&r[0].status, Status::Failed(m) if m.contains("zip")),
+        "{r:?}"
+    );
+    let (_, r) = scan("broken.xlsx", &good);
+    assert!(
+        matches!(&r[0].status, Status::Failed(m) if m.contains("spreadsheet")),
+        "{r:?}"
+    );
+    let mut bad_utf8 = "氏名：山田太郎\n".repeat(50).into_bytes();
+    bad_utf8.extend_from_slice(b"\xFF\xFE broken \xC3\n090-1234-5678\n");
+    // A "CSV" with no line break is refused past the record limit, not read into memory.
+    let mut scanner = Scanner::new(KindSet::all());
+    scanner.limits.max_record = 1 << 20;
+    let one_line = "090-1234-5678,".repeat(200_000);
+    let (_, r) = scan_with(&scanner, "one-line.csv", one_line.as_bytes());
+    assert!(
+        matches!(&r[0].status, Status::Failed(m) if m.contains("line break")),
+        "{r:?}"
+    );
+    let (found, r) = scan("claims-utf8.txt", &bad_utf8);
+    assert_eq!(r[0].encoding, Some("UTF-8"));
+    assert!(r[0].warnings.iter().any(|w| w.contains("UTF-8")), "{r:?}");
+    assert!(found.iter().any(|f| f.kind.as_str() == "phone"));
+}
+
+fn opts(paths: Vec<std::path::PathBuf>, format: OutputFormat) -> RunOptions {
+    RunOptions {
+        paths,
+        format,
+        kinds: KindSet::all(),
+        reveal: false,
+        threads: 2,
+        include: Vec::new(),
+        exclude: Vec::new(),
+        progress: false,
+        summary: false,
+        limits: Limits::default(),
+    }
+}
+
+#[test]
+fn runner_formats_globs_and_errors() {
+    let dir = std::env::temp_dir().join(format!("mamori-detect-runner-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("skip")).unwrap();
+    std::fs::write(dir.join("a.csv"), "氏名,電話\n山田 太郎,090-1234-5678\n").unwrap();
+    std::fs::write(dir.join("b.txt"), "mail: hanako@example.jp\n").unwrap();
+    std::fs::write(dir.join("skip/c.txt"), "tel 03-1234-5678\n").unwrap();
+    std::fs::write(dir.join("d.png"), b"\x89PNG\r\n\x1a\n\0\0").unwrap();
+
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut o = opts(vec![dir.clone()], OutputFormat::Json);
+    o.exclude = vec!["skip".to_owned()];
+    let summary = runner::run(&o, &mut out, &mut err).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON document");
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 3, "{doc}");
+    assert_eq!(doc["summary"]["files_skipped"], 1);
+    assert_eq!(summary.count(|r| r.status == Status::Scanned), 2);
+
+    let mut out = Vec::new();
+    let mut o = opts(vec![dir.clone()], OutputFormat::Jsonl);
+    o.include = vec!["*.csv".to_owned()];
+    runner::run(&o, &mut out, &mut err).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    // The contract's key order.
+    let first = text.lines().next().unwrap();
+    let pos: Vec<usize> = [
+        "\"path\"",
+        "\"line\"",
+        "\"column\"",
+        "\"kind\"",
+        "\"masked\"",
+        "\"encoding\"",
+    ]
+    .iter()
+    .map(|k| first.find(k).unwrap())
+    .collect();
+    assert!(pos.windows(2).all(|w| w[0] < w[1]), "{first}");
+    assert!(lines[0]["path"].as_str().unwrap().ends_with("a.csv"));
+
+    let mut out = Vec::new();
+    let mut o = opts(vec![dir.join("b.txt")], OutputFormat::Csv);
+    o.reveal = true;
+    runner::run(&o, &mut out, &mut err).unwrap();
+    let csv = String::from_utf8(out).unwrap();
+    assert!(
+        csv.starts_with("path,line,column,sheet,kind,masked,encoding,value\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",email,h*****@example.jp,UTF-8,hanako@example.jp"),
+        "{csv}"
+    );
+
+    let mut out = Vec::new();
+    runner::run(
+        &opts(vec![dir.clone()], OutputFormat::Table),
+        &mut out,
+        &mut err,
+    )
+    .unwrap();
+    let table = String::from_utf8(out).unwrap();
+    assert!(
+        table.contains("skipped:") && table.contains("TOTAL"),
+        "{table}"
+    );
+
+    let missing = runner::run(
+        &opts(vec![dir.join("nope")], OutputFormat::Jsonl),
+        &mut Vec::new(),
+        &mut err,
+    );
+    assert!(matches!(missing, Err(RunError::BadArgs(_))));
+    let mut o = opts(vec![dir.clone()], OutputFormat::Jsonl);
+    o.include = vec!["[".to_owned()];
+    assert!(matches!(
+        runner::run(&o, &mut Vec::new(), &mut err),
+        Err(RunError::BadArgs(_))
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+}
