@@ -6,10 +6,11 @@
 
 use crate::{App, AppError, Ctx};
 use mamori_domain::audit::{
-    sign_checkpoint, AuditEntry, AuditRecord, ChainVerifier, Outcome, VerifyError, VerifySummary,
+    hashes_match, sign_checkpoint, AuditEntry, AuditRecord, ChainVerifier, Outcome, VerifyError,
+    VerifySummary,
 };
 use mamori_domain::role::Permission;
-use mamori_store::audit::AuditFilter;
+use mamori_store::audit::{AuditFilter, WriterConnection};
 use mamori_store::{Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
@@ -30,35 +31,38 @@ impl AuditLog {
     pub fn start(store: Store, max_batch: usize) -> (AuditLog, tokio::task::JoinHandle<()>) {
         let (tx, mut rx) = mpsc::channel::<Pending>(16_384);
         let handle = tokio::spawn(async move {
-            let mut batch: Vec<Pending> = Vec::with_capacity(max_batch);
+            // The writer's own connection, kept between batches (and replaced after an error).
+            let mut conn = WriterConnection::default();
+            let mut records: Vec<AuditRecord> = Vec::new();
+            let mut waiting: Vec<oneshot::Sender<Result<i64, String>>> = Vec::new();
             while let Some(first) = rx.recv().await {
-                batch.push(first);
-                while batch.len() < max_batch {
-                    match rx.try_recv() {
-                        Ok(p) => batch.push(p),
-                        Err(_) => break,
-                    }
+                records.push(first.record);
+                waiting.push(first.done);
+                while records.len() < max_batch {
+                    let Ok(p) = rx.try_recv() else { break };
+                    records.push(p.record);
+                    waiting.push(p.done);
                 }
-                let records: Vec<AuditRecord> = batch.iter().map(|p| p.record.clone()).collect();
-                let mut result = store.append_audit(records.clone()).await;
+                let mut result = store.append_audit_kept(&mut conn, &records).await;
                 // A busy database is retried a few times before callers hear about it.
                 let mut tries = 0;
                 while matches!(result, Err(StoreError::Busy)) && tries < 5 {
                     tries += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(20 * tries)).await;
-                    result = store.append_audit(records.clone()).await;
+                    result = store.append_audit_kept(&mut conn, &records).await;
                 }
+                records.clear();
                 match result {
-                    Ok(seqs) => {
-                        for (p, seq) in batch.drain(..).zip(seqs) {
-                            let _ = p.done.send(Ok(seq));
+                    Ok(first_seq) => {
+                        for (seq, done) in (first_seq..).zip(waiting.drain(..)) {
+                            let _ = done.send(Ok(seq));
                         }
                     }
                     Err(e) => {
-                        tracing::error!(error = %e, entries = batch.len(), "audit append failed");
+                        tracing::error!(error = %e, entries = waiting.len(), "audit append failed");
                         let msg = e.to_string();
-                        for p in batch.drain(..) {
-                            let _ = p.done.send(Err(msg.clone()));
+                        for done in waiting.drain(..) {
+                            let _ = done.send(Err(msg.clone()));
                         }
                     }
                 }
@@ -148,22 +152,48 @@ pub enum Verified {
 
 /// Verifies the whole chain and every checkpoint with `key`.
 ///
-/// The entries are streamed from one query; a blocking thread checks links, hashes and
-/// signatures while the next rows are read, so reading and hashing run on two cores.
+/// The entries are read in chunks of `chunk` by the store's fast read path. Checking an entry's
+/// content against its hash needs only the entry itself, so those hashes are recomputed on
+/// several threads (chunk `i` goes to worker `i % workers`); one thread then walks the chunks in
+/// order through [`ChainVerifier::push_checked`], which checks the links, the sequence and the
+/// checkpoints exactly as [`ChainVerifier::push`] does, and reports the same first failure.
 pub async fn verify(
     store: &Store,
     key: &ed25519_dalek::VerifyingKey,
     chunk: usize,
 ) -> Result<Verified, StoreError> {
-    use futures_util::TryStreamExt;
     let checkpoints = store.list_checkpoints().await?;
     let key = *key;
-    let (tx, mut rx) = mpsc::channel::<Vec<AuditEntry>>(8);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, std::num::NonZeroUsize::get)
+        .clamp(1, 4);
+    let mut to_workers = Vec::with_capacity(workers);
+    let mut from_workers = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let (in_tx, mut in_rx) = mpsc::channel::<Vec<AuditEntry>>(1);
+        let (out_tx, out_rx) = std::sync::mpsc::sync_channel::<(Vec<AuditEntry>, Vec<bool>)>(1);
+        tokio::task::spawn_blocking(move || {
+            while let Some(entries) = in_rx.blocking_recv() {
+                let ok = hashes_match(&entries);
+                if out_tx.send((entries, ok)).is_err() {
+                    // The checker stopped at the first failure.
+                    break;
+                }
+            }
+        });
+        to_workers.push(in_tx);
+        from_workers.push(out_rx);
+    }
     let checker = tokio::task::spawn_blocking(move || {
         let mut v = ChainVerifier::new(&key, checkpoints);
-        while let Some(entries) = rx.blocking_recv() {
-            for e in &entries {
-                if let Err(error) = v.push(e) {
+        // Chunk `i` comes back from worker `i % workers`; the first worker with nothing more
+        // to say marks the end, because chunks are handed out in the same order.
+        for worker in from_workers.iter().cycle() {
+            let Ok((entries, ok)) = worker.recv() else {
+                break;
+            };
+            for (e, ok) in entries.iter().zip(ok) {
+                if let Err(error) = v.push_checked(e, ok) {
                     return Verified::Failed {
                         error,
                         checked: v.entries(),
@@ -177,26 +207,26 @@ pub async fn verify(
             Err(error) => Verified::Failed { error, checked },
         }
     });
-    let chunk = chunk.max(1);
-    let mut buf = Vec::with_capacity(chunk);
-    let mut stream = std::pin::pin!(store.audit_stream());
-    while let Some(e) = stream.try_next().await? {
-        buf.push(e);
-        if buf.len() == chunk {
-            let full = std::mem::replace(&mut buf, Vec::with_capacity(chunk));
-            if tx.send(full).await.is_err() {
+    let (tx, mut rx) = mpsc::channel::<Vec<AuditEntry>>(2);
+    let route = async move {
+        for worker in to_workers.iter().cycle() {
+            let Some(entries) = rx.recv().await else {
+                break;
+            };
+            if worker.send(entries).await.is_err() {
                 // The checker stopped at the first failure; no need to read further.
                 break;
             }
         }
-    }
-    if !buf.is_empty() {
-        let _ = tx.send(buf).await;
-    }
-    drop(tx);
-    checker
+    };
+    let (read, ()) = tokio::join!(store.audit_chunks(chunk, tx), route);
+    let verified = checker
         .await
-        .map_err(|e| StoreError::Database(format!("verification thread: {e}")))
+        .map_err(|e| StoreError::Database(format!("verification thread: {e}")));
+    // The reader stops without error when the checker has stopped early, so an error here is
+    // a real read error, and what the checker saw is then incomplete.
+    read?;
+    verified
 }
 
 /// Writes entries with `since <= at < until` as JSON lines; returns how many.

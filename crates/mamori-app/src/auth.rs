@@ -235,7 +235,8 @@ impl App {
     /// Looks up a session token; ends it when idle or too old or when the user is disabled.
     pub async fn session(&self, token: &str) -> Result<Option<ActiveSession>, AppError> {
         let h = token_hash(token);
-        let Some(s) = self.store.get_session(&h).await? else {
+        // The session, its user and the user's roles in one query.
+        let Some((s, user)) = self.store.get_session_and_user(&h).await? else {
             return Ok(None);
         };
         let now = self.clock.now_micros();
@@ -245,13 +246,12 @@ impl App {
             self.store.delete_session(&h).await?;
             return Ok(None);
         }
-        let user = match self.store.get_user(s.user_id).await {
-            Ok(u) if !u.disabled => u,
-            Ok(_) | Err(mamori_store::StoreError::NotFound) => {
+        let user = match user {
+            Some(u) if !u.disabled => u,
+            Some(_) | None => {
                 self.store.delete_session(&h).await?;
                 return Ok(None);
             }
-            Err(e) => return Err(e.into()),
         };
         // Writing on every request would make every page a write; a minute is precise enough
         // for an idle timeout counted in tens of minutes.

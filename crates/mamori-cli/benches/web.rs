@@ -60,26 +60,53 @@ fn percentiles(out: &str) -> Vec<(String, f64)> {
 
 #[tokio::main]
 async fn main() {
-    assert!(Command::new("wrk").arg("--version").output().is_ok(), "install wrk: apt-get install wrk");
+    assert!(
+        Command::new("wrk").arg("--version").output().is_ok(),
+        "install wrk: apt-get install wrk"
+    );
+    println!("load average at start: {}", common::loadavg());
     let mut table = Vec::new();
     for (name, store) in common::stores("web").await {
-        let keys = Keys::load_or_create(&std::env::temp_dir().join(format!("mamori-bench-keys-{}", std::process::id())), true).unwrap();
-        let (app, _w) = App::new(store.clone(), keys, Arc::new(SystemClock), Settings::default());
+        let keys = Keys::load_or_create(
+            &std::env::temp_dir().join(format!("mamori-bench-keys-{}", std::process::id())),
+            true,
+        )
+        .unwrap();
+        let (app, _w) = App::new(
+            store.clone(),
+            keys,
+            Arc::new(SystemClock),
+            Settings::default(),
+        );
         let logins = app.seed_demo().await.unwrap();
         let yamada = logins.iter().find(|l| l.login == "yamada").unwrap();
         let have = store.count_audit().await.unwrap();
         let mut done = have;
         while done < 100_000 {
-            let batch: Vec<AuditRecord> = (done..(done + 10_000).min(100_000)).map(record).collect();
+            let batch: Vec<AuditRecord> =
+                (done..(done + 10_000).min(100_000)).map(record).collect();
             done += batch.len() as i64;
             store.append_audit(batch).await.unwrap();
         }
-        let li = app.login(&Ctx::anonymous("127.0.0.1"), "yamada", &yamada.password, "bench").await.unwrap();
+        let li = app
+            .login(
+                &Ctx::anonymous("127.0.0.1"),
+                "yamada",
+                &yamada.password,
+                "bench",
+            )
+            .await
+            .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = mamori_web::router(app.clone(), mamori_web::WebConfig::default());
         let server = tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
         let cookie = format!("Cookie: mamori_session={}", li.token);
         let url = format!("http://{addr}/");
@@ -88,12 +115,20 @@ async fn main() {
         for _ in 0..3 {
             let out = tokio::task::spawn_blocking({
                 let (cookie, url) = (cookie.clone(), url.clone());
-                move || Command::new("wrk").args(["-t2", "-c64", "-d8s", "--latency", "-H", &cookie, &url]).output().unwrap()
+                move || {
+                    Command::new("wrk")
+                        .args(["-t2", "-c64", "-d8s", "--latency", "-H", &cookie, &url])
+                        .output()
+                        .unwrap()
+                }
             })
             .await
             .unwrap();
             let text = String::from_utf8_lossy(&out.stdout).into_owned();
-            assert!(!text.contains("Non-2xx"), "the page must answer 200 to a logged-in session:\n{text}");
+            assert!(
+                !text.contains("Non-2xx"),
+                "the page must answer 200 to a logged-in session:\n{text}"
+            );
             let p = percentiles(&text);
             p99s.push(p.iter().find(|(k, _)| k == "99%").map_or(f64::NAN, |x| x.1));
             last = text;
@@ -110,10 +145,15 @@ async fn main() {
         server.abort();
         drop(app);
     }
+    println!("load average at end: {}", common::loadavg());
     println!("| database | p50 (ms) | p90 (ms) | p99 (ms, median of 3 runs) | requests/s | audit entries at end |");
     println!("|---|---:|---:|---:|---:|---:|");
     for (name, p99, p, rps, entries) in table {
         let get = |k: &str| p.iter().find(|(x, _)| x == k).map_or(f64::NAN, |x| x.1);
-        println!("| {name} | {:.2} | {:.2} | {p99:.2} | {rps:.0} | {entries} |", get("50%"), get("90%"));
+        println!(
+            "| {name} | {:.2} | {:.2} | {p99:.2} | {rps:.0} | {entries} |",
+            get("50%"),
+            get("90%")
+        );
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! A library with no server dependencies: decoding, normalisation, detectors with their
 //! validators, column inference for tabular data, file-format readers and the scanner that ties
-//! them together. `docs/arch-detect.md` describes the design.
+//! them together. ARCHITECTURE.md (section "The personal-data scanner") describes the design.
 
 pub mod detect;
 pub mod dict;

@@ -141,6 +141,42 @@ pub fn entry_hash(prev_hash: &str, seq: i64, r: &AuditRecord) -> String {
     hex::encode(h.finalize())
 }
 
+/// Whether `e.hash` is the hash of `e.prev_hash` and `e`'s content: exactly
+/// `entry_hash(&e.prev_hash, e.seq, &e.record) == e.hash`, the check behind
+/// [`VerifyError::Altered`], without allocating (`buf` is scratch space reused across calls).
+pub fn hash_matches(e: &AuditEntry, buf: &mut Vec<u8>) -> bool {
+    buf.clear();
+    buf.extend_from_slice(e.prev_hash.as_bytes());
+    buf.push(b'\n');
+    write_canonical(&mut *buf, e.seq, &e.record);
+    let digest = Sha256::digest(buf.as_slice());
+    let mut hex = [0u8; 64];
+    hex::encode_to_slice(digest, &mut hex).is_ok() && hex[..] == *e.hash.as_bytes()
+}
+
+/// [`hash_matches`] for every entry, in order. Each entry is checked against its own stored
+/// `prev_hash`, so the work can be split across threads; whether the links join up is the
+/// sequential part, left to [`ChainVerifier::push_checked`].
+pub fn hashes_match(entries: &[AuditEntry]) -> Vec<bool> {
+    let mut buf = Vec::with_capacity(512);
+    entries.iter().map(|e| hash_matches(e, &mut buf)).collect()
+}
+
+/// The hashes that [`chain`] gives `records` placed after `(last_seq, last_hash)`, without
+/// taking the records: entry `last_seq + 1 + i` has hash `result[i]`, and its `prev_hash` is
+/// `last_hash` for the first and `result[i - 1]` after that.
+pub fn chain_hashes(last_seq: i64, last_hash: &str, records: &[AuditRecord]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(records.len());
+    let mut seq = last_seq;
+    for r in records {
+        seq += 1;
+        let prev = out.last().map_or(last_hash, String::as_str);
+        let hash = entry_hash(prev, seq, r);
+        out.push(hash);
+    }
+    out
+}
+
 /// Places records into the chain after `(last_seq, last_hash)`.
 pub fn chain(last_seq: i64, last_hash: &str, records: Vec<AuditRecord>) -> Vec<AuditEntry> {
     let mut prev = last_hash.to_owned();
@@ -264,6 +300,21 @@ impl<'k> ChainVerifier<'k> {
     }
 
     pub fn push(&mut self, e: &AuditEntry) -> Result<(), VerifyError> {
+        self.push_with(e, |e| entry_hash(&e.prev_hash, e.seq, &e.record) == e.hash)
+    }
+
+    /// Like [`ChainVerifier::push`], with the content check already done: `hash_ok` must be
+    /// [`hash_matches`] of `e` (computed ahead, possibly on another thread). The checks and
+    /// their order are those of `push`, so the first failure reported is the same.
+    pub fn push_checked(&mut self, e: &AuditEntry, hash_ok: bool) -> Result<(), VerifyError> {
+        self.push_with(e, |_| hash_ok)
+    }
+
+    fn push_with(
+        &mut self,
+        e: &AuditEntry,
+        hash_ok: impl FnOnce(&AuditEntry) -> bool,
+    ) -> Result<(), VerifyError> {
         if e.seq != self.last_seq + 1 {
             return Err(VerifyError::Gap {
                 previous: self.last_seq,
@@ -274,7 +325,7 @@ impl<'k> ChainVerifier<'k> {
         if e.prev_hash != self.last_hash {
             return Err(VerifyError::BrokenLink { seq: e.seq });
         }
-        if entry_hash(&e.prev_hash, e.seq, &e.record) != e.hash {
+        if !hash_ok(e) {
             return Err(VerifyError::Altered { seq: e.seq });
         }
         while let Some(c) = self.checkpoints.get(self.next_checkpoint) {
@@ -402,6 +453,19 @@ mod tests {
     }
 
     #[test]
+    fn chain_hashes_equal_chain() {
+        let records: Vec<AuditRecord> = (1..=5).map(rec).collect();
+        let head = log(1)[0].hash.clone();
+        let entries = chain(1, &head, records.clone());
+        let hashes = chain_hashes(1, &head, &records);
+        assert_eq!(
+            hashes,
+            entries.iter().map(|e| e.hash.clone()).collect::<Vec<_>>()
+        );
+        assert!(chain_hashes(0, GENESIS_HASH, &[]).is_empty());
+    }
+
+    #[test]
     fn edited_entry_is_named() {
         let mut l = log(10);
         l[3].record.outcome = Outcome::Denied;
@@ -497,6 +561,66 @@ mod tests {
             err,
             VerifyError::CheckpointMismatch { seq: 5, .. }
         ));
+    }
+
+    /// The same log verified with `push` and with precomputed checks through `push_checked`.
+    fn both_ways(entries: &[AuditEntry], cps: &[Checkpoint]) {
+        let k = key();
+        let vk = k.verifying_key();
+        let flags = hashes_match(entries);
+        let mut v = ChainVerifier::new(&vk, cps.to_vec());
+        let mut fast = Ok(());
+        for (e, ok) in entries.iter().zip(flags) {
+            fast = v.push_checked(e, ok);
+            if fast.is_err() {
+                break;
+            }
+        }
+        let fast = fast.and_then(|()| v.finish());
+        assert_eq!(fast, verify(entries, cps.to_vec()));
+    }
+
+    #[test]
+    fn precomputed_checks_report_the_same_first_failure() {
+        let l = log(12);
+        let cps = vec![cp(&l, 4), cp(&l, 9)];
+        both_ways(&l, &cps);
+        both_ways(&l[..8], &cps);
+        let mut t = l.clone();
+        t[3].record.detail = "{\"x\":1}".into();
+        t[7].record.outcome = Outcome::Error;
+        both_ways(&t, &cps);
+        let mut t = l.clone();
+        t[5].hash = t[5].hash.to_uppercase();
+        both_ways(&t, &[]);
+        let mut t = l.clone();
+        t[2].record.actor = "attacker".into();
+        t[2].hash = entry_hash(&t[2].prev_hash, 3, &t[2].record);
+        both_ways(&t, &cps);
+        let mut t = l.clone();
+        t.remove(6);
+        both_ways(&t, &cps);
+        let mut t = l.clone();
+        t[1].prev_hash = GENESIS_HASH.into();
+        both_ways(&t, &[]);
+        let mut t = l.clone();
+        t[10].hash.pop();
+        both_ways(&t, &cps);
+    }
+
+    #[test]
+    fn hash_matches_agrees_with_entry_hash() {
+        let mut l = log(5);
+        l[1].record.target = "a\"b\\c\n日本".into();
+        l[2].record.actor_id = None;
+        l[3].hash = "x".into();
+        let mut buf = Vec::new();
+        for e in &l {
+            let expected = entry_hash(&e.prev_hash, e.seq, &e.record) == e.hash;
+            assert_eq!(hash_matches(e, &mut buf), expected);
+        }
+        assert_eq!(hashes_match(&l), vec![true, false, false, false, true]);
+        assert!(hashes_match(&log(3)).into_iter().all(|ok| ok));
     }
 
     #[test]

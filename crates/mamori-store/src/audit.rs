@@ -2,7 +2,7 @@
 //! verification and export.
 
 use crate::{Backend, Result, Store, StoreError};
-use mamori_domain::audit::{chain, AuditEntry, AuditRecord, Checkpoint, Outcome};
+use mamori_domain::audit::{chain_hashes, AuditEntry, AuditRecord, Checkpoint, Outcome};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -18,12 +18,89 @@ const INSERT_POSTGRES: &str = "INSERT INTO audit_log \
     SELECT (e->>0)::bigint, (e->>1)::bigint, (e->>2)::bigint, e->>3, e->>4, e->>5, e->>6, \
     e->>7, e->>8, e->>9, e->>10 FROM jsonb_array_elements(CAST($1 AS TEXT)::jsonb) AS e";
 
+/// The batch as one JSON array of rows, each row an array in the column order of the bulk
+/// inserts, written straight from borrowed fields.
+fn rows_json(last_seq: i64, last_hash: &str, records: &[AuditRecord], hashes: &[String]) -> String {
+    let mut out = Vec::with_capacity(records.len() * 400 + 2);
+    out.push(b'[');
+    let mut prev = last_hash;
+    for (i, (r, hash)) in records.iter().zip(hashes).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let row = (
+            last_seq + 1 + i as i64,
+            r.at_micros,
+            r.actor_id,
+            &r.actor,
+            &r.ip,
+            &r.action,
+            &r.target,
+            r.outcome.code(),
+            &r.detail,
+            prev,
+            hash,
+        );
+        // Integers and strings always serialise.
+        let _ = serde_json::to_writer(&mut out, &row);
+        prev = hash;
+    }
+    out.push(b']');
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// The bulk insert of [`ROWS_PER_INSERT`] entries with bound parameters: binding is much
+/// cheaper per row than extracting the fields from JSON in SQL (≈ 8 µs a row on SQLite).
+const ROWS_PER_INSERT: usize = 32;
+/// With anonymous parameters, bound in order: sqlx looks up the name of each numbered
+/// parameter, which SQLite finds by a linear search (quadratic in their number).
+const INSERT_ROWS_SQLITE: &str = concat!(
+    "INSERT INTO audit_log \
+    (seq, at, actor_id, actor, ip, action, target, outcome, detail, prev_hash, hash) VALUES ",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+);
+
 /// The columns of an entry, in the order `entry_from_row` reads them.
 macro_rules! columns {
     () => {
         "seq, at, actor_id, actor, ip, action, target, outcome, detail, prev_hash, hash"
     };
 }
+
+/// A connection of the store's pool that the audit writer keeps for its appends.
+#[derive(Default)]
+pub struct WriterConnection(Option<sqlx::pool::PoolConnection<sqlx::Any>>);
 
 /// Search criteria for the auditor's page; every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -80,50 +157,112 @@ impl Store {
     /// the database write lock on SQLite), so that appends from several processes serialise
     /// and the chain stays linear. When this returns, the entries are durable.
     pub async fn append_audit(&self, records: Vec<AuditRecord>) -> Result<Vec<i64>> {
+        let first = self.append_audit_slice(&records).await?;
+        Ok((first..first + records.len() as i64).collect())
+    }
+
+    /// [`Store::append_audit`] without taking the records (so a busy database can be retried
+    /// with the same batch); returns the sequence number of the first (0 for an empty batch),
+    /// the others follow it.
+    pub async fn append_audit_slice(&self, records: &[AuditRecord]) -> Result<i64> {
         if records.is_empty() {
-            return Ok(Vec::new());
+            return Ok(0);
         }
-        let mut tx = self.pool().begin().await?;
-        sqlx::query("UPDATE audit_head SET last_seq = last_seq WHERE id = 1")
-            .execute(&mut *tx)
-            .await?;
-        let head = sqlx::query("SELECT last_seq, last_hash FROM audit_head WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
-        let (last_seq, last_hash): (i64, String) = (head.get(0), head.get(1));
-        let entries = chain(last_seq, &last_hash, records);
-        let rows: Vec<serde_json::Value> = entries
-            .iter()
-            .map(|e| {
-                serde_json::json!([
-                    e.seq,
-                    e.record.at_micros,
-                    e.record.actor_id,
-                    e.record.actor,
-                    e.record.ip,
-                    e.record.action,
-                    e.record.target,
-                    e.record.outcome.code(),
-                    e.record.detail,
-                    e.prev_hash,
-                    e.hash
-                ])
-            })
-            .collect();
-        let json = serde_json::Value::Array(rows).to_string();
-        let sql = match self.backend() {
-            Backend::Sqlite => INSERT_SQLITE,
-            Backend::Postgres => INSERT_POSTGRES,
+        let mut conn = self.pool().acquire().await?;
+        self.append_audit_on(&mut conn, records).await
+    }
+
+    /// [`Store::append_audit_slice`] on the writer's own connection, taken from the pool when
+    /// it has none and given back after an error (the next batch takes a fresh one). Keeping
+    /// one connection for the appends keeps SQLite's page cache of it warm between batches.
+    pub async fn append_audit_kept(
+        &self,
+        conn: &mut WriterConnection,
+        records: &[AuditRecord],
+    ) -> Result<i64> {
+        let c = match &mut conn.0 {
+            Some(c) => c,
+            None => conn.0.insert(self.pool().acquire().await?),
         };
-        sqlx::query(sql).bind(json).execute(&mut *tx).await?;
-        let last = entries.last().expect("non-empty batch");
+        let result = self.append_audit_on(c, records).await;
+        if result.is_err() {
+            conn.0 = None;
+        }
+        result
+    }
+
+    async fn append_audit_on(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        records: &[AuditRecord],
+    ) -> Result<i64> {
+        use sqlx::Connection;
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = conn.begin().await?;
+        // Locks the head and reads it in one statement.
+        let head = sqlx::query(
+            "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 \
+             RETURNING last_seq, last_hash",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let (last_seq, last_hash): (i64, String) = (head.get(0), head.get(1));
+        let hashes = chain_hashes(last_seq, &last_hash, records);
+        // SQLite: full groups of ROWS_PER_INSERT with bound parameters, the rest as one JSON
+        // array. PostgreSQL: one JSON array (measured faster there than bound groups).
+        let full = match self.backend() {
+            Backend::Sqlite => records.len() / ROWS_PER_INSERT * ROWS_PER_INSERT,
+            Backend::Postgres => 0,
+        };
+        for (i, group) in records[..full].chunks(ROWS_PER_INSERT).enumerate() {
+            let base = i * ROWS_PER_INSERT;
+            let mut q = sqlx::query(INSERT_ROWS_SQLITE);
+            for (j, r) in group.iter().enumerate() {
+                let k = base + j;
+                let prev = if k == 0 { &last_hash } else { &hashes[k - 1] };
+                q = q
+                    .bind(last_seq + 1 + k as i64)
+                    .bind(r.at_micros)
+                    .bind(r.actor_id)
+                    .bind(r.actor.as_str())
+                    .bind(r.ip.as_str())
+                    .bind(r.action.as_str())
+                    .bind(r.target.as_str())
+                    .bind(r.outcome.code())
+                    .bind(r.detail.as_str())
+                    .bind(prev.as_str())
+                    .bind(hashes[k].as_str());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        if full < records.len() {
+            let prev = if full == 0 {
+                &last_hash
+            } else {
+                &hashes[full - 1]
+            };
+            let json = rows_json(
+                last_seq + full as i64,
+                prev,
+                &records[full..],
+                &hashes[full..],
+            );
+            let sql = match self.backend() {
+                Backend::Sqlite => INSERT_SQLITE,
+                Backend::Postgres => INSERT_POSTGRES,
+            };
+            sqlx::query(sql).bind(json).execute(&mut *tx).await?;
+        }
+        let last = hashes.last().expect("non-empty batch");
         sqlx::query("UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1")
-            .bind(last.seq)
-            .bind(&last.hash)
+            .bind(last_seq + records.len() as i64)
+            .bind(last)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(entries.iter().map(|e| e.seq).collect())
+        Ok(last_seq + 1)
     }
 
     /// The newest entries matching `f`, newest first.
@@ -186,9 +325,10 @@ impl Store {
     pub fn audit_stream(&self) -> impl futures_util::Stream<Item = Result<AuditEntry>> + '_ {
         use futures_util::StreamExt;
         const SQL: &str = concat!("SELECT ", columns!(), " FROM audit_log ORDER BY seq");
-        sqlx::query(SQL)
-            .fetch(self.pool())
-            .map(|r| r.map_err(StoreError::from).and_then(|row| entry_from_row(&row)))
+        sqlx::query(SQL).fetch(self.pool()).map(|r| {
+            r.map_err(StoreError::from)
+                .and_then(|row| entry_from_row(&row))
+        })
     }
 
     /// The last sequence number and hash of the chain.
@@ -243,5 +383,392 @@ impl Store {
             .fetch_one(self.pool())
             .await?;
         Ok(v.unwrap_or(0))
+    }
+}
+
+/// The query behind both fast read paths: every entry in `seq` order.
+const ALL_IN_ORDER: &str = concat!("SELECT ", columns!(), " FROM audit_log ORDER BY seq");
+
+/// The same, as a binary `COPY` for PostgreSQL.
+const COPY_ALL_IN_ORDER: &str = concat!(
+    "COPY (SELECT ",
+    columns!(),
+    " FROM audit_log ORDER BY seq) TO STDOUT (FORMAT binary)"
+);
+
+impl Store {
+    /// Sends every entry in `seq` order to `out`, in chunks of `chunk`, from one consistent
+    /// snapshot; stops early (without error) when the receiver is dropped.
+    ///
+    /// This is the fast read path for verification: SQLite is read with rusqlite on a blocking
+    /// thread (a read-only connection to the same file), PostgreSQL with a binary `COPY` over
+    /// a native connection. Through the `Any` driver each row costs several microseconds.
+    pub async fn audit_chunks(
+        &self,
+        chunk: usize,
+        out: tokio::sync::mpsc::Sender<Vec<AuditEntry>>,
+    ) -> Result<()> {
+        let chunk = chunk.max(1);
+        let url = self.pool().connect_options().database_url.clone();
+        match self.backend() {
+            Backend::Sqlite => {
+                if let Some(path) = crate::sqlite_path(url.as_str()).filter(|p| p.is_file()) {
+                    return tokio::task::spawn_blocking(move || sqlite_chunks(&path, chunk, &out))
+                        .await
+                        .map_err(|e| StoreError::Database(format!("reader thread: {e}")))?;
+                }
+                // A path the URL does not spell plainly: the generic (slower) stream.
+                self.stream_chunks(chunk, &out).await
+            }
+            Backend::Postgres => {
+                use futures_util::TryStreamExt;
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(url.as_str()).await?;
+                {
+                    let mut data = conn.copy_out_raw(COPY_ALL_IN_ORDER).await?;
+                    let mut parser = CopyBinary::default();
+                    let mut buf = Vec::with_capacity(chunk);
+                    while let Some(bytes) = data.try_next().await? {
+                        parser.feed(&bytes, &mut buf)?;
+                        if buf.len() >= chunk {
+                            let full = std::mem::replace(&mut buf, Vec::with_capacity(chunk));
+                            if out.send(full).await.is_err() {
+                                return Ok(());
+                            }
+                        }
+                    }
+                    parser.finish()?;
+                    if !buf.is_empty() {
+                        let _ = out.send(buf).await;
+                    }
+                }
+                conn.close().await?;
+                Ok(())
+            }
+        }
+    }
+
+    async fn stream_chunks(
+        &self,
+        chunk: usize,
+        out: &tokio::sync::mpsc::Sender<Vec<AuditEntry>>,
+    ) -> Result<()> {
+        use futures_util::TryStreamExt;
+        let mut buf = Vec::with_capacity(chunk);
+        let mut stream = std::pin::pin!(self.audit_stream());
+        while let Some(e) = stream.try_next().await? {
+            buf.push(e);
+            if buf.len() == chunk {
+                let full = std::mem::replace(&mut buf, Vec::with_capacity(chunk));
+                if out.send(full).await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        if !buf.is_empty() {
+            let _ = out.send(buf).await;
+        }
+        Ok(())
+    }
+}
+
+fn from_rusqlite(e: &rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
+        {
+            StoreError::Busy
+        }
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::InvalidColumnType(..)
+        | rusqlite::Error::Utf8Error(..) => StoreError::Corrupt(e.to_string()),
+        _ => StoreError::Database(e.to_string()),
+    }
+}
+
+fn sqlite_chunks(
+    path: &std::path::Path,
+    chunk: usize,
+    out: &tokio::sync::mpsc::Sender<Vec<AuditEntry>>,
+) -> Result<()> {
+    use rusqlite::{Connection, OpenFlags};
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| from_rusqlite(&e))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(|e| from_rusqlite(&e))?;
+    let mut stmt = conn.prepare(ALL_IN_ORDER).map_err(|e| from_rusqlite(&e))?;
+    let mut rows = stmt.query([]).map_err(|e| from_rusqlite(&e))?;
+    let mut buf = Vec::with_capacity(chunk);
+    while let Some(r) = rows.next().map_err(|e| from_rusqlite(&e))? {
+        let text = |i: usize| -> Result<String> {
+            let v = r.get_ref(i).map_err(|e| from_rusqlite(&e))?;
+            Ok(v.as_str()
+                .map_err(|e| StoreError::Corrupt(format!("audit_log column {i}: {e}")))?
+                .to_owned())
+        };
+        let int = |i: usize| -> Result<Option<i64>> {
+            r.get_ref(i)
+                .map_err(|e| from_rusqlite(&e))?
+                .as_i64_or_null()
+                .map_err(|e| StoreError::Corrupt(format!("audit_log column {i}: {e}")))
+        };
+        let required = |i: usize| -> Result<i64> {
+            int(i)?.ok_or_else(|| StoreError::Corrupt(format!("audit_log column {i} is NULL")))
+        };
+        buf.push(AuditEntry {
+            seq: required(0)?,
+            record: AuditRecord {
+                at_micros: required(1)?,
+                actor_id: int(2)?,
+                actor: text(3)?,
+                ip: text(4)?,
+                action: text(5)?,
+                target: text(6)?,
+                outcome: r
+                    .get_ref(7)
+                    .map_err(|e| from_rusqlite(&e))?
+                    .as_str()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                    .parse()
+                    .map_err(StoreError::Corrupt)?,
+                detail: text(8)?,
+            },
+            prev_hash: text(9)?,
+            hash: text(10)?,
+        });
+        if buf.len() == chunk {
+            let full = std::mem::replace(&mut buf, Vec::with_capacity(chunk));
+            if out.blocking_send(full).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    if !buf.is_empty() {
+        let _ = out.blocking_send(buf);
+    }
+    Ok(())
+}
+
+/// A parser for PostgreSQL's binary `COPY` format carrying the eleven columns of
+/// `ALL_IN_ORDER`, fed with the data as it arrives (rows may be split across messages).
+#[derive(Default)]
+struct CopyBinary {
+    pending: Vec<u8>,
+    header_done: bool,
+    trailer_seen: bool,
+}
+
+const COPY_SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
+
+/// A cursor over bytes that may stop short; `None` means "wait for more data".
+struct Cursor<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let s = self.data.get(self.pos..self.pos.checked_add(n)?)?;
+        self.pos += n;
+        Some(s)
+    }
+    fn i16(&mut self) -> Option<i16> {
+        self.take(2).map(|b| i16::from_be_bytes([b[0], b[1]]))
+    }
+    fn i32(&mut self) -> Option<i32> {
+        self.take(4)
+            .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    /// One field: `None` = incomplete, `Some(None)` = SQL NULL.
+    #[expect(
+        clippy::option_option,
+        reason = "incomplete data and SQL NULL are both needed"
+    )]
+    fn field(&mut self) -> Option<Option<&'a [u8]>> {
+        let len = self.i32()?;
+        if len < 0 {
+            return Some(None);
+        }
+        self.take(usize::try_from(len).ok()?).map(Some)
+    }
+}
+
+impl CopyBinary {
+    fn feed(&mut self, data: &[u8], out: &mut Vec<AuditEntry>) -> Result<()> {
+        if self.pending.is_empty() {
+            let used = self.parse(data, out)?;
+            self.pending.extend_from_slice(&data[used..]);
+        } else {
+            let mut pending = std::mem::take(&mut self.pending);
+            pending.extend_from_slice(data);
+            let used = self.parse(&pending, out)?;
+            pending.drain(..used);
+            self.pending = pending;
+        }
+        Ok(())
+    }
+
+    /// Parses whole rows from `data`; returns how many bytes were used.
+    fn parse(&mut self, data: &[u8], out: &mut Vec<AuditEntry>) -> Result<usize> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("COPY data: {what}"));
+        let mut c = Cursor { data, pos: 0 };
+        if !self.header_done {
+            let Some(sig) = c.take(COPY_SIGNATURE.len()) else {
+                return Ok(0);
+            };
+            if sig != COPY_SIGNATURE {
+                return Err(corrupt("bad signature"));
+            }
+            let (Some(_flags), Some(ext)) = (c.i32(), c.i32()) else {
+                return Ok(0);
+            };
+            if c.take(usize::try_from(ext).map_err(|_| corrupt("bad header"))?)
+                .is_none()
+            {
+                return Ok(0);
+            }
+            self.header_done = true;
+        }
+        loop {
+            let start = c.pos;
+            if self.trailer_seen {
+                return Ok(start);
+            }
+            let Some(n) = c.i16() else {
+                return Ok(start);
+            };
+            if n == -1 {
+                self.trailer_seen = true;
+                return Ok(c.pos);
+            }
+            if n != 11 {
+                return Err(corrupt("unexpected column count"));
+            }
+            let mut f: [Option<&[u8]>; 11] = [None; 11];
+            let mut complete = true;
+            for slot in &mut f {
+                let Some(v) = c.field() else {
+                    complete = false;
+                    break;
+                };
+                *slot = v;
+            }
+            if !complete {
+                return Ok(start);
+            }
+            out.push(copy_entry(&f)?);
+        }
+    }
+
+    fn finish(&self) -> Result<()> {
+        if self.trailer_seen && self.pending.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt("COPY data ended early".into()))
+        }
+    }
+}
+
+fn copy_entry(f: &[Option<&[u8]>; 11]) -> Result<AuditEntry> {
+    let corrupt = |i: usize| StoreError::Corrupt(format!("COPY data: bad column {i}"));
+    let int = |i: usize| -> Result<Option<i64>> {
+        match f[i] {
+            None => Ok(None),
+            Some(b) => Ok(Some(i64::from_be_bytes(
+                b.try_into().map_err(|_| corrupt(i))?,
+            ))),
+        }
+    };
+    let required = |i: usize| int(i)?.ok_or_else(|| corrupt(i));
+    let text = |i: usize| -> Result<&str> {
+        std::str::from_utf8(f[i].ok_or_else(|| corrupt(i))?).map_err(|_| corrupt(i))
+    };
+    Ok(AuditEntry {
+        seq: required(0)?,
+        record: AuditRecord {
+            at_micros: required(1)?,
+            actor_id: int(2)?,
+            actor: text(3)?.to_owned(),
+            ip: text(4)?.to_owned(),
+            action: text(5)?.to_owned(),
+            target: text(6)?.to_owned(),
+            outcome: text(7)?.parse().map_err(StoreError::Corrupt)?,
+            detail: text(8)?.to_owned(),
+        },
+        prev_hash: text(9)?.to_owned(),
+        hash: text(10)?.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod copy_tests {
+    use super::*;
+
+    fn field(out: &mut Vec<u8>, v: Option<&[u8]>) {
+        match v {
+            None => out.extend_from_slice(&(-1i32).to_be_bytes()),
+            Some(b) => {
+                out.extend_from_slice(&i32::try_from(b.len()).unwrap().to_be_bytes());
+                out.extend_from_slice(b);
+            }
+        }
+    }
+
+    fn stream(rows: i64) -> Vec<u8> {
+        let mut out = COPY_SIGNATURE.to_vec();
+        out.extend_from_slice(&0i32.to_be_bytes());
+        out.extend_from_slice(&0i32.to_be_bytes());
+        for seq in 1..=rows {
+            out.extend_from_slice(&11i16.to_be_bytes());
+            field(&mut out, Some(&seq.to_be_bytes()));
+            field(&mut out, Some(&(seq * 10).to_be_bytes()));
+            let seven = 7i64.to_be_bytes();
+            field(&mut out, if seq % 2 == 0 { None } else { Some(&seven) });
+            for v in [
+                "sato",
+                "127.0.0.1",
+                "GET /",
+                "/x\t\\y",
+                "denied",
+                "{}",
+                "p",
+                "h",
+            ] {
+                field(&mut out, Some(v.as_bytes()));
+            }
+        }
+        out.extend_from_slice(&(-1i16).to_be_bytes());
+        out
+    }
+
+    #[test]
+    fn binary_copy_parses_across_any_split() {
+        let data = stream(3);
+        for step in [1, 2, 3, 7, 50, data.len()] {
+            let mut p = CopyBinary::default();
+            let mut out = Vec::new();
+            for piece in data.chunks(step) {
+                p.feed(piece, &mut out).unwrap();
+            }
+            p.finish().unwrap();
+            assert_eq!(out.len(), 3);
+            assert_eq!(out[1].seq, 2);
+            assert_eq!(out[1].record.at_micros, 20);
+            assert_eq!(out[1].record.actor_id, None);
+            assert_eq!(out[2].record.actor_id, Some(7));
+            assert_eq!(out[2].record.target, "/x\t\\y");
+            assert_eq!(out[2].record.outcome, Outcome::Denied);
+            assert_eq!(out[2].hash, "h");
+        }
+        let mut p = CopyBinary::default();
+        let mut out = Vec::new();
+        p.feed(&data[..data.len() - 5], &mut out).unwrap();
+        assert!(p.finish().is_err());
     }
 }

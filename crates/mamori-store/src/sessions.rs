@@ -4,6 +4,7 @@
 //! PostgreSQL behave as one: a session created by one is valid at the other, and failed logins
 //! counted by one throttle the other.
 
+use crate::users::{parse_roles, user_from_row_at, User};
 use crate::{Result, Store};
 use sqlx::Row;
 
@@ -85,6 +86,49 @@ impl Store {
                 last_seen_at: r.get(5),
             })
         }))
+    }
+
+    /// The session with this token hash and its user with roles, in one query (a request
+    /// needs all three). The user is `None` if it no longer exists.
+    pub async fn get_session_and_user(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(SessionRow, Option<User>)>> {
+        let rows = sqlx::query(
+            "SELECT s.token_hash, s.user_id, s.csrf_token, s.stage, s.created_at, \
+             s.last_seen_at, u.id, u.company_id, u.department_id, u.login, u.display_name, \
+             u.email, u.password_hash, u.totp_secret, u.totp_enabled, u.totp_last_step, \
+             u.locale, u.disabled, u.created_at, r.role \
+             FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
+             LEFT JOIN user_roles r ON r.user_id = u.id \
+             WHERE s.token_hash = $1 ORDER BY r.role",
+        )
+        .bind(token_hash)
+        .fetch_all(self.pool())
+        .await?;
+        let Some(r) = rows.first() else {
+            return Ok(None);
+        };
+        let Some(stage) = Stage::parse(&r.get::<String, _>(3)) else {
+            return Ok(None);
+        };
+        let session = SessionRow {
+            token_hash: r.get(0),
+            user_id: r.get(1),
+            csrf_token: r.get(2),
+            stage,
+            created_at: r.get(4),
+            last_seen_at: r.get(5),
+        };
+        if r.get::<Option<i64>, _>(6).is_none() {
+            return Ok(Some((session, None)));
+        }
+        let codes: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.get::<Option<String>, _>(19))
+            .collect();
+        let user = user_from_row_at(r, 6, parse_roles(&codes)?);
+        Ok(Some((session, Some(user))))
     }
 
     pub async fn touch_session(&self, token_hash: &str, now: i64) -> Result<()> {

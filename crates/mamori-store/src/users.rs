@@ -52,25 +52,30 @@ pub struct NewUser<'a> {
 }
 
 fn user_from_row(r: &AnyRow, roles: Roles) -> User {
+    user_from_row_at(r, 0, roles)
+}
+
+/// A user from the thirteen columns of `get_user`'s SELECT, starting at column `at`.
+pub(crate) fn user_from_row_at(r: &AnyRow, at: usize, roles: Roles) -> User {
     User {
-        id: r.get(0),
-        company_id: r.get(1),
-        department_id: r.get(2),
-        login: r.get(3),
-        display_name: r.get(4),
-        email: r.get(5),
-        password_hash: r.get(6),
-        totp_secret: r.get(7),
-        totp_enabled: r.get::<i64, _>(8) != 0,
-        totp_last_step: r.get(9),
-        locale: r.get(10),
-        disabled: r.get::<i64, _>(11) != 0,
+        id: r.get(at),
+        company_id: r.get(at + 1),
+        department_id: r.get(at + 2),
+        login: r.get(at + 3),
+        display_name: r.get(at + 4),
+        email: r.get(at + 5),
+        password_hash: r.get(at + 6),
+        totp_secret: r.get(at + 7),
+        totp_enabled: r.get::<i64, _>(at + 8) != 0,
+        totp_last_step: r.get(at + 9),
+        locale: r.get(at + 10),
+        disabled: r.get::<i64, _>(at + 11) != 0,
         roles,
-        created_at: r.get(12),
+        created_at: r.get(at + 12),
     }
 }
 
-fn parse_roles(codes: &[String]) -> Result<Roles> {
+pub(crate) fn parse_roles(codes: &[String]) -> Result<Roles> {
     let roles = codes
         .iter()
         .map(|c| c.parse::<Role>())

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark of mamori-detect, recorded in docs/benchmarks-detect.md. From the repository root:
+# Benchmark of mamori-detect, recorded in docs/benchmarks.md. From the repository root:
 #   bash crates/mamori-detect/scripts/detect/bench.sh [SIZE_MB]
 # Needs ripgrep and GNU time (apt-get install ripgrep time), and for Presidio a venv at
 # $PRESIDIO_VENV (default /tmp/presidio-venv) made with `pip install presidio-analyzer ja-ginza`.
