@@ -53,6 +53,17 @@ pub struct DeptLine {
 }
 
 impl App {
+    /// A department named in a form; a missing one is a problem with that field.
+    async fn department_named_in_input(&self, id: i64) -> Result<Department, AppError> {
+        self.store.get_department(id).await.map_err(|_| {
+            AppError::invalid(
+                "department_id",
+                "部署が見つかりません",
+                "the department does not exist",
+            )
+        })
+    }
+
     fn require(ctx: &Ctx, p: Permission) -> Result<(), AppError> {
         if ctx.allows(p) {
             Ok(())
@@ -266,17 +277,7 @@ impl App {
         if !ctx.allows(Permission::ManageUsers) {
             return Err(self.denied(ctx, "admin.users.create", "users").await);
         }
-        let dept = self
-            .store
-            .get_department(input.department_id)
-            .await
-            .map_err(|_| {
-                AppError::invalid(
-                    "department_id",
-                    "部署が見つかりません",
-                    "the department does not exist",
-                )
-            })?;
+        let dept = self.department_named_in_input(input.department_id).await?;
         let company_id = input.company_id.unwrap_or(dept.company_id);
         if dept.company_id != company_id {
             return Err(AppError::invalid(
@@ -340,17 +341,7 @@ impl App {
         } = *upd;
         let target = format!("user:{id}");
         let user = self.get_user_for_admin(ctx, id).await?;
-        let dept = self
-            .store
-            .get_department(department_id)
-            .await
-            .map_err(|_| {
-                AppError::invalid(
-                    "department_id",
-                    "部署が見つかりません",
-                    "the department does not exist",
-                )
-            })?;
+        let dept = self.department_named_in_input(department_id).await?;
         if dept.company_id != user.company_id {
             return Err(AppError::invalid(
                 "department_id",

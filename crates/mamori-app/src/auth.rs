@@ -138,6 +138,31 @@ impl App {
         Ok(None)
     }
 
+    /// Refuses (and records) a login step for an account locked by failed attempts.
+    async fn refuse_if_locked(
+        &self,
+        ctx: &Ctx,
+        login: &str,
+        action: &str,
+        target: &str,
+    ) -> Result<(), AppError> {
+        if let Some(wait) = self
+            .throttled("account", login, self.settings.max_failures_per_account)
+            .await?
+        {
+            self.audit(
+                ctx,
+                action,
+                target,
+                Outcome::Denied,
+                json!({"reason": "account_locked"}),
+            )
+            .await?;
+            return Err(AppError::Throttled(wait));
+        }
+        Ok(())
+    }
+
     async fn note_failure(&self, ctx: &Ctx, login: Option<&str>) -> Result<(), AppError> {
         let now = self.clock.now_micros();
         self.store.record_login_failure("ip", &ctx.ip, now).await?;
@@ -180,20 +205,8 @@ impl App {
             .as_ref()
             .map_or_else(|| "user:unknown".to_owned(), |u| format!("user:{}", u.id));
         if let Some(u) = &user {
-            if let Some(wait) = self
-                .throttled("account", &u.login, self.settings.max_failures_per_account)
-                .await?
-            {
-                self.audit(
-                    ctx,
-                    "auth.login",
-                    &target,
-                    Outcome::Denied,
-                    json!({"reason": "account_locked"}),
-                )
+            self.refuse_if_locked(ctx, &u.login, "auth.login", &target)
                 .await?;
-                return Err(AppError::Throttled(wait));
-            }
         }
         let ok = if let Some(u) = &user {
             verify_password(password, &u.password_hash) && !u.disabled
@@ -292,24 +305,8 @@ impl App {
         if session.stage != Stage::Totp {
             return Err(AppError::Denied);
         }
-        if let Some(wait) = self
-            .throttled(
-                "account",
-                &user.login,
-                self.settings.max_failures_per_account,
-            )
-            .await?
-        {
-            self.audit(
-                ctx,
-                "auth.totp",
-                &target,
-                Outcome::Denied,
-                json!({"reason": "account_locked"}),
-            )
+        self.refuse_if_locked(ctx, &user.login, "auth.totp", &target)
             .await?;
-            return Err(AppError::Throttled(wait));
-        }
         let secret = self.totp_secret(user)?;
         let accepted = totp::verify(&secret, code, self.clock.now_secs(), user.totp_last_step);
         let used = match accepted {

@@ -260,3 +260,12 @@ impl Store {
 pub(crate) fn flag(b: bool) -> i64 {
     i64::from(b)
 }
+
+/// An UPDATE of one row by id: no row changed means the id does not exist.
+pub(crate) fn one_row(result: &sqlx::any::AnyQueryResult) -> Result<()> {
+    if result.rows_affected() == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}

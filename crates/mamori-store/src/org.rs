@@ -1,6 +1,6 @@
 //! Companies and departments.
 
-use crate::{Result, Store, StoreError};
+use crate::{one_row, Result, Store, StoreError};
 use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -82,17 +82,14 @@ impl Store {
         parent_id: Option<i64>,
         name: &str,
     ) -> Result<()> {
-        let n = sqlx::query("UPDATE departments SET parent_id = $1, name = $2 WHERE id = $3")
-            .bind(parent_id)
-            .bind(name)
-            .bind(id)
-            .execute(self.pool())
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        one_row(
+            &sqlx::query("UPDATE departments SET parent_id = $1, name = $2 WHERE id = $3")
+                .bind(parent_id)
+                .bind(name)
+                .bind(id)
+                .execute(self.pool())
+                .await?,
+        )
     }
 
     pub async fn list_departments(&self, company_id: i64) -> Result<Vec<Department>> {

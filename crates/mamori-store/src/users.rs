@@ -1,6 +1,6 @@
 //! Users and their roles.
 
-use crate::{flag, Result, Store, StoreError};
+use crate::{flag, one_row, Result, Store, StoreError};
 use mamori_domain::role::{Role, Roles};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -196,7 +196,7 @@ impl Store {
         department_id: i64,
         now: i64,
     ) -> Result<()> {
-        let n = sqlx::query(
+        one_row(&sqlx::query(
             "UPDATE users SET display_name = $1, email = $2, department_id = $3, updated_at = $4 \
              WHERE id = $5",
         )
@@ -206,12 +206,7 @@ impl Store {
         .bind(now)
         .bind(id)
         .execute(self.pool())
-        .await?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        .await?)
     }
 
     pub async fn set_user_roles(&self, id: i64, roles: &[Role]) -> Result<()> {
@@ -232,31 +227,25 @@ impl Store {
     }
 
     pub async fn set_password_hash(&self, id: i64, hash: &str, now: i64) -> Result<()> {
-        let n = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(hash)
-            .bind(now)
-            .bind(id)
-            .execute(self.pool())
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        one_row(
+            &sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+                .bind(hash)
+                .bind(now)
+                .bind(id)
+                .execute(self.pool())
+                .await?,
+        )
     }
 
     pub async fn set_disabled(&self, id: i64, disabled: bool, now: i64) -> Result<()> {
-        let n = sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
-            .bind(flag(disabled))
-            .bind(now)
-            .bind(id)
-            .execute(self.pool())
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        one_row(
+            &sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
+                .bind(flag(disabled))
+                .bind(now)
+                .bind(id)
+                .execute(self.pool())
+                .await?,
+        )
     }
 
     pub async fn set_locale(&self, id: i64, locale: &str) -> Result<()> {
