@@ -68,7 +68,9 @@ impl Chrome {
             t,
             lang: v.lang.code(),
             title: t.get(title_key).to_owned(),
-            user_name: ctx.user_ref().map(|u| u.display_name.clone()),
+            // Shown (with the logout button) from the password step on, so that somebody
+            // stopped at the second factor can still log out.
+            user_name: v.session.as_ref().map(|s| s.user.display_name.clone()),
             nav,
             csrf: v.csrf().to_owned(),
             lang_href: format!(
