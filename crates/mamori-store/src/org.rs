@@ -57,6 +57,21 @@ impl Store {
         })
     }
 
+    /// The names of a department and of its company, in one round trip (for page headers).
+    pub async fn department_and_company_names(
+        &self,
+        department_id: i64,
+    ) -> Result<(String, String)> {
+        let r = sqlx::query(
+            "SELECT d.name, c.name FROM departments d JOIN companies c ON c.id = d.company_id \
+             WHERE d.id = $1",
+        )
+        .bind(department_id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok((r.get(0), r.get(1)))
+    }
+
     pub async fn create_department(
         &self,
         company_id: i64,

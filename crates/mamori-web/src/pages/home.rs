@@ -31,8 +31,11 @@ pub async fn home(State(s): State<WebState>, Extension(v): Extension<Visitor>) -
     let user = &session.user;
     let t = v.tr();
     let ctx = v.ctx();
-    let department = s.app.store.get_department(user.department_id).await?.name;
-    let company = s.app.store.get_company(user.company_id).await?.name;
+    let (department, company) = s
+        .app
+        .store
+        .department_and_company_names(user.department_id)
+        .await?;
     let mut cards = Vec::new();
     if ctx.allows(Permission::ReadAuditLog) {
         cards.push(Card {
