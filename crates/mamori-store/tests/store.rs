@@ -69,6 +69,10 @@ async fn organisation_and_users() {
             s.get_department(child).await.unwrap().name,
             "情報システム部"
         );
+        assert_eq!(
+            s.department_and_company_names(child).await.unwrap(),
+            ("情報システム部".to_owned(), "株式会社サンプル".to_owned())
+        );
 
         let user = s.get_user(u).await.unwrap();
         assert_eq!(user.display_name, "佐藤 花子");
