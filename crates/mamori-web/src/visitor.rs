@@ -133,6 +133,7 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
         .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let action = action_of(&method, &path);
     let json = wants_json(req.headers());
     let quiet = path.starts_with("/static/") || path == "/healthz" || path == "/favicon.ico";
     let jar = CookieJar::from_headers(req.headers());
@@ -201,7 +202,7 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
                 .app
                 .audit(
                     &ctx,
-                    &action_of(&method, &path),
+                    &action,
                     &path,
                     Outcome::Failure,
                     serde_json::json!({"status": 413, "request_id": request_id}),
@@ -248,7 +249,7 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
     tracing::info!(
         request_id,
         method = %method,
-        route = %action_of(&method, &path),
+        route = %action,
         status = status.as_u16(),
         ms = started.elapsed().as_millis() as u64,
         user = ctx.actor_id(),
@@ -261,13 +262,7 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
         }
         if let Err(e) = state
             .app
-            .audit(
-                &ctx,
-                &action_of(&method, &path),
-                &path,
-                outcome_of(status),
-                detail,
-            )
+            .audit(&ctx, &action, &path, outcome_of(status), detail)
             .await
         {
             // Nothing may happen unrecorded: without the audit entry the answer is an error.

@@ -450,6 +450,26 @@ async fn admin_creates_users_and_departments_with_named_errors() {
             .unwrap();
         assert!(u.roles.contains(Role::ContactDesk));
         let csrf = c.csrf.clone();
+        let reset = c
+            .post(
+                &format!("/admin/users/{}/password", u.id),
+                &[("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(reset.status, StatusCode::OK);
+        assert!(
+            reset.body.contains("新しいパスワードを発行しました")
+                && reset.body.contains("generated-password")
+        );
+        let csrf = c.csrf.clone();
+        let totp = c
+            .post(
+                &format!("/admin/users/{}/totp-reset", u.id),
+                &[("csrf", &csrf)],
+            )
+            .await;
+        assert!(totp.body.contains("二要素認証をリセットしました"));
+        let csrf = c.csrf.clone();
         let r = c
             .post(
                 "/admin/departments",

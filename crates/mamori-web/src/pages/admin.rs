@@ -326,23 +326,35 @@ pub async fn update_user(
     }
 }
 
+/// The edit page of a user again, after an action on it, with a message.
+async fn edit_again(
+    s: &WebState,
+    v: &Visitor,
+    id: i64,
+    flash_key: &str,
+    generated: Option<String>,
+) -> WebResult {
+    let company = own_company(v)?;
+    let user = s.app.get_user_for_admin(&v.ctx(), id).await?;
+    let tree = s.app.department_tree(&v.ctx(), company).await?;
+    render(&edit_form(
+        v,
+        &tree,
+        &user,
+        Some(v.tr().get(flash_key).to_owned()),
+        None,
+        generated,
+    ))
+}
+
 pub async fn reset_password(
     State(s): State<WebState>,
     Extension(v): Extension<Visitor>,
     Path(id): Path<i64>,
 ) -> WebResult {
-    let company = own_company(&v)?;
+    own_company(&v)?;
     let generated = s.app.set_password(&v.ctx(), id, None).await?;
-    let user = s.app.get_user_for_admin(&v.ctx(), id).await?;
-    let tree = s.app.department_tree(&v.ctx(), company).await?;
-    render(&edit_form(
-        &v,
-        &tree,
-        &user,
-        Some(v.tr().get("users.password_reset").to_owned()),
-        None,
-        generated,
-    ))
+    edit_again(&s, &v, id, "users.password_reset", generated).await
 }
 
 pub async fn reset_totp(
@@ -350,18 +362,9 @@ pub async fn reset_totp(
     Extension(v): Extension<Visitor>,
     Path(id): Path<i64>,
 ) -> WebResult {
-    let company = own_company(&v)?;
+    own_company(&v)?;
     s.app.reset_totp(&v.ctx(), id).await?;
-    let user = s.app.get_user_for_admin(&v.ctx(), id).await?;
-    let tree = s.app.department_tree(&v.ctx(), company).await?;
-    render(&edit_form(
-        &v,
-        &tree,
-        &user,
-        Some(v.tr().get("users.totp_reset").to_owned()),
-        None,
-        None,
-    ))
+    edit_again(&s, &v, id, "users.totp_reset", None).await
 }
 
 pub struct DeptRow {
