@@ -7,6 +7,7 @@
 pub mod appi;
 pub mod audit;
 pub mod calendar;
+pub mod incident;
 pub mod org;
 pub mod role;
 pub mod text;

@@ -123,6 +123,16 @@ pub enum Permission {
     ExportAuditLog,
     /// See the own account and change the own password and second factor.
     ManageOwnAccount,
+    /// File a first report (第一報) of an incident: every employee.
+    FileIncident,
+    /// See every incident of the company (not only those on the own reporting line).
+    ViewAllIncidents,
+    /// Triage incidents: facts, second report, obligations, the PPC report, phases and tasks.
+    ManageIncidents,
+    /// Decide on publication and approve recurrence-prevention reports.
+    DecideIncidents,
+    /// Configure the call tree and webhooks of incident alerts.
+    ConfigureAlerts,
 }
 
 /// The set of roles a user holds.
@@ -157,7 +167,16 @@ impl Roles {
         let granting: &[Role] = match permission {
             Permission::ManageUsers => &[Role::Admin],
             Permission::ReadAuditLog | Permission::ExportAuditLog => &[Role::Auditor],
-            Permission::ManageOwnAccount => &Role::ALL,
+            Permission::ManageOwnAccount | Permission::FileIncident => &Role::ALL,
+            Permission::ViewAllIncidents => &[
+                Role::PrivacyOffice,
+                Role::Ciso,
+                Role::Executive,
+                Role::Auditor,
+            ],
+            Permission::ManageIncidents => &[Role::PrivacyOffice, Role::Ciso],
+            Permission::DecideIncidents => &[Role::Executive, Role::Ciso],
+            Permission::ConfigureAlerts => &[Role::PrivacyOffice, Role::Admin],
         };
         self.0.iter().any(|r| granting.contains(r))
     }

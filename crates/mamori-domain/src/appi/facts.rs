@@ -19,7 +19,7 @@ pub fn jst() -> FixedOffset {
 }
 
 /// What happened to the data (appi.md §1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
     /// 漏えい: the data left the company.
@@ -41,7 +41,7 @@ impl Event {
 }
 
 /// Whose data it is, from the point of view of the company asking (appi.md §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The company handles the data for its own purposes (including as an entruster, 委託元).

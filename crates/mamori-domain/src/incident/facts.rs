@@ -1,0 +1,517 @@
+//! What is known about an incident, and how it becomes the input of the APPI assessment.
+//!
+//! The first report asks only for what the reporter knows: the event may be unknown, the time it
+//! happened may be unknown, the number of persons may be unknown. The privacy office fills in the
+//! rest later. Each change is validated against the present (nothing found before it happened,
+//! nothing known in the future) and recomputes the assessment.
+
+use std::collections::BTreeSet;
+
+use chrono::TimeZone;
+use serde::{Deserialize, Serialize};
+
+use super::FieldError;
+use crate::appi::{self, Event, Facts, Item, KnownAt, Role};
+
+/// What happened, as the reporter saw it: the APPI's three events, or not known yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Leak,
+    Loss,
+    Damage,
+    Unknown,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 4] = [
+        EventKind::Leak,
+        EventKind::Loss,
+        EventKind::Damage,
+        EventKind::Unknown,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            EventKind::Leak => "leak",
+            EventKind::Loss => "loss",
+            EventKind::Damage => "damage",
+            EventKind::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|e| e.code() == s)
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            EventKind::Leak => "漏えい",
+            EventKind::Loss => "滅失",
+            EventKind::Damage => "毀損",
+            EventKind::Unknown => "不明",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            EventKind::Leak => "Leak",
+            EventKind::Loss => "Loss",
+            EventKind::Damage => "Damage",
+            EventKind::Unknown => "Unknown",
+        }
+    }
+}
+
+/// The facts of an incident that the law cares about. Times are microseconds since the epoch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentFacts {
+    /// When it happened; `None` while unknown.
+    pub occurred_at: Option<i64>,
+    /// When it was found.
+    pub found_at: i64,
+    /// When the company knew (知った時点): the legal clock starts here. Normally the time the
+    /// first report was filed or the time it was found, whichever the privacy office records.
+    pub knew_at: i64,
+    pub event: EventKind,
+    /// Only suspected (おそれ).
+    pub suspected: bool,
+    #[serde(default)]
+    pub recovered_before_viewed: bool,
+    #[serde(default)]
+    pub same_data_held_elsewhere: bool,
+    #[serde(default)]
+    pub intentional_provision: bool,
+    #[serde(default)]
+    pub pseudonymized: bool,
+    #[serde(default)]
+    pub high_grade_encryption: bool,
+    #[serde(default)]
+    pub malicious: bool,
+    #[serde(default)]
+    pub being_acquired: bool,
+    #[serde(default)]
+    pub items: BTreeSet<Item>,
+    /// Persons, deduplicated, or the most there can be; `None` while unknown.
+    pub persons: Option<u64>,
+    #[serde(default)]
+    pub role: Role,
+    /// When the company (as contractor) told its entruster.
+    #[serde(default)]
+    pub notified_entruster_at: Option<i64>,
+    /// Whether the persons can be reached; `None` while unknown.
+    #[serde(default)]
+    pub contact_info_available: Option<bool>,
+}
+
+/// The most persons an incident may count; more is a typing error, not an incident.
+pub const MAX_PERSONS: u64 = 10_000_000_000;
+
+impl IncidentFacts {
+    /// Facts of a fresh first report: everything unknown but what must be known.
+    pub fn new(found_at: i64, knew_at: i64, event: EventKind) -> Self {
+        IncidentFacts {
+            occurred_at: None,
+            found_at,
+            knew_at,
+            event,
+            suspected: true,
+            recovered_before_viewed: false,
+            same_data_held_elsewhere: false,
+            intentional_provision: false,
+            pseudonymized: false,
+            high_grade_encryption: false,
+            malicious: false,
+            being_acquired: false,
+            items: BTreeSet::new(),
+            persons: None,
+            role: Role::Controller,
+            notified_entruster_at: None,
+            contact_info_available: None,
+        }
+    }
+
+    /// Checks the facts against each other and against `now`: nothing found before it happened,
+    /// nothing known before it was found, nothing in the future.
+    pub fn validate(&self, now: i64) -> Result<(), FieldError> {
+        // A minute of slack for clocks of phones and servers that disagree a little.
+        let horizon = now + 60_000_000;
+        let future = |field: &'static str, label: &str| {
+            FieldError::new(
+                field,
+                format!("{label}が未来の日時です"),
+                format!("{field} is in the future"),
+            )
+        };
+        if let Some(o) = self.occurred_at {
+            if o > horizon {
+                return Err(future("occurred_at", "発生日時"));
+            }
+            if o > self.found_at {
+                return Err(FieldError::new(
+                    "found_at",
+                    "発見日時が発生日時より前になっています",
+                    "found_at is before occurred_at: it cannot be found before it happened",
+                ));
+            }
+        }
+        if self.found_at > horizon {
+            return Err(future("found_at", "発見日時"));
+        }
+        if self.knew_at > horizon {
+            return Err(future("knew_at", "会社が知った日時"));
+        }
+        if self.knew_at < self.found_at {
+            return Err(FieldError::new(
+                "knew_at",
+                "会社が知った日時が発見日時より前になっています",
+                "knew_at is before found_at",
+            ));
+        }
+        if let Some(at) = self.notified_entruster_at {
+            if at > horizon {
+                return Err(future("notified_entruster_at", "委託元へ通知した日時"));
+            }
+        }
+        if self.persons.is_some_and(|p| p > MAX_PERSONS) {
+            return Err(FieldError::new(
+                "persons",
+                "本人の数が大きすぎます",
+                "persons is too large",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The input of the APPI assessment, with a note for every unknown that had to be filled.
+    pub fn to_appi(&self) -> (Facts, Vec<String>) {
+        let mut notes = Vec::new();
+        let (event, suspected) = match self.event {
+            EventKind::Leak => (Event::Leak, self.suspected),
+            EventKind::Loss => (Event::Loss, self.suspected),
+            EventKind::Damage => (Event::Damage, self.suspected),
+            EventKind::Unknown => {
+                notes.push(
+                    "事象の種類が未確定のため、漏えいのおそれとして判定しています（施行規則7条: おそれを含む）"
+                        .to_owned(),
+                );
+                (Event::Leak, true)
+            }
+        };
+        let persons = if let Some(p) = self.persons {
+            p
+        } else {
+            notes.push(
+                "本人の数が未確定のため0人として判定しています。1,000人を超えるおそれがあれば最大数を入力してください（施行規則7条4号）"
+                    .to_owned(),
+            );
+            0
+        };
+        let jst = appi::facts::jst();
+        let time = |micros: i64| {
+            jst.timestamp_micros(micros)
+                .single()
+                .map_or(KnownAt::Date(super::jst_date(micros)), KnownAt::Time)
+        };
+        let facts = Facts {
+            knew_at: time(self.knew_at),
+            event,
+            suspected,
+            recovered_before_viewed: self.recovered_before_viewed,
+            same_data_held_elsewhere: self.same_data_held_elsewhere,
+            intentional_provision: self.intentional_provision,
+            pseudonymized: self.pseudonymized,
+            high_grade_encryption: self.high_grade_encryption,
+            malicious: self.malicious,
+            being_acquired: self.being_acquired,
+            items: self.items.clone(),
+            persons,
+            role: self.role,
+            notified_entruster_at: self.notified_entruster_at.map(time),
+            contact_info_available: self.contact_info_available,
+        };
+        (facts, notes)
+    }
+
+    /// The assessment of these facts: the §9 output, with the notes on unknowns first among
+    /// the reasons.
+    pub fn assess(&self) -> Result<appi::Assessment, crate::calendar::CalendarError> {
+        let (facts, notes) = self.to_appi();
+        let mut a = appi::assess(&facts)?;
+        if !notes.is_empty() {
+            let mut reasons = notes;
+            reasons.append(&mut a.reasons);
+            a.reasons = reasons;
+        }
+        Ok(a)
+    }
+
+    /// Lines describing what changed between two versions of the facts, in Japanese, for the
+    /// timeline ("本人の数: 800 → 1,200").
+    pub fn diff_ja(&self, new: &IncidentFacts) -> Vec<String> {
+        let mut out = Vec::new();
+        let opt = |v: Option<u64>| v.map_or_else(|| "不明".to_owned(), group_digits);
+        let flag = |b: bool| if b { "はい" } else { "いいえ" };
+        let time = |v: Option<i64>| v.map_or_else(|| "不明".to_owned(), format_jst);
+        if self.occurred_at != new.occurred_at {
+            out.push(format!(
+                "発生日時: {} → {}",
+                time(self.occurred_at),
+                time(new.occurred_at)
+            ));
+        }
+        if self.found_at != new.found_at {
+            out.push(format!(
+                "発見日時: {} → {}",
+                format_jst(self.found_at),
+                format_jst(new.found_at)
+            ));
+        }
+        if self.knew_at != new.knew_at {
+            out.push(format!(
+                "知った日時: {} → {}",
+                format_jst(self.knew_at),
+                format_jst(new.knew_at)
+            ));
+        }
+        if self.event != new.event {
+            out.push(format!(
+                "事象: {} → {}",
+                self.event.label_ja(),
+                new.event.label_ja()
+            ));
+        }
+        for (label, a, b) in [
+            ("おそれ", self.suspected, new.suspected),
+            (
+                "閲覧前に回収",
+                self.recovered_before_viewed,
+                new.recovered_before_viewed,
+            ),
+            (
+                "同じデータを別に保有",
+                self.same_data_held_elsewhere,
+                new.same_data_held_elsewhere,
+            ),
+            (
+                "意図的な提供",
+                self.intentional_provision,
+                new.intentional_provision,
+            ),
+            ("仮名加工情報", self.pseudonymized, new.pseudonymized),
+            (
+                "高度な暗号化",
+                self.high_grade_encryption,
+                new.high_grade_encryption,
+            ),
+            ("不正の目的のおそれ", self.malicious, new.malicious),
+            ("取得中のデータ", self.being_acquired, new.being_acquired),
+        ] {
+            if a != b {
+                out.push(format!("{label}: {} → {}", flag(a), flag(b)));
+            }
+        }
+        if self.items != new.items {
+            let list = |s: &BTreeSet<Item>| {
+                if s.is_empty() {
+                    "なし".to_owned()
+                } else {
+                    s.iter()
+                        .map(|i| i.label_ja())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                }
+            };
+            out.push(format!(
+                "項目: {} → {}",
+                list(&self.items),
+                list(&new.items)
+            ));
+        }
+        if self.persons != new.persons {
+            out.push(format!(
+                "本人の数: {} → {}",
+                opt(self.persons),
+                opt(new.persons)
+            ));
+        }
+        if self.role != new.role {
+            let r = |r: Role| match r {
+                Role::Controller => "本人データの管理者（委託元を含む）",
+                Role::Contractor => "委託先",
+            };
+            out.push(format!("立場: {} → {}", r(self.role), r(new.role)));
+        }
+        if self.notified_entruster_at != new.notified_entruster_at {
+            out.push(format!(
+                "委託元への通知: {} → {}",
+                time(self.notified_entruster_at),
+                time(new.notified_entruster_at)
+            ));
+        }
+        if self.contact_info_available != new.contact_info_available {
+            let c = |v: Option<bool>| match v {
+                None => "不明",
+                Some(true) => "あり",
+                Some(false) => "なし",
+            };
+            out.push(format!(
+                "本人の連絡先: {} → {}",
+                c(self.contact_info_available),
+                c(new.contact_info_available)
+            ));
+        }
+        out
+    }
+}
+
+/// `1200` → `1,200`.
+pub fn group_digits(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// An instant as `2026-04-07 10:00` in Japan.
+pub fn format_jst(micros: i64) -> String {
+    appi::facts::jst()
+        .timestamp_micros(micros)
+        .single()
+        .map_or_else(|| "-".into(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::appi::Category;
+    use chrono::NaiveDate;
+
+    const HOUR: i64 = 3_600_000_000;
+    // 2026-04-07T10:00:00+09:00
+    const T: i64 = 1_775_523_600_000_000;
+
+    fn facts() -> IncidentFacts {
+        IncidentFacts::new(T, T, EventKind::Leak)
+    }
+
+    #[test]
+    fn impossible_dates_name_the_field() {
+        let mut f = facts();
+        f.occurred_at = Some(T + HOUR);
+        assert_eq!(f.validate(T + 2 * HOUR).unwrap_err().field, "found_at");
+        let f = facts();
+        assert_eq!(f.validate(T - 2 * HOUR).unwrap_err().field, "found_at");
+        let mut f = IncidentFacts::new(T - 2 * HOUR, T, EventKind::Leak);
+        f.knew_at = T;
+        assert_eq!(f.validate(T - HOUR).unwrap_err().field, "knew_at");
+        let mut f = facts();
+        f.knew_at = T - HOUR;
+        assert_eq!(f.validate(T).unwrap_err().field, "knew_at");
+        let mut f = facts();
+        f.occurred_at = Some(T + 3 * HOUR);
+        f.found_at = T + 4 * HOUR;
+        f.knew_at = T + 4 * HOUR;
+        assert_eq!(f.validate(T).unwrap_err().field, "occurred_at");
+        let mut f = facts();
+        f.persons = Some(MAX_PERSONS + 1);
+        assert_eq!(f.validate(T).unwrap_err().field, "persons");
+        let mut f = facts();
+        f.notified_entruster_at = Some(T + 5 * HOUR);
+        assert_eq!(
+            f.validate(T + HOUR).unwrap_err().field,
+            "notified_entruster_at"
+        );
+        assert!(facts().validate(T).is_ok());
+        // A minute of clock skew is tolerated.
+        assert!(facts().validate(T - 30_000_000).is_ok());
+    }
+
+    #[test]
+    fn unknown_event_is_assessed_as_a_suspected_leak() {
+        let mut f = facts();
+        f.event = EventKind::Unknown;
+        f.suspected = false;
+        f.items.insert(Item::CreditCardNumber);
+        f.persons = Some(3);
+        let a = f.assess().unwrap();
+        assert!(a.reportable);
+        assert_eq!(a.categories, vec![Category::Financial]);
+        assert!(a.reasons[0].contains("事象の種類が未確定"));
+    }
+
+    #[test]
+    fn unknown_count_is_said_in_the_reasons() {
+        let mut f = facts();
+        f.items.insert(Item::Name);
+        let a = f.assess().unwrap();
+        assert!(!a.reportable);
+        assert!(a.reasons.iter().any(|r| r.contains("本人の数が未確定")));
+        f.persons = Some(1001);
+        let a = f.assess().unwrap();
+        assert_eq!(a.categories, vec![Category::Over1000]);
+        f.persons = Some(1000);
+        assert!(!f.assess().unwrap().reportable);
+    }
+
+    #[test]
+    fn knowing_time_in_utc_that_is_already_the_next_day_in_japan() {
+        // 2025-08-16T15:30:00Z is 2025-08-17 00:30 JST: day 30 is 2025-09-15 (敬老の日).
+        let knew = chrono::DateTime::parse_from_rfc3339("2025-08-16T15:30:00Z")
+            .unwrap()
+            .timestamp_micros();
+        let mut f = IncidentFacts::new(knew, knew, EventKind::Leak);
+        f.items.insert(Item::CreditCardNumber);
+        f.persons = Some(10);
+        let a = f.assess().unwrap();
+        assert_eq!(
+            a.final_report_due,
+            Some(NaiveDate::from_ymd_opt(2025, 9, 16).unwrap())
+        );
+        assert_eq!(
+            a.preliminary_report_due,
+            Some(NaiveDate::from_ymd_opt(2025, 8, 21).unwrap())
+        );
+    }
+
+    #[test]
+    fn diff_names_what_changed() {
+        let a = facts();
+        let mut b = a.clone();
+        b.persons = Some(1200);
+        b.malicious = true;
+        b.items.insert(Item::Email);
+        let d = a.diff_ja(&b);
+        assert_eq!(
+            d,
+            vec![
+                "不正の目的のおそれ: いいえ → はい".to_owned(),
+                "項目: なし → メールアドレス".to_owned(),
+                "本人の数: 不明 → 1,200".to_owned(),
+            ]
+        );
+        assert!(a.diff_ja(&a).is_empty());
+    }
+
+    #[test]
+    fn digits_are_grouped() {
+        assert_eq!(group_digits(0), "0");
+        assert_eq!(group_digits(999), "999");
+        assert_eq!(group_digits(1000), "1,000");
+        assert_eq!(group_digits(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn stored_form_round_trips() {
+        let mut f = facts();
+        f.items.insert(Item::MyNumber);
+        f.persons = Some(5);
+        let json = serde_json::to_string(&f).unwrap();
+        assert_eq!(serde_json::from_str::<IncidentFacts>(&json).unwrap(), f);
+    }
+}
