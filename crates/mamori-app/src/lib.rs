@@ -7,11 +7,13 @@
 //! twice and a page cannot forget a check.
 
 pub mod admin;
+pub mod alerting;
 pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod incident;
 pub mod keys;
 pub mod worker;
 
@@ -38,6 +40,13 @@ pub struct Settings {
     pub checkpoint_interval_secs: i64,
     /// The name in authenticator apps.
     pub totp_issuer: String,
+    /// The address people use to reach mamori, for links in mail (`https://mamori.example.co.jp`).
+    pub public_url: String,
+    /// How long an alert waits for an acknowledgement before it escalates, unless the company
+    /// configured its own delay.
+    pub escalate_after_secs: i64,
+    /// Delivery attempts of one mail before it is shown as undeliverable.
+    pub mail_max_attempts: i64,
 }
 
 impl Default for Settings {
@@ -50,6 +59,9 @@ impl Default for Settings {
             throttle_window_secs: 15 * 60,
             checkpoint_interval_secs: 60,
             totp_issuer: "mamori".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            escalate_after_secs: 600,
+            mail_max_attempts: 10,
         }
     }
 }
@@ -62,6 +74,9 @@ pub struct App {
     pub audit: audit::AuditLog,
     pub keys: Arc<keys::Keys>,
     pub settings: Arc<Settings>,
+    /// The SMTP transport; `None` until configured (mail then waits in the outbox, retried and
+    /// shown as failing on the timeline).
+    pub mailer: Option<mamori_mail::Mailer>,
 }
 
 impl App {
@@ -81,9 +96,18 @@ impl App {
                 audit,
                 keys: Arc::new(keys),
                 settings: Arc::new(settings),
+                mailer: None,
             },
             writer,
         )
+    }
+}
+
+impl App {
+    /// The same application, delivering mail through `mailer`.
+    pub fn with_mailer(mut self, mailer: mamori_mail::Mailer) -> App {
+        self.mailer = Some(mailer);
+        self
     }
 }
 

@@ -20,6 +20,7 @@ pub fn schedules(app: &App) -> Vec<(&'static str, i64)> {
         ("audit.checkpoint", app.settings.checkpoint_interval_secs),
         ("sessions.purge", 600),
         ("login_failures.purge", 3600),
+        ("incident.reminders", 300),
     ]
 }
 
@@ -43,6 +44,9 @@ impl App {
                 self.store
                     .purge_login_failures(now - 2 * self.settings.throttle_window_secs * 1_000_000)
                     .await?;
+            }
+            "incident.reminders" => {
+                self.send_reminders().await?;
             }
             other => return Err(AppError::Internal(format!("unknown periodic task {other}"))),
         }
@@ -69,23 +73,31 @@ impl App {
                 Some(h) => h(self.clone(), job.payload.clone()).await,
                 None => Err(format!("no handler for job kind {}", job.kind)),
             };
-            match result {
-                Ok(()) => {
-                    self.store
-                        .complete_job(job.id, self.clock.now_micros())
-                        .await?;
-                }
-                Err(e) => {
-                    // Exponential backoff: 30 s, 1 min, 2 min … capped at an hour.
-                    let delay = (30i64 << job.attempts.clamp(0, 7)).min(3600);
-                    tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempts, "job failed");
-                    self.store
-                        .fail_job(job.id, &e, now + delay * 1_000_000)
-                        .await?;
-                }
-            }
+            self.finish_job(job.id, &job.kind, job.attempts, result)
+                .await?;
         }
         Ok(ran)
+    }
+
+    /// Records the result of a job: done, or back in the queue with exponential backoff
+    /// (30 s, 1 min, 2 min … capped at an hour).
+    pub async fn finish_job(
+        &self,
+        id: i64,
+        kind: &str,
+        attempts: i64,
+        result: Result<(), String>,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now_micros();
+        match result {
+            Ok(()) => self.store.complete_job(id, now).await?,
+            Err(e) => {
+                let delay = (30i64 << attempts.clamp(0, 7)).min(3600);
+                tracing::warn!(job = id, kind, attempts, "job failed");
+                self.store.fail_job(id, &e, now + delay * 1_000_000).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Runs the worker until `stop` turns true.

@@ -27,6 +27,14 @@ pub struct Config {
     pub checkpoint_interval_secs: i64,
     /// Largest request body in bytes.
     pub max_body_bytes: usize,
+    /// The address people use to reach mamori, for links in alert mail.
+    pub public_url: String,
+    /// Minutes an alert waits for an acknowledgement before escalating (a company may set its
+    /// own on the alert settings page).
+    pub escalate_after_minutes: i64,
+    /// The SMTP server for alerts and reminders; without it mail waits in the outbox and the
+    /// timeline shows it as failing.
+    pub smtp: Option<mamori_mail::SmtpConfig>,
 }
 
 impl Default for Config {
@@ -43,6 +51,9 @@ impl Default for Config {
             session_absolute_hours: 12,
             checkpoint_interval_secs: 60,
             max_body_bytes: 1024 * 1024,
+            public_url: String::new(),
+            escalate_after_minutes: 10,
+            smtp: None,
         }
     }
 }
@@ -126,6 +137,27 @@ impl Config {
         if let Some(v) = parse_env("MAMORI_MAX_BODY_BYTES", &mut sources)? {
             cfg.max_body_bytes = v;
         }
+        if let Some(v) = env_var("MAMORI_PUBLIC_URL", &mut sources) {
+            cfg.public_url = v;
+        }
+        if let Some(v) = parse_env("MAMORI_ESCALATE_AFTER_MINUTES", &mut sources)? {
+            cfg.escalate_after_minutes = v;
+        }
+        if let Some(host) = env_var("MAMORI_SMTP_HOST", &mut sources) {
+            let mut smtp = cfg.smtp.take().unwrap_or_default();
+            smtp.host = host;
+            cfg.smtp = Some(smtp);
+        }
+        if let Some(port) = parse_env::<u16>("MAMORI_SMTP_PORT", &mut sources)? {
+            let mut smtp = cfg.smtp.take().unwrap_or_default();
+            smtp.port = port;
+            cfg.smtp = Some(smtp);
+        }
+        if let Some(from) = env_var("MAMORI_SMTP_FROM", &mut sources) {
+            let mut smtp = cfg.smtp.take().unwrap_or_default();
+            smtp.from = from;
+            cfg.smtp = Some(smtp);
+        }
         cfg.validate()?;
         Ok((cfg, sources))
     }
@@ -145,6 +177,17 @@ impl Config {
         }
         if self.session_idle_minutes < 1 || self.session_absolute_hours < 1 {
             bail!("session timeouts must be positive");
+        }
+        if self.escalate_after_minutes < 1 {
+            bail!("escalate_after_minutes must be at least 1");
+        }
+        if !self.public_url.is_empty()
+            && !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://"))
+        {
+            bail!(
+                "public_url must start with http:// or https://, not `{}`",
+                self.public_url
+            );
         }
         if self.checkpoint_interval_secs < 1 {
             bail!("checkpoint_interval_secs must be positive");
@@ -180,6 +223,12 @@ impl Config {
             session_idle_secs: self.session_idle_minutes * 60,
             session_absolute_secs: self.session_absolute_hours * 3600,
             checkpoint_interval_secs: self.checkpoint_interval_secs,
+            public_url: if self.public_url.is_empty() {
+                format!("http://{}", self.listen)
+            } else {
+                self.public_url.clone()
+            },
+            escalate_after_secs: self.escalate_after_minutes * 60,
             ..mamori_app::Settings::default()
         }
     }

@@ -7,7 +7,6 @@ use mamori_app::keys::Keys;
 use mamori_app::{App, Ctx};
 use mamori_domain::audit::Outcome;
 use mamori_store::Store;
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -67,7 +66,15 @@ pub async fn open_keys(cfg: &Config, store: &Store) -> Result<Keys> {
 pub async fn app(cfg: &Config, create: bool) -> Result<(App, tokio::task::JoinHandle<()>)> {
     let store = open_store(cfg, create).await?;
     let keys = open_keys(cfg, &store).await?;
-    Ok(App::new(store, keys, Arc::new(SystemClock), cfg.settings()))
+    let (app, writer) = App::new(store, keys, Arc::new(SystemClock), cfg.settings());
+    let app = match &cfg.smtp {
+        Some(smtp) => app.with_mailer(
+            mamori_mail::Mailer::new(smtp)
+                .map_err(|e| anyhow::anyhow!("[smtp] configuration: {e}"))?,
+        ),
+        None => app,
+    };
+    Ok((app, writer))
 }
 
 pub async fn serve(mut cfg: Config, args: ServeArgs) -> Result<ExitCode> {
@@ -105,7 +112,10 @@ pub async fn serve(mut cfg: Config, args: ServeArgs) -> Result<ExitCode> {
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker_name = format!("{}-{}", hostname(), std::process::id());
-    let worker = tokio::spawn(app.clone().run_worker(worker_name, HashMap::new(), stop_rx));
+    let worker = tokio::spawn(
+        app.clone()
+            .run_worker(worker_name, App::job_handlers(), stop_rx),
+    );
     let router = mamori_web::router(
         app.clone(),
         mamori_web::WebConfig {

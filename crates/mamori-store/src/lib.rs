@@ -8,7 +8,9 @@
 //! Times are `i64` microseconds since the Unix epoch, booleans are `0/1` integers: the common
 //! ground of the two databases through `Any`.
 
+pub mod alerts;
 pub mod audit;
+pub mod incidents;
 pub mod jobs;
 pub mod org;
 pub mod sessions;

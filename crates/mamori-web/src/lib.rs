@@ -102,6 +102,36 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             post(pages::admin::update_department),
         )
         .route("/audit", get(pages::audit::audit_page))
+        .route(
+            "/incidents",
+            get(pages::incidents::list_page).post(pages::incidents::create_incident),
+        )
+        .route("/incidents/new", get(pages::incidents::new_incident_page))
+        .route("/incidents/{id}", get(pages::incidents::incident_page))
+        .route(
+            "/incidents/{id}/facts",
+            post(pages::incidents::update_facts),
+        )
+        .route(
+            "/incidents/{id}/second-report",
+            post(pages::incidents::save_second_report),
+        )
+        .route("/incidents/{id}/phase", post(pages::incidents::enter_phase))
+        .route("/incidents/{id}/tasks", post(pages::incidents::add_task))
+        .route(
+            "/incidents/{id}/tasks/{task}",
+            post(pages::incidents::update_task),
+        )
+        .route(
+            "/incidents/{id}/obligations/{obligation}",
+            post(pages::incidents::set_obligation),
+        )
+        .route("/incidents/{id}/notes", post(pages::incidents::add_note))
+        .route("/incidents/{id}/ack", post(pages::incidents::acknowledge))
+        .route(
+            "/ack/{token}",
+            get(pages::incidents::ack_page).post(pages::incidents::ack_submit),
+        )
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_file))
         .route("/favicon.ico", get(favicon))

@@ -4,6 +4,8 @@
 //! The preliminary report (速報) holds what is known so far; the final report (確報) must have all
 //! nine items — what is still unknown after reasonable effort is written as such.
 
+use std::fmt::Write as _;
+
 use serde::{Deserialize, Serialize};
 
 use super::facts::{format_jst, group_digits, IncidentFacts};
@@ -52,8 +54,8 @@ impl Stage {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Report {
-    /// 1. 概要: occurrence, discovery, what happened, who found it, categories, entrustment,
-    /// sequence of events.
+    /// 1. 概要: occurrence, discovery, what happened, who found it, categories, entrustment and
+    ///    the sequence of events.
     pub summary: String,
     /// 2. 漏えい等が発生し、又は発生したおそれがある個人データの項目 (with medium and kind).
     pub items: String,
@@ -247,7 +249,8 @@ pub fn draft(facts: &IncidentFacts, a: &Assessment, input: &DraftInput<'_>) -> R
     if input.drill {
         summary.push_str("【訓練】\n");
     }
-    summary.push_str(&format!(
+    let _ = write!(
+        summary,
         "件名: {}\n発生日時: {}\n発覚日時: {}\n報告者が知った日時: {}\n発見者: {}（{}）\n事象: {}{}\n該当する事態: {}\n委託関係: {}\n概要: {}\n経緯: {}",
         input.title,
         facts.occurred_at.map_or_else(|| "不明（調査中）".to_owned(), format_jst),
@@ -264,7 +267,7 @@ pub fn draft(facts: &IncidentFacts, a: &Assessment, input: &DraftInput<'_>) -> R
         },
         or(input.description, unknown),
         or(input.sequence, unknown),
-    ));
+    );
     let items = if facts.items.is_empty() {
         unknown.to_owned()
     } else {
@@ -277,7 +280,7 @@ pub fn draft(facts: &IncidentFacts, a: &Assessment, input: &DraftInput<'_>) -> R
     };
     Report {
         summary,
-        items: format!("{items}\n（媒体・種類: {}）", unknown),
+        items: format!("{items}\n（媒体・種類: {unknown}）"),
         persons: facts.persons.map_or_else(
             || unknown.to_owned(),
             |p| format!("{}人（最大）", group_digits(p)),

@@ -87,10 +87,11 @@ pub fn next(state: State, action: Action, party: Party) -> Result<State, FieldEr
     let to = match (state, action, party) {
         (S::Draft | S::Returned, A::Save, P::Department) => state,
         (S::Draft | S::Returned, A::Submit, P::Department) => S::Submitted,
-        (S::Submitted, A::Return, P::Secretariat) => S::Returned,
+        (S::Submitted, A::Return, P::Secretariat) | (S::Forwarded, A::SendBack, P::Management) => {
+            S::Returned
+        }
         (S::Submitted, A::Forward, P::Secretariat) => S::Forwarded,
         (S::Forwarded, A::Approve, P::Management) => S::Approved,
-        (S::Forwarded, A::SendBack, P::Management) => S::Returned,
         _ => {
             return Err(FieldError::new(
                 "action",

@@ -24,6 +24,25 @@ pub struct HomePage {
     pub department: String,
     pub company: String,
     pub cards: Vec<Card>,
+    pub dash: DashView,
+}
+
+pub struct DueRow {
+    pub href: String,
+    pub drill: bool,
+    pub what: String,
+    pub incident: String,
+    pub due: String,
+}
+
+#[derive(Default)]
+pub struct DashView {
+    pub open: i64,
+    pub open_drills: i64,
+    pub overdue: Vec<DueRow>,
+    pub deadlines: Vec<DueRow>,
+    pub unacknowledged: Vec<super::incidents::ListRow>,
+    pub recent: Vec<super::incidents::ListRow>,
 }
 
 pub async fn home(State(s): State<WebState>, Extension(v): Extension<Visitor>) -> WebResult {
@@ -36,7 +55,74 @@ pub async fn home(State(s): State<WebState>, Extension(v): Extension<Visitor>) -
         .store
         .department_and_company_names(user.department_id)
         .await?;
+    let d = s.app.dashboard(&ctx).await?;
+    let label = |kind: &str| {
+        mamori_domain::incident::ObligationKind::parse(kind).map_or_else(
+            || kind.to_owned(),
+            |k| {
+                if v.lang == crate::i18n::Lang::En {
+                    k.label_en()
+                } else {
+                    k.label_ja()
+                }
+                .to_owned()
+            },
+        )
+    };
+    let mut overdue: Vec<DueRow> = d
+        .overdue_obligations
+        .iter()
+        .map(|(o, r, title, drill)| DueRow {
+            href: format!("/incidents/{}#obligations", o.incident_id),
+            drill: *drill,
+            what: label(&o.kind),
+            incident: format!("{r} {title}"),
+            due: o.due_on.clone().unwrap_or_default(),
+        })
+        .collect();
+    overdue.extend(
+        d.overdue_tasks
+            .iter()
+            .map(|(task, r, title, drill)| DueRow {
+                href: format!("/incidents/{}#phases", task.incident_id),
+                drill: *drill,
+                what: task.title.clone(),
+                incident: format!("{r} {title}"),
+                due: task.due_on.clone().unwrap_or_default(),
+            }),
+    );
+    let dash = DashView {
+        open: d.open,
+        open_drills: d.open_drills,
+        overdue,
+        deadlines: d
+            .deadlines
+            .iter()
+            .map(|(o, r, title, drill)| DueRow {
+                href: format!("/incidents/{}#obligations", o.incident_id),
+                drill: *drill,
+                what: label(&o.kind),
+                incident: format!("{r} {title}"),
+                due: o.due_on.clone().unwrap_or_default(),
+            })
+            .collect(),
+        unacknowledged: d
+            .unacknowledged
+            .iter()
+            .map(|i| super::incidents::summary_row(&v, i))
+            .collect(),
+        recent: d
+            .recent
+            .iter()
+            .map(|i| super::incidents::summary_row(&v, i))
+            .collect(),
+    };
     let mut cards = Vec::new();
+    cards.push(Card {
+        href: "/incidents",
+        title: t.get("incidents.title").into(),
+        desc: t.get("home.incidents.desc").into(),
+    });
     if ctx.allows(Permission::ReadAuditLog) {
         cards.push(Card {
             href: "/audit",
@@ -75,5 +161,6 @@ pub async fn home(State(s): State<WebState>, Extension(v): Extension<Visitor>) -
         department,
         company,
         cards,
+        dash,
     })
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod home;
+pub mod incidents;
 
 use crate::error::WebError;
 use crate::i18n::Tr;
@@ -55,6 +56,7 @@ impl Chrome {
                 });
             };
             add("/", "nav.home");
+            add("/incidents", "nav.incidents");
             if ctx.allows(Permission::ReadAuditLog) {
                 add("/audit", "nav.audit");
             }
