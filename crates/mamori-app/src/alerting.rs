@@ -266,7 +266,7 @@ impl App {
         Ok(people.len())
     }
 
-    async fn escalate_after(&self, company_id: i64) -> i64 {
+    pub(crate) async fn escalate_after(&self, company_id: i64) -> i64 {
         self.store
             .escalate_after_secs(company_id)
             .await
@@ -827,4 +827,151 @@ fn reqwest_host(url: &str) -> String {
 fn webhook_client() -> reqwest::Client {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     CLIENT.get_or_init(mamori_mail::webhook::client).clone()
+}
+
+/// The alert configuration of a company, for its page.
+#[derive(Debug, Clone)]
+pub struct AlertSettings {
+    pub escalate_after_minutes: i64,
+    /// (level, user ids)
+    pub tree: Vec<mamori_store::alerts::CallTreeEntry>,
+    pub webhooks: Vec<mamori_store::alerts::Webhook>,
+    /// Users of the company: id, name, roles.
+    pub people: Vec<User>,
+}
+
+impl App {
+    fn alert_admin(ctx: &Ctx) -> Result<i64, AppError> {
+        if !ctx.allows(mamori_domain::role::Permission::ConfigureAlerts) {
+            return Err(AppError::Denied);
+        }
+        ctx.company_scope().ok_or(AppError::Denied)
+    }
+
+    pub async fn alert_settings(&self, ctx: &Ctx) -> Result<AlertSettings, AppError> {
+        let company = Self::alert_admin(ctx)?;
+        Ok(AlertSettings {
+            escalate_after_minutes: self.escalate_after(company).await / 60,
+            tree: self.store.call_tree(company).await?,
+            webhooks: self.store.webhooks(company, false).await?,
+            people: self
+                .store
+                .list_users(Some(company))
+                .await?
+                .into_iter()
+                .filter(|u| !u.disabled)
+                .collect(),
+        })
+    }
+
+    /// Replaces the call tree: `levels[i]` are the users of level `i + 1`.
+    pub async fn set_call_tree(
+        &self,
+        ctx: &Ctx,
+        levels: &[Vec<i64>],
+        escalate_after_minutes: i64,
+    ) -> Result<(), AppError> {
+        let company = Self::alert_admin(ctx)?;
+        if !(1..=1440).contains(&escalate_after_minutes) {
+            return Err(AppError::invalid(
+                "escalate_after_minutes",
+                "エスカレーションまでの時間は1〜1440分で指定してください",
+                "escalate_after_minutes must be between 1 and 1440",
+            ));
+        }
+        let people = self.store.list_users(Some(company)).await?;
+        let mut entries = Vec::new();
+        for (i, ids) in levels.iter().enumerate() {
+            for id in ids {
+                if !people.iter().any(|u| u.id == *id && !u.disabled) {
+                    return Err(AppError::invalid(
+                        "user_id",
+                        "連絡網に指定した利用者が見つかりません",
+                        "user_id: no such user in the company",
+                    ));
+                }
+                entries.push(mamori_store::alerts::CallTreeEntry {
+                    level: i as i64 + 1,
+                    user_id: *id,
+                });
+            }
+        }
+        if !entries.iter().any(|e| e.level == 1) {
+            return Err(AppError::invalid(
+                "level1",
+                "レベル1（最初に連絡する人）を1人以上指定してください",
+                "level 1 needs at least one person",
+            ));
+        }
+        self.store
+            .set_call_tree(company, &entries, escalate_after_minutes * 60)
+            .await?;
+        self.audit(
+            ctx,
+            "alerts.call_tree",
+            &format!("company:{company}"),
+            Outcome::Success,
+            json!({"entries": entries.len(), "minutes": escalate_after_minutes}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Adds a webhook; returns its new secret, shown once.
+    pub async fn add_webhook(&self, ctx: &Ctx, url: &str) -> Result<String, AppError> {
+        let company = Self::alert_admin(ctx)?;
+        let url = url.trim();
+        let ok = (url.starts_with("https://") || url.starts_with("http://"))
+            && url.len() <= 2000
+            && !url.chars().any(char::is_whitespace);
+        if !ok {
+            return Err(AppError::invalid(
+                "url",
+                "Webhook の URL は https:// で始まる形式で入力してください",
+                "url must be an http(s) URL",
+            ));
+        }
+        let mut raw = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut raw);
+        let secret = hex::encode(raw);
+        let sealed = self
+            .keys
+            .seal(secret.as_bytes(), &format!("webhook:{company}"));
+        let id = self
+            .store
+            .add_webhook(company, url, &sealed, self.clock.now_micros())
+            .await?;
+        self.audit(
+            ctx,
+            "alerts.webhook.add",
+            &format!("webhook:{id}"),
+            Outcome::Success,
+            json!({}),
+        )
+        .await?;
+        Ok(secret)
+    }
+
+    pub async fn set_webhook_active(
+        &self,
+        ctx: &Ctx,
+        id: i64,
+        active: bool,
+    ) -> Result<(), AppError> {
+        let company = Self::alert_admin(ctx)?;
+        let w = self.store.get_webhook(id).await?;
+        if w.company_id != company {
+            return Err(AppError::NotFound);
+        }
+        self.store.set_webhook_active(id, active).await?;
+        self.audit(
+            ctx,
+            "alerts.webhook.active",
+            &format!("webhook:{id}"),
+            Outcome::Success,
+            json!({"active": active}),
+        )
+        .await?;
+        Ok(())
+    }
 }

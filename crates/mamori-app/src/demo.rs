@@ -142,7 +142,70 @@ impl App {
             .await?;
         self.create_department(&ctx, logistics, Some(root), "管理部")
             .await?;
+        self.seed_demo_incidents(company).await?;
         self.store.set_setting("demo.seeded", "1").await?;
         Ok(out)
+    }
+}
+
+impl App {
+    /// The call tree and two incidents, so that the dashboard and an incident page have
+    /// something to show: a real one with a reportable count and a drill.
+    async fn seed_demo_incidents(&self, company: i64) -> Result<(), AppError> {
+        let user = |login: &'static str| async move {
+            self.store
+                .find_user_by_login(login)
+                .await?
+                .ok_or_else(|| AppError::Internal(format!("demo user {login}")))
+        };
+        let tanaka = user("tanaka").await?;
+        let takahashi = user("takahashi").await?;
+        let watanabe = user("watanabe").await?;
+        self.store
+            .set_call_tree(
+                company,
+                &[
+                    mamori_store::alerts::CallTreeEntry {
+                        level: 1,
+                        user_id: tanaka.id,
+                    },
+                    mamori_store::alerts::CallTreeEntry {
+                        level: 1,
+                        user_id: takahashi.id,
+                    },
+                    mamori_store::alerts::CallTreeEntry {
+                        level: 2,
+                        user_id: watanabe.id,
+                    },
+                ],
+                15 * 60,
+            )
+            .await?;
+        let ito = Ctx::user(user("ito").await?, "demo");
+        let mut real = crate::incident::FirstReportInput {
+            title: "会員向けメールマガジンの宛先誤り（BCC漏れ）".into(),
+            description: "会員向けのお知らせメールを、宛先をBCCではなくTOに入れて送信した。受信者同士にメールアドレスが見える状態になった。".into(),
+            event: "leak".into(),
+            certainty: "confirmed".into(),
+            found_by: "カスタマーサポート課 伊藤".into(),
+            items: vec!["email".into(), "name".into()],
+            persons: "1,250".into(),
+            actions_taken: "送信システムを停止し、受信者へ削除依頼のメールを準備中。".into(),
+            ..crate::incident::FirstReportInput::default()
+        };
+        self.file_first_report(&ito, &real).await?;
+        let yamada = Ctx::user(user("yamada").await?, "demo");
+        real = crate::incident::FirstReportInput {
+            drill: true,
+            title: "ノートPCの紛失（訓練）".into(),
+            description:
+                "出張中に顧客リストを保存したノートPCを電車内に置き忘れた（訓練シナリオ）。".into(),
+            event: "loss".into(),
+            items: vec!["name".into(), "address".into(), "phone".into()],
+            persons: "300".into(),
+            ..crate::incident::FirstReportInput::default()
+        };
+        self.file_first_report(&yamada, &real).await?;
+        Ok(())
     }
 }

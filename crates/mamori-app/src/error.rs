@@ -101,6 +101,13 @@ impl From<StoreError> for AppError {
             StoreError::Busy => AppError::Busy,
             StoreError::DiskFull => AppError::DiskFull,
             StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict(what @ ("incident version" | "publication record" | "recurrence step")) => {
+                AppError::Invalid(Problem::new(
+                    None,
+                    "ほかの人が先に更新しました。画面を読み込み直して確認してから、もう一度操作してください",
+                    format!("somebody else changed this first ({what}); reload and try again"),
+                ))
+            }
             StoreError::Conflict(what) => AppError::Invalid(Problem::new(
                 None,
                 format!("同じ{}がすでに登録されています", japanese_key(what)),

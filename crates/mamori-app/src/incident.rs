@@ -568,19 +568,18 @@ impl App {
     ) -> Result<(Incident, visibility::Why), AppError> {
         let incident = self.store.get_incident(id).await.map_err(AppError::from)?;
         let why = self.visible(ctx, &incident).await?;
-        match why {
-            Some(w) => Ok((incident, w)),
-            None => {
-                self.audit(
-                    ctx,
-                    "incident.view",
-                    &format!("incident:{id}"),
-                    Outcome::Denied,
-                    json!({}),
-                )
-                .await?;
-                Err(AppError::NotFound)
-            }
+        if let Some(w) = why {
+            Ok((incident, w))
+        } else {
+            self.audit(
+                ctx,
+                "incident.view",
+                &format!("incident:{id}"),
+                Outcome::Denied,
+                json!({}),
+            )
+            .await?;
+            Err(AppError::NotFound)
         }
     }
 
@@ -1047,7 +1046,7 @@ impl App {
         if new_status.code() != task.status {
             let old = TaskStatus::parse(&task.status).map_or("-", TaskStatus::label_ja);
             changes.push(format!("状態 {old} → {}", new_status.label_ja()));
-            task.status = new_status.code().to_owned();
+            new_status.code().clone_into(&mut task.status);
         }
         if changes.is_empty() {
             return Ok(task.incident_id);

@@ -11,10 +11,12 @@ pub mod alerting;
 pub mod audit;
 pub mod auth;
 pub mod clock;
+pub mod decisions;
 pub mod demo;
 pub mod error;
 pub mod incident;
 pub mod keys;
+pub mod ppc;
 pub mod worker;
 
 use std::sync::Arc;

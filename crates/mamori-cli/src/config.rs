@@ -153,6 +153,16 @@ impl Config {
             smtp.port = port;
             cfg.smtp = Some(smtp);
         }
+        if let Some(user) = env_var("MAMORI_SMTP_USERNAME", &mut sources) {
+            let mut smtp = cfg.smtp.take().unwrap_or_default();
+            smtp.username = Some(user);
+            cfg.smtp = Some(smtp);
+        }
+        if let Some(password) = env_var("MAMORI_SMTP_PASSWORD", &mut sources) {
+            let mut smtp = cfg.smtp.take().unwrap_or_default();
+            smtp.password = Some(password);
+            cfg.smtp = Some(smtp);
+        }
         if let Some(from) = env_var("MAMORI_SMTP_FROM", &mut sources) {
             let mut smtp = cfg.smtp.take().unwrap_or_default();
             smtp.from = from;

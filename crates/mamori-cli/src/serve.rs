@@ -86,6 +86,26 @@ pub async fn serve(mut cfg: Config, args: ServeArgs) -> Result<ExitCode> {
     }
     cfg.validate()?;
     let addr: SocketAddr = cfg.listen.parse().context("listen address")?;
+    // The demo without an SMTP server of its own: alerts go over real SMTP to a local mailbox
+    // that saves each mail under <data_dir>/demo-mail/, so the whole flow can be tried.
+    let _demo_mailbox = if args.demo && cfg.smtp.is_none() {
+        let dir = cfg.data_dir.join("demo-mail");
+        let sink = demo_mailbox(&dir).await?;
+        cfg.smtp = Some(mamori_mail::SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: sink.port(),
+            from: "mamori <alerts@mirai-tsuhan.example>".into(),
+            ..mamori_mail::SmtpConfig::default()
+        });
+        println!(
+            "デモ用メールボックス / demo mailbox: alerts are delivered over SMTP to 127.0.0.1:{} and saved in {}",
+            sink.port(),
+            dir.display()
+        );
+        Some(sink)
+    } else {
+        None
+    };
     let (app, writer) = app(&cfg, args.create).await?;
     if args.demo {
         let logins = app
@@ -204,6 +224,33 @@ fn pad(s: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width.saturating_sub(display_width(s))))
 }
 
+/// A local SMTP server for the demo that writes every mail it accepts to `dir` as `N.eml`.
+async fn demo_mailbox(
+    dir: &std::path::Path,
+) -> Result<std::sync::Arc<mamori_mail::sink::SmtpSink>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let sink = std::sync::Arc::new(
+        mamori_mail::sink::SmtpSink::start_on("127.0.0.1:0".parse().context("address")?)
+            .await
+            .context("starting the demo mailbox")?,
+    );
+    let watch = sink.clone();
+    let dir = dir.to_path_buf();
+    tokio::spawn(async move {
+        let mut seen = 0;
+        loop {
+            for m in watch.wait_new(seen).await {
+                seen += 1;
+                let path = dir.join(format!("{seen}.eml"));
+                if let Err(e) = std::fs::write(&path, &m.data) {
+                    tracing::warn!(error = %e, "demo mailbox cannot write");
+                }
+            }
+        }
+    });
+    Ok(sink)
+}
+
 fn print_demo(logins: &[mamori_app::demo::DemoLogin], addr: &SocketAddr) {
     println!("デモデータ / demo data — 株式会社みらい通販 (fictional)");
     println!(
@@ -258,6 +305,11 @@ pub fn print_config(cfg: &Config, sources: &Sources) -> ExitCode {
     let mut shown = cfg.clone();
     shown.database_url = mamori_store::redact_url(&cfg.database_url());
     shown.key_dir = cfg.key_dir().display().to_string();
+    if let Some(smtp) = shown.smtp.as_mut() {
+        if smtp.password.is_some() {
+            smtp.password = Some("***".into());
+        }
+    }
     match toml::to_string_pretty(&shown) {
         Ok(t) => print!("{t}"),
         Err(e) => {

@@ -10,9 +10,11 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod decisions;
 pub mod incidents;
 pub mod jobs;
 pub mod org;
+pub mod ppc;
 pub mod sessions;
 pub mod testing;
 pub mod users;

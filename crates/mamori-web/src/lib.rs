@@ -103,6 +103,15 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         )
         .route("/audit", get(pages::audit::audit_page))
         .route(
+            "/admin/alerts",
+            get(pages::alerts::alerts_page).post(pages::alerts::save_call_tree),
+        )
+        .route("/admin/alerts/webhooks", post(pages::alerts::add_webhook))
+        .route(
+            "/admin/alerts/webhooks/{id}",
+            post(pages::alerts::toggle_webhook),
+        )
+        .route(
             "/incidents",
             get(pages::incidents::list_page).post(pages::incidents::create_incident),
         )
@@ -131,6 +140,38 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         .route(
             "/ack/{token}",
             get(pages::incidents::ack_page).post(pages::incidents::ack_submit),
+        )
+        .route(
+            "/incidents/{id}/publication",
+            get(pages::decisions::publication_get).post(pages::decisions::publication_record),
+        )
+        .route(
+            "/incidents/{id}/publication/decide",
+            post(pages::decisions::publication_decide),
+        )
+        .route(
+            "/incidents/{id}/recurrence",
+            get(pages::decisions::recurrence_get).post(pages::decisions::recurrence_post),
+        )
+        .route(
+            "/incidents/{id}/ppc",
+            get(pages::ppc::ppc_page).post(pages::ppc::ppc_save),
+        )
+        .route(
+            "/incidents/{id}/ppc/{stage}/{version}/submit",
+            post(pages::ppc::ppc_submit),
+        )
+        .route(
+            "/incidents/{id}/ppc/{stage}/{version}/print",
+            get(pages::ppc::ppc_print),
+        )
+        .route(
+            "/incidents/{id}/ppc/{stage}/{version}/pdf",
+            get(pages::ppc::ppc_pdf),
+        )
+        .route(
+            "/incidents/{id}/ppc/{stage}/{version}/json",
+            get(pages::ppc::ppc_json),
         )
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_file))

@@ -714,3 +714,137 @@ async fn any_user_may_turn_on_a_second_factor_from_the_account_page() {
     assert_eq!(r.headers[header::LOCATION], "/login/totp");
     env.db.cleanup().await;
 }
+
+fn demo_login(role: Role) -> &'static str {
+    match role {
+        Role::Staff => "yamada",
+        Role::DepartmentHead => "suzuki",
+        Role::PrivacyOffice => "tanaka",
+        Role::Ciso => "takahashi",
+        Role::Executive => "watanabe",
+        Role::ContactDesk => "ito",
+        Role::Custodian => "kobayashi",
+        Role::Auditor => "kato",
+        Role::GroupHq => "yoshida",
+        Role::Admin => "admin",
+    }
+}
+
+#[tokio::test]
+async fn incident_pages_by_role() {
+    // The demo files two incidents: 1 by ito (カスタマーサポート課, under suzuki's
+    // オペレーションサービス部) and 2, a drill, by yamada (バイヤー部).
+    for env in env().await {
+        for role in Role::ALL {
+            let login = demo_login(role);
+            let mut c = Client::new(&env.router);
+            c.login(&env, login).await;
+            let company_wide = matches!(
+                role,
+                Role::PrivacyOffice | Role::Ciso | Role::Executive | Role::Auditor
+            );
+            let cases = [
+                ("/incidents", true),
+                ("/incidents/new", true),
+                (
+                    "/incidents/1",
+                    company_wide || login == "ito" || login == "suzuki",
+                ),
+                ("/incidents/2", company_wide || login == "yamada"),
+            ];
+            for (page, visible) in cases {
+                let r = c.get(page).await;
+                let expected = if visible {
+                    StatusCode::OK
+                } else {
+                    StatusCode::NOT_FOUND
+                };
+                assert_eq!(r.status, expected, "{} {login} {page}", env.db.name);
+            }
+            let list = c.get("/incidents").await.body;
+            assert_eq!(
+                list.contains("/incidents/1\""),
+                company_wide || login == "ito" || login == "suzuki",
+                "{login}"
+            );
+            assert_eq!(
+                list.contains("/incidents/2\""),
+                company_wide || login == "yamada",
+                "{login}"
+            );
+            let alerts = c.get("/admin/alerts").await.status;
+            let expected = if matches!(role, Role::PrivacyOffice | Role::Admin) {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(alerts, expected, "{login} /admin/alerts");
+        }
+        env.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn first_report_over_http_with_named_errors() {
+    let env = sqlite_env().await;
+    let mut c = Client::new(&env.router);
+    c.login(&env, "yamada").await;
+    c.get("/incidents/new").await;
+    let csrf = c.csrf.clone();
+    // A negative count: the form again (422) with the field named, nothing stored.
+    let r = c
+        .post(
+            "/incidents",
+            &[
+                ("csrf", &csrf),
+                ("description", "誤送信"),
+                ("persons", "-3"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("本人の数に負の数は入力できません"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains(">誤送信</textarea>"),
+        "what was typed is kept"
+    );
+    // Without the CSRF token: refused.
+    let r = c.post("/incidents", &[("description", "x")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // A good report: redirected to the new incident, which the reporter sees with its timeline.
+    let csrf = c.csrf.clone();
+    let r = c
+        .post(
+            "/incidents",
+            &[
+                ("csrf", &csrf),
+                ("description", "顧客名簿の入ったUSBメモリを紛失"),
+                ("event", "loss"),
+                ("items", "name"),
+                ("items", "address"),
+                ("persons", "1,001"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let to = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+    assert!(to.starts_with("/incidents/3?filed=1"), "{to}");
+    let page = c.get(&to).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("第一報を受け付けました"));
+    assert!(page.body.contains("個人情報保護委員会への報告対象です"));
+    // The staff reporter sees the page but not the manager's forms.
+    assert!(!page.body.contains("data-testid=\"facts-form\""));
+    let r = c
+        .post(
+            "/incidents/3/facts",
+            &[("csrf", &c.csrf.clone()), ("version", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    env.db.cleanup().await;
+}

@@ -207,6 +207,15 @@ impl IncidentFacts {
             );
             0
         };
+        let contact = if let Some(c) = self.contact_info_available {
+            c
+        } else {
+            notes.push(
+                "本人の連絡先の有無が未確認のため、直接の通知ができるものとして判定しています。連絡先がない場合は「なし」を入力してください（施行規則10条）"
+                    .to_owned(),
+            );
+            true
+        };
         let jst = appi::facts::jst();
         let time = |micros: i64| {
             jst.timestamp_micros(micros)
@@ -228,7 +237,7 @@ impl IncidentFacts {
             persons,
             role: self.role,
             notified_entruster_at: self.notified_entruster_at.map(time),
-            contact_info_available: self.contact_info_available,
+            contact_info_available: Some(contact),
         };
         (facts, notes)
     }
@@ -496,6 +505,22 @@ mod tests {
             ]
         );
         assert!(a.diff_ja(&a).is_empty());
+    }
+
+    #[test]
+    fn unknown_contact_details_are_assumed_reachable_and_said_so() {
+        let mut f = facts();
+        f.items.insert(Item::CreditCardNumber);
+        f.persons = Some(2);
+        let a = f.assess().unwrap();
+        assert_eq!(a.notice_method, Some(crate::appi::NoticeMethod::Direct));
+        assert!(a.reasons.iter().any(|r| r.contains("連絡先の有無が未確認")));
+        f.contact_info_available = Some(false);
+        let a = f.assess().unwrap();
+        assert_eq!(
+            a.notice_method,
+            Some(crate::appi::NoticeMethod::Alternative)
+        );
     }
 
     #[test]

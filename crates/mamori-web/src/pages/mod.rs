@@ -2,10 +2,13 @@
 
 pub mod account;
 pub mod admin;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
+pub mod decisions;
 pub mod home;
 pub mod incidents;
+pub mod ppc;
 
 use crate::error::WebError;
 use crate::i18n::Tr;
@@ -63,6 +66,9 @@ impl Chrome {
             if ctx.allows(Permission::ManageUsers) {
                 add("/admin/users", "nav.users");
                 add("/admin/departments", "nav.departments");
+            }
+            if ctx.allows(Permission::ConfigureAlerts) {
+                add("/admin/alerts", "nav.alerts");
             }
             add("/account", "nav.account");
         }
