@@ -493,7 +493,7 @@ async fn bad_input_names_the_field_and_changes_nothing() {
         for (input, field) in cases {
             match app.file_first_report(&people.reporter, &input).await {
                 Err(AppError::Invalid(p)) => {
-                    assert_eq!(p.field, Some(field), "{}: {}", db.name, p.en)
+                    assert_eq!(p.field, Some(field), "{}: {}", db.name, p.en);
                 }
                 other => panic!("{field}: expected a problem, got {other:?}"),
             }
@@ -670,8 +670,7 @@ async fn who_sees_what() {
             let listed = app
                 .list_incidents(ctx, &IncidentFilter::default(), 10)
                 .await
-                .map(|l| l.iter().any(|i| i.id == id))
-                .unwrap_or(false);
+                .is_ok_and(|l| l.iter().any(|i| i.id == id));
             assert_eq!(listed, visible, "{}: {who} in the list", db.name);
         }
         assert_eq!(
@@ -784,6 +783,78 @@ async fn phases_tasks_and_reminders() {
         assert_eq!(dash.open, 1, "{}", db.name);
         // Phase 1's three tasks (due 11-24, 11-24, 11-25) and phase 2's two open ones (11-25).
         assert_eq!(dash.overdue_tasks.len(), 5);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_and_on_the_timeline() {
+    use axum::http::{HeaderMap, StatusCode};
+    use std::sync::Mutex;
+    for Env {
+        app, db, people, ..
+    } in envs().await
+    {
+        let got: Arc<Mutex<Vec<(HeaderMap, String)>>> = Arc::default();
+        let sink = got.clone();
+        let router = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: HeaderMap, body: String| {
+                let sink = sink.clone();
+                async move {
+                    sink.lock().unwrap().push((headers, body));
+                    StatusCode::NO_CONTENT
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        // Only the privacy office (or an administrator) configures webhooks.
+        assert!(matches!(
+            app.add_webhook(&people.reporter, "http://x.test/").await,
+            Err(AppError::Denied)
+        ));
+        assert!(matches!(
+            app.add_webhook(&people.privacy, "ftp://x.test/").await,
+            Err(AppError::Invalid(_))
+        ));
+        let secret = app
+            .add_webhook(&people.privacy, &format!("http://{addr}/hook"))
+            .await
+            .unwrap();
+        let mut input = report("不正アクセスの痕跡");
+        input.drill = true;
+        let (id, ref_no) = app
+            .file_first_report(&people.reporter, &input)
+            .await
+            .unwrap();
+        settle(&app).await;
+        let calls = got.lock().unwrap().clone();
+        assert_eq!(calls.len(), 1, "{}", db.name);
+        let (headers, body) = &calls[0];
+        let ts: i64 = headers["x-mamori-timestamp"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let sig = headers["x-mamori-signature"].to_str().unwrap();
+        assert!(mamori_mail::webhook::verify(
+            secret.as_bytes(),
+            ts,
+            body.as_bytes(),
+            sig,
+            ts,
+            300
+        ));
+        let json: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(json["ref"], ref_no.as_str());
+        assert_eq!(json["drill"], true);
+        assert!(json["title"].as_str().unwrap().starts_with("【訓練】"));
+        assert!(timeline_text(&app, id)
+            .await
+            .contains("Webhookで通知しました"));
+        server.abort();
         db.cleanup().await;
     }
 }

@@ -675,7 +675,11 @@ async fn who_cannot_see_the_incident_gets_not_found() {
 #[tokio::test]
 #[ignore = "writes files to /tmp for a person to look at"]
 async fn demo_reports_for_looking_at() {
-    let db = TestDb::all().await.into_iter().next().unwrap();
+    let mut dbs = TestDb::all().await;
+    let db = dbs.remove(0);
+    for other in dbs {
+        other.cleanup().await;
+    }
     let clock = Arc::new(ManualClock::new(T0));
     let keys = Keys::load_or_create(&temp_dir("keys").join("k"), true).unwrap();
     let (app, _writer) = App::new(db.store.clone(), keys, clock.clone(), Settings::default());

@@ -191,9 +191,8 @@ impl Config {
         if self.escalate_after_minutes < 1 {
             bail!("escalate_after_minutes must be at least 1");
         }
-        if !self.public_url.is_empty()
-            && !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://"))
-        {
+        let url = &self.public_url;
+        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             bail!(
                 "public_url must start with http:// or https://, not `{}`",
                 self.public_url

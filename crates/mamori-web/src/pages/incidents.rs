@@ -525,7 +525,7 @@ fn second_fields(v: &Visitor, r: &SecondReport) -> Vec<(String, String)> {
 
 fn build_page(
     v: &Visitor,
-    view: IncidentView,
+    view: &IncidentView,
     error: Option<String>,
     flash: Option<String>,
 ) -> IncidentPage {
@@ -837,7 +837,7 @@ pub async fn incident_page(
     } else {
         q.done.as_ref().map(|_| t.get("incident.saved").to_owned())
     };
-    render(&build_page(&v, view, None, flash))
+    render(&build_page(&v, &view, None, flash))
 }
 
 /// After a change: back to the page, or the page again with the error.
@@ -855,7 +855,7 @@ async fn after(
             let view = s.app.incident_view(&v.ctx(), id).await?;
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &build_page(v, view, Some(msg), None),
+                &build_page(v, &view, Some(msg), None),
             )
         }
         Err(e) => Err(WebError(e)),
