@@ -387,6 +387,27 @@ impl App {
         } else {
             second.response_to_persons.as_str()
         };
+        // Item 7 from the executive's publication decision, when there is one.
+        let publication = self
+            .store
+            .publication_records(incident.id)
+            .await?
+            .into_iter()
+            .find(|p| p.decision.is_some())
+            .map(|p| {
+                let what = if p.decision.as_deref() == Some("publish") {
+                    "公表する"
+                } else {
+                    "公表しない"
+                };
+                format!(
+                    "{what}（{}、{}決定）理由: {}",
+                    p.recorded_by,
+                    mamori_domain::incident::facts::format_jst(p.created_at),
+                    p.decision_reason.unwrap_or_default()
+                )
+            })
+            .unwrap_or_default();
         let mut r = ppc::draft(
             &facts,
             &assessment,
@@ -400,7 +421,7 @@ impl App {
                 sequence: &sequence,
                 actions_taken: actions,
                 secondary_damage: &second.secondary_damage,
-                publication: "",
+                publication: &publication,
                 prevention_done: &second.measures_done,
                 prevention_planned: &second.measures_planned,
             },

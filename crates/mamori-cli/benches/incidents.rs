@@ -16,7 +16,9 @@
 //! EXPLAIN ANALYZE on PostgreSQL).
 //!
 //! Run: `cargo bench -p mamori-cli --bench incidents` (needs `wrk`: apt-get install wrk).
-//! `MAMORI_SKIP_POSTGRES=1` measures SQLite only.
+//! `MAMORI_SKIP_POSTGRES=1` measures SQLite only, `MAMORI_BENCH_SKIP_ALERTS=1` skips (a), and
+//! `MAMORI_BENCH_KEEP=1` keeps the SQLite file (the PostgreSQL database `mamori_bench_incidents`
+//! is always kept until the next run) for looking at query plans afterwards.
 
 #[path = "common.rs"]
 mod common;
@@ -996,18 +998,22 @@ async fn main() {
             t.elapsed().as_secs_f64()
         );
 
-        println!("(a) alert latency, {ROUNDS} rounds of {CONCURRENT} concurrent first reports");
-        let a = alert_latency(&s).await;
-        alerts.push((name, a));
+        if std::env::var("MAMORI_BENCH_SKIP_ALERTS").as_deref() != Ok("1") {
+            println!("(a) alert latency, {ROUNDS} rounds of {CONCURRENT} concurrent first reports");
+            alerts.push((name, alert_latency(&s).await));
+        }
 
         println!("(b) incident list, wrk {CONNECTIONS}");
         lists.push((name, pages(&s, name).await));
         s.stop().await;
         store.close().await;
     }
-    let _ = std::fs::remove_dir_all(
-        std::env::temp_dir().join(format!("mamori-bench-incidents-{}", std::process::id())),
-    );
+    let dir = std::env::temp_dir().join(format!("mamori-bench-incidents-{}", std::process::id()));
+    if std::env::var("MAMORI_BENCH_KEEP").as_deref() == Ok("1") {
+        println!("kept the SQLite database in {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     println!("load average at end: {}", common::loadavg());
 
     println!();

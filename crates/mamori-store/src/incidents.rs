@@ -578,6 +578,15 @@ impl Store {
         now: i64,
     ) -> Result<i64> {
         let mut tx = self.pool().begin().await?;
+        // A write first: it takes the write lock (SQLite) and the incident's row lock
+        // (PostgreSQL) before the version is read, so that concurrent saves queue up instead of
+        // failing on a stale read snapshot or choosing the same number.
+        let n = sqlx::query("UPDATE incidents SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(incident_id)
+            .execute(&mut *tx)
+            .await?;
+        one_row(&n)?;
         let version: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(version), 0) + 1 FROM incident_reports WHERE incident_id = $1 AND kind = $2",
         )
@@ -598,11 +607,6 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::from_sqlx(e, "report version"))?;
-        sqlx::query("UPDATE incidents SET updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(incident_id)
-            .execute(&mut *tx)
-            .await?;
         append_entries(&mut tx, incident_id, now, std::slice::from_ref(entry)).await?;
         tx.commit().await?;
         Ok(version)
