@@ -354,20 +354,23 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<IncidentSummary>> {
         let pattern = f.text.as_ref().map(|t| format!("%{}%", escape_like(t)));
-        let (before_at, before_id) = f.before.map_or((None, None), |(a, i)| (Some(a), Some(i)));
+        // The time bounds are always bound (open ends as the extremes of i64), so that both
+        // databases can walk (company_id, created_at) between them instead of testing every row;
+        // the reporting line is a join on incident_line's primary key (at most one row per
+        // incident and department), probed only for the rows the walk reaches.
+        let (before_at, before_id) = f.before.unwrap_or((i64::MAX, i64::MAX));
         let rows = sqlx::query(
             "SELECT i.id, i.ref_no, i.drill, i.title, i.status, i.phase, i.reportable, i.persons, \
              i.department_id, i.created_at, i.acknowledged_at FROM incidents i \
+             LEFT JOIN incident_line l ON l.incident_id = i.id AND l.department_id = $4 \
              WHERE i.company_id = $1 \
-             AND ($2 = 1 OR i.reporter_id = $3 OR (CAST($4 AS BIGINT) IS NOT NULL AND EXISTS \
-                 (SELECT 1 FROM incident_line l WHERE l.incident_id = i.id AND l.department_id = $4))) \
+             AND ($2 = 1 OR i.reporter_id = $3 OR l.incident_id IS NOT NULL) \
              AND (CAST($5 AS TEXT) IS NULL OR i.ref_no LIKE $5 ESCAPE '\\' OR i.title LIKE $5 ESCAPE '\\' \
                   OR i.description LIKE $5 ESCAPE '\\') \
              AND (CAST($6 AS TEXT) IS NULL OR i.status = $6) \
-             AND (CAST($7 AS BIGINT) IS NULL OR i.created_at >= $7) \
-             AND (CAST($8 AS BIGINT) IS NULL OR i.created_at < $8) \
+             AND i.created_at >= $7 AND i.created_at < $8 AND i.created_at <= $10 \
              AND (CAST($9 AS BIGINT) IS NULL OR i.drill = $9) \
-             AND (CAST($10 AS BIGINT) IS NULL OR i.created_at < $10 OR (i.created_at = $10 AND i.id < $11)) \
+             AND (i.created_at < $10 OR i.id < $11) \
              ORDER BY i.created_at DESC, i.id DESC LIMIT $12",
         )
         .bind(scope.company_id)
@@ -376,8 +379,8 @@ impl Store {
         .bind(scope.head_of)
         .bind(pattern)
         .bind(f.status.as_deref())
-        .bind(f.from)
-        .bind(f.until)
+        .bind(f.from.unwrap_or(i64::MIN))
+        .bind(f.until.unwrap_or(i64::MAX))
         .bind(f.drill.map(flag))
         .bind(before_at)
         .bind(before_id)
