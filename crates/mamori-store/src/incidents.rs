@@ -74,6 +74,27 @@ macro_rules! incident_columns {
     };
 }
 
+/// The columns of a row of the incident list (see `list_incidents`).
+macro_rules! list_select {
+    () => {
+        "SELECT i.id, i.ref_no, i.drill, i.title, i.status, i.phase, i.reportable, i.persons, \
+         i.department_id, i.created_at, i.acknowledged_at FROM incidents i \
+         LEFT JOIN incident_line l ON l.incident_id = i.id AND l.department_id = $4"
+    };
+}
+
+/// The conditions of the incident list (see `list_incidents`).
+macro_rules! list_where {
+    () => {
+        "WHERE i.company_id = $1 \
+         AND ($2 = 1 OR i.reporter_id = $3 OR l.incident_id IS NOT NULL) \
+         AND (CAST($6 AS TEXT) IS NULL OR i.status = $6) \
+         AND i.created_at >= $7 AND i.created_at < $8 AND i.created_at <= $10 \
+         AND (CAST($9 AS BIGINT) IS NULL OR i.drill = $9) \
+         AND (i.created_at < $10 OR i.id < $11)"
+    };
+}
+
 fn incident_from_row(r: &AnyRow) -> Incident {
     Incident {
         id: r.get(0),
@@ -359,34 +380,41 @@ impl Store {
         // the reporting line is a join on incident_line's primary key (at most one row per
         // incident and department), probed only for the rows the walk reaches.
         let (before_at, before_id) = f.before.unwrap_or((i64::MAX, i64::MAX));
-        let rows = sqlx::query(
-            "SELECT i.id, i.ref_no, i.drill, i.title, i.status, i.phase, i.reportable, i.persons, \
-             i.department_id, i.created_at, i.acknowledged_at FROM incidents i \
-             LEFT JOIN incident_line l ON l.incident_id = i.id AND l.department_id = $4 \
-             WHERE i.company_id = $1 \
-             AND ($2 = 1 OR i.reporter_id = $3 OR l.incident_id IS NOT NULL) \
-             AND (CAST($5 AS TEXT) IS NULL OR i.ref_no LIKE $5 ESCAPE '\\' OR i.title LIKE $5 ESCAPE '\\' \
-                  OR i.description LIKE $5 ESCAPE '\\') \
-             AND (CAST($6 AS TEXT) IS NULL OR i.status = $6) \
-             AND i.created_at >= $7 AND i.created_at < $8 AND i.created_at <= $10 \
-             AND (CAST($9 AS BIGINT) IS NULL OR i.drill = $9) \
-             AND (i.created_at < $10 OR i.id < $11) \
-             ORDER BY i.created_at DESC, i.id DESC LIMIT $12",
-        )
-        .bind(scope.company_id)
-        .bind(flag(scope.all))
-        .bind(scope.user_id)
-        .bind(scope.head_of)
-        .bind(pattern)
-        .bind(f.status.as_deref())
-        .bind(f.from.unwrap_or(i64::MIN))
-        .bind(f.until.unwrap_or(i64::MAX))
-        .bind(f.drill.map(flag))
-        .bind(before_at)
-        .bind(before_id)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
+        // With words to search, the matching incidents are found first (on PostgreSQL through
+        // the trigram indexes of migration 0003) and the page is cut from them; without, the
+        // newest incidents are walked in index order. Two static statements, same parameters.
+        let sql = if pattern.is_some() {
+            concat!(
+                "WITH m AS MATERIALIZED (SELECT id FROM incidents WHERE company_id = $1 AND \
+                 (ref_no LIKE $5 ESCAPE '\\' OR title LIKE $5 ESCAPE '\\' OR description LIKE $5 ESCAPE '\\')) ",
+                list_select!(),
+                " JOIN m ON m.id = i.id ",
+                list_where!(),
+                " ORDER BY i.created_at DESC, i.id DESC LIMIT $12"
+            )
+        } else {
+            concat!(
+                list_select!(),
+                " ",
+                list_where!(),
+                " AND CAST($5 AS TEXT) IS NULL ORDER BY i.created_at DESC, i.id DESC LIMIT $12"
+            )
+        };
+        let rows = sqlx::query(sql)
+            .bind(scope.company_id)
+            .bind(flag(scope.all))
+            .bind(scope.user_id)
+            .bind(scope.head_of)
+            .bind(pattern)
+            .bind(f.status.as_deref())
+            .bind(f.from.unwrap_or(i64::MIN))
+            .bind(f.until.unwrap_or(i64::MAX))
+            .bind(f.drill.map(flag))
+            .bind(before_at)
+            .bind(before_id)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
         Ok(rows
             .iter()
             .map(|r| IncidentSummary {
