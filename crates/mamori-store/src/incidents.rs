@@ -383,22 +383,30 @@ impl Store {
         // With words to search, the matching incidents are found first (on PostgreSQL through
         // the trigram indexes of migration 0003) and the page is cut from them; without, the
         // newest incidents are walked in index order. Two static statements, same parameters.
-        let sql = if pattern.is_some() {
-            concat!(
+        let sql = match (pattern.is_some(), self.backend()) {
+            (true, crate::Backend::Postgres) => concat!(
                 "WITH m AS MATERIALIZED (SELECT id FROM incidents WHERE company_id = $1 AND \
                  (ref_no LIKE $5 ESCAPE '\\' OR title LIKE $5 ESCAPE '\\' OR description LIKE $5 ESCAPE '\\')) ",
                 list_select!(),
                 " JOIN m ON m.id = i.id ",
                 list_where!(),
                 " ORDER BY i.created_at DESC, i.id DESC LIMIT $12"
-            )
-        } else {
-            concat!(
+            ),
+            // SQLite has no index for `LIKE '%…%'`: walking the newest incidents and stopping
+            // at a page of matches reads fewer rows than matching all of them first.
+            (true, crate::Backend::Sqlite) => concat!(
+                list_select!(),
+                " ",
+                list_where!(),
+                " AND (i.ref_no LIKE $5 ESCAPE '\\' OR i.title LIKE $5 ESCAPE '\\' \
+                 OR i.description LIKE $5 ESCAPE '\\') ORDER BY i.created_at DESC, i.id DESC LIMIT $12"
+            ),
+            (false, _) => concat!(
                 list_select!(),
                 " ",
                 list_where!(),
                 " AND CAST($5 AS TEXT) IS NULL ORDER BY i.created_at DESC, i.id DESC LIMIT $12"
-            )
+            ),
         };
         let rows = sqlx::query(sql)
             .bind(scope.company_id)
