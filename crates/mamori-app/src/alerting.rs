@@ -173,6 +173,8 @@ impl App {
             .await
             .map_or_else(|_| "-".into(), |d| d.name);
         let base = self.settings.public_url.trim_end_matches('/');
+        // Read once: the mail text and the escalation job use the same delay.
+        let after = self.escalate_after(incident.company_id).await;
         let mut jobs = Vec::new();
         let mut names = Vec::new();
         for u in &people {
@@ -220,7 +222,7 @@ impl App {
                 ref_no = incident.ref_no,
                 filed = mamori_domain::incident::facts::format_jst(incident.created_at),
                 id = incident.id,
-                minutes = self.escalate_after(incident.company_id).await / 60,
+                minutes = after / 60,
             );
             let sealed = self.keys.seal(body.as_bytes(), SEAL_MAIL);
             let (mail, job) = self
@@ -230,7 +232,6 @@ impl App {
             jobs.push((job, mail));
             names.push(u.display_name.clone());
         }
-        let after = self.escalate_after(incident.company_id).await;
         self.store
             .append_timeline(
                 incident.id,

@@ -29,7 +29,7 @@ use mamori_store::incidents::{Incident, NewEntry};
 use mamori_store::StoreError;
 use serde_json::json;
 
-use crate::incident::actor_label;
+use crate::incident::{actor_label, check_text};
 use crate::{App, AppError, Ctx, Principal, Problem};
 
 const MAX_TEXT: usize = 8000;
@@ -156,37 +156,6 @@ impl RecurrenceView {
             .iter()
             .any(|a| matches!(a, Action::Save | Action::Submit))
     }
-}
-
-fn check_text(
-    field: &'static str,
-    s: &str,
-    max: usize,
-    required: Option<(&str, &str)>,
-) -> Result<String, AppError> {
-    let t = s.trim();
-    if let Some((ja, en)) = required {
-        if t.is_empty() {
-            return Err(AppError::invalid(field, ja, en));
-        }
-    }
-    if t.chars().count() > max {
-        return Err(AppError::invalid(
-            field,
-            format!("{max}文字以内で入力してください"),
-            format!("{field} is longer than {max} characters"),
-        ));
-    }
-    if t.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        return Err(AppError::invalid(
-            field,
-            "制御文字は使えません",
-            format!("{field} contains control characters"),
-        ));
-    }
-    Ok(t.replace("\r\n", "\n"))
 }
 
 fn internal(what: &str, e: impl std::fmt::Display) -> AppError {

@@ -278,19 +278,19 @@ fn parse_event(s: &str) -> Result<EventKind, AppError> {
     })
 }
 
-fn check_text(
+/// Trims a text field and checks it: required (with the message to show when empty), at most
+/// `max` characters, no control characters but line breaks and tabs. Line ends become `\n`.
+pub(crate) fn check_text(
     field: &'static str,
     s: &str,
     max: usize,
-    required: bool,
+    required: Option<(&str, &str)>,
 ) -> Result<String, AppError> {
     let t = s.trim();
-    if required && t.is_empty() {
-        return Err(AppError::invalid(
-            field,
-            "何が起きたかを入力してください",
-            format!("{field} is required"),
-        ));
+    if let Some((ja, en)) = required {
+        if t.is_empty() {
+            return Err(AppError::invalid(field, ja, en));
+        }
     }
     if t.chars().count() > max {
         return Err(AppError::invalid(
@@ -420,10 +420,15 @@ impl App {
             _ => return Err(AppError::Denied),
         };
         let now = self.clock.now_micros();
-        let description = check_text("description", &input.description, MAX_TEXT, true)?;
-        let actions_taken = check_text("actions_taken", &input.actions_taken, MAX_TEXT, false)?;
-        let found_by = check_text("found_by", &input.found_by, MAX_TITLE, false)?;
-        let mut title = check_text("title", &input.title, MAX_TITLE, false)?;
+        let description = check_text(
+            "description",
+            &input.description,
+            MAX_TEXT,
+            Some(("何が起きたかを入力してください", "description is required")),
+        )?;
+        let actions_taken = check_text("actions_taken", &input.actions_taken, MAX_TEXT, None)?;
+        let found_by = check_text("found_by", &input.found_by, MAX_TITLE, None)?;
+        let mut title = check_text("title", &input.title, MAX_TITLE, None)?;
         if title.is_empty() {
             title = description
                 .lines()
@@ -813,7 +818,7 @@ impl App {
             ("measures_done", &mut clean.measures_done),
             ("measures_planned", &mut clean.measures_planned),
         ] {
-            *v = check_text(field, v, MAX_TEXT, false)?;
+            *v = check_text(field, v, MAX_TEXT, None)?;
         }
         if clean == SecondReport::default() {
             return Err(AppError::invalid(
@@ -927,7 +932,7 @@ impl App {
         let phase = Phase::parse(phase)
             .or_else(|| Phase::parse(&incident.phase))
             .unwrap_or(Phase::TaskForce);
-        let title = check_text("title", title, MAX_TITLE, false)?;
+        let title = check_text("title", title, MAX_TITLE, None)?;
         if title.is_empty() {
             return Err(AppError::invalid(
                 "title",
@@ -1123,7 +1128,7 @@ impl App {
     /// Adds a note to the timeline; anybody who may see the incident may add one.
     pub async fn add_note(&self, ctx: &Ctx, id: i64, text: &str) -> Result<(), AppError> {
         self.incident_for(ctx, id).await?;
-        let text = check_text("note", text, MAX_TEXT, false)?;
+        let text = check_text("note", text, MAX_TEXT, None)?;
         if text.is_empty() {
             return Err(AppError::invalid(
                 "note",

@@ -22,7 +22,7 @@ use mamori_store::ppc::PpcReport;
 use mamori_store::StoreError;
 use serde_json::json;
 
-use crate::incident::actor_label;
+use crate::incident::{actor_label, check_text};
 use crate::{App, AppError, Ctx};
 
 /// The longest text of one item, in characters.
@@ -298,27 +298,6 @@ fn internal(what: &str, e: impl std::fmt::Display) -> AppError {
     AppError::Internal(format!("{what}: {e}"))
 }
 
-fn check_item(field: &'static str, s: &str) -> Result<String, AppError> {
-    let t = s.trim();
-    if t.chars().count() > MAX_ITEM {
-        return Err(AppError::invalid(
-            field,
-            format!("{MAX_ITEM}文字以内で入力してください"),
-            format!("{field} is longer than {MAX_ITEM} characters"),
-        ));
-    }
-    if t.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        return Err(AppError::invalid(
-            field,
-            "制御文字は使えません",
-            format!("{field} contains control characters"),
-        ));
-    }
-    Ok(t.replace("\r\n", "\n"))
-}
-
 fn obligation_kind(stage: Stage) -> ObligationKind {
     match stage {
         Stage::Preliminary => ObligationKind::PreliminaryReport,
@@ -541,7 +520,7 @@ impl App {
         self.ppc_managed(ctx, id, "incident.ppc.save").await?;
         let mut clean = Report::default();
         for (_, field, _, _) in ITEMS {
-            let text = check_item(field, report.get(field))?;
+            let text = check_text(field, report.get(field), MAX_ITEM, None)?;
             clean.set(field, text)?;
         }
         if clean == Report::default() {

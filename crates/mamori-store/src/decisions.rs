@@ -7,10 +7,10 @@
 //! somebody else added a row since the caller read the history, so two people acting on the same
 //! state cannot both move it.
 
-use crate::incidents::NewEntry;
-use crate::{one_row, Result, Store, StoreError};
+use crate::incidents::{append_entries, lock_incident, NewEntry};
+use crate::{Result, Store, StoreError};
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
 /// A publication record as stored: the viewpoints with the recommendation, and — when an
 /// executive decided — the decision and its reason.
@@ -63,40 +63,6 @@ pub struct NewStep<'a> {
     pub body: &'a str,
     pub comment: &'a str,
     pub actor: &'a str,
-}
-
-async fn append(
-    tx: &mut Transaction<'_, Any>,
-    incident_id: i64,
-    at: i64,
-    entries: &[NewEntry<'_>],
-) -> Result<()> {
-    for e in entries {
-        sqlx::query(
-            "INSERT INTO incident_events (incident_id, at, actor, kind, text, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(incident_id)
-        .bind(at)
-        .bind(e.actor)
-        .bind(e.kind)
-        .bind(&e.text)
-        .bind(&e.detail)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Locks the incident for the rest of the transaction (a row lock on PostgreSQL, the write lock
-/// on SQLite), so that the check of the latest row that follows sees every committed step.
-async fn lock_incident(tx: &mut Transaction<'_, Any>, incident_id: i64, now: i64) -> Result<()> {
-    let n = sqlx::query("UPDATE incidents SET updated_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(incident_id)
-        .execute(&mut **tx)
-        .await?;
-    one_row(&n)
 }
 
 fn publication_from_row(r: &AnyRow) -> PublicationRecord {
@@ -162,7 +128,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        append(&mut tx, incident_id, now, entries).await?;
+        append_entries(&mut tx, incident_id, now, entries).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -214,7 +180,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        append(&mut tx, incident_id, now, entries).await?;
+        append_entries(&mut tx, incident_id, now, entries).await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -248,7 +248,9 @@ pub struct ReportVersion {
     pub created_at: i64,
 }
 
-async fn append_entries(
+/// Writes timeline lines inside a transaction (the timeline is only ever written this way, with
+/// the change it describes).
+pub(crate) async fn append_entries(
     tx: &mut Transaction<'_, Any>,
     incident_id: i64,
     at: i64,
@@ -620,12 +622,7 @@ impl Store {
         // A write first: it takes the write lock (SQLite) and the incident's row lock
         // (PostgreSQL) before the version is read, so that concurrent saves queue up instead of
         // failing on a stale read snapshot or choosing the same number.
-        let n = sqlx::query("UPDATE incidents SET updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(incident_id)
-            .execute(&mut *tx)
-            .await?;
-        one_row(&n)?;
+        lock_incident(&mut tx, incident_id, now).await?;
         let version: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(version), 0) + 1 FROM incident_reports WHERE incident_id = $1 AND kind = $2",
         )
@@ -944,6 +941,23 @@ fn task_from_row(r: &AnyRow) -> Task {
         status: r.get(6),
         done_at: r.get(7),
     }
+}
+
+/// Locks the incident for the rest of the transaction (a row lock on PostgreSQL, the write lock
+/// on SQLite) by touching `updated_at`, so that what the transaction reads next — the latest
+/// version, the latest step — sees every committed change. `NotFound` if there is no such
+/// incident.
+pub(crate) async fn lock_incident(
+    tx: &mut Transaction<'_, Any>,
+    incident_id: i64,
+    now: i64,
+) -> Result<()> {
+    let n = sqlx::query("UPDATE incidents SET updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(incident_id)
+        .execute(&mut **tx)
+        .await?;
+    one_row(&n)
 }
 
 /// Escapes `%`, `_` and `\` so that searched text matches literally.

@@ -5,10 +5,10 @@
 //! Saving and submitting each write their line on the incident's timeline in the same
 //! transaction as the row.
 
-use crate::incidents::NewEntry;
-use crate::{one_row, Result, Store, StoreError};
+use crate::incidents::{append_entries, lock_incident, NewEntry};
+use crate::{Result, Store, StoreError};
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
 /// A version of the report as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,27 +41,6 @@ fn report_from_row(r: &AnyRow) -> PpcReport {
     }
 }
 
-async fn append(
-    tx: &mut Transaction<'_, Any>,
-    incident_id: i64,
-    at: i64,
-    entry: &NewEntry<'_>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO incident_events (incident_id, at, actor, kind, text, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(incident_id)
-    .bind(at)
-    .bind(entry.actor)
-    .bind(entry.kind)
-    .bind(&entry.text)
-    .bind(&entry.detail)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 impl Store {
     /// Stores a new version of the report of a stage (the highest version of the incident and
     /// stage plus one) with its timeline line, in which `{version}` is replaced by the version
@@ -77,12 +56,7 @@ impl Store {
         now: i64,
     ) -> Result<i64> {
         let mut tx = self.pool().begin().await?;
-        let n = sqlx::query("UPDATE incidents SET updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(incident_id)
-            .execute(&mut *tx)
-            .await?;
-        one_row(&n)?;
+        lock_incident(&mut tx, incident_id, now).await?;
         let version: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(version), 0) + 1 FROM ppc_reports \
              WHERE incident_id = $1 AND stage = $2",
@@ -109,7 +83,7 @@ impl Store {
             text,
             ..entry.clone()
         };
-        append(&mut tx, incident_id, now, &entry).await?;
+        append_entries(&mut tx, incident_id, now, std::slice::from_ref(&entry)).await?;
         tx.commit().await?;
         Ok(version)
     }
@@ -198,7 +172,7 @@ impl Store {
             .bind(incident_id)
             .execute(&mut *tx)
             .await?;
-        append(&mut tx, incident_id, now, entry).await?;
+        append_entries(&mut tx, incident_id, now, std::slice::from_ref(entry)).await?;
         tx.commit().await?;
         Ok(())
     }
