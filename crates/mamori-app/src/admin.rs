@@ -80,7 +80,7 @@ impl App {
         }
     }
 
-    async fn denied(&self, ctx: &Ctx, action: &str, target: &str) -> AppError {
+    pub(crate) async fn denied(&self, ctx: &Ctx, action: &str, target: &str) -> AppError {
         let _ = self
             .audit(ctx, action, target, Outcome::Denied, json!({}))
             .await;
@@ -291,6 +291,8 @@ impl App {
                 .denied(ctx, "admin.users.create", &format!("company:{company_id}"))
                 .await);
         }
+        self.check_custodians(company_id, None, &input.roles)
+            .await?;
         let login = LoginName::parse(&input.login)?;
         let name = display_name(&input.display_name)?;
         let mail = email(&input.email)?;
@@ -325,6 +327,35 @@ impl App {
         Ok((id, generated))
     }
 
+    /// Refuses roles that would give the company more vault custodians than allowed (seed 004:
+    /// at most three people hold standing access).
+    async fn check_custodians(
+        &self,
+        company_id: i64,
+        user_id: Option<i64>,
+        roles: &[Role],
+    ) -> Result<(), AppError> {
+        if !roles.contains(&Role::Custodian) {
+            return Ok(());
+        }
+        let max = self.settings.vault_max_custodians;
+        let others = self
+            .store
+            .list_users(Some(company_id))
+            .await?
+            .into_iter()
+            .filter(|u| Some(u.id) != user_id && !u.disabled && u.roles.contains(Role::Custodian))
+            .count();
+        if others >= max {
+            return Err(AppError::invalid(
+                "roles",
+                format!("常時アクセス権限者（custodian）は1社{max}人までです。ほかの人の権限を外してから設定してください"),
+                format!("a company may have at most {max} vault custodians; remove the role from somebody first"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Changes name, mail, department, roles and the disabled flag of a user.
     pub async fn update_user(
         &self,
@@ -355,6 +386,10 @@ impl App {
                 "自分自身の管理者権限を外したり無効にしたりすることはできません",
                 "you cannot remove your own admin role or disable yourself",
             ));
+        }
+        if !disabled {
+            self.check_custodians(user.company_id, Some(id), roles)
+                .await?;
         }
         let name = display_name(name)?;
         let mail = email(mail)?;

@@ -94,6 +94,17 @@ impl App {
                 Box::pin(async move { app.deliver_webhook(&payload).await })
             }),
         );
+        h.insert(
+            "vault.rewrap".into(),
+            Arc::new(|app: App, _payload: String| {
+                Box::pin(async move {
+                    app.rewrap_keys(5000, None)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
+            }),
+        );
         h
     }
 
@@ -804,6 +815,31 @@ impl App {
             sent += 1;
         }
         Ok(sent)
+    }
+
+    /// Queues a mail that belongs to no incident (ledger reminders, vault notices) and sends it
+    /// at once when it can; the worker retries it like any other.
+    pub(crate) async fn queue_plain_mail(
+        &self,
+        _company_id: i64,
+        to: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<(), AppError> {
+        let sealed = self.keys.seal(body.as_bytes(), SEAL_MAIL);
+        let (mail, job) = self
+            .store
+            .enqueue_mail(
+                None,
+                "reminder",
+                to,
+                subject,
+                &sealed,
+                self.clock.now_micros(),
+            )
+            .await?;
+        self.spawn_job(job, "mail.send", mail.to_string());
+        Ok(())
     }
 
     async fn privacy_office(&self, company_id: i64) -> Result<Vec<User>, AppError> {

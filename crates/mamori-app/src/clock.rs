@@ -33,6 +33,10 @@ impl ManualClock {
     pub fn advance_secs(&self, secs: i64) {
         self.0.fetch_add(secs * 1_000_000, Ordering::SeqCst);
     }
+
+    pub fn advance_micros(&self, micros: i64) {
+        self.0.fetch_add(micros, Ordering::SeqCst);
+    }
 }
 
 impl Clock for ManualClock {

@@ -90,6 +90,7 @@ impl App {
                     });
                 }
             }
+            self.seed_demo_ledger().await?;
             return Ok(out);
         }
         let company = self
@@ -144,6 +145,7 @@ impl App {
             .await?;
         self.seed_demo_incidents(company).await?;
         self.store.set_setting("demo.seeded", "1").await?;
+        self.seed_demo_ledger().await?;
         Ok(out)
     }
 }
@@ -206,6 +208,192 @@ impl App {
             ..crate::incident::FirstReportInput::default()
         };
         self.file_first_report(&yamada, &real).await?;
+        Ok(())
+    }
+}
+
+impl App {
+    /// Ledger entries from seed 000 (the e-commerce company) and a vault dataset of shipping
+    /// addresses with the 30-day retention rule, filled with generated persons; once per
+    /// database (also into a demo database made before the ledger existed).
+    async fn seed_demo_ledger(&self) -> Result<(), AppError> {
+        use mamori_domain::appi::item::Item;
+        use mamori_domain::ledger::DatasetInput;
+        if self.store.get_setting("demo.ledger").await?.is_some() || self.vault.get().is_none() {
+            return Ok(());
+        }
+        let ctx = Ctx::local();
+        let Some(company) = self.store.list_companies().await?.into_iter().next() else {
+            return Ok(());
+        };
+        let depts = self.store.list_departments(company.id).await?;
+        let dept = |name: &str| depts.iter().find(|d| d.name == name).map_or(0, |d| d.id);
+        let date = |s: &str| s.parse().ok();
+        let entries = [
+            DatasetInput {
+                name: "会員情報".into(),
+                department_id: dept("オペレーションサービス部"),
+                items: vec![
+                    Item::Name,
+                    Item::KanaName,
+                    Item::Address,
+                    Item::PostalCode,
+                    Item::Phone,
+                    Item::Email,
+                    Item::BirthDate,
+                    Item::LoginId,
+                    Item::Password,
+                    Item::PurchaseHistory,
+                ],
+                persons: Some(437_000),
+                purpose: "通信販売の会員管理、商品の発送、お問い合わせへの対応".into(),
+                source: "会員登録フォーム（本人）".into(),
+                storage_place: "会員データベース（データセンター）".into(),
+                storage_method: "パスワードはハッシュ化、電子データ（暗号化）".into(),
+                access: "オペレーションサービス部、システム部（権限を付与された者のみ）".into(),
+                use_until: date("2031-03-31"),
+                retain_until: date("2033-03-31"),
+                entrusted_to: "配送業者（発送に必要な範囲）".into(),
+                ..DatasetInput::default()
+            },
+            DatasetInput {
+                name: "配送先情報".into(),
+                department_id: dept("物流課"),
+                items: vec![Item::Name, Item::Address, Item::PostalCode, Item::Phone],
+                persons: Some(200),
+                purpose: "注文商品の発送（発送後30日で削除）".into(),
+                source: "注文フォーム".into(),
+                storage_place: "mamori 保管庫".into(),
+                storage_method: "項目ごとに暗号化、発送後30日で氏名・住所・電話番号を削除".into(),
+                access: "物流課（期限付きの閲覧権限）".into(),
+                ..DatasetInput::default()
+            },
+            DatasetInput {
+                name: "決済情報".into(),
+                department_id: dept("システム部"),
+                items: vec![Item::CreditCardLast4, Item::CreditCardExpiry],
+                persons: Some(120_000),
+                purpose: "代金の決済（カード番号は決済代行会社のみが保持し、当社はトークンを保存）"
+                    .into(),
+                storage_place: "決済代行会社（委託）".into(),
+                entrusted_to: "決済代行会社".into(),
+                ..DatasetInput::default()
+            },
+            DatasetInput {
+                name: "従業員の健康診断結果".into(),
+                department_id: dept("管理部"),
+                items: vec![Item::Name, Item::EmployeeId, Item::HealthCheckResult],
+                persons: Some(60),
+                purpose: "労働安全衛生法に基づく健康管理".into(),
+                storage_place: "管理部 施錠キャビネット".into(),
+                storage_method: "紙（施錠保管）".into(),
+                access: "管理部長、産業医".into(),
+                retain_until: date("2031-03-31"),
+                ..DatasetInput::default()
+            },
+            DatasetInput {
+                name: "お問い合わせ履歴".into(),
+                department_id: dept("カスタマーサポート課"),
+                items: vec![Item::Name, Item::Phone, Item::Email],
+                persons: None,
+                purpose: "お問い合わせへの回答と品質向上".into(),
+                storage_place: "問い合わせ管理システム（クラウド）".into(),
+                entrusted_to: "コールセンター運営会社".into(),
+                ..DatasetInput::default()
+            },
+        ];
+        let mut shipping = 0;
+        for e in entries {
+            let name = e.name.clone();
+            let id = self.create_dataset(&ctx, e).await?;
+            if name == "配送先情報" {
+                shipping = id;
+            }
+        }
+        let d = self.store.get_dataset(shipping).await?;
+        let rule = mamori_domain::vault::RetentionRule {
+            base_field: "shipped_on".into(),
+            after_days: 30,
+            action: mamori_domain::vault::RetentionAction::Scrub {
+                fields: vec!["name".into(), "address".into(), "phone".into()],
+            },
+        };
+        self.set_vault_schema(
+            &ctx,
+            shipping,
+            d.version,
+            "name:name, kana:kana_name, email:email, phone:phone, zip:postal_code, address:address, \
+             shipped_on:date, order_no:customer_id",
+            Some(rule),
+        )
+        .await?;
+        // 200 generated persons (fictional names and example.jp addresses), shipped over the
+        // last 60 days, so retention has something to do.
+        let family = [
+            "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤",
+        ];
+        let family_kana = [
+            "サトウ",
+            "スズキ",
+            "タカハシ",
+            "タナカ",
+            "イトウ",
+            "ワタナベ",
+            "ヤマモト",
+            "ナカムラ",
+            "コバヤシ",
+            "カトウ",
+        ];
+        let given = [
+            "陽子",
+            "健太",
+            "美咲",
+            "大輔",
+            "真由美",
+            "翔太",
+            "恵",
+            "拓也",
+            "由美子",
+            "誠",
+        ];
+        let given_kana = [
+            "ヨウコ",
+            "ケンタ",
+            "ミサキ",
+            "ダイスケ",
+            "マユミ",
+            "ショウタ",
+            "メグミ",
+            "タクヤ",
+            "ユミコ",
+            "マコト",
+        ];
+        let today = mamori_domain::incident::jst_date(self.clock.now_micros());
+        use std::fmt::Write as _;
+        let mut csv =
+            String::from("氏名,フリガナ,メールアドレス,電話番号,郵便番号,住所,発送日,注文番号\n");
+        for i in 0..200usize {
+            let shipped = today - chrono::Duration::days((i % 60) as i64);
+            let _ = writeln!(
+                csv,
+                "{} {},{} {},customer{i:03}@example.jp,090-{:04}-{:04},150-{:04},東京都渋谷区神南{}-{}-{},{shipped},ORD-{:06}",
+                family[i % 10], given[(i / 10) % 10], family_kana[i % 10], given_kana[(i / 10) % 10],
+                1000 + i, 2000 + i * 7 % 8000, i % 10000, i % 3 + 1, i % 20 + 1, i % 9 + 1, 100_000 + i
+            );
+        }
+        self.vault_import(
+            &ctx,
+            csv.as_bytes(),
+            &crate::vault_import::ImportOptions {
+                dataset: "配送先情報".into(),
+                file_name: "demo-shipping.csv".into(),
+                company: Some(company.code.clone()),
+                ..Default::default()
+            },
+            &|_| true,
+        )
+        .await?;
+        self.store.set_setting("demo.ledger", "1").await?;
         Ok(())
     }
 }

@@ -101,7 +101,13 @@ impl From<StoreError> for AppError {
             StoreError::Busy => AppError::Busy,
             StoreError::DiskFull => AppError::DiskFull,
             StoreError::NotFound => AppError::NotFound,
-            StoreError::Conflict(what @ ("incident version" | "publication record" | "recurrence step")) => {
+            StoreError::Conflict(
+                what @ ("incident version"
+                | "publication record"
+                | "recurrence step"
+                | "version (somebody else changed it)"
+                | "import progress (another process is running this import, or it was finished or rolled back)"),
+            ) => {
                 AppError::Invalid(Problem::new(
                     None,
                     "ほかの人が先に更新しました。画面を読み込み直して確認してから、もう一度操作してください",

@@ -70,6 +70,10 @@ pub struct FirstReportInput {
     pub description: String,
     #[serde(default)]
     pub actions_taken: String,
+    /// Ledger datasets the incident involves (the systems or files concerned); their items are
+    /// added to the facts.
+    #[serde(default)]
+    pub datasets: Vec<i64>,
 }
 
 /// The first report as stored (version 1 of the `first` report).
@@ -170,6 +174,8 @@ pub struct IncidentView {
     pub second_reports: Vec<ReportVersion>,
     /// Users of the company (for task owners), id and name.
     pub people: Vec<(i64, String)>,
+    /// Ledger datasets the incident involves (id, name).
+    pub datasets: Vec<(i64, String)>,
     pub can_manage: bool,
     pub can_decide: bool,
     pub can_acknowledge: bool,
@@ -441,8 +447,26 @@ impl App {
         let occurred_at = parse_time("occurred_at", &input.occurred_at)?;
         let found_at = parse_time("found_at", &input.found_at)?.unwrap_or(now);
         let event = parse_event(&input.event)?;
-        let items = parse_items(&input.items)?;
+        let mut items = parse_items(&input.items)?;
         let persons = parse_count("persons", &input.persons)?;
+        // Datasets named by the reporter: their items join the facts (a leaked member database
+        // brings its sensitive items and card data into the assessment).
+        let mut datasets = Vec::new();
+        for id in &input.datasets {
+            match self.store.get_dataset(*id).await {
+                Ok(d) if d.company_id == user.company_id => {
+                    items.extend(crate::ledger::parse_items_json(&d.items));
+                    datasets.push(d);
+                }
+                _ => {
+                    return Err(AppError::invalid(
+                        "datasets",
+                        "選んだ台帳が見つかりません",
+                        "datasets: no such dataset in your company",
+                    ))
+                }
+            }
+        }
         let department_id = input.department_id.unwrap_or(user.department_id);
         let dept = self
             .store
@@ -498,6 +522,27 @@ impl App {
                 dept.name
             ),
         )];
+        if !datasets.is_empty() {
+            let names: Vec<String> = datasets
+                .iter()
+                .map(|d| match d.persons {
+                    Some(n) => format!(
+                        "{}（台帳上 {}人）",
+                        d.name,
+                        mamori_domain::incident::facts::group_digits(n.max(0) as u64)
+                    ),
+                    None => format!("{}（人数未登録）", d.name),
+                })
+                .collect();
+            entries.push(NewEntry::new(
+                &actor,
+                "datasets",
+                format!(
+                    "関係する台帳: {}。台帳の項目を事実に加えました",
+                    names.join("、")
+                ),
+            ));
+        }
         entries.push(NewEntry::new(
             "mamori",
             "assessment",
@@ -536,6 +581,10 @@ impl App {
                 now,
             )
             .await?;
+        if !datasets.is_empty() {
+            let ids: Vec<i64> = datasets.iter().map(|d| d.id).collect();
+            self.store.set_incident_datasets(id, &ids).await?;
+        }
         let tasks = phase_tasks(Phase::TaskForce, now);
         self.store.apply_obligations(id, &writes, &[], now).await?;
         self.store
@@ -663,6 +712,7 @@ impl App {
             timeline: self.store.timeline(id).await?,
             first_reports: self.store.report_versions(id, "first").await?,
             second_reports: self.store.report_versions(id, "second").await?,
+            datasets: self.store.incident_datasets(id).await?,
             facts,
             assessment,
             reporter_name,
@@ -1167,6 +1217,27 @@ impl App {
                 .contains(mamori_domain::role::Role::DepartmentHead)
                 .then_some(u.department_id),
         })
+    }
+
+    /// The ledger datasets of the caller's company a first report can name: (id, name,
+    /// department). Names only — every employee may report, not every employee reads the ledger.
+    pub async fn dataset_choices(&self, ctx: &Ctx) -> Result<Vec<(i64, String, String)>, AppError> {
+        let u = ctx.user_ref().ok_or(AppError::Denied)?;
+        let depts = self.store.list_departments(u.company_id).await?;
+        Ok(self
+            .store
+            .list_datasets(u.company_id)
+            .await?
+            .into_iter()
+            .map(|d| {
+                let dept = depts
+                    .iter()
+                    .find(|x| x.id == d.department_id)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default();
+                (d.id, d.name, dept)
+            })
+            .collect())
     }
 
     /// A page of the incidents the caller may see.

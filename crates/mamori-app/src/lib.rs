@@ -16,7 +16,12 @@ pub mod demo;
 pub mod error;
 pub mod incident;
 pub mod keys;
+pub mod ledger;
 pub mod ppc;
+pub mod vault;
+pub mod vault_import;
+pub mod vault_keys;
+pub mod vault_overview;
 pub mod worker;
 
 use std::sync::Arc;
@@ -49,6 +54,10 @@ pub struct Settings {
     pub escalate_after_secs: i64,
     /// Delivery attempts of one mail before it is shown as undeliverable.
     pub mail_max_attempts: i64,
+    /// Vault custodians (standing access) a company may have.
+    pub vault_max_custodians: usize,
+    /// The longest a vault grant may last.
+    pub vault_max_grant_hours: u32,
 }
 
 impl Default for Settings {
@@ -64,6 +73,8 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".into(),
             escalate_after_secs: 600,
             mail_max_attempts: 10,
+            vault_max_custodians: mamori_domain::vault::grant::DEFAULT_MAX_CUSTODIANS,
+            vault_max_grant_hours: mamori_domain::vault::grant::DEFAULT_MAX_HOURS,
         }
     }
 }
@@ -79,6 +90,8 @@ pub struct App {
     /// The SMTP transport; `None` until configured (mail then waits in the outbox, retried and
     /// shown as failing on the timeline).
     pub mailer: Option<mamori_mail::Mailer>,
+    /// The vault's keys, once `open_vault` has checked them against the database.
+    pub vault: vault::VaultSlot,
 }
 
 impl App {
@@ -99,6 +112,7 @@ impl App {
                 keys: Arc::new(keys),
                 settings: Arc::new(settings),
                 mailer: None,
+                vault: vault::VaultSlot::default(),
             },
             writer,
         )

@@ -21,6 +21,8 @@ pub fn schedules(app: &App) -> Vec<(&'static str, i64)> {
         ("sessions.purge", 600),
         ("login_failures.purge", 3600),
         ("incident.reminders", 300),
+        ("ledger.reviews", 3600),
+        ("vault.retention", 3600),
     ]
 }
 
@@ -47,6 +49,16 @@ impl App {
             }
             "incident.reminders" => {
                 self.send_reminders().await?;
+            }
+            "ledger.reviews" => {
+                self.send_ledger_reminders().await?;
+            }
+            "vault.retention" => {
+                // Without opened vault keys (a process that never opened them) there is
+                // nothing this process can do; another one will.
+                if self.vault.get().is_some() {
+                    self.run_retention().await?;
+                }
             }
             other => return Err(AppError::Internal(format!("unknown periodic task {other}"))),
         }

@@ -32,6 +32,10 @@ pub struct Config {
     /// Minutes an alert waits for an acknowledgement before escalating (a company may set its
     /// own on the alert settings page).
     pub escalate_after_minutes: i64,
+    /// Vault custodians (standing access) a company may have.
+    pub vault_max_custodians: usize,
+    /// The longest a vault grant may last, in hours.
+    pub vault_max_grant_hours: u32,
     /// The SMTP server for alerts and reminders; without it mail waits in the outbox and the
     /// timeline shows it as failing.
     pub smtp: Option<mamori_mail::SmtpConfig>,
@@ -53,6 +57,8 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             public_url: String::new(),
             escalate_after_minutes: 10,
+            vault_max_custodians: 3,
+            vault_max_grant_hours: 24,
             smtp: None,
         }
     }
@@ -143,6 +149,12 @@ impl Config {
         if let Some(v) = parse_env("MAMORI_ESCALATE_AFTER_MINUTES", &mut sources)? {
             cfg.escalate_after_minutes = v;
         }
+        if let Some(v) = parse_env("MAMORI_VAULT_MAX_CUSTODIANS", &mut sources)? {
+            cfg.vault_max_custodians = v;
+        }
+        if let Some(v) = parse_env("MAMORI_VAULT_MAX_GRANT_HOURS", &mut sources)? {
+            cfg.vault_max_grant_hours = v;
+        }
         if let Some(host) = env_var("MAMORI_SMTP_HOST", &mut sources) {
             let mut smtp = cfg.smtp.take().unwrap_or_default();
             smtp.host = host;
@@ -201,6 +213,12 @@ impl Config {
         if self.checkpoint_interval_secs < 1 {
             bail!("checkpoint_interval_secs must be positive");
         }
+        if self.vault_max_custodians < 1 {
+            bail!("vault_max_custodians must be at least 1");
+        }
+        if !(1..=24 * 31).contains(&self.vault_max_grant_hours) {
+            bail!("vault_max_grant_hours must be between 1 and 744 (31 days)");
+        }
         Ok(())
     }
 
@@ -238,6 +256,8 @@ impl Config {
                 self.public_url.clone()
             },
             escalate_after_secs: self.escalate_after_minutes * 60,
+            vault_max_custodians: self.vault_max_custodians,
+            vault_max_grant_hours: self.vault_max_grant_hours,
             ..mamori_app::Settings::default()
         }
     }

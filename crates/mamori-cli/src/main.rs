@@ -7,6 +7,7 @@ mod audit;
 mod config;
 mod scan;
 mod serve;
+mod vault;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -41,6 +42,12 @@ enum Command {
     Scan(scan::ScanArgs),
     /// Decide whether an incident must be reported under the APPI (JSON in, JSON out).
     Assess(assess::AssessArgs),
+    /// The ledger of personal data (個人情報管理台帳) as CSV for Excel.
+    #[command(subcommand)]
+    Ledger(vault::LedgerCommand),
+    /// The vault: import records, rotate keys, erase a person, run retention.
+    #[command(subcommand)]
+    Vault(vault::VaultCommand),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +84,8 @@ fn main() -> ExitCode {
             Command::Migrate(args) => serve::migrate(cfg, args).await,
             Command::Admin(cmd) => admin::run(cfg, cmd).await,
             Command::Audit(cmd) => audit::run(cfg, cmd).await,
+            Command::Ledger(cmd) => vault::run_ledger(cfg, cmd).await,
+            Command::Vault(cmd) => vault::run_vault(cfg, cmd).await,
             Command::Config | Command::Scan(_) | Command::Assess(_) => {
                 unreachable!("handled above")
             }

@@ -67,6 +67,10 @@ pub async fn app(cfg: &Config, create: bool) -> Result<(App, tokio::task::JoinHa
     let store = open_store(cfg, create).await?;
     let keys = open_keys(cfg, &store).await?;
     let (app, writer) = App::new(store, keys, Arc::new(SystemClock), cfg.settings());
+    // A wrong or missing vault key stops here, before anything is served or decrypted.
+    app.open_vault_default(true)
+        .await
+        .map_err(|e| anyhow::anyhow!("vault keys: {e}"))?;
     let app = match &cfg.smtp {
         Some(smtp) => app.with_mailer(
             mamori_mail::Mailer::new(smtp)

@@ -30,6 +30,8 @@ pub struct Engine {
     words: AhoCorasick,
     word_cat: Vec<usize>,
     chome: memmem::Finder<'static>,
+    /// 生 and the English birth words: a line with none of them has no birth date.
+    birth_words: AhoCorasick,
     dict: &'static Dict,
 }
 
@@ -155,6 +157,8 @@ impl Engine {
             words,
             word_cat,
             chome: memmem::Finder::new("丁目".as_bytes()),
+            birth_words: AhoCorasick::new(["生", "birth", "Birth", "BIRTH", "DOB", "dob"])
+                .expect("static patterns build"),
             dict: dict(),
         }
     }
@@ -201,25 +205,21 @@ impl Engine {
         let has_digit = has_ascii_digit(bytes);
         if has_digit {
             self.numbers(text, hint, out);
-            let (mut birth, mut passport) = (
-                hint == Some(Kind::BirthDate),
-                hint == Some(Kind::PassportNumber),
-            );
-            for m in self.words.find_iter(text) {
-                match self.word_cat[m.pattern().as_usize()] {
-                    CAT_BIRTH | CAT_SEI => birth = true,
-                    CAT_PASSPORT => passport = true,
-                    _ => {}
-                }
-            }
-            if birth && self.kinds.contains(Kind::BirthDate) {
+            // Birth dates and passport numbers need context words. A birth date needs a birth
+            // word before it or 生 after it, so a line without 生 or an English birth word is
+            // skipped at once (every Japanese birth word contains 生); passport numbers are
+            // looked for first and the line is searched for a passport word only when one is
+            // found.
+            if self.kinds.contains(Kind::BirthDate)
+                && (hint == Some(Kind::BirthDate) || self.birth_words.is_match(text))
+            {
                 self.birth_dates(text, hint, out);
             }
             if self.kinds.contains(Kind::Address) {
                 self.addresses(text, out);
             }
-            if passport && self.kinds.contains(Kind::PassportNumber) {
-                Self::passports(text, out);
+            if self.kinds.contains(Kind::PassportNumber) {
+                Self::passports(text, hint == Some(Kind::PassportNumber), out);
             }
         } else if self.kinds.contains(Kind::Address) && self.chome.find(bytes).is_some() {
             self.addresses(text, out);
@@ -239,7 +239,11 @@ impl Engine {
         let b = text.as_bytes();
         let mut i = 0;
         while i < b.len() {
-            if !b[i].is_ascii_digit() || (i > 0 && b[i - 1].is_ascii_digit()) {
+            let Some(rel) = b[i..].iter().position(u8::is_ascii_digit) else {
+                break;
+            };
+            i += rel;
+            if i > 0 && b[i - 1].is_ascii_digit() {
                 i += 1;
                 continue;
             }
@@ -384,6 +388,12 @@ impl Engine {
         let b = text.as_bytes();
         let mut i = 0;
         while i < b.len() {
+            // A date starts with a digit, an abbreviated era letter or an era name (明 大 昭 平
+            // 令); `parse_date_at` finds nothing anywhere else, so other characters are skipped.
+            if !may_start_date(b, i) {
+                i += utf8_len(b[i]);
+                continue;
+            }
             let parsed = parse_date_at(text, i, hint == Some(Kind::BirthDate));
             if let Some((end, ok)) = parsed {
                 if ok {
@@ -433,17 +443,31 @@ impl Engine {
 
     // ---------------------------------------------------------------- passports
 
-    fn passports(text: &str, out: &mut Vec<Hit>) {
-        // Called only when the line has passport context (or a passport header).
+    fn passports(text: &str, labelled: bool, out: &mut Vec<Hit>) {
+        // Reported only when the line has passport context (or a passport header); the
+        // context words are looked for only once a candidate is found.
         let b = text.as_bytes();
+        let mut context = None;
+        let mut has_context = || {
+            *context
+                .get_or_insert_with(|| labelled || PASSPORT_WORDS.iter().any(|w| text.contains(w)))
+        };
         let mut i = 0;
         while i + 9 <= b.len() {
+            // Jump to the next capital letter: most lines have none.
+            let Some(rel) = b[i..b.len() - 8].iter().position(u8::is_ascii_uppercase) else {
+                break;
+            };
+            i += rel;
             let cand = &b[i..i + 9];
             if cand[..2].iter().all(u8::is_ascii_uppercase)
                 && cand[2..].iter().all(u8::is_ascii_digit)
                 && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
                 && b.get(i + 9).is_none_or(|c| !c.is_ascii_alphanumeric())
             {
+                if !has_context() {
+                    return;
+                }
                 out.push(Hit {
                     kind: Kind::PassportNumber,
                     start: i,
@@ -1003,7 +1027,15 @@ fn window_before(text: &str, pos: usize, bytes: usize) -> &str {
 fn bank_start(text: &str, digits_start: usize) -> usize {
     let before = window_before(text, digits_start, 60);
     let base = digits_start - before.len();
-    let Some(bank) = BANK_WORDS.iter().filter_map(|w| before.find(w)).min() else {
+    // The earliest bank word: one leftmost-first automaton instead of a substring search
+    // (with its searcher set up) per word.
+    static BANK_AC: std::sync::LazyLock<AhoCorasick> = std::sync::LazyLock::new(|| {
+        AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(BANK_WORDS)
+            .expect("static patterns build")
+    });
+    let Some(bank) = BANK_AC.find(before).map(|m| m.start()) else {
         // No bank name: start at the account type.
         return ACCOUNT_TYPES
             .iter()
@@ -1021,6 +1053,19 @@ fn bank_start(text: &str, digits_start: usize) -> usize {
         })
         .map_or(0, |(i, c)| i + c.len_utf8());
     base + tok_start
+}
+
+/// Whether a date may start at byte `i` (see `parse_date_at`): an ASCII digit, one of the
+/// letters of the abbreviated eras, or the first character of an era name.
+fn may_start_date(b: &[u8], i: usize) -> bool {
+    match b[i] {
+        b'0'..=b'9' => i == 0 || !b[i - 1].is_ascii_digit(),
+        b'M' | b'T' | b'S' | b'H' | b'R' => true,
+        0xE4..=0xE6 => ERA_NAMES
+            .iter()
+            .any(|e| b[i..].starts_with(&e.as_bytes()[..3])),
+        _ => false,
+    }
 }
 
 fn utf8_len(b: u8) -> usize {
@@ -1316,56 +1361,71 @@ impl Iterator for Runs<'_> {
 
     /// Classifies characters by their UTF-8 bytes, without decoding: CJK ideographs have lead
     /// bytes E4–E9; katakana (U+30A1–U+30FA) and ー are E3 82 A1 – E3 83 BC; 々 〆 are E3 80 85/86.
+    /// Two tight loops: skip to the first kanji or katakana character, then extend the run.
     fn next(&mut self) -> Option<Run> {
         let b = self.text.as_bytes();
-        let mut cur: Option<Run> = None;
-        while self.pos < b.len() {
-            let b0 = b[self.pos];
-            // Hiragana (E3 81 xx, E3 82 80–A0) is the commonest character between runs.
-            if cur.is_none() && b0 == 0xE3 && self.pos + 2 < b.len() {
-                let b1 = b[self.pos + 1];
-                if b1 == 0x81 || (b1 == 0x82 && b[self.pos + 2] < 0xA1) {
-                    self.pos += 3;
-                    continue;
-                }
+        let n = b.len();
+        let mut i = self.pos;
+        let (script, start) = loop {
+            if i >= n {
+                self.pos = n;
+                return None;
             }
-            let (script, len) = if b0 < 0x80 {
-                (None, 1)
-            } else if (0xE4..=0xE9).contains(&b0) {
-                (Some(Script::Kanji), 3)
-            } else if b0 == 0xE3 && self.pos + 2 < b.len() {
-                let (b1, b2) = (b[self.pos + 1], b[self.pos + 2]);
-                let s = match (b1, b2) {
-                    (0x80, 0x85 | 0x86) | (0x83, 0xB6) => Some(Script::Kanji),
-                    (0x82, 0xA1..=0xBF) | (0x83, 0x80..=0xBA | 0xBC) => Some(Script::Katakana),
-                    _ => None,
-                };
-                (s, 3)
-            } else if b0 >= 0xF0 {
-                (None, 4)
-            } else if b0 >= 0xE0 {
-                (None, 3)
-            } else if b0 >= 0xC0 {
-                (None, 2)
+            let c = b[i];
+            if c < 0x80 {
+                i += 1;
+                continue;
+            }
+            if (0xE4..=0xE9).contains(&c) {
+                break (Script::Kanji, i);
+            }
+            if c == 0xE3 && i + 2 < n {
+                if let Some(s) = e3_script(b[i + 1], b[i + 2]) {
+                    break (s, i);
+                }
+                i += 3;
+                continue;
+            }
+            i += other_len(c);
+        };
+        let mut end = (start + 3).min(n);
+        while end < n {
+            let c = b[end];
+            let s = if (0xE4..=0xE9).contains(&c) {
+                Some(Script::Kanji)
+            } else if c == 0xE3 && end + 2 < n {
+                e3_script(b[end + 1], b[end + 2])
             } else {
-                (None, 1)
+                None
             };
-            let len = len.min(b.len() - self.pos);
-            match (script, cur.as_mut()) {
-                (Some(s), Some(r)) if r.script == s => r.end = self.pos + len,
-                (Some(_) | None, Some(_)) => return cur,
-                (Some(s), None) => {
-                    cur = Some(Run {
-                        script: s,
-                        start: self.pos,
-                        end: self.pos + len,
-                    });
-                }
-                (None, None) => {}
+            if s != Some(script) {
+                break;
             }
-            self.pos += len;
+            end = (end + 3).min(n);
         }
-        cur
+        self.pos = end;
+        Some(Run { script, start, end })
+    }
+}
+
+/// The script of a character E3 `b1` `b2`, if it can be part of a name run.
+#[inline]
+fn e3_script(b1: u8, b2: u8) -> Option<Script> {
+    match (b1, b2) {
+        (0x80, 0x85 | 0x86) | (0x83, 0xB6) => Some(Script::Kanji),
+        (0x82, 0xA1..=0xBF) | (0x83, 0x80..=0xBA | 0xBC) => Some(Script::Katakana),
+        _ => None,
+    }
+}
+
+/// The length of a character that is neither ASCII nor a kanji/kana candidate, by its lead byte.
+#[inline]
+fn other_len(c: u8) -> usize {
+    match c {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
     }
 }
 

@@ -62,20 +62,31 @@ impl Kind {
     /// recognise it (the last four digits of a number, the domain of an e-mail address, the
     /// first character of a name, the prefecture and municipality of an address).
     pub fn mask(self, raw: &str) -> String {
+        let mut out = String::with_capacity(raw.len());
+        self.mask_into(raw, &mut out);
+        out
+    }
+
+    /// [`Kind::mask`] appended to `out`, without allocating when `out` has room: the writer
+    /// of findings reuses one buffer for every finding.
+    pub fn mask_into(self, raw: &str, out: &mut String) {
         match self {
-            Kind::Email => mask_email(raw),
+            Kind::Email => mask_email(raw, out),
             Kind::PersonName => {
-                let mut out = String::with_capacity(raw.len());
-                for (i, c) in raw.chars().enumerate() {
-                    out.push(if i == 0 || c.is_whitespace() || c == '・' {
+                out.reserve(raw.len());
+                let mut chars = raw.chars();
+                if let Some(c) = chars.next() {
+                    out.push(c);
+                }
+                for c in chars {
+                    out.push(if c.is_whitespace() || c == '・' {
                         c
                     } else {
                         '*'
                     });
                 }
-                out
             }
-            Kind::Address => mask_address(raw),
+            Kind::Address => mask_address(raw, out),
             Kind::Phone => {
                 // Keep the first group (the area or mobile prefix): 03-****-5678, 090-****-5678.
                 let head = raw
@@ -83,14 +94,11 @@ impl Kind {
                     .chars()
                     .take_while(|&c| is_alnum(c))
                     .count();
-                mask_digits(raw, if (1..=5).contains(&head) { head } else { 3 }, 4)
+                mask_digits(raw, if (1..=5).contains(&head) { head } else { 3 }, 4, out);
             }
-            Kind::PostalCode => mask_digits(raw, 3, 0),
-            Kind::BirthDate => raw
-                .chars()
-                .map(|c| if is_alnum(c) { '*' } else { c })
-                .collect(),
-            _ => mask_digits(raw, 0, 4),
+            Kind::PostalCode => mask_digits(raw, 3, 0, out),
+            Kind::BirthDate => out.extend(raw.chars().map(|c| if is_alnum(c) { '*' } else { c })),
+            _ => mask_digits(raw, 0, 4, out),
         }
     }
 }
@@ -149,30 +157,29 @@ fn is_alnum(c: char) -> bool {
 }
 
 /// Keeps the first `keep_head` and the last `keep_tail` alphanumerics.
-fn mask_digits(raw: &str, keep_head: usize, keep_tail: usize) -> String {
-    if raw.is_ascii() {
-        // The common case, byte by byte.
-        let total = raw.bytes().filter(u8::is_ascii_alphanumeric).count();
+fn mask_digits(raw: &str, keep_head: usize, keep_tail: usize, out: &mut String) {
+    if raw.is_ascii() && raw.len() <= 64 {
+        // The common case, byte by byte in a buffer on the stack.
+        let b = raw.as_bytes();
+        let total = b.iter().filter(|c| c.is_ascii_alphanumeric()).count();
         let (head, tail) = if total <= keep_head + keep_tail {
             (0, total.min(2))
         } else {
             (keep_head, keep_tail)
         };
+        let mut buf = [0u8; 64];
         let mut seen = 0;
-        let bytes: Vec<u8> = raw
-            .bytes()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    seen += 1;
-                    if seen <= head || seen > total - tail {
-                        return c;
-                    }
-                    return b'*';
+        for (o, &c) in buf.iter_mut().zip(b) {
+            *o = c;
+            if c.is_ascii_alphanumeric() {
+                seen += 1;
+                if seen > head && seen <= total - tail {
+                    *o = b'*';
                 }
-                c
-            })
-            .collect();
-        return String::from_utf8(bytes).unwrap_or_default();
+            }
+        }
+        out.push_str(std::str::from_utf8(&buf[..b.len()]).unwrap_or_default());
+        return;
     }
     let total = raw.chars().filter(|&c| is_alnum(c)).count();
     let (head, tail) = if total <= keep_head + keep_tail {
@@ -181,7 +188,6 @@ fn mask_digits(raw: &str, keep_head: usize, keep_tail: usize) -> String {
         (keep_head, keep_tail)
     };
     let mut seen = 0;
-    let mut out = String::with_capacity(raw.len());
     for c in raw.chars() {
         if is_alnum(c) {
             seen += 1;
@@ -194,25 +200,26 @@ fn mask_digits(raw: &str, keep_head: usize, keep_tail: usize) -> String {
             out.push(c);
         }
     }
-    out
 }
 
-fn mask_email(raw: &str) -> String {
-    match raw.rfind(['@', '＠']) {
+fn mask_email(raw: &str, out: &mut String) {
+    let at = match memchr::memrchr(b'@', raw.as_bytes()) {
+        Some(i) if raw.is_ascii() => Some(i),
+        _ => raw.rfind(['@', '＠']),
+    };
+    match at {
         Some(at) => {
             let (local, domain) = raw.split_at(at);
-            let mut out = String::with_capacity(raw.len());
             for (i, c) in local.chars().enumerate() {
                 out.push(if i == 0 { c } else { '*' });
             }
             out.push_str(domain);
-            out
         }
-        None => "*".repeat(raw.chars().count()),
+        None => out.extend(std::iter::repeat_n('*', raw.chars().count())),
     }
 }
 
-fn mask_address(raw: &str) -> String {
+fn mask_address(raw: &str, out: &mut String) {
     // Keep up to the first municipality marker (市区町村郡) within the first 12 characters.
     let keep = raw
         .char_indices()
@@ -221,7 +228,6 @@ fn mask_address(raw: &str) -> String {
         .map(|(i, c)| i + c.len_utf8())
         .next()
         .unwrap_or(0);
-    let mut out = String::with_capacity(raw.len());
     out.push_str(&raw[..keep]);
     for c in raw[keep..].chars() {
         out.push(
@@ -232,7 +238,6 @@ fn mask_address(raw: &str) -> String {
             },
         );
     }
-    out
 }
 
 #[cfg(test)]

@@ -51,12 +51,11 @@ pub fn normalize_into(src: &str, out: &mut String) -> bool {
         }
         out.push(mapped);
         i = next + len;
-        // Runs of full-width text are common: try the very next character before searching.
-        next = if i < bytes.len() && starts_mappable(bytes, i) {
-            i
-        } else {
-            next_mappable(bytes, i, true).unwrap_or(bytes.len())
-        };
+        // Mappable characters come in runs (full-width digits, ０９０－１２３４): look at the
+        // next bytes one by one before falling back to the SIMD searches, whose set-up costs
+        // more than a short walk.
+        next = scan_short(bytes, i, true)
+            .unwrap_or_else(|at| next_mappable(bytes, at, true).unwrap_or(bytes.len()));
     }
     if !changed {
         out.clear();
@@ -69,11 +68,37 @@ pub fn normalize_into(src: &str, out: &mut String) -> bool {
 /// that fills ordinary Japanese prose, such as （ ） ： ！), the ideographic space, dashes, and ー.
 /// Kana and kanji (lead byte E3–E9) are skipped by SIMD searches, never one by one.
 fn first_mappable(b: &[u8]) -> Option<usize> {
-    next_mappable(b, 0, false)
+    match scan_short(b, 0, false) {
+        Ok(found) => (found < b.len()).then_some(found),
+        Err(at) => next_mappable(b, at, false),
+    }
 }
 
-/// Whether a mappable character (broad set) starts at `i`.
-fn starts_mappable(b: &[u8], i: usize) -> bool {
+/// How far [`scan_short`] walks byte by byte.
+const SHORT: usize = 48;
+
+/// Walks at most [`SHORT`] bytes from `from` looking for a mappable character (`broad` or the
+/// narrow set of [`next_mappable`]). `Ok(i)`: one starts at `i`, or `i == b.len()` when there is
+/// none; `Err(at)`: none before `at`, keep searching from there. Every mappable character starts
+/// with 0xE2, 0xE3 or 0xEF, which are never continuation bytes, so a byte walk is exact.
+fn scan_short(b: &[u8], from: usize, broad: bool) -> Result<usize, usize> {
+    let end = b.len().min(from + SHORT);
+    let mut i = from;
+    while i < end {
+        if b[i] >= 0xE2 && mappable_at(b, i, broad) {
+            return Ok(i);
+        }
+        i += 1;
+    }
+    if end == b.len() {
+        Ok(b.len())
+    } else {
+        Err(end)
+    }
+}
+
+/// Whether a mappable character (broad or narrow set) starts at `i`.
+fn mappable_at(b: &[u8], i: usize, broad: bool) -> bool {
     let (b0, b1, b2) = (
         b[i],
         b.get(i + 1).copied().unwrap_or(0),
@@ -81,7 +106,7 @@ fn starts_mappable(b: &[u8], i: usize) -> bool {
     );
     match b0 {
         0xEF => {
-            (b1 == 0xBC && b2 >= 0x81)
+            (b1 == 0xBC && (b2 == 0x8B || (0x8D..=0xBF).contains(&b2) || (broad && b2 >= 0x81)))
                 || (b1 == 0xBD && (0x80..=0xB0).contains(&b2))
                 || (b1 == 0xB9 && matches!(b2, 0xA3 | 0x98))
         }
@@ -195,6 +220,20 @@ mod tests {
             original_span(src, &n, start, end),
             "０９０－１２３４‐５６７８"
         );
+    }
+
+    #[test]
+    fn mappable_characters_far_into_a_line_are_found() {
+        // Past the byte-by-byte walk (SHORT bytes), the SIMD searches take over.
+        let pad = "あ".repeat(40);
+        let src = format!("{pad}電話０９０－１２３４－５６７８{pad}（代表）　山田");
+        assert_eq!(
+            normalize(&src),
+            format!("{pad}電話090-1234-5678{pad}(代表) 山田")
+        );
+        let plain = format!("{pad}ラーメン{pad}");
+        let mut out = String::new();
+        assert!(!normalize_into(&plain, &mut out));
     }
 
     #[test]

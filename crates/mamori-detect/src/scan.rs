@@ -708,8 +708,6 @@ impl<R: Read> Read for Budget<'_, R> {
 /// Turns lines or rows into findings.
 pub(crate) struct LineScanner<'a> {
     engine: &'a Engine,
-    path: &'a str,
-    encoding: &'static str,
     report: &'a mut FileReport,
     sink: &'a mut dyn FnMut(&Finding),
     pub sheet: Option<String>,
@@ -720,6 +718,9 @@ pub(crate) struct LineScanner<'a> {
     replaced_lines: u64,
     col_offset: u64,
     hint_cache: rustc_hash::FxHashMap<Box<str>, Option<Kind>>,
+    /// The finding handed to the sink, reused: its path is copied once per file and its value
+    /// buffer is reused, so reporting a finding allocates nothing.
+    finding: Finding,
 }
 
 impl<'a> LineScanner<'a> {
@@ -732,8 +733,6 @@ impl<'a> LineScanner<'a> {
     ) -> Self {
         LineScanner {
             engine,
-            path,
-            encoding,
             report,
             sink,
             sheet: None,
@@ -744,6 +743,15 @@ impl<'a> LineScanner<'a> {
             replaced_lines: 0,
             col_offset: 0,
             hint_cache: rustc_hash::FxHashMap::default(),
+            finding: Finding {
+                path: path.to_owned(),
+                line: 0,
+                column: 0,
+                sheet: None,
+                kind: Kind::PersonName,
+                value: String::new(),
+                encoding,
+            },
         }
     }
 
@@ -771,7 +779,7 @@ impl<'a> LineScanner<'a> {
             // &str without validating each line again.
             if pending.is_empty() {
                 if let Some(last) = memchr::memrchr(b'\n', avail) {
-                    if let Ok(block) = std::str::from_utf8(&avail[..last]) {
+                    if let Ok(block) = simdutf8::basic::from_utf8(&avail[..last]) {
                         for line in block.split('\n') {
                             self.str_line(line_no, 0, line, html, &mut stripped);
                             line_no += 1;
@@ -846,7 +854,7 @@ impl<'a> LineScanner<'a> {
     ) {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         let owned;
-        let text = if let Ok(t) = std::str::from_utf8(raw) {
+        let text = if let Ok(t) = simdutf8::basic::from_utf8(raw) {
             t
         } else {
             self.replaced_lines += 1;
@@ -963,7 +971,7 @@ impl<'a> LineScanner<'a> {
         let any = !hits.is_empty();
         for h in &hits {
             let (s, e) = (from + h.start, from + h.end);
-            let value = original_span(orig, norm, s, e).to_owned();
+            let value = original_span(orig, norm, s, e);
             let column =
                 fixed_col.unwrap_or_else(|| self.col_offset + norm[..s].chars().count() as u64 + 1);
             self.push(line_no, column, h.kind, value);
@@ -972,18 +980,18 @@ impl<'a> LineScanner<'a> {
         any
     }
 
-    fn push(&mut self, line: u64, column: u64, kind: Kind, value: String) {
+    fn push(&mut self, line: u64, column: u64, kind: Kind, value: &str) {
         self.report.counts[kind.index()] += 1;
-        let f = Finding {
-            path: self.path.to_owned(),
-            line,
-            column,
-            sheet: self.sheet.clone(),
-            kind,
-            value,
-            encoding: self.encoding,
-        };
-        (self.sink)(&f);
+        let f = &mut self.finding;
+        f.line = line;
+        f.column = column;
+        if f.sheet != self.sheet {
+            f.sheet.clone_from(&self.sheet);
+        }
+        f.kind = kind;
+        f.value.clear();
+        f.value.push_str(value);
+        (self.sink)(f);
     }
 
     /// CSV/TSV: quoted fields, embedded newlines, CRLF; flexible row lengths.
@@ -1045,7 +1053,17 @@ impl<'a> LineScanner<'a> {
                 match rdr.read_byte_record(&mut rec) {
                     Ok(true) => {
                         let line = line_of(&rec);
-                        self.row(line, rec.iter().map(String::from_utf8_lossy), &model, true);
+                        // One UTF-8 check for the whole record; a field is then cut from it
+                        // (falling back to a lossy copy only for damaged text).
+                        let whole = simdutf8::basic::from_utf8(rec.as_slice()).ok();
+                        let fields = (0..rec.len()).map(|i| {
+                            let r = rec.range(i).unwrap_or(0..0);
+                            match whole.and_then(|w| w.get(r.clone())) {
+                                Some(f) => std::borrow::Cow::Borrowed(f),
+                                None => String::from_utf8_lossy(&rec.as_slice()[r]),
+                            }
+                        });
+                        self.row(line, fields, &model, true);
                     }
                     Ok(false) => break,
                     Err(e) => {
@@ -1132,7 +1150,7 @@ impl<'a> LineScanner<'a> {
             hits.clear();
             self.engine.detect(n, hint, &mut hits);
             for h in &hits {
-                let value = original_span(cell, n, h.start, h.end).to_owned();
+                let value = original_span(cell, n, h.start, h.end);
                 let l = if physical {
                     line + newlines + n[..h.start].matches('\n').count() as u64
                 } else {

@@ -133,6 +133,16 @@ pub enum Permission {
     DecideIncidents,
     /// Configure the call tree and webhooks of incident alerts.
     ConfigureAlerts,
+    /// Read the ledger of personal data (個人情報管理台帳) of the whole company.
+    ViewLedger,
+    /// Keep every ledger entry (department heads keep their own departments' entries).
+    ManageLedger,
+    /// Declare vault schemas and retention rules, import records, roll imports back.
+    ManageVault,
+    /// Standing access to vault records; issue and revoke time-limited grants (custodians).
+    VaultCustody,
+    /// Erase a person's records on request (crypto-shredding).
+    EraseSubjects,
 }
 
 /// The set of roles a user holds.
@@ -177,6 +187,18 @@ impl Roles {
             Permission::ManageIncidents => &[Role::PrivacyOffice, Role::Ciso],
             Permission::DecideIncidents => &[Role::Executive, Role::Ciso],
             Permission::ConfigureAlerts => &[Role::PrivacyOffice, Role::Admin],
+            Permission::ViewLedger => &[
+                Role::PrivacyOffice,
+                Role::Ciso,
+                Role::Executive,
+                Role::Auditor,
+                Role::DepartmentHead,
+            ],
+            Permission::ManageLedger => &[Role::PrivacyOffice, Role::Ciso, Role::DepartmentHead],
+            Permission::ManageVault | Permission::EraseSubjects => {
+                &[Role::PrivacyOffice, Role::Custodian]
+            }
+            Permission::VaultCustody => &[Role::Custodian],
         };
         self.0.iter().any(|r| granting.contains(r))
     }

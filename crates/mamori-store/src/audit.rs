@@ -472,7 +472,7 @@ impl Store {
     }
 }
 
-fn from_rusqlite(e: &rusqlite::Error) -> StoreError {
+pub(crate) fn from_rusqlite(e: &rusqlite::Error) -> StoreError {
     match e {
         rusqlite::Error::SqliteFailure(f, _)
             if matches!(

@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod i18n;
+pub mod multipart;
 pub mod pages;
 pub mod visitor;
 
@@ -173,6 +174,35 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             "/incidents/{id}/ppc/{stage}/{version}/json",
             get(pages::ppc::ppc_json),
         )
+        .route(
+            "/ledger",
+            get(pages::ledger::list_page).post(pages::ledger::create_entry),
+        )
+        .route("/ledger/new", get(pages::ledger::new_entry_page))
+        .route("/ledger/export", get(pages::ledger::export))
+        .route("/ledger/import", post(pages::ledger::import))
+        .route(
+            "/ledger/{id}",
+            get(pages::ledger::entry).post(pages::ledger::update_entry),
+        )
+        .route("/ledger/{id}/review", post(pages::ledger::review_entry))
+        .route("/vault", get(pages::vault::index))
+        .route(
+            "/vault/grants",
+            get(pages::vault::grants).post(pages::vault::issue_grant),
+        )
+        .route(
+            "/vault/grants/{id}/revoke",
+            post(pages::vault::revoke_grant),
+        )
+        .route("/vault/records/{id}/reveal", post(pages::vault::reveal))
+        .route("/vault/{id}", get(pages::vault::dataset))
+        .route(
+            "/vault/{id}/schema",
+            get(pages::vault::schema_page).post(pages::vault::save_schema),
+        )
+        .route("/vault/{id}/export", post(pages::vault::export))
+        .route("/vault/{id}/erase", post(pages::vault::erase))
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_file))
         .route("/favicon.ico", get(favicon))
@@ -231,6 +261,7 @@ async fn healthz(axum::extract::State(s): axum::extract::State<WebState>) -> Res
 const APP_CSS: &str = include_str!("../static/app.css");
 const HTMX_JS: &str = include_str!("../static/htmx.min.js");
 const APP_JS: &str = include_str!("../static/app.js");
+const VAULT_JS: &str = include_str!("../static/vault.js");
 const FAVICON: &str = include_str!("../static/favicon.svg");
 
 /// Browsers ask for `/favicon.ico` by themselves; answer with the SVG icon.
@@ -250,6 +281,7 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
         "htmx.min.js" => (HTMX_JS, "text/javascript; charset=utf-8"),
         "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        "vault.js" => (VAULT_JS, "text/javascript; charset=utf-8"),
         "favicon.svg" => (FAVICON, "image/svg+xml"),
         _ => return pages::not_found().await,
     };

@@ -117,6 +117,15 @@ fn csrf_from_body(body: &[u8]) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// The token of an upload form (`multipart/form-data`), sent as its `csrf` field.
+fn csrf_from_multipart(headers: &axum::http::HeaderMap, body: &[u8]) -> Option<String> {
+    let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let b = crate::multipart::boundary(ct)?;
+    let parts = crate::multipart::parse(body, &b);
+    let p = crate::multipart::field(&parts, "csrf")?;
+    String::from_utf8(p.data.clone()).ok()
+}
+
 fn wants_json(req_headers: &axum::http::HeaderMap) -> bool {
     req_headers
         .get(header::ACCEPT)
@@ -215,6 +224,7 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
             .get("x-csrf-token")
             .and_then(|h| h.to_str().ok())
             .map(str::to_owned)
+            .or_else(|| csrf_from_multipart(&parts.headers, &bytes))
             .or_else(|| csrf_from_body(&bytes));
         // Before login the token is the double-submit cookie; after, the session's own.
         let expected = match (&v.session, new_anon) {

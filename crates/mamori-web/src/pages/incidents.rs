@@ -92,6 +92,8 @@ pub struct NewIncidentPage {
     pub departments: Vec<Opt>,
     pub events: Vec<Opt>,
     pub items: Vec<Opt>,
+    /// Ledger datasets the report can name.
+    pub datasets: Vec<Opt>,
     pub f: FormEcho,
 }
 
@@ -151,6 +153,19 @@ async fn new_page(
             departments,
             events: event_options(v, p.map_or("unknown", |p| p.get("event"))),
             items: item_options(v, &p.map(|p| p.all("items")).unwrap_or_default()),
+            datasets: {
+                let chosen = p.map(|p| p.all("datasets")).unwrap_or_default();
+                s.app
+                    .dataset_choices(&v.ctx())
+                    .await?
+                    .into_iter()
+                    .map(|(id, name, dept)| Opt {
+                        selected: chosen.contains(&id.to_string()),
+                        code: id.to_string(),
+                        label: format!("{name}（{dept}）"),
+                    })
+                    .collect()
+            },
             f,
         },
     )
@@ -183,6 +198,11 @@ pub async fn create_incident(
         persons: p.get("persons").into(),
         description: p.get("description").into(),
         actions_taken: p.get("actions_taken").into(),
+        datasets: p
+            .all("datasets")
+            .iter()
+            .filter_map(|d| d.parse().ok())
+            .collect(),
     };
     match s.app.file_first_report(&v.ctx(), &input).await {
         Ok((id, _)) => Ok(Redirect::to(&format!("/incidents/{id}?filed=1")).into_response()),
@@ -462,6 +482,8 @@ pub struct IncidentPage {
     pub acknowledged: Option<String>,
     pub reporter: String,
     pub department: String,
+    /// Ledger datasets involved.
+    pub datasets: Vec<(i64, String)>,
     pub filed: String,
     pub summary: Vec<(String, String)>,
     pub reportable: bool,
@@ -761,6 +783,7 @@ fn build_page(
         }),
         reporter: view.reporter_name.clone(),
         department: view.department_name.clone(),
+        datasets: view.datasets.clone(),
         filed: jst(i.created_at),
         summary,
         reportable: a.reportable,

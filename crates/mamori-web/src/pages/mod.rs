@@ -8,7 +8,9 @@ pub mod auth;
 pub mod decisions;
 pub mod home;
 pub mod incidents;
+pub mod ledger;
 pub mod ppc;
+pub mod vault;
 
 use crate::error::WebError;
 use crate::i18n::Tr;
@@ -60,6 +62,11 @@ impl Chrome {
             };
             add("/", "nav.home");
             add("/incidents", "nav.incidents");
+            if ctx.allows(Permission::ViewLedger) {
+                add("/ledger", "nav.ledger");
+            }
+            // Anybody may hold a grant; the page says so when there is none.
+            add("/vault", "nav.vault");
             if ctx.allows(Permission::ReadAuditLog) {
                 add("/audit", "nav.audit");
             }
