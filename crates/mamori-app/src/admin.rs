@@ -402,6 +402,9 @@ impl App {
             self.store.set_disabled(id, disabled, now).await?;
             if disabled {
                 self.store.delete_user_sessions(id).await?;
+                self.store
+                    .revoke_user_api_tokens(id, self.clock.now_micros())
+                    .await?;
             }
         }
         let codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
@@ -434,6 +437,9 @@ impl App {
             .await?;
         self.store.delete_user_sessions(id).await?;
         self.store
+            .revoke_user_api_tokens(id, self.clock.now_micros())
+            .await?;
+        self.store
             .clear_login_failures("account", &user.login)
             .await?;
         self.audit(
@@ -455,6 +461,9 @@ impl App {
             .set_totp(id, None, false, self.clock.now_micros())
             .await?;
         self.store.delete_user_sessions(id).await?;
+        self.store
+            .revoke_user_api_tokens(id, self.clock.now_micros())
+            .await?;
         self.audit(
             ctx,
             "admin.users.totp_reset",
@@ -474,6 +483,9 @@ impl App {
             .await?;
         if disabled {
             self.store.delete_user_sessions(id).await?;
+            self.store
+                .revoke_user_api_tokens(id, self.clock.now_micros())
+                .await?;
         }
         self.audit(
             ctx,

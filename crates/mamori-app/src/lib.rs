@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod alerting;
+pub mod api_tokens;
 pub mod audit;
 pub mod auth;
 pub mod clock;

@@ -567,3 +567,35 @@ async fn demo_seed_creates_every_role_and_reseeds_passwords() {
         db.cleanup().await;
     }
 }
+
+/// Closing the store while the application (and its audit writer, which keeps a connection)
+/// is alive returns: the writer's connection is detached from the pool. It used to wait
+/// forever, which hung a test run now and then.
+#[tokio::test]
+async fn closing_the_store_does_not_wait_for_the_audit_writer() {
+    for db in TestDb::all().await {
+        let keys = Keys::load_or_create(&temp_dir("close").join("k"), true).unwrap();
+        let (app, _writer) = App::new(
+            db.store.clone(),
+            keys,
+            Arc::new(ManualClock::new(0)),
+            Settings::default(),
+        );
+        app.audit(
+            &Ctx::local(),
+            "test.close",
+            "-",
+            Outcome::Success,
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap();
+        let name = db.name;
+        let closed = tokio::time::timeout(std::time::Duration::from_mins(1), db.cleanup()).await;
+        assert!(
+            closed.is_ok(),
+            "{name}: closing the store waited for the audit writer"
+        );
+        drop(app);
+    }
+}

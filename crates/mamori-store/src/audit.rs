@@ -98,9 +98,11 @@ macro_rules! columns {
     };
 }
 
-/// A connection of the store's pool that the audit writer keeps for its appends.
+/// A connection the audit writer keeps for its appends: opened by the store's pool, then
+/// detached from it, so that closing the pool never waits for a writer that lives as long as
+/// its application (a kept pool connection made `Store::close` wait forever).
 #[derive(Default)]
-pub struct WriterConnection(Option<sqlx::pool::PoolConnection<sqlx::Any>>);
+pub struct WriterConnection(Option<sqlx::AnyConnection>);
 
 /// Search criteria for the auditor's page; every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -182,7 +184,7 @@ impl Store {
     ) -> Result<i64> {
         let c = match &mut conn.0 {
             Some(c) => c,
-            None => conn.0.insert(self.pool().acquire().await?),
+            None => conn.0.insert(self.pool().acquire().await?.detach()),
         };
         let result = self.append_audit_on(c, records).await;
         if result.is_err() {

@@ -9,6 +9,7 @@
 //! ground of the two databases through `Any`.
 
 pub mod alerts;
+pub mod api_tokens;
 pub mod audit;
 pub mod decisions;
 pub mod incidents;

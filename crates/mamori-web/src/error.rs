@@ -13,6 +13,8 @@ pub struct PageError {
     /// A message that names the problem precisely, already in the right language.
     pub message: Option<(String, String)>,
     pub retry_after: Option<i64>,
+    /// The input field a 422 is about, for API clients.
+    pub field: Option<&'static str>,
 }
 
 /// A handler's failure.
@@ -56,6 +58,10 @@ pub fn error_response(status: StatusCode, err: PageError) -> Response {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        let field = match &self.0 {
+            AppError::Invalid(p) => p.field,
+            _ => None,
+        };
         let (status, message, retry) = match &self.0 {
             AppError::Unauthenticated | AppError::BadCredentials | AppError::BadTotp => {
                 (StatusCode::UNAUTHORIZED, None, None)
@@ -81,6 +87,7 @@ impl IntoResponse for WebError {
                 key: status_key(status),
                 message,
                 retry_after: retry,
+                field,
             },
         )
     }
@@ -97,6 +104,7 @@ pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
             key: "error.500",
             message: None,
             retry_after: None,
+            field: None,
         },
     )
 }

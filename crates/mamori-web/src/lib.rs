@@ -73,6 +73,20 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         .route("/lang/{lang}", get(pages::auth::switch_lang))
         .route("/account", get(pages::account::account_page))
         .route("/account/password", post(pages::account::change_password))
+        .route("/account/tokens", post(pages::account::create_token))
+        .route(
+            "/account/tokens/{id}/revoke",
+            post(pages::account::revoke_token),
+        )
+        .route("/api/v1/vault/datasets", get(pages::api::datasets))
+        .route(
+            "/api/v1/vault/datasets/{id}/records",
+            get(pages::api::lookup),
+        )
+        .route(
+            "/api/v1/vault/records/{id}/reveal",
+            post(pages::api::reveal),
+        )
         .route(
             "/account/totp",
             get(pages::auth::account_totp_page).post(pages::auth::account_totp_submit),

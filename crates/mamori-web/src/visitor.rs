@@ -35,6 +35,8 @@ pub struct Visitor {
     pub anon_csrf: String,
     pub path: String,
     pub user_agent: String,
+    /// The API token the request came with (only under `/api/`).
+    pub api_token: Option<i64>,
 }
 
 impl Visitor {
@@ -126,6 +128,15 @@ fn csrf_from_multipart(headers: &axum::http::HeaderMap, body: &[u8]) -> Option<S
     String::from_utf8(p.data.clone()).ok()
 }
 
+/// The token of `Authorization: Bearer …`, if the request has one.
+fn bearer_of(headers: &axum::http::HeaderMap) -> Option<String> {
+    let h = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = h.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
 fn wants_json(req_headers: &axum::http::HeaderMap) -> bool {
     req_headers
         .get(header::ACCEPT)
@@ -143,12 +154,38 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let action = action_of(&method, &path);
-    let json = wants_json(req.headers());
+    let api = path.starts_with("/api/");
+    let json = api || wants_json(req.headers());
     let quiet = path.starts_with("/static/") || path == "/healthz" || path == "/favicon.ico";
     let jar = CookieJar::from_headers(req.headers());
-    let token = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());
+    // A bearer token counts only for the API; the pages know only the session cookie.
+    let bearer = if api { bearer_of(req.headers()) } else { None };
+    let token = if bearer.is_some() {
+        None
+    } else {
+        jar.get(SESSION_COOKIE).map(|c| c.value().to_owned())
+    };
+    let mut api_token = None;
+    let mut bad_bearer = false;
+    if let Some(b) = &bearer {
+        match state.app.api_caller(b).await {
+            Ok(Some(caller)) => api_token = Some((caller.token_id, caller.user)),
+            Ok(None) => bad_bearer = true,
+            Err(e) => {
+                tracing::error!(request_id, error = %e, "API token lookup failed");
+                let r = crate::error::WebError(e).into_response();
+                return render_error(r, Lang::Ja, &request_id, true, &path);
+            }
+        }
+    }
 
     let session = match &token {
+        _ if api_token.is_some() => api_token.as_ref().map(|(_, user)| ActiveSession {
+            token_hash: String::new(),
+            csrf_token: String::new(),
+            stage: Stage::Full,
+            user: user.clone(),
+        }),
         Some(t) if !quiet => match state.app.session(t).await {
             Ok(s) => s,
             Err(e) => {
@@ -186,6 +223,7 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
             .and_then(|h| h.to_str().ok())
             .unwrap_or("")
             .to_owned(),
+        api_token: api_token.as_ref().map(|(id, _)| *id),
     };
     let ctx = v.ctx();
     let ctx = match (&ctx.principal, &v.session) {
@@ -196,7 +234,8 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
 
     let mut req = req;
     let mut csrf_failed = false;
-    if is_unsafe(&method) {
+    // A bearer request carries no cookie a browser would add on its own: no CSRF to fear.
+    if is_unsafe(&method) && !bad_bearer {
         let (parts, body) = req.into_parts();
         let Ok(bytes) = axum::body::to_bytes(body, state.cfg.max_body_bytes).await else {
             let r = error_response(
@@ -205,6 +244,7 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
                     key: "error.413",
                     message: None,
                     retry_after: None,
+                    field: None,
                 },
             );
             let _ = state
@@ -232,20 +272,32 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
             (None, false) => Some(v.anon_csrf.clone()),
             (None, true) => None,
         };
-        csrf_failed = match (sent, expected) {
-            (Some(s), Some(e)) => !bool::from(s.as_bytes().ct_eq(e.as_bytes())),
-            _ => true,
-        };
+        csrf_failed = v.api_token.is_none()
+            && match (sent, expected) {
+                (Some(s), Some(e)) => !bool::from(s.as_bytes().ct_eq(e.as_bytes())),
+                _ => true,
+            };
         req = Request::from_parts(parts, Body::from(bytes));
     }
 
-    let mut response = if csrf_failed {
+    let mut response = if bad_bearer {
+        error_response(
+            StatusCode::UNAUTHORIZED,
+            PageError {
+                key: "error.401.token",
+                message: None,
+                retry_after: None,
+                field: None,
+            },
+        )
+    } else if csrf_failed {
         error_response(
             StatusCode::FORBIDDEN,
             PageError {
                 key: "error.403.csrf",
                 message: None,
                 retry_after: None,
+                field: None,
             },
         )
     } else {
@@ -269,6 +321,12 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
         let mut detail = serde_json::json!({"status": status.as_u16(), "request_id": request_id});
         if csrf_failed {
             detail["reason"] = "csrf".into();
+        }
+        if bad_bearer {
+            detail["reason"] = "api_token".into();
+        }
+        if let Some(id) = v.api_token {
+            detail["api_token"] = id.into();
         }
         if let Err(e) = state
             .app
@@ -341,6 +399,7 @@ fn render_error(
             key: status_key(status),
             message: None,
             retry_after: None,
+            field: None,
         });
     let tr = Tr::of(lang);
     let mut message = tr.get(err.key).to_owned();
@@ -356,13 +415,16 @@ fn render_error(
     }
     let (parts, _) = response.into_parts();
     let mut out = if json {
-        axum::Json(serde_json::json!({
+        let mut body = serde_json::json!({
             "error": err.key,
             "message": message,
             "status": status.as_u16(),
             "request_id": request_id,
-        }))
-        .into_response()
+        });
+        if let Some(f) = err.field {
+            body["field"] = f.into();
+        }
+        axum::Json(body).into_response()
     } else {
         let page = ErrorPage {
             t: tr,

@@ -942,3 +942,307 @@ async fn the_schema_form_declares_fields_and_retention() {
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
 }
+
+/// One API call with a bearer token (or none), JSON in and out.
+async fn api(router: &Router, method: &str, path: &str, token: &str, body: Option<&str>) -> Resp {
+    let mut req = Request::builder().method(method).uri(path);
+    if !token.is_empty() {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let req = match body {
+        Some(b) => req
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(b.to_owned())),
+        None => req.body(Body::empty()),
+    }
+    .unwrap();
+    Client::new(router).send(req).await
+}
+
+fn json_of(r: &Resp) -> serde_json::Value {
+    assert!(
+        r.headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|c| c.to_str().unwrap().starts_with("application/json")),
+        "not JSON: {} {}",
+        r.status,
+        r.body
+    );
+    serde_json::from_str(&r.body).unwrap()
+}
+
+#[tokio::test]
+async fn the_api_with_personal_tokens_and_grants() {
+    for env in envs().await {
+        let name = env.db.name;
+        let ds = env.members;
+        let h = env.hanako;
+        let by_mail = format!("/api/v1/vault/datasets/{ds}/records?email=HANAKO@example.jp");
+        let reveal = format!("/api/v1/vault/records/{h}/reveal");
+
+        // 山田 (staff) makes a token on the account page: a bad lifetime is named, then it works.
+        let mut staff = Client::login(&env, "yamada").await;
+        let r = staff.get("/account").await;
+        assert!(r.body.contains("data-testid=\"api-tokens\""), "{name}");
+        let r = staff
+            .post("/account/tokens", &[("name", "照会ツール"), ("days", "91")])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(
+            r.body.contains("有効日数は1から90まで") && r.body.contains("value=\"照会ツール\"")
+        );
+        let r = staff
+            .post("/account/tokens", &[("name", "照会ツール"), ("days", "30")])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+        let token = element_value(&r.body, "new-token");
+        assert!(token.starts_with("mmr_") && token.len() > 40, "{token}");
+        let again = staff.get("/account").await;
+        assert!(again.body.contains("照会ツール") && !again.body.contains(&token));
+
+        // No token, an unknown one: 401 in JSON. No grant: 403, and no dataset listed.
+        let r = api(&env.router, "GET", &by_mail, "", None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{name}");
+        assert_eq!(json_of(&r)["error"], "error.401");
+        let r = api(&env.router, "GET", &by_mail, "mmr_nope", None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(json_of(&r)["error"], "error.401.token");
+        let r = api(&env.router, "GET", "/api/v1/vault/datasets", &token, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+        assert_eq!(json_of(&r)["datasets"].as_array().unwrap().len(), 0);
+        let r = api(&env.router, "GET", &by_mail, &token, None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: {}", r.body);
+        let r = api(&env.router, "GET", "/api/v1/nothing", &token, None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(json_of(&r)["status"], 404);
+
+        // The custodian grants the e-mail for an hour.
+        let kobayashi = env
+            .app
+            .store
+            .find_user_by_login("kobayashi")
+            .await
+            .unwrap()
+            .unwrap();
+        let yamada = env
+            .app
+            .store
+            .find_user_by_login("yamada")
+            .await
+            .unwrap()
+            .unwrap();
+        let grant = env
+            .app
+            .issue_grant(
+                &Ctx::user(kobayashi, "10.0.0.2"),
+                ds,
+                yamada.id,
+                &mamori_domain::vault::grant::GrantRequest {
+                    fields: vec!["email".into()],
+                    purpose: "問い合わせ 777 の本人確認".into(),
+                    hours: 1,
+                    may_export: false,
+                },
+            )
+            .await
+            .unwrap();
+
+        // With the grant: the dataset is listed; the lookup is masked; the e-mail is revealed.
+        let r = api(&env.router, "GET", "/api/v1/vault/datasets", &token, None).await;
+        let j = json_of(&r);
+        assert_eq!(j["datasets"][0]["id"], ds, "{name}: {j}");
+        assert_eq!(j["datasets"][0]["fields"][1]["kind"], "email");
+        assert_eq!(
+            j["datasets"][0]["access"]["expires_at"],
+            "2026-11-24T11:00:00+09:00"
+        );
+        let r = api(&env.router, "GET", &by_mail, &token, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+        let j = json_of(&r);
+        assert_eq!(j["records"].as_array().unwrap().len(), 1, "{j}");
+        let rec = &j["records"][0];
+        assert_eq!(rec["id"], h);
+        assert_eq!(rec["fields"]["name"]["masked"], "山田 ＊＊");
+        assert_eq!(rec["fields"]["email"]["masked"], "h***@example.jp");
+        assert_eq!(rec["fields"]["email"]["may_reveal"], true);
+        assert_eq!(rec["fields"]["phone"]["may_reveal"], false);
+        assert!(!r.body.contains("hanako@example.jp") && !r.body.contains("花子"));
+        let r = api(
+            &env.router,
+            "GET",
+            &format!("/api/v1/vault/datasets/{ds}/records?phone=080-2222-3333"),
+            &token,
+            None,
+        )
+        .await;
+        assert_eq!(
+            json_of(&r)["records"][0]["fields"]["name"]["masked"],
+            "佐藤 ＊＊"
+        );
+        let r = api(
+            &env.router,
+            "POST",
+            &reveal,
+            &token,
+            Some(r#"{"field":"email"}"#),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+        assert_eq!(json_of(&r)["value"], "hanako@example.jp");
+        let r = api(
+            &env.router,
+            "POST",
+            &reveal,
+            &token,
+            Some(r#"{"field":"phone"}"#),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}");
+
+        // Bad input is named: no search, two searches, birth alone, a body that is not JSON.
+        for (q, field) in [
+            ("", "query"),
+            ("?email=a@example.jp&phone=0312345678", "query"),
+            ("?birth=1990-01-01", "query"),
+            ("?record=abc", "record"),
+        ] {
+            let r = api(
+                &env.router,
+                "GET",
+                &format!("/api/v1/vault/datasets/{ds}/records{q}"),
+                &token,
+                None,
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name} {q}");
+            let j = json_of(&r);
+            assert_eq!(j["field"], field, "{q}: {j}");
+            assert!(!j["message"].as_str().unwrap().is_empty());
+        }
+        for (body, field) in [("not json", "body"), (r#"{"field":3}"#, "field")] {
+            let r = api(&env.router, "POST", &reveal, &token, Some(body)).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert_eq!(json_of(&r)["field"], field);
+        }
+
+        // The audit log names the grant for the reveal and the token for the request.
+        let entries = env
+            .app
+            .store
+            .search_audit(
+                &mamori_store::audit::AuditFilter {
+                    action: Some("vault.reveal".into()),
+                    ..Default::default()
+                },
+                50,
+            )
+            .await
+            .unwrap();
+        assert!(
+            entries.iter().any(|e| e.record.actor == "yamada"
+                && e.record
+                    .detail
+                    .contains(&format!("\"basis\":\"grant:{grant}\""))),
+            "{name}: {entries:?}"
+        );
+        let entries = env
+            .app
+            .store
+            .search_audit(
+                &mamori_store::audit::AuditFilter {
+                    action: Some("POST /api/v1/vault/records/:id/reveal".into()),
+                    ..Default::default()
+                },
+                50,
+            )
+            .await
+            .unwrap();
+        assert!(entries
+            .iter()
+            .any(|e| e.record.actor == "yamada" && e.record.detail.contains("\"api_token\":")));
+
+        // A token is not a key to the pages, and the pages' forms still need their CSRF token.
+        let r = api(&env.router, "GET", &format!("/vault/{ds}"), &token, None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}");
+        assert!(r.location.starts_with("/login"));
+        let r = api(&env.router, "POST", "/account/tokens", &token, Some("{}")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+        // The browser may use the API with its session; a POST needs the X-CSRF-Token header.
+        let r = staff.get("/api/v1/vault/datasets").await;
+        assert_eq!(r.status, StatusCode::OK, "{name}");
+        let post = |csrf: Option<String>| {
+            let mut req = Request::post(&reveal)
+                .header(header::COOKIE, staff.cookie_header())
+                .header(header::CONTENT_TYPE, "application/json");
+            if let Some(c) = csrf {
+                req = req.header("x-csrf-token", c);
+            }
+            req.body(Body::from(r#"{"field":"email"}"#)).unwrap()
+        };
+        let without = post(None);
+        let with = post(Some(staff.csrf.clone()));
+        assert_eq!(staff.send(without).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(staff.send(with).await.status, StatusCode::OK);
+
+        // The grant expires: the same token gets 403 at once.
+        env.clock.advance_secs(3601);
+        let r = api(&env.router, "GET", &by_mail, &token, None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}");
+
+        // Revoked on the account page (a new login: the hour outlived the session): 401 at once.
+        let mut staff = Client::login(&env, "yamada").await;
+        let r = staff.get("/account").await;
+        let id = r
+            .body
+            .split("/account/tokens/")
+            .nth(1)
+            .and_then(|s| s.split('/').next())
+            .unwrap()
+            .to_owned();
+        let r = staff
+            .post(&format!("/account/tokens/{id}/revoke"), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let r = api(&env.router, "GET", "/api/v1/vault/datasets", &token, None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{name}");
+        let r = staff.get("/account").await;
+        assert!(r.body.contains("取り消し済み"));
+        let r = staff
+            .post(&format!("/account/tokens/{id}/revoke"), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "twice");
+
+        // A one-day token expires after a day; a disabled user's token stops at once.
+        let ctx = Ctx::user(yamada.clone(), "10.0.0.3");
+        let (_, day) = env.app.create_api_token(&ctx, "一日", "1").await.unwrap();
+        let (_, other) = env.app.create_api_token(&ctx, "別", "90").await.unwrap();
+        let ok = api(&env.router, "GET", "/api/v1/vault/datasets", &day, None).await;
+        assert_eq!(ok.status, StatusCode::OK);
+        env.clock.advance_secs(86_400);
+        let r = api(&env.router, "GET", "/api/v1/vault/datasets", &day, None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{name}: expired");
+        let r = api(&env.router, "GET", "/api/v1/vault/datasets", &other, None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        env.app
+            .store
+            .set_disabled(yamada.id, true, env.clock.now_micros())
+            .await
+            .unwrap();
+        let r = api(&env.router, "GET", "/api/v1/vault/datasets", &other, None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{name}: disabled");
+        let listed = env.app.store.list_api_tokens(yamada.id).await.unwrap();
+        assert_eq!(listed.len(), 3);
+        assert_eq!(listed.iter().filter(|t| t.revoked_at.is_some()).count(), 1);
+    }
+}
+
+/// The `value` of the element with `data-testid="{id}"`.
+fn element_value(body: &str, id: &str) -> String {
+    let at = body
+        .find(&format!("data-testid=\"{id}\""))
+        .unwrap_or_else(|| panic!("no {id}"));
+    let rest = &body[at..];
+    let v = rest.find("value=\"").unwrap() + 7;
+    rest[v..v + rest[v..].find('"').unwrap()].to_owned()
+}

@@ -1,11 +1,11 @@
-//! The own account: password and second factor.
+//! The own account: password, second factor and personal API tokens.
 
-use super::{problem_text, render, render_status, Chrome};
+use super::{jst, problem_text, render, render_status, Chrome};
 use crate::error::{WebError, WebResult};
 use crate::visitor::{session_cookie, Visitor};
 use crate::WebState;
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Extension, Form};
@@ -20,37 +20,82 @@ pub struct AccountPage {
     pub login: String,
     pub name: String,
     pub totp_enabled: bool,
+    pub tokens: Vec<TokenLine>,
+    /// A token just created: shown this once.
+    pub new_token: Option<String>,
+    pub token_name: String,
+    pub token_days: String,
 }
 
-fn page(
+/// A personal API token in the list.
+pub struct TokenLine {
+    pub id: i64,
+    pub name: String,
+    pub created: String,
+    pub expires: String,
+    pub last_used: String,
+    pub status: String,
+    pub active: bool,
+}
+
+async fn page(
+    s: &WebState,
     v: &Visitor,
     flash: Option<String>,
     error: Option<String>,
 ) -> Result<AccountPage, WebError> {
-    let s = v.full()?;
+    let session = v.full()?;
+    let tokens = s
+        .app
+        .api_tokens(&v.ctx())
+        .await?
+        .into_iter()
+        .map(|t| TokenLine {
+            id: t.row.id,
+            name: t.row.name,
+            created: jst(t.row.created_at),
+            expires: jst(t.row.expires_at),
+            last_used: t.row.last_used_at.map(jst).unwrap_or_default(),
+            status: v
+                .tr()
+                .get(&format!("account.token.status.{}", t.status))
+                .to_owned(),
+            active: t.status == "active",
+        })
+        .collect();
     Ok(AccountPage {
         c: Chrome::new(v, "account.title")
             .with_flash(flash)
             .with_error(error),
-        login: s.user.login.clone(),
-        name: s.user.display_name.clone(),
-        totp_enabled: s.user.totp_enabled,
+        login: session.user.login.clone(),
+        name: session.user.display_name.clone(),
+        totp_enabled: session.user.totp_enabled,
+        tokens,
+        new_token: None,
+        token_name: String::new(),
+        token_days: "30".into(),
     })
 }
 
 #[derive(Deserialize)]
 pub struct AccountQuery {
     totp: Option<String>,
+    revoked: Option<String>,
 }
 
 pub async fn account_page(
+    State(s): State<WebState>,
     Extension(v): Extension<Visitor>,
     axum::extract::Query(q): axum::extract::Query<AccountQuery>,
 ) -> WebResult {
     let flash = q
         .totp
-        .map(|_| v.tr().get("account.totp.enabled_now").to_owned());
-    render(&page(&v, flash, None)?)
+        .map(|_| v.tr().get("account.totp.enabled_now").to_owned())
+        .or_else(|| {
+            q.revoked
+                .map(|_| v.tr().get("account.token.revoked").to_owned())
+        });
+    render(&page(&s, &v, flash, None).await?)
 }
 
 #[derive(Deserialize)]
@@ -93,16 +138,65 @@ pub async fn change_password(
                 v2.session = Some(new);
             }
             let p = page(
+                &s,
                 &v2,
                 Some(v.tr().get("account.password.done").to_owned()),
                 None,
-            )?;
+            )
+            .await?;
             Ok((jar, super::render(&p)?).into_response())
         }
         Err(e @ AppError::Invalid(_)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &page(&v, None, Some(problem_text(&v, &e)))?,
+            &page(&s, &v, None, Some(problem_text(&v, &e))).await?,
         ),
         Err(e) => Err(WebError(e)),
     }
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    days: String,
+}
+
+/// Creates a personal API token and shows it once.
+pub async fn create_token(
+    State(s): State<WebState>,
+    Extension(v): Extension<Visitor>,
+    Form(f): Form<TokenForm>,
+) -> WebResult {
+    v.full()?;
+    match s.app.create_api_token(&v.ctx(), &f.name, &f.days).await {
+        Ok((_, token)) => {
+            let mut p = page(
+                &s,
+                &v,
+                Some(v.tr().get("account.token.created").to_owned()),
+                None,
+            )
+            .await?;
+            p.new_token = Some(token);
+            render(&p)
+        }
+        Err(e @ AppError::Invalid(_)) => {
+            let mut p = page(&s, &v, None, Some(problem_text(&v, &e))).await?;
+            p.token_name = f.name;
+            p.token_days = f.days;
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &p)
+        }
+        Err(e) => Err(WebError(e)),
+    }
+}
+
+pub async fn revoke_token(
+    State(s): State<WebState>,
+    Extension(v): Extension<Visitor>,
+    Path(id): Path<i64>,
+) -> WebResult {
+    v.full()?;
+    s.app.revoke_api_token(&v.ctx(), id).await?;
+    Ok(axum::response::Redirect::to("/account?revoked=1").into_response())
 }

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod alerts;
+pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod decisions;
