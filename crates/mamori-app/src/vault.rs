@@ -1086,7 +1086,19 @@ impl App {
         let provider = v.provider.clone();
         let mut after = 0;
         let mut done = 0u64;
+        // The write of one batch overlaps the read and the unwrap/wrap of the next; at most one
+        // write is in flight, and it is awaited before this returns.
+        let mut writing: Option<tokio::task::JoinHandle<Result<u64, mamori_store::StoreError>>> =
+            None;
+        let finish = |h: tokio::task::JoinHandle<Result<u64, mamori_store::StoreError>>| async move {
+            h.await
+                .map_err(|e| AppError::Internal(format!("re-wrap write: {e}")))?
+                .map_err(AppError::from)
+        };
         loop {
+            if max.is_some_and(|m| done >= m) {
+                break;
+            }
             let rows = self
                 .store
                 .deks_to_rewrap(i64::from(current), after, batch)
@@ -1108,12 +1120,21 @@ impl App {
                     .collect::<Result<Vec<_>, VaultKeyError>>()
             })
             .await
-            .map_err(|e| AppError::Internal(e.to_string()))?
-            .map_err(|e| AppError::Internal(format!("re-wrap: {e}")))?;
-            done += self.store.rewrap_batch(&wrapped).await?;
-            if max.is_some_and(|m| done >= m) {
-                return Ok(done);
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+            if let Some(h) = writing.take() {
+                done += finish(h).await?;
             }
+            let wrapped = wrapped.map_err(|e| AppError::Internal(format!("re-wrap: {e}")))?;
+            let store = self.store.clone();
+            writing = Some(tokio::spawn(
+                async move { store.rewrap_batch(&wrapped).await },
+            ));
+        }
+        if let Some(h) = writing.take() {
+            done += finish(h).await?;
+        }
+        if max.is_some_and(|m| done >= m) {
+            return Ok(done);
         }
         let now = self.clock.now_micros();
         let used: Vec<i64> = self

@@ -171,6 +171,12 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(10))
+            // No ping before every use of a pooled connection: it doubled the round trips of
+            // each query (a vault lookup is two queries). A connection that died while idle
+            // (a restarted PostgreSQL) fails the one request that gets it and is then dropped;
+            // idle connections are closed after ten minutes anyway.
+            .test_before_acquire(false)
+            .idle_timeout(Duration::from_secs(600))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
