@@ -425,27 +425,37 @@ impl App {
         dataset_id: i64,
         by: &LookupBy,
     ) -> Result<(AccessView, Vec<RecordView>), AppError> {
-        let d = self.vault_dataset(ctx, dataset_id).await?;
+        let v = self.vault_state()?;
+        // A search by value reads the dataset and the index hits in one statement; nothing is
+        // opened before the company and the access are checked.
+        let (d, hits) = match by {
+            LookupBy::Record(_) => (self.store.get_dataset(dataset_id).await?, None),
+            _ => {
+                let (class, term) = lookup_term(by)?;
+                let digest = v.index_keys(dataset_id).digest(class, &term);
+                let (d, hits) = self
+                    .store
+                    .lookup_in_dataset(dataset_id, digest, 100)
+                    .await?;
+                (d, Some((hits, class, term)))
+            }
+        };
+        if ctx.company_scope().is_some_and(|c| c != d.company_id) {
+            return Err(AppError::NotFound);
+        }
         let schema = schema_of(&d)?;
         let access = self.vault_access(ctx, &d).await?;
-        let v = self.vault_state()?;
-        let keys = v.index_keys(d.id);
-        let rows: Vec<(RecordRow, Result<Vec<Opened>, String>)> = if let LookupBy::Record(id) = by {
-            match self.store.get_record(*id).await {
+        let rows: Vec<(RecordRow, Result<Vec<Opened>, String>)> = match (by, hits) {
+            (_, Some((hits, class, term))) => confirm_opened(v, &schema, hits, class, &term),
+            (LookupBy::Record(id), None) => match self.store.get_record(*id).await {
                 Ok(r) if r.dataset_id == d.id && r.erased_at.is_none() => {
                     let opened = open_row(v, &schema, &r);
                     vec![(r, opened)]
                 }
                 Ok(_) | Err(mamori_store::StoreError::NotFound) => Vec::new(),
                 Err(e) => return Err(e.into()),
-            }
-        } else {
-            let (class, term) = lookup_term(by)?;
-            let hits = self
-                .store
-                .lookup_digest(d.id, keys.digest(class, &term), 100)
-                .await?;
-            confirm_opened(v, &schema, hits, class, &term)
+            },
+            (_, None) => Vec::new(),
         };
         let views: Vec<RecordView> = rows
             .into_iter()
@@ -1086,23 +1096,38 @@ impl App {
         let provider = v.provider.clone();
         let mut after = 0;
         let mut done = 0u64;
-        // The write of one batch overlaps the read and the unwrap/wrap of the next; at most one
-        // write is in flight, and it is awaited before this returns.
-        let mut writing: Option<tokio::task::JoinHandle<Result<u64, mamori_store::StoreError>>> =
-            None;
+        // The writes of the last batches overlap the read and the unwrap/wrap of the next; on
+        // PostgreSQL two writes may be in flight (two backends run them in parallel), on SQLite
+        // one (a second would only sleep in the busy handler). All are awaited before this
+        // returns. Batches touch disjoint key ranges.
+        let depth = match self.store.backend() {
+            mamori_store::Backend::Postgres => 2,
+            mamori_store::Backend::Sqlite => 1,
+        };
+        let mut writing: std::collections::VecDeque<
+            tokio::task::JoinHandle<Result<u64, mamori_store::StoreError>>,
+        > = std::collections::VecDeque::new();
         let finish = |h: tokio::task::JoinHandle<Result<u64, mamori_store::StoreError>>| async move {
             h.await
                 .map_err(|e| AppError::Internal(format!("re-wrap write: {e}")))?
                 .map_err(AppError::from)
         };
+        let mut failed = None;
         loop {
             if max.is_some_and(|m| done >= m) {
                 break;
             }
-            let rows = self
+            let rows = match self
                 .store
                 .deks_to_rewrap(i64::from(current), after, batch)
-                .await?;
+                .await
+            {
+                Ok(rows) => rows,
+                Err(e) => {
+                    failed = Some(e.into());
+                    break;
+                }
+            };
             let Some(last) = rows.last() else { break };
             after = last.0;
             let p = provider.clone();
@@ -1119,19 +1144,45 @@ impl App {
                     })
                     .collect::<Result<Vec<_>, VaultKeyError>>()
             })
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-            if let Some(h) = writing.take() {
-                done += finish(h).await?;
+            .await;
+            let wrapped = match wrapped {
+                Ok(Ok(w)) => w,
+                Ok(Err(e)) => {
+                    failed = Some(AppError::Internal(format!("re-wrap: {e}")));
+                    break;
+                }
+                Err(e) => {
+                    failed = Some(AppError::Internal(e.to_string()));
+                    break;
+                }
+            };
+            if writing.len() >= depth {
+                if let Some(h) = writing.pop_front() {
+                    match finish(h).await {
+                        Ok(n) => done += n,
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
             }
-            let wrapped = wrapped.map_err(|e| AppError::Internal(format!("re-wrap: {e}")))?;
             let store = self.store.clone();
-            writing = Some(tokio::spawn(
+            writing.push_back(tokio::spawn(
                 async move { store.rewrap_batch(&wrapped).await },
             ));
         }
-        if let Some(h) = writing.take() {
-            done += finish(h).await?;
+        // Every write started is awaited, even after a failure, so that none is left running.
+        for h in writing {
+            match finish(h).await {
+                Ok(n) => done += n,
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = failed {
+            return Err(e);
         }
         if max.is_some_and(|m| done >= m) {
             return Ok(done);

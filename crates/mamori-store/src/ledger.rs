@@ -62,33 +62,46 @@ macro_rules! dataset_columns {
     };
 }
 
-fn dataset_from_row(r: &AnyRow) -> Result<DatasetRow> {
-    Ok(DatasetRow {
-        id: r.try_get(0)?,
-        company_id: r.try_get(1)?,
-        department_id: r.try_get(2)?,
-        name: r.try_get(3)?,
-        items: r.try_get(4)?,
-        card_data: r.try_get::<i64, _>(5)? != 0,
-        persons: r.try_get(6)?,
-        purpose: r.try_get(7)?,
-        source: r.try_get(8)?,
-        storage_place: r.try_get(9)?,
-        storage_method: r.try_get(10)?,
-        access: r.try_get(11)?,
-        use_until: r.try_get(12)?,
-        retain_until: r.try_get(13)?,
-        entrusted_to: r.try_get(14)?,
-        entrusted_from: r.try_get(15)?,
-        reviewed_at: r.try_get(16)?,
-        reviewed_by: r.try_get(17)?,
-        review_due: r.try_get(18)?,
-        vault_schema: r.try_get(19)?,
-        retention: r.try_get(20)?,
-        created_at: r.try_get(21)?,
-        updated_at: r.try_get(22)?,
-        version: r.try_get(23)?,
-    })
+/// A `DatasetRow` from the 24 columns of `dataset_columns!` starting at `$at`, read with
+/// `$r.$get(i)`: `try_get` on an sqlx row, `get` on a native rusqlite row (a vault lookup on
+/// SQLite), so that both read the columns the same way.
+macro_rules! dataset_from {
+    ($r:expr, $get:ident, $at:expr) => {
+        crate::ledger::DatasetRow {
+            id: $r.$get($at)?,
+            company_id: $r.$get($at + 1)?,
+            department_id: $r.$get($at + 2)?,
+            name: $r.$get($at + 3)?,
+            items: $r.$get($at + 4)?,
+            card_data: {
+                let flag: i64 = $r.$get($at + 5)?;
+                flag != 0
+            },
+            persons: $r.$get($at + 6)?,
+            purpose: $r.$get($at + 7)?,
+            source: $r.$get($at + 8)?,
+            storage_place: $r.$get($at + 9)?,
+            storage_method: $r.$get($at + 10)?,
+            access: $r.$get($at + 11)?,
+            use_until: $r.$get($at + 12)?,
+            retain_until: $r.$get($at + 13)?,
+            entrusted_to: $r.$get($at + 14)?,
+            entrusted_from: $r.$get($at + 15)?,
+            reviewed_at: $r.$get($at + 16)?,
+            reviewed_by: $r.$get($at + 17)?,
+            review_due: $r.$get($at + 18)?,
+            vault_schema: $r.$get($at + 19)?,
+            retention: $r.$get($at + 20)?,
+            created_at: $r.$get($at + 21)?,
+            updated_at: $r.$get($at + 22)?,
+            version: $r.$get($at + 23)?,
+        }
+    };
+}
+pub(crate) use dataset_from;
+
+pub(crate) fn dataset_from_row(r: &AnyRow) -> Result<DatasetRow> {
+    Ok(dataset_from!(r, try_get, 0))
 }
 
 /// One yearly review.

@@ -108,6 +108,9 @@ pub struct Store {
     /// SQLite only: one native connection for bulk writes (vault imports), opened on first
     /// use. Through the `Any` driver every row costs several microseconds more.
     bulk: std::sync::Arc<std::sync::Mutex<Option<rusqlite::Connection>>>,
+    /// SQLite only: idle native read connections for vault lookups (see
+    /// `Store::lookup_in_dataset`).
+    readers: std::sync::Arc<std::sync::Mutex<Vec<rusqlite::Connection>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -208,6 +211,7 @@ impl Store {
             pool,
             backend,
             bulk: std::sync::Arc::default(),
+            readers: std::sync::Arc::default(),
         })
     }
 
@@ -262,6 +266,10 @@ impl Store {
             .bulk
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        self.readers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
         self.pool.close().await;
     }
 

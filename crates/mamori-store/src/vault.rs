@@ -44,17 +44,88 @@ macro_rules! record_columns {
 }
 
 fn record_from_row(r: &AnyRow) -> Result<RecordRow> {
-    Ok(RecordRow {
-        id: r.try_get(0)?,
-        dataset_id: r.try_get(1)?,
-        sealed: r.try_get(2)?,
-        retention_date: r.try_get(3)?,
-        key_version: r.try_get(4)?,
-        wrapped: r.try_get(5)?,
-        created_at: r.try_get(6)?,
-        scrubbed_at: r.try_get(7)?,
-        erased_at: r.try_get(8)?,
-    })
+    record_from_row_at(r, 0)
+}
+
+/// A `RecordRow` from nine columns starting at `$at`, read with `$r.$get(i)` (sqlx or
+/// rusqlite, as `dataset_from!`).
+macro_rules! record_from {
+    ($r:expr, $get:ident, $at:expr) => {
+        RecordRow {
+            id: $r.$get($at)?,
+            dataset_id: $r.$get($at + 1)?,
+            sealed: $r.$get($at + 2)?,
+            retention_date: $r.$get($at + 3)?,
+            key_version: $r.$get($at + 4)?,
+            wrapped: $r.$get($at + 5)?,
+            created_at: $r.$get($at + 6)?,
+            scrubbed_at: $r.$get($at + 7)?,
+            erased_at: $r.$get($at + 8)?,
+        }
+    };
+}
+
+/// A record whose nine columns start at column `at`.
+fn record_from_row_at(r: &AnyRow, at: usize) -> Result<RecordRow> {
+    Ok(record_from!(r, try_get, at))
+}
+
+/// The dataset and its index hits in one statement (see `Store::lookup_in_dataset`).
+const LOOKUP_IN_DATASET: &str = "SELECT d.id, d.company_id, d.department_id, d.name, d.items, \
+    d.card_data, d.persons, d.purpose, d.source, d.storage_place, d.storage_method, d.access, \
+    d.use_until, d.retain_until, d.entrusted_to, d.entrusted_from, d.reviewed_at, \
+    d.reviewed_by, d.review_due, d.vault_schema, d.retention, d.created_at, d.updated_at, \
+    d.version, \
+    h.id, h.dataset_id, h.sealed, h.retention_date, h.key_version, h.wrapped, h.created_at, \
+    h.scrubbed_at, h.erased_at \
+    FROM datasets d LEFT JOIN ( \
+      SELECT r.id AS id, r.dataset_id AS dataset_id, r.sealed AS sealed, \
+      r.retention_date AS retention_date, k.key_version AS key_version, k.wrapped AS wrapped, \
+      r.created_at AS created_at, r.scrubbed_at AS scrubbed_at, r.erased_at AS erased_at \
+      FROM vault_index i CROSS JOIN vault_records r \
+      LEFT JOIN vault_deks k ON k.record_id = r.id \
+      WHERE i.digest = $1 AND r.id = i.record_id AND r.dataset_id = $2 \
+      AND r.erased_at IS NULL ORDER BY r.id LIMIT $3 \
+    ) h ON 1 = 1 \
+    WHERE d.id = $2 ORDER BY h.id";
+
+/// A native read connection for lookups on SQLite: read-only by pragma, the pool's settings.
+fn open_reader(path: &std::path::Path) -> Result<rusqlite::Connection> {
+    use crate::audit::from_rusqlite;
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| from_rusqlite(&e))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(|e| from_rusqlite(&e))?;
+    conn.execute_batch("PRAGMA query_only = ON; PRAGMA cache_size = -32768;")
+        .map_err(|e| from_rusqlite(&e))?;
+    Ok(conn)
+}
+
+type LookupRows = (crate::ledger::DatasetRow, Vec<RecordRow>);
+
+/// `LOOKUP_IN_DATASET` on a native connection.
+fn native_lookup(
+    conn: &rusqlite::Connection,
+    dataset_id: i64,
+    digest: i64,
+    limit: i64,
+) -> rusqlite::Result<Option<LookupRows>> {
+    let mut st = conn.prepare_cached(LOOKUP_IN_DATASET)?;
+    let mut rows = st.query(rusqlite::params![digest, dataset_id, limit])?;
+    let mut dataset = None;
+    let mut hits = Vec::new();
+    while let Some(r) = rows.next()? {
+        if dataset.is_none() {
+            dataset = Some(crate::ledger::dataset_from!(r, get, 0));
+        }
+        if r.get::<_, Option<i64>>(24)?.is_some() {
+            hits.push(record_from!(r, get, 24));
+        }
+    }
+    Ok(dataset.map(|d| (d, hits)))
 }
 
 /// A master key version as registered.
@@ -762,6 +833,76 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(record_from_row).collect()
+    }
+
+    /// The dataset and the records its blind index gives for `digest`, in one statement (a
+    /// lookup is one round trip to the database, not two). `NotFound` when there is no such
+    /// dataset.
+    pub async fn lookup_in_dataset(
+        &self,
+        dataset_id: i64,
+        digest: i64,
+        limit: i64,
+    ) -> Result<(crate::ledger::DatasetRow, Vec<RecordRow>)> {
+        // The hits are a subquery with its own LIMIT, so neither database flattens it into
+        // the outer join; it keeps the index-driven order of `lookup_digest`. On SQLite the
+        // statement runs on a native connection on the calling thread: a point read from the
+        // page cache takes microseconds, and the hop to an sqlx worker thread and back was
+        // most of a lookup's cost.
+        if let Some(found) = self.with_reader(|c| native_lookup(c, dataset_id, digest, limit)) {
+            return found?.ok_or(StoreError::NotFound);
+        }
+        let rows = sqlx::query(LOOKUP_IN_DATASET)
+            .bind(digest)
+            .bind(dataset_id)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        let first = rows.first().ok_or(StoreError::NotFound)?;
+        let dataset = crate::ledger::dataset_from_row(first)?;
+        let mut hits = Vec::with_capacity(rows.len());
+        for r in &rows {
+            if r.try_get::<Option<i64>, _>(24)?.is_some() {
+                hits.push(record_from_row_at(r, 24)?);
+            }
+        }
+        Ok((dataset, hits))
+    }
+
+    /// Runs `f` on a native read connection when the store is a SQLite file (`None`
+    /// otherwise). Connections are kept for reuse; one that failed is dropped.
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Option<Result<T>> {
+        if self.backend() != Backend::Sqlite {
+            return None;
+        }
+        let url = self.pool().connect_options().database_url.clone();
+        let path = crate::sqlite_path(url.as_str()).filter(|p| p.is_file())?;
+        let idle = self
+            .readers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => match open_reader(&path) {
+                Ok(c) => c,
+                Err(e) => return Some(Err(e)),
+            },
+        };
+        let result = f(&conn).map_err(|e| crate::audit::from_rusqlite(&e));
+        if result.is_ok() {
+            let mut idle = self
+                .readers
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if idle.len() < 8 {
+                idle.push(conn);
+            }
+        }
+        Some(result)
     }
 
     /// A page of a dataset's records in id order (export, listing).
