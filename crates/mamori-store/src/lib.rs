@@ -179,7 +179,7 @@ impl Store {
             // (a restarted PostgreSQL) fails the one request that gets it and is then dropped;
             // idle connections are closed after ten minutes anyway.
             .test_before_acquire(false)
-            .idle_timeout(Duration::from_secs(600))
+            .idle_timeout(Duration::from_mins(10))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
