@@ -428,17 +428,16 @@ impl App {
         let v = self.vault_state()?;
         // A search by value reads the dataset and the index hits in one statement; nothing is
         // opened before the company and the access are checked.
-        let (d, hits) = match by {
-            LookupBy::Record(_) => (self.store.get_dataset(dataset_id).await?, None),
-            _ => {
-                let (class, term) = lookup_term(by)?;
-                let digest = v.index_keys(dataset_id).digest(class, &term);
-                let (d, hits) = self
-                    .store
-                    .lookup_in_dataset(dataset_id, digest, 100)
-                    .await?;
-                (d, Some((hits, class, term)))
-            }
+        let (d, hits) = if let LookupBy::Record(_) = by {
+            (self.store.get_dataset(dataset_id).await?, None)
+        } else {
+            let (class, term) = lookup_term(by)?;
+            let digest = v.index_keys(dataset_id).digest(class, &term);
+            let (d, hits) = self
+                .store
+                .lookup_in_dataset(dataset_id, digest, 100)
+                .await?;
+            (d, Some((hits, class, term)))
         };
         if ctx.company_scope().is_some_and(|c| c != d.company_id) {
             return Err(AppError::NotFound);
