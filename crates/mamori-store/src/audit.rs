@@ -98,11 +98,83 @@ macro_rules! columns {
     };
 }
 
-/// A connection the audit writer keeps for its appends: opened by the store's pool, then
-/// detached from it, so that closing the pool never waits for a writer that lives as long as
-/// its application (a kept pool connection made `Store::close` wait forever).
+/// A connection the audit writer keeps for its appends. On a SQLite file it is a native
+/// connection used on a blocking thread (a batch is one hop there and back, not one per
+/// statement); otherwise a connection opened by the store's pool, then detached from it, so
+/// that closing the pool never waits for a writer that lives as long as its application (a
+/// kept pool connection made `Store::close` wait forever).
 #[derive(Default)]
-pub struct WriterConnection(Option<sqlx::AnyConnection>);
+pub struct WriterConnection(Option<WriterConn>);
+
+enum WriterConn {
+    Pooled(sqlx::AnyConnection),
+    Native(rusqlite::Connection),
+}
+
+const INSERT_ONE_NATIVE: &str = "INSERT INTO audit_log \
+    (seq, at, actor_id, actor, ip, action, target, outcome, detail, prev_hash, hash) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+
+/// One batch on a native SQLite connection: the same statements as `append_audit_on`, in one
+/// immediate transaction, durable when it returns (`synchronous = FULL`).
+fn append_native(
+    conn: &mut rusqlite::Connection,
+    records: &[AuditRecord],
+) -> rusqlite::Result<i64> {
+    use rusqlite::params;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let (last_seq, last_hash): (i64, String) = tx.query_row(
+        "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let hashes = chain_hashes(last_seq, &last_hash, records);
+    {
+        let mut insert = tx.prepare_cached(INSERT_ONE_NATIVE)?;
+        for (k, r) in records.iter().enumerate() {
+            let prev = if k == 0 { &last_hash } else { &hashes[k - 1] };
+            insert.execute(params![
+                last_seq + 1 + k as i64,
+                r.at_micros,
+                r.actor_id,
+                r.actor,
+                r.ip,
+                r.action,
+                r.target,
+                r.outcome.code(),
+                r.detail,
+                prev,
+                hashes[k],
+            ])?;
+        }
+    }
+    tx.execute(
+        "UPDATE audit_head SET last_seq = ?1, last_hash = ?2 WHERE id = 1",
+        params![
+            last_seq + records.len() as i64,
+            hashes.last().expect("non-empty batch")
+        ],
+    )?;
+    tx.commit()?;
+    Ok(last_seq + 1)
+}
+
+fn open_writer(path: &std::path::Path) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| from_rusqlite(&e))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(|e| from_rusqlite(&e))?;
+    // The pool's settings (see `Store::connect`).
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA secure_delete = ON; PRAGMA cache_size = -32768;",
+    )
+    .map_err(|e| from_rusqlite(&e))?;
+    Ok(conn)
+}
 
 /// Search criteria for the auditor's page; every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -182,15 +254,48 @@ impl Store {
         conn: &mut WriterConnection,
         records: &[AuditRecord],
     ) -> Result<i64> {
-        let c = match &mut conn.0 {
-            Some(c) => c,
-            None => conn.0.insert(self.pool().acquire().await?.detach()),
-        };
-        let result = self.append_audit_on(c, records).await;
-        if result.is_err() {
-            conn.0 = None;
+        if records.is_empty() {
+            return Ok(0);
         }
-        result
+        let c = match conn.0.take() {
+            Some(c) => c,
+            None => {
+                let native = match self.backend() {
+                    Backend::Sqlite => {
+                        let url = self.pool().connect_options().database_url.clone();
+                        crate::sqlite_path(url.as_str()).filter(|p| p.is_file())
+                    }
+                    Backend::Postgres => None,
+                };
+                match native {
+                    Some(path) => WriterConn::Native(open_writer(&path)?),
+                    None => WriterConn::Pooled(self.pool().acquire().await?.detach()),
+                }
+            }
+        };
+        // A connection is kept only after a success: one in an unknown state is not reused.
+        match c {
+            WriterConn::Pooled(mut c) => {
+                let result = self.append_audit_on(&mut c, records).await;
+                if result.is_ok() {
+                    conn.0 = Some(WriterConn::Pooled(c));
+                }
+                result
+            }
+            WriterConn::Native(mut c) => {
+                let batch = records.to_vec();
+                let (c, result) = tokio::task::spawn_blocking(move || {
+                    let result = append_native(&mut c, &batch).map_err(|e| from_rusqlite(&e));
+                    (c, result)
+                })
+                .await
+                .map_err(|e| StoreError::Database(format!("audit writer thread: {e}")))?;
+                if result.is_ok() {
+                    conn.0 = Some(WriterConn::Native(c));
+                }
+                result
+            }
+        }
     }
 
     async fn append_audit_on(
@@ -483,6 +588,9 @@ pub(crate) fn from_rusqlite(e: &rusqlite::Error) -> StoreError {
             ) =>
         {
             StoreError::Busy
+        }
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull => {
+            StoreError::DiskFull
         }
         rusqlite::Error::FromSqlConversionFailure(..)
         | rusqlite::Error::InvalidColumnType(..)
