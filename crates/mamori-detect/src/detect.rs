@@ -5,6 +5,7 @@
 //! Offsets in [`Hit`] are byte offsets into the normalised segment; callers map them back to
 //! the original text (normalisation is one character to one character).
 
+use crate::bytescan;
 use crate::dict::{dict, Dict};
 use crate::kind::{Kind, KindSet};
 use crate::validate::{
@@ -218,7 +219,10 @@ impl Engine {
             if self.kinds.contains(Kind::Address) {
                 self.addresses(text, out);
             }
-            if self.kinds.contains(Kind::PassportNumber) {
+            // A passport number starts with two capital letters: most lines have none.
+            if self.kinds.contains(Kind::PassportNumber)
+                && bytescan::any1(bytes, |x| x.wrapping_sub(b'A') < 26)
+            {
                 Self::passports(text, hint == Some(Kind::PassportNumber), out);
             }
         } else if self.kinds.contains(Kind::Address) && self.chome.find(bytes).is_some() {
@@ -483,7 +487,22 @@ impl Engine {
     // ---------------------------------------------------------------- names
 
     fn names(&self, text: &str, out: &mut Vec<Hit>) {
-        let mut runs = Runs { text, pos: 0 }.peekable();
+        // The script of every byte position, computed in one vectorised pass (on the stack for
+        // a line of up to 1 KiB); the runs are then read off it without decoding a character.
+        let mut small = [0u8; 64];
+        let mut stack: [u8; 1024];
+        let mut heap: Vec<u8>;
+        let scripts: &mut [u8] = if text.len() <= small.len() {
+            &mut small[..text.len()]
+        } else if text.len() <= 1024 {
+            stack = [0u8; 1024];
+            &mut stack[..text.len()]
+        } else {
+            heap = vec![0u8; text.len()];
+            &mut heap
+        };
+        script_map(text.as_bytes(), scripts);
+        let mut runs = Runs { scripts, pos: 0 }.peekable();
         let mut skip_until = 0;
         while let Some(run) = runs.next() {
             if run.start < skip_until {
@@ -509,20 +528,37 @@ impl Engine {
         let (Some(first), Some(last)) = (word.chars().next(), word.chars().next_back()) else {
             return false;
         };
-        if !self.dict.starts_surname(first)
-            || !self.dict.ends_given(last)
-            || self.dict.veto.contains(word)
-        {
+        if !self.dict.starts_surname(first) || !self.dict.ends_given(last) {
             return false;
         }
-        for (i, _) in word.char_indices().skip(1) {
-            let (s, g) = word.split_at(i);
-            if self.dict.surnames.contains(s)
-                && self.dict.given.contains(g)
-                && Self::name_split_ok(s, g)
+        // `name_split_ok` refuses a split of more than seven characters in all and a split of one
+        // plus one, so a word outside 3..=7 characters has no acceptable split: no hashing.
+        let n = word.chars().count();
+        if !(3..=7).contains(&n) {
+            return false;
+        }
+        // Each cut is hashed only when the surname and given-name lengths are possible and the
+        // characters on both sides of it pass the bitmaps; the veto list is looked up last.
+        let mut chars = word.char_indices();
+        let Some((_, mut prev)) = chars.next() else {
+            return false;
+        };
+        for (sl, (i, c)) in (1..).zip(chars) {
+            let gl = n - sl;
+            if sl <= self.dict.max_surname_chars
+                && gl <= self.dict.max_given_chars
+                && self.dict.ends_surname(prev)
+                && self.dict.starts_given(c)
             {
-                return true;
+                let (s, g) = word.split_at(i);
+                if self.dict.surnames.contains(s)
+                    && self.dict.given.contains(g)
+                    && Self::name_split_ok(s, g)
+                {
+                    return !self.dict.veto.contains(word);
+                }
             }
+            prev = c;
         }
         false
     }
@@ -543,28 +579,39 @@ impl Engine {
         // Every path below needs the run to start with a surname character, a role word
         // (担当山田), or to follow a name label; most kanji runs of prose fail all three.
         let first = word.chars().next()?;
-        let labelled = follows_name_label(text, run.start);
-        if !self.dict.starts_surname(first) && !is_role_start(first) && !labelled {
+        // Whether a name label comes before the run is looked up only when it decides something
+        // (it is pure, so asking later gives the same answer as asking first).
+        let may_start = self.dict.starts_surname(first) || is_role_start(first);
+        if !may_start && !follows_name_label(text, run.start) {
             return None;
         }
         let (core, honor_in_run) = strip_honorific(word);
         let after = &text[run.end..];
         let honor = honor_in_run || starts_with_honorific(after);
         // Without a label, an honorific or a second word after a space, the run itself must be
-        // a full name: its last character must end a given name (checked on a bitmap before
-        // any hashing). Most kanji words of prose stop here.
+        // a full name (or a role word and a full name): its last character must end a given
+        // name (checked on a bitmap before any hashing) and it needs at least three characters
+        // (`is_full_name` accepts no shorter word, the role-word path needs three). Most kanji
+        // words of prose stop here.
         let spaced_pair =
             next.is_some_and(|n| n.script == Script::Kanji && is_spacer(&text[run.end..n.start]));
-        if !labelled
-            && !honor
+        let labelled = if !may_start {
+            true
+        } else if !honor
             && !spaced_pair
-            && !core
-                .chars()
-                .next_back()
-                .is_some_and(|c| self.dict.ends_given(c))
+            && (core.chars().nth(2).is_none()
+                || !core
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| self.dict.ends_given(c)))
         {
-            return None;
-        }
+            if !follows_name_label(text, run.start) {
+                return None;
+            }
+            true
+        } else {
+            follows_name_label(text, run.start)
+        };
         // "山田 太郎" written with a space (the ideographic space is normalised to ' ').
         if !honor_in_run {
             if let Some(n2) =
@@ -1350,96 +1397,94 @@ pub(crate) fn is_hiragana(c: char) -> bool {
     matches!(c, '\u{3041}'..='\u{3096}')
 }
 
-/// The kanji and katakana runs of a text, in order, without allocating.
+/// `script_map` values: no run character starts at this byte.
+const SCRIPT_NONE: u8 = 0;
+const SCRIPT_KANJI: u8 = 1;
+const SCRIPT_KATAKANA: u8 = 2;
+
+/// Writes into `out[i]` the script of the character starting at byte `i` of `b` (valid UTF-8):
+/// `SCRIPT_KANJI` for a CJK ideograph (lead bytes E4–E9) or 々 〆 ヶ (E3 80 85/86, E3 83 B6),
+/// `SCRIPT_KATAKANA` for U+30A1–U+30FA and ー (E3 82 A1 – E3 83 BC), otherwise `SCRIPT_NONE`
+/// (continuation bytes included: they are never E3–E9). Branch-free over blocks of 64 bytes so
+/// that it vectorises: reading runs this way replaces a per-character loop whose branches
+/// (kanji, hiragana, punctuation, katakana alternate every few characters in Japanese prose)
+/// were mispredicted all the time.
+fn script_map(b: &[u8], out: &mut [u8]) {
+    #[allow(clippy::needless_bitwise_bool, clippy::inline_always)] // inlined, branch-free
+    #[inline(always)]
+    fn class(p: u8, q: u8, r: u8) -> u8 {
+        let e3 = p == 0xE3;
+        let kanji = (p.wrapping_sub(0xE4) < 6)
+            | (e3 & (((q == 0x80) & ((r == 0x85) | (r == 0x86))) | ((q == 0x83) & (r == 0xB6))));
+        let kata = e3
+            & (((q == 0x82) & (r >= 0xA1))
+                | ((q == 0x83) & (((r <= 0xBA) & (r != 0xB6)) | (r == 0xBC))));
+        (u8::from(kanji) * SCRIPT_KANJI) | (u8::from(kata) * SCRIPT_KATAKANA)
+    }
+    const BLOCK: usize = 64;
+    debug_assert_eq!(b.len(), out.len());
+    let n = b.len();
+    let mut at = 0;
+    while at + BLOCK + 2 <= n {
+        let w: &[u8; BLOCK + 2] = b[at..at + BLOCK + 2].try_into().expect("window");
+        let o: &mut [u8; BLOCK] = (&mut out[at..at + BLOCK]).try_into().expect("block");
+        for i in 0..BLOCK {
+            o[i] = class(w[i], w[i + 1], w[i + 2]);
+        }
+        at += BLOCK;
+    }
+    // The tail, zero-padded: a zero second or third byte matches no class (the text is valid
+    // UTF-8, so a lead byte E4–E9 is always followed by its two continuation bytes).
+    let mut w = [0u8; BLOCK + 4];
+    w[..n - at].copy_from_slice(&b[at..]);
+    for (i, o) in out[at..].iter_mut().enumerate() {
+        *o = class(w[i], w[i + 1], w[i + 2]);
+    }
+}
+
+/// The kanji and katakana runs of a text, in order, read off its `script_map`.
 struct Runs<'a> {
-    text: &'a str,
+    scripts: &'a [u8],
     pos: usize,
 }
 
 impl Iterator for Runs<'_> {
     type Item = Run;
 
-    /// Classifies characters by their UTF-8 bytes, without decoding: CJK ideographs have lead
-    /// bytes E4–E9; katakana (U+30A1–U+30FA) and ー are E3 82 A1 – E3 83 BC; 々 〆 are E3 80 85/86.
-    /// Two tight loops: skip to the first kanji or katakana character, then extend the run.
+    /// Skips to the next byte where a run character starts, then extends the run while the
+    /// character three bytes on has the same script (every run character is three bytes long).
     fn next(&mut self) -> Option<Run> {
-        let b = self.text.as_bytes();
-        let n = b.len();
-        let mut i = self.pos;
-        let (script, start) = loop {
-            if i >= n {
-                self.pos = n;
-                return None;
-            }
-            let c = b[i];
-            if c < 0x80 {
-                i += 1;
-                continue;
-            }
-            if (0xE4..=0xE9).contains(&c) {
-                break (Script::Kanji, i);
-            }
-            if c == 0xE3 && i + 2 < n {
-                if let Some(s) = e3_script(b[i + 1], b[i + 2]) {
-                    break (s, i);
-                }
-                i += 3;
-                continue;
-            }
-            i += other_len(c);
+        let m = self.scripts;
+        let n = m.len();
+        let Some(rel) = m[self.pos..].iter().position(|&c| c != SCRIPT_NONE) else {
+            self.pos = n;
+            return None;
         };
-        let mut end = (start + 3).min(n);
-        while end < n {
-            let c = b[end];
-            let s = if (0xE4..=0xE9).contains(&c) {
-                Some(Script::Kanji)
-            } else if c == 0xE3 && end + 2 < n {
-                e3_script(b[end + 1], b[end + 2])
-            } else {
-                None
-            };
-            if s != Some(script) {
-                break;
-            }
-            end = (end + 3).min(n);
+        let start = self.pos + rel;
+        let c = m[start];
+        let mut end = start + 3;
+        while end < n && m[end] == c {
+            end += 3;
         }
         self.pos = end;
+        let script = if c == SCRIPT_KATAKANA {
+            Script::Katakana
+        } else {
+            Script::Kanji
+        };
         Some(Run { script, start, end })
     }
 }
 
-/// The script of a character E3 `b1` `b2`, if it can be part of a name run.
-#[inline]
-fn e3_script(b1: u8, b2: u8) -> Option<Script> {
-    match (b1, b2) {
-        (0x80, 0x85 | 0x86) | (0x83, 0xB6) => Some(Script::Kanji),
-        (0x82, 0xA1..=0xBF) | (0x83, 0x80..=0xBA | 0xBC) => Some(Script::Katakana),
-        _ => None,
-    }
-}
-
-/// The length of a character that is neither ASCII nor a kanji/kana candidate, by its lead byte.
-#[inline]
-fn other_len(c: u8) -> usize {
-    match c {
-        0xF0..=0xFF => 4,
-        0xE0..=0xEF => 3,
-        0xC0..=0xDF => 2,
-        _ => 1,
-    }
-}
-
 /// Whether the bytes contain 県 (E7 9C 8C), 都 (E9 83 BD), 府 (E5 BA 9C) or 道 (E9 81 93), in one
-/// SIMD pass over the lead bytes.
+/// vectorised pass (a search for their lead bytes stops on nearly every kanji of Japanese text).
+#[allow(clippy::needless_bitwise_bool)] // branch-free, so that it vectorises (see bytescan)
 fn has_prefecture_suffix(b: &[u8]) -> bool {
-    memchr::memchr3_iter(0xE7, 0xE9, 0xE5, b).any(|i| {
-        matches!(
-            (b[i], b.get(i + 1), b.get(i + 2)),
-            (0xE7, Some(0x9C), Some(0x8C))
-                | (0xE9, Some(0x83), Some(0xBD))
-                | (0xE5, Some(0xBA), Some(0x9C))
-                | (0xE9, Some(0x81), Some(0x93))
-        )
+    bytescan::any3(b, |p, q, r| {
+        ((p == 0xE7) & (q == 0x9C) & (r == 0x8C))
+            | ((p == 0xE9) & (q == 0x83) & (r == 0xBD))
+            | ((p == 0xE5) & (q == 0xBA) & (r == 0x9C))
+            | ((p == 0xE9) & (q == 0x81) & (r == 0x93))
     })
 }
 
@@ -1464,31 +1509,42 @@ fn is_role_start(c: char) -> bool {
     )
 }
 
-/// Whether the bytes contain an ASCII digit; written as a branch-free fold over blocks so that
-/// it vectorises.
+/// Whether the bytes contain an ASCII digit, in one vectorised pass.
 fn has_ascii_digit(b: &[u8]) -> bool {
-    b.chunks(64).any(|c| {
-        c.iter()
-            .fold(false, |acc, &x| acc | (x.wrapping_sub(b'0') < 10))
-    })
+    bytescan::any1(b, |x| x.wrapping_sub(b'0') < 10)
 }
 
 fn strip_honorific(word: &str) -> (&str, bool) {
-    for h in ["先生", "様", "殿", "君"] {
-        if let Some(core) = word.strip_suffix(h) {
-            return (core, true);
-        }
+    // The honorifics 先生 様 殿 君 氏 end in one of five characters: compare the last three
+    // bytes before any string search.
+    let b = word.as_bytes();
+    let Some(last) = b.len().checked_sub(3).map(|i| &b[i..]) else {
+        return (word, false);
+    };
+    let suffix = match last {
+        [0xE7, 0x94, 0x9F] => "先生",
+        [0xE6, 0xA7, 0x98] => "様",
+        [0xE6, 0xAE, 0xBF] => "殿",
+        [0xE5, 0x90, 0x9B] => "君",
+        [0xE6, 0xB0, 0x8F] => "氏",
+        _ => return (word, false),
+    };
+    match word.strip_suffix(suffix) {
+        Some(core) => (core, true),
+        None => (word, false),
     }
-    if let Some(core) = word.strip_suffix('氏') {
-        return (core, true);
-    }
-    (word, false)
 }
 
 fn starts_with_honorific(after: &str) -> bool {
-    ["さん", "さま", "ちゃん", "くん", "様", "殿"]
-        .iter()
-        .any(|h| after.starts_with(h))
+    // さん さま ちゃん くん start with さ ち く (E3 81 95/A1/8F), 様 and 殿 with E6.
+    match after.as_bytes() {
+        [0xE3, 0x81, 0x95 | 0xA1 | 0x8F, ..] | [0xE6, ..] => {
+            ["さん", "さま", "ちゃん", "くん", "様", "殿"]
+                .iter()
+                .any(|h| after.starts_with(h))
+        }
+        _ => false,
+    }
 }
 
 fn is_spacer(between: &str) -> bool {
@@ -1499,6 +1555,7 @@ fn is_kana_spacer(between: &str) -> bool {
     is_spacer(between) || between == "・"
 }
 
+#[inline]
 fn follows_name_label(text: &str, start: usize) -> bool {
     // Cheap reject: a label is always followed by a separator.
     let head = &text.as_bytes()[..start];
@@ -1506,6 +1563,11 @@ fn follows_name_label(text: &str, start: usize) -> bool {
     {
         return false;
     }
+    follows_name_label_slow(text, start)
+}
+
+#[inline(never)]
+fn follows_name_label_slow(text: &str, start: usize) -> bool {
     let before = text[..start].trim_end_matches([' ', ':', '\t', '=']);
     if before.len() == text[..start].len() && !before.ends_with('：') {
         // The label must be separated by a colon or a space (氏名：山田, 氏名 山田).

@@ -19,6 +19,13 @@ pub struct Dict {
     /// most kanji runs before any hashing.
     surname_first: Vec<u64>,
     given_last: Vec<u64>,
+    /// Characters that end a surname / start a given name: a split of a word into surname and
+    /// given name is hashed only when both sides of the cut pass these bitmaps.
+    surname_last: Vec<u64>,
+    given_first: Vec<u64>,
+    /// The longest surname and given name, in characters.
+    pub max_surname_chars: usize,
+    pub max_given_chars: usize,
 }
 
 fn set_bit(map: &mut [u64], c: char) {
@@ -40,6 +47,12 @@ impl Dict {
     pub fn ends_given(&self, c: char) -> bool {
         bit(&self.given_last, c)
     }
+    pub fn ends_surname(&self, c: char) -> bool {
+        bit(&self.surname_last, c)
+    }
+    pub fn starts_given(&self, c: char) -> bool {
+        bit(&self.given_first, c)
+    }
 }
 
 static DICT: LazyLock<Dict> = LazyLock::new(|| {
@@ -51,6 +64,10 @@ static DICT: LazyLock<Dict> = LazyLock::new(|| {
         veto: FxHashSet::default(),
         surname_first: vec![0; 1024],
         given_last: vec![0; 1024],
+        surname_last: vec![0; 1024],
+        given_first: vec![0; 1024],
+        max_surname_chars: 0,
+        max_given_chars: 0,
     };
     for line in NAMES_TXT.lines().chain(NAMES_EXTRA_TXT.lines()) {
         let Some((tag, word)) = line.split_once('\t') else {
@@ -67,14 +84,18 @@ static DICT: LazyLock<Dict> = LazyLock::new(|| {
         set.insert(word);
     }
     for w in &d.surnames {
-        if let Some(c) = w.chars().next() {
-            set_bit(&mut d.surname_first, c);
+        if let (Some(first), Some(last)) = (w.chars().next(), w.chars().next_back()) {
+            set_bit(&mut d.surname_first, first);
+            set_bit(&mut d.surname_last, last);
         }
+        d.max_surname_chars = d.max_surname_chars.max(w.chars().count());
     }
     for w in &d.given {
-        if let Some(c) = w.chars().next_back() {
-            set_bit(&mut d.given_last, c);
+        if let (Some(first), Some(last)) = (w.chars().next(), w.chars().next_back()) {
+            set_bit(&mut d.given_first, first);
+            set_bit(&mut d.given_last, last);
         }
+        d.max_given_chars = d.max_given_chars.max(w.chars().count());
     }
     d
 });

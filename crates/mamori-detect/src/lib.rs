@@ -4,6 +4,7 @@
 //! validators, column inference for tabular data, file-format readers and the scanner that ties
 //! them together. ARCHITECTURE.md (section "The personal-data scanner") describes the design.
 
+mod bytescan;
 pub mod detect;
 pub mod dict;
 pub mod kind;

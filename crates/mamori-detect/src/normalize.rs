@@ -6,11 +6,18 @@
 //! one character**, so a character index in the normalised text is the same index in the
 //! original: detectors match on the normalised text and findings are cut from the original.
 
+use crate::bytescan;
+
 /// Normalises `src` into `out` (cleared first). Returns false, leaving `out` empty, when nothing
 /// needed to change, so callers can keep using `src`.
 pub fn normalize_into(src: &str, out: &mut String) -> bool {
     out.clear();
     let bytes = src.as_bytes();
+    // A short value (a CSV cell) is walked byte by byte below at once; a line of prose is first
+    // tested in bulk.
+    if bytes.len() > SHORT && !may_change(bytes) {
+        return false;
+    }
     // Every character that maps starts with 0xEF or 0xE2, or is U+3000 (E3 80 80) or ー
     // (E3 83 BC). Japanese text is full of other E3 sequences, so look for those exactly.
     let Some(first) = first_mappable(bytes) else {
@@ -61,6 +68,45 @@ pub fn normalize_into(src: &str, out: &mut String) -> bool {
         out.clear();
     }
     changed
+}
+
+/// False when normalising `b` would change nothing, decided by vectorised passes over the whole
+/// line (most lines of prose), so that the byte walk below runs only on lines that may change.
+/// Exact, not a heuristic: normalisation starts at the first character of the narrow set (see
+/// [`first_mappable`]); when that set holds nothing but ー, what follows maps only if it is a
+/// full-width ASCII character (the broad set, EF BC 81–8C) or a ー between two ASCII digits
+/// (a full-width digit next to it would be in the narrow set).
+#[allow(clippy::needless_bitwise_bool)] // branch-free, so that it vectorises (see bytescan)
+fn may_change(b: &[u8]) -> bool {
+    let narrow_but_choon = bytescan::any3(b, |p, q, r| {
+        ((p == 0xEF)
+            & (((q == 0xBC) & ((r == 0x8B) | (r >= 0x8D)))
+                | ((q == 0xBD) & (r <= 0xB0))
+                | ((q == 0xB9) & ((r == 0xA3) | (r == 0x98)))))
+            | ((p == 0xE2)
+                & (((q == 0x80) & (r.wrapping_sub(0x90) < 6))
+                    | ((q == 0x88) & (r == 0x92))
+                    | ((q == 0x94) & ((r == 0x80) | (r == 0x81)))))
+            | ((p == 0xE3) & (q == 0x80) & (r == 0x80))
+    });
+    if narrow_but_choon {
+        return true;
+    }
+    if !bytescan::any3(b, is_choon) {
+        return false;
+    }
+    bytescan::any3(b, |p, q, r| {
+        (p == 0xEF) & (q == 0xBC) & (r.wrapping_sub(0x81) < 12)
+    }) || bytescan::any5(b, |a, p, q, r, z| {
+        a.is_ascii_digit() & is_choon(p, q, r) & z.is_ascii_digit()
+    })
+}
+
+/// ー (E3 83 BC).
+#[allow(clippy::needless_bitwise_bool, clippy::inline_always)] // inlined into vector loops
+#[inline(always)]
+fn is_choon(p: u8, q: u8, r: u8) -> bool {
+    (p == 0xE3) & (q == 0x83) & (r == 0xBC)
 }
 
 /// The first byte at or after `from` of a character whose mapping matters for matching:

@@ -1,0 +1,108 @@
+//! Whole-segment byte tests written so that the compiler vectorises them: each one ORs a
+//! branch-free predicate over a block of 64 positions and stops at the first block where it
+//! holds. They decide, in one cheap pass each, whether a detector or the normaliser has anything
+//! to look at, so that their byte-by-byte loops run only on lines that need them.
+//!
+//! The predicates combine comparisons with `&` and `|` on purpose: lazy `&&` and `||` would put
+//! a branch in the loop and stop it from vectorising. `#[inline(always)]` makes sure each
+//! predicate is inlined into its loop, for the same reason.
+#![allow(clippy::needless_bitwise_bool, clippy::inline_always)]
+
+/// Positions tested per block: a multiple of every vector width, so that the loop over a block
+/// has no scalar remainder.
+const BLOCK: usize = 64;
+
+/// Calls `f` on windows of `L = BLOCK + W - 1` bytes starting at 0, `BLOCK`, `2 * BLOCK`…, so
+/// that `f` can test the `BLOCK` positions of its window with a `W`-byte predicate; the last
+/// window is copied into a zero-padded array. Stops at the first window where `f` is true. The
+/// predicates given to the functions below are false on zero bytes, so padding matches nothing.
+#[inline(always)]
+fn windows<const L: usize>(b: &[u8], mut f: impl FnMut(&[u8; L]) -> bool) -> bool {
+    let mut at = 0;
+    while let Some(w) = b.get(at..at + L) {
+        if f(w.try_into().expect("window of L bytes")) {
+            return true;
+        }
+        at += BLOCK;
+    }
+    if at >= b.len() {
+        return false;
+    }
+    let mut pad = [0u8; L];
+    let rest = &b[at..];
+    pad[..rest.len()].copy_from_slice(rest);
+    f(&pad)
+}
+
+/// Whether `pred` holds for some byte (`pred(0)` must be false).
+#[inline(always)]
+pub(crate) fn any1(b: &[u8], pred: impl Fn(u8) -> bool) -> bool {
+    windows::<BLOCK>(b, |w| w.iter().fold(false, |acc, &x| acc | pred(x)))
+}
+
+/// Whether `pred(b[i], b[i + 1], b[i + 2])` holds for some `i` with `i + 2 < b.len()`: a test
+/// for a three-byte UTF-8 character (kana, kanji, full-width forms). `pred` must be false when
+/// its second or third byte is zero.
+#[inline(always)]
+pub(crate) fn any3(b: &[u8], pred: impl Fn(u8, u8, u8) -> bool) -> bool {
+    windows::<{ BLOCK + 2 }>(b, |w| {
+        let mut acc = false;
+        for i in 0..BLOCK {
+            acc |= pred(w[i], w[i + 1], w[i + 2]);
+        }
+        acc
+    })
+}
+
+/// Whether `pred(b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4])` holds for some `i` with
+/// `i + 4 < b.len()`: a three-byte character with the bytes on either side. `pred` must be
+/// false when its last byte is zero.
+#[inline(always)]
+pub(crate) fn any5(b: &[u8], pred: impl Fn(u8, u8, u8, u8, u8) -> bool) -> bool {
+    windows::<{ BLOCK + 4 }>(b, |w| {
+        let mut acc = false;
+        for i in 0..BLOCK {
+            acc |= pred(w[i], w[i + 1], w[i + 2], w[i + 3], w[i + 4]);
+        }
+        acc
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_bytes_and_sequences_anywhere() {
+        for len in [0usize, 1, 2, 3, 5, 63, 64, 65, 130, 200] {
+            for pos in 0..len {
+                let mut v = vec![b'a'; len];
+                v[pos] = b'7';
+                assert!(any1(&v, |c| c.is_ascii_digit()), "{len} {pos}");
+                assert!(!any1(&v, |c| c == b'@'));
+            }
+            for pos in 0..len.saturating_sub(2) {
+                let mut v = vec![b'a'; len];
+                v[pos..pos + 3].copy_from_slice("県".as_bytes());
+                assert!(any3(&v, |p, q, r| (p == 0xE7) & (q == 0x9C) & (r == 0x8C)));
+                assert!(!any3(&v, |p, q, r| (p == 0xE9) & (q == 0x83) & (r == 0xBD)));
+            }
+            for pos in 1..len.saturating_sub(3) {
+                let mut v = vec![b'a'; len];
+                v[pos - 1] = b'1';
+                v[pos..pos + 3].copy_from_slice("ー".as_bytes());
+                v[pos + 3] = b'2';
+                let hit = |a: u8, p: u8, q: u8, r: u8, z: u8| {
+                    a.is_ascii_digit()
+                        & (p == 0xE3)
+                        & (q == 0x83)
+                        & (r == 0xBC)
+                        & z.is_ascii_digit()
+                };
+                assert!(any5(&v, hit), "{len} {pos}");
+                v[pos + 3] = b'x';
+                assert!(!any5(&v, hit));
+            }
+        }
+    }
+}
