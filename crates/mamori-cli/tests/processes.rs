@@ -12,11 +12,22 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_mamori");
 
 fn mamori(url: &str, keys: &Path, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    mamori_logging(url, keys, args, stdin, "warn")
+}
+
+/// `mamori ARGS` with the log filter `log` (`MAMORI_LOG`); (success, stdout, stderr).
+fn mamori_logging(
+    url: &str,
+    keys: &Path,
+    args: &[&str],
+    stdin: Option<&str>,
+    log: &str,
+) -> (bool, String, String) {
     let mut child = Command::new(BIN)
         .args(args)
         .env("MAMORI_DATABASE_URL", url)
         .env("MAMORI_KEY_DIR", keys)
-        .env("MAMORI_LOG", "warn")
+        .env("MAMORI_LOG", log)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -539,4 +550,168 @@ fn sigterm_shuts_down_gracefully_and_signs_the_last_checkpoint() {
         ok && out.starts_with("OK:") && !out.contains(" 0 signed checkpoints"),
         "the last checkpoint was signed: {out}"
     );
+}
+
+/// The vault from the command line, on SQLite and PostgreSQL: an import from a Shift_JIS file
+/// with its columns mapped from the Japanese headers (a card number and a bad e-mail
+/// rejected and named), erasure, key rotation with re-wrap, and the ledger export. Every
+/// command runs with debug logging, and neither the database files nor anything the commands
+/// printed or logged holds a personal value of the import in plaintext.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vault_from_the_command_line_with_no_plaintext_in_files_or_logs() {
+    for db in TestDb::all().await {
+        let name = db.name;
+        let dir = temp_dir("vaultcli");
+        let keys = dir.join("keys");
+        let mut printed = String::new();
+        let mut run = |args: &[&str]| {
+            let (ok, out, err) = mamori_logging(&db.url, &keys, args, None, "debug");
+            printed.push_str(&out);
+            printed.push_str(&err);
+            (ok, out, err)
+        };
+        assert!(
+            run(&[
+                "admin",
+                "create-company",
+                "--code",
+                "kaisha",
+                "--name",
+                "会社"
+            ])
+            .0
+        );
+        assert!(run(&["admin", "create-department", "--name", "本社"]).0);
+        let csv = "氏名,フリガナ,メールアドレス,電話番号,生年月日,カード番号,備考\r\n\
+                   山田 花子,ヤマダ ハナコ,Hanako.Yamada@example.jp,090-1111-2222,1985-01-02,,千代田の件\r\n\
+                   佐藤 次郎,サトウ ジロウ,jiro@example.jp,080-3333-4444,昭和60年3月4日,,\r\n\
+                   鈴木 三郎,スズキ サブロウ,saburo@example.jp,070-5555-6666,1990-12-31,,4111-1111-1111-1111\r\n\
+                   高橋 四郎,タカハシ シロウ,not-an-address,03-1234-5678,1970-07-07,,\r\n";
+        let file = dir.join("members.csv");
+        std::fs::write(&file, encoding_rs::SHIFT_JIS.encode(csv).0).unwrap();
+        let file = file.display().to_string();
+        let (ok, out, err) = run(&[
+            "vault",
+            "import",
+            &file,
+            "--dataset",
+            "会員名簿",
+            "--create",
+            "--department",
+            "本社",
+            "--purpose",
+            "商品の発送",
+            "--map",
+            "カード番号=-",
+        ]);
+        assert!(ok, "{name}: {out}{err}");
+        assert!(out.contains("created dataset `会員名簿`"), "{out}");
+        assert!(out.contains("imported 2 / rejected 2"), "{name}: {out}");
+        assert!(out.contains("メールアドレス → "), "{out}");
+        // The rejected rows are named by line and column, never by value: the card number
+        // (line 4) and the bad e-mail (line 5).
+        assert!(out.contains("row 4") && out.contains("row 5"), "{out}");
+        let (ok, _, err) = run(&[
+            "vault",
+            "import",
+            &file,
+            "--dataset",
+            "会員名簿",
+            "--map",
+            "氏名=nope",
+        ]);
+        assert!(!ok && err.contains("map"), "{name}: {err}");
+
+        let (ok, out, err) = run(&[
+            "vault",
+            "erase",
+            "--dataset",
+            "会員名簿",
+            "--email",
+            "HANAKO.yamada@example.jp",
+            "--reason",
+            "本人からの削除依頼 2026-11-24",
+        ]);
+        assert!(
+            ok && out.contains("erased 1 record(s)"),
+            "{name}: {out}{err}"
+        );
+        let (ok, out, _) = run(&[
+            "vault",
+            "erase",
+            "--dataset",
+            "会員名簿",
+            "--email",
+            "hanako.yamada@example.jp",
+            "--reason",
+            "二度目",
+        ]);
+        assert!(!ok && out.contains("erased 0 record(s)"), "{name}: {out}");
+        let (ok, out, err) = run(&["vault", "rotate-key"]);
+        assert!(ok, "{name}: {out}{err}");
+        assert!(out.contains("master key version 2 is current"), "{out}");
+        assert!(out.contains("re-wrapped 1 data keys"), "{name}: {out}");
+        let (ok, out, err) = run(&[
+            "admin",
+            "create-user",
+            "--login",
+            "tanaka",
+            "--name",
+            "田中",
+            "--email",
+            "tanaka@example.co.jp",
+            "--department",
+            "本社",
+            "--role",
+            "privacy_office",
+        ]);
+        assert!(ok, "{name}: {out}{err}");
+        let (ok, out, err) = run(&["ledger", "export", "-"]);
+        assert!(ok && out.contains("会員名簿"), "{name}: {out}{err}");
+
+        let secrets = [
+            "山田 花子",
+            "ヤマダ",
+            "Hanako.Yamada",
+            "hanako.yamada",
+            "090-1111-2222",
+            "09011112222",
+            "1985-01-02",
+            "佐藤 次郎",
+            "jiro@example.jp",
+            "080-3333-4444",
+            "4111111111111111",
+            "4111-1111-1111-1111",
+            "鈴木 三郎",
+            "not-an-address",
+            "03-1234-5678",
+        ];
+        let mut haystacks = vec![(
+            "the commands' output and logs".to_owned(),
+            printed.into_bytes(),
+        )];
+        if let Some(path) = mamori_store::sqlite_path(&db.url) {
+            db.store.pool().close().await;
+            for p in [path.clone(), path.with_extension("db-wal")] {
+                if let Ok(b) = std::fs::read(&p) {
+                    haystacks.push((p.display().to_string(), b));
+                }
+            }
+            assert!(haystacks.len() >= 2, "the database file was read");
+        }
+        for (what, hay) in &haystacks {
+            for s in secrets {
+                for enc in [
+                    s.as_bytes().to_vec(),
+                    encoding_rs::SHIFT_JIS.encode(s).0.into_owned(),
+                ] {
+                    assert!(
+                        !hay.windows(enc.len()).any(|w| w == enc.as_slice()),
+                        "{name}: `{s}` in plaintext in {what}"
+                    );
+                }
+            }
+        }
+        db.cleanup().await;
+    }
 }
