@@ -257,20 +257,19 @@ impl Store {
         if records.is_empty() {
             return Ok(0);
         }
-        let c = match conn.0.take() {
-            Some(c) => c,
-            None => {
-                let native = match self.backend() {
-                    Backend::Sqlite => {
-                        let url = self.pool().connect_options().database_url.clone();
-                        crate::sqlite_path(url.as_str()).filter(|p| p.is_file())
-                    }
-                    Backend::Postgres => None,
-                };
-                match native {
-                    Some(path) => WriterConn::Native(open_writer(&path)?),
-                    None => WriterConn::Pooled(self.pool().acquire().await?.detach()),
+        let c = if let Some(c) = conn.0.take() {
+            c
+        } else {
+            let native = match self.backend() {
+                Backend::Sqlite => {
+                    let url = self.pool().connect_options().database_url.clone();
+                    crate::sqlite_path(url.as_str()).filter(|p| p.is_file())
                 }
+                Backend::Postgres => None,
+            };
+            match native {
+                Some(path) => WriterConn::Native(open_writer(&path)?),
+                None => WriterConn::Pooled(self.pool().acquire().await?.detach()),
             }
         };
         // A connection is kept only after a success: one in an unknown state is not reused.
