@@ -195,13 +195,20 @@ fn bad_csv(e: &csv::Error) -> AppError {
     )
 }
 
-/// Words in headers for the field kinds the scanner does not detect.
-fn header_kind(h: &str) -> Option<FieldKind> {
+/// Whether a header names card numbers (not a payment provider's token).
+fn is_card_header(h: &str) -> bool {
     let h = normalize::nfkc(h).to_lowercase();
     let has = |ws: &[&str]| ws.iter().any(|w| h.contains(w));
-    if has(&["カード", "card"]) && !has(&["トークン", "token"]) {
+    has(&["カード", "card"]) && !has(&["トークン", "token"])
+}
+
+/// Words in headers for the field kinds the scanner does not detect.
+fn header_kind(h: &str) -> Option<FieldKind> {
+    if is_card_header(h) {
         return None;
     }
+    let h = normalize::nfkc(h).to_lowercase();
+    let has = |ws: &[&str]| ws.iter().any(|w| h.contains(w));
     Some(if has(&["フリガナ", "ふりがな", "カナ", "かな", "kana"]) {
         FieldKind::KanaName
     } else if has(&["パスワード", "password", "passwd"]) {
@@ -538,6 +545,8 @@ pub struct ImportReport {
     pub rejected: i64,
     /// (header, field) for every column; `None`: not imported.
     pub mapping: Vec<(String, Option<String>)>,
+    /// The columns left out that hold card numbers (by header or by value): never stored.
+    pub card_columns: Vec<String>,
     /// The first rejected rows.
     pub rejects: Vec<Reject>,
     /// The import was stopped (by the caller) before the end; running it again resumes.
@@ -676,6 +685,19 @@ impl App {
             .iter()
             .zip(&map)
             .map(|(h, m)| (h.clone(), m.map(|fi| schema.fields[fi].name.clone())))
+            .collect();
+        report.card_columns = table
+            .header
+            .iter()
+            .enumerate()
+            .filter(|&(col, h)| {
+                map[col].is_none()
+                    && (is_card_header(h)
+                        || sample
+                            .iter()
+                            .any(|row| row.get(col).is_some_and(|v| holds_card_number(v))))
+            })
+            .map(|(_, h)| h.clone())
             .collect();
         let sha = hex::encode(sha2::Sha256::digest(bytes));
         let mapping_json = serde_json::to_string(&report.mapping).expect("mapping serialises");

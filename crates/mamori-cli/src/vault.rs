@@ -245,7 +245,13 @@ pub async fn run_vault(cfg: Config, cmd: VaultCommand) -> Result<ExitCode> {
                 println!("created dataset `{}` (id {})", opts.dataset, r.dataset_id);
             }
             for (h, f) in &r.mapping {
-                println!("  {h} → {}", f.as_deref().unwrap_or("(not imported)"));
+                match f {
+                    Some(f) => println!("  {h} → {f}"),
+                    None if r.card_columns.contains(h) => println!(
+                        "  {h} → (取り込みません: カード番号は保存できません / not imported: card numbers are never stored)"
+                    ),
+                    None => println!("  {h} → (not imported)"),
+                }
             }
             println!(
                 "import #{}: imported {} / rejected {} ({:.1} s)",

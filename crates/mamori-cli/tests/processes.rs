@@ -608,6 +608,10 @@ async fn vault_from_the_command_line_with_no_plaintext_in_files_or_logs() {
         assert!(out.contains("created dataset `会員名簿`"), "{out}");
         assert!(out.contains("imported 2 / rejected 2"), "{name}: {out}");
         assert!(out.contains("メールアドレス → "), "{out}");
+        assert!(
+            out.contains("カード番号 → (取り込みません: カード番号は保存できません"),
+            "{out}"
+        );
         // The rejected rows are named by line and column, never by value: the card number
         // (line 4) and the bad e-mail (line 5).
         assert!(out.contains("row 4") && out.contains("row 5"), "{out}");
