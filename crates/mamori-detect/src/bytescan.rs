@@ -54,18 +54,37 @@ pub(crate) fn any3(b: &[u8], pred: impl Fn(u8, u8, u8) -> bool) -> bool {
     })
 }
 
-/// Whether `pred(b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4])` holds for some `i` with
-/// `i + 4 < b.len()`: a three-byte character with the bytes on either side. `pred` must be
-/// false when its last byte is zero.
+/// ORs `pred(b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4])` over every position `i` of `b`, the
+/// bytes past the end read as zero, and returns the flags; stops after the first block where a
+/// flag of `stop` is set. Several tests in one pass: `pred` returns a set of flag bits, each
+/// false on a window whose bytes it needs are zero. Unlike a `W`-byte window, positions near the end are
+/// all tested (a flag may need fewer than five bytes).
 #[inline(always)]
-pub(crate) fn any5(b: &[u8], pred: impl Fn(u8, u8, u8, u8, u8) -> bool) -> bool {
-    windows::<{ BLOCK + 4 }>(b, |w| {
-        let mut acc = false;
+pub(crate) fn flags5(b: &[u8], stop: u8, pred: impl Fn(u8, u8, u8, u8, u8) -> u8) -> u8 {
+    const L: usize = BLOCK + 4;
+    let block = |w: &[u8; L]| {
+        let mut acc = 0u8;
         for i in 0..BLOCK {
             acc |= pred(w[i], w[i + 1], w[i + 2], w[i + 3], w[i + 4]);
         }
         acc
-    })
+    };
+    let mut acc = 0u8;
+    let mut at = 0;
+    while at < b.len() {
+        acc |= if let Some(w) = b.get(at..at + L) {
+            block(w.try_into().expect("window of L bytes"))
+        } else {
+            let mut pad = [0u8; L];
+            pad[..b.len() - at].copy_from_slice(&b[at..]);
+            block(&pad)
+        };
+        if acc & stop != 0 {
+            break;
+        }
+        at += BLOCK;
+    }
+    acc
 }
 
 #[cfg(test)]
@@ -74,9 +93,11 @@ mod tests {
 
     #[test]
     fn finds_bytes_and_sequences_anywhere() {
-        for len in [0usize, 1, 2, 3, 5, 63, 64, 65, 130, 200] {
+        for len in [0usize, 1, 2, 3, 5, 63, 64, 65, 66, 67, 68, 130, 200] {
             for pos in 0..len {
                 let mut v = vec![b'a'; len];
+                v[pos] = b'1';
+                assert_eq!(flags5(&v, 0, |a, _, _, _, _| u8::from(a == b'1')), 1);
                 v[pos] = b'7';
                 assert!(any1(&v, |c| c.is_ascii_digit()), "{len} {pos}");
                 assert!(!any1(&v, |c| c == b'@'));
@@ -99,9 +120,13 @@ mod tests {
                         & (r == 0xBC)
                         & z.is_ascii_digit()
                 };
-                assert!(any5(&v, hit), "{len} {pos}");
+                let flags = |a: u8, p: u8, q: u8, r: u8, z: u8| {
+                    u8::from(hit(a, p, q, r, z)) | (u8::from(a == b'1') << 1)
+                };
+                assert_eq!(flags5(&v, 1, flags), 3, "{len} {pos}");
+                assert_eq!(flags5(&v, 2, flags) & 2, 2, "{len} {pos}");
                 v[pos + 3] = b'x';
-                assert!(!any5(&v, hit));
+                assert_eq!(flags5(&v, 1, flags) & 1, 0, "{len} {pos}");
             }
         }
     }

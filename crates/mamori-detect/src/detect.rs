@@ -487,22 +487,31 @@ impl Engine {
     // ---------------------------------------------------------------- names
 
     fn names(&self, text: &str, out: &mut Vec<Hit>) {
-        // The script of every byte position, computed in one vectorised pass (on the stack for
-        // a line of up to 1 KiB); the runs are then read off it without decoding a character.
-        let mut small = [0u8; 64];
-        let mut stack: [u8; 1024];
-        let mut heap: Vec<u8>;
-        let scripts: &mut [u8] = if text.len() <= small.len() {
-            &mut small[..text.len()]
-        } else if text.len() <= 1024 {
-            stack = [0u8; 1024];
-            &mut stack[..text.len()]
+        // Bitmasks of the byte positions where a kanji / katakana character starts, computed in
+        // one vectorised pass (on the stack for a line of up to 1 KiB); the runs are then read
+        // off them with bit scans, without decoding a character or walking the bytes.
+        const SMALL_WORDS: usize = 2;
+        const STACK_WORDS: usize = 1024 / 64;
+        let words = text.len().div_ceil(64);
+        let mut small = [[0u64; 2]; SMALL_WORDS];
+        let mut stack: [[u64; 2]; STACK_WORDS];
+        let mut heap: Vec<[u64; 2]>;
+        let masks: &mut [[u64; 2]] = if words <= SMALL_WORDS {
+            &mut small[..words]
+        } else if words <= STACK_WORDS {
+            stack = [[0u64; 2]; STACK_WORDS];
+            &mut stack[..words]
         } else {
-            heap = vec![0u8; text.len()];
+            heap = vec![[0u64; 2]; words];
             &mut heap
         };
-        script_map(text.as_bytes(), scripts);
-        let mut runs = Runs { scripts, pos: 0 }.peekable();
+        script_masks(text.as_bytes(), masks);
+        let mut runs = Runs {
+            masks,
+            len: text.len(),
+            pos: 0,
+        }
+        .peekable();
         let mut skip_until = 0;
         while let Some(run) = runs.next() {
             if run.start < skip_until {
@@ -1397,81 +1406,122 @@ pub(crate) fn is_hiragana(c: char) -> bool {
     matches!(c, '\u{3041}'..='\u{3096}')
 }
 
-/// `script_map` values: no run character starts at this byte.
-const SCRIPT_NONE: u8 = 0;
-const SCRIPT_KANJI: u8 = 1;
-const SCRIPT_KATAKANA: u8 = 2;
-
-/// Writes into `out[i]` the script of the character starting at byte `i` of `b` (valid UTF-8):
-/// `SCRIPT_KANJI` for a CJK ideograph (lead bytes E4–E9) or 々 〆 ヶ (E3 80 85/86, E3 83 B6),
-/// `SCRIPT_KATAKANA` for U+30A1–U+30FA and ー (E3 82 A1 – E3 83 BC), otherwise `SCRIPT_NONE`
-/// (continuation bytes included: they are never E3–E9). Branch-free over blocks of 64 bytes so
-/// that it vectorises: reading runs this way replaces a per-character loop whose branches
-/// (kanji, hiragana, punctuation, katakana alternate every few characters in Japanese prose)
-/// were mispredicted all the time.
-fn script_map(b: &[u8], out: &mut [u8]) {
+/// Writes into `out[w]` two bitmasks of the 64 byte positions `64 * w ..`, of `b` (valid
+/// UTF-8): `[0]` has bit `i` set where a kanji starts (a CJK ideograph, lead bytes E4–E9, or
+/// 々 〆 ヶ: E3 80 85/86, E3 83 B6), `[1]` where a katakana starts (U+30A1–U+30FA and ー: E3 82
+/// A1 – E3 83 BC). Continuation bytes are never E3–E9, so only character starts are set.
+/// Branch-free over blocks of 64 bytes so that it vectorises: reading runs this way replaces a
+/// per-character loop whose branches (kanji, hiragana, punctuation, katakana alternate every few
+/// characters in Japanese prose) were mispredicted all the time.
+fn script_masks(b: &[u8], out: &mut [[u64; 2]]) {
     #[allow(clippy::needless_bitwise_bool, clippy::inline_always)] // inlined, branch-free
     #[inline(always)]
-    fn class(p: u8, q: u8, r: u8) -> u8 {
-        let e3 = p == 0xE3;
-        let kanji = (p.wrapping_sub(0xE4) < 6)
-            | (e3 & (((q == 0x80) & ((r == 0x85) | (r == 0x86))) | ((q == 0x83) & (r == 0xB6))));
-        let kata = e3
-            & (((q == 0x82) & (r >= 0xA1))
-                | ((q == 0x83) & (((r <= 0xBA) & (r != 0xB6)) | (r == 0xBC))));
-        (u8::from(kanji) * SCRIPT_KANJI) | (u8::from(kata) * SCRIPT_KATAKANA)
+    fn block(w: &[u8; BLOCK + 2]) -> [u64; 2] {
+        let mut cls = [0u8; BLOCK];
+        for i in 0..BLOCK {
+            let (p, q, r) = (w[i], w[i + 1], w[i + 2]);
+            let e3 = p == 0xE3;
+            let kanji = (p.wrapping_sub(0xE4) < 6)
+                | (e3
+                    & (((q == 0x80) & ((r == 0x85) | (r == 0x86))) | ((q == 0x83) & (r == 0xB6))));
+            let kata = e3
+                & (((q == 0x82) & (r >= 0xA1))
+                    | ((q == 0x83) & (((r <= 0xBA) & (r != 0xB6)) | (r == 0xBC))));
+            cls[i] = u8::from(kanji) | (u8::from(kata) << 1);
+        }
+        // Eight class bytes at a time into eight bits: with bytes of 0 or 1, the top byte of
+        // the product collects byte `i` into bit `i` (the partial products never overlap).
+        const GATHER: u64 = 0x0102_0408_1020_4080;
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        let (mut k, mut t) = (0u64, 0u64);
+        for (j, c) in cls.chunks_exact(8).enumerate() {
+            let x = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            k |= ((x & ONES).wrapping_mul(GATHER) >> 56) << (8 * j);
+            t |= (((x >> 1) & ONES).wrapping_mul(GATHER) >> 56) << (8 * j);
+        }
+        [k, t]
     }
     const BLOCK: usize = 64;
-    debug_assert_eq!(b.len(), out.len());
+    debug_assert_eq!(b.len().div_ceil(BLOCK), out.len());
     let n = b.len();
     let mut at = 0;
+    let mut o = out.iter_mut();
     while at + BLOCK + 2 <= n {
         let w: &[u8; BLOCK + 2] = b[at..at + BLOCK + 2].try_into().expect("window");
-        let o: &mut [u8; BLOCK] = (&mut out[at..at + BLOCK]).try_into().expect("block");
-        for i in 0..BLOCK {
-            o[i] = class(w[i], w[i + 1], w[i + 2]);
-        }
+        *o.next().expect("mask word") = block(w);
         at += BLOCK;
     }
-    // The tail, zero-padded: a zero second or third byte matches no class (the text is valid
+    // The rest, zero-padded: a zero second or third byte matches no class (the text is valid
     // UTF-8, so a lead byte E4–E9 is always followed by its two continuation bytes).
-    let mut w = [0u8; BLOCK + 4];
-    w[..n - at].copy_from_slice(&b[at..]);
-    for (i, o) in out[at..].iter_mut().enumerate() {
-        *o = class(w[i], w[i + 1], w[i + 2]);
+    while at < n {
+        let mut w = [0u8; BLOCK + 2];
+        let end = n.min(at + BLOCK + 2);
+        w[..end - at].copy_from_slice(&b[at..end]);
+        *o.next().expect("mask word") = block(&w);
+        at += BLOCK;
     }
 }
 
-/// The kanji and katakana runs of a text, in order, read off its `script_map`.
+/// The kanji and katakana runs of a text, in order, read off its `script_masks`.
 struct Runs<'a> {
-    scripts: &'a [u8],
+    masks: &'a [[u64; 2]],
+    len: usize,
     pos: usize,
 }
 
 impl Iterator for Runs<'_> {
     type Item = Run;
 
-    /// Skips to the next byte where a run character starts, then extends the run while the
-    /// character three bytes on has the same script (every run character is three bytes long).
+    /// Finds the next position where a run character starts (a bit scan), then the run's end:
+    /// the first position `q` where a character of the run's script starts at `q - 3` but not
+    /// at `q` (every run character is three bytes long, so no other position has a character
+    /// of that script three bytes before it inside or just after the run).
+    #[allow(clippy::inline_always)] // called once per run from `names`, its only caller
+    #[inline(always)]
     fn next(&mut self) -> Option<Run> {
-        let m = self.scripts;
-        let n = m.len();
-        let Some(rel) = m[self.pos..].iter().position(|&c| c != SCRIPT_NONE) else {
-            self.pos = n;
-            return None;
-        };
-        let start = self.pos + rel;
-        let c = m[start];
-        let mut end = start + 3;
-        while end < n && m[end] == c {
-            end += 3;
+        let m = self.masks;
+        let mut w = self.pos / 64;
+        let mut bits = (m.get(w)?[0] | m[w][1]) & (!0u64 << (self.pos % 64));
+        while bits == 0 {
+            w += 1;
+            let Some(x) = m.get(w) else {
+                self.pos = self.len;
+                return None;
+            };
+            bits = x[0] | x[1];
         }
-        self.pos = end;
-        let script = if c == SCRIPT_KATAKANA {
+        let start = w * 64 + bits.trailing_zeros() as usize;
+        let s = usize::from(m[w][0] & (1 << (start % 64)) == 0);
+        let script = if s == 1 {
             Script::Katakana
         } else {
             Script::Kanji
         };
+        // Run ends of script `s` in word `v`: characters three bytes before, none here.
+        let ends = |v: usize| {
+            let cur = m[v][s];
+            let prev = if v == 0 { 0 } else { m[v - 1][s] >> 61 };
+            ((cur << 3) | prev) & !cur
+        };
+        let from = start + 3;
+        let mut v = from / 64;
+        let mut end = self.len;
+        if v < m.len() {
+            let mut e = ends(v) & (!0u64 << (from % 64));
+            loop {
+                if e != 0 {
+                    end = v * 64 + e.trailing_zeros() as usize;
+                    break;
+                }
+                v += 1;
+                if v == m.len() {
+                    break;
+                }
+                e = ends(v);
+            }
+        }
+        let end = end.min(self.len);
+        self.pos = end;
         Some(Run { script, start, end })
     }
 }
@@ -1704,6 +1754,60 @@ mod tests {
         one("平成元年1月8日生まれ", Kind::BirthDate, "平成元年1月8日");
         none("注文日 2024/05/01");
         none("生年月日 1985/13/05");
+    }
+
+    #[test]
+    fn runs_match_a_character_walk() {
+        let pieces = [
+            "山田",
+            "さん",
+            "カタカナ",
+            "ー",
+            "a",
+            "、",
+            "々",
+            "ヶ",
+            "・",
+            "  ",
+            "太郎",
+        ];
+        let mut seed = 7u32;
+        for len in 0..200 {
+            let mut text = String::new();
+            for _ in 0..len {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                text.push_str(pieces[(seed >> 16) as usize % pieces.len()]);
+            }
+            let mut expected = Vec::new();
+            let mut cur: Option<(bool, usize, usize)> = None;
+            for (i, c) in text.char_indices() {
+                let script = if is_kanji(c) {
+                    Some(true)
+                } else if is_katakana(c) {
+                    Some(false)
+                } else {
+                    None
+                };
+                match (cur, script) {
+                    (Some((k, s, _)), Some(x)) if k == x => cur = Some((k, s, i + c.len_utf8())),
+                    (_, x) => {
+                        expected.extend(cur.take());
+                        cur = x.map(|k| (k, i, i + c.len_utf8()));
+                    }
+                }
+            }
+            expected.extend(cur);
+            let mut masks = vec![[0u64; 2]; text.len().div_ceil(64)];
+            script_masks(text.as_bytes(), &mut masks);
+            let got: Vec<_> = Runs {
+                masks: &masks,
+                len: text.len(),
+                pos: 0,
+            }
+            .map(|r| (r.script == Script::Kanji, r.start, r.end))
+            .collect();
+            assert_eq!(got, expected, "{text}");
+        }
     }
 
     #[test]

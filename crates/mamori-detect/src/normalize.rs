@@ -70,16 +70,20 @@ pub fn normalize_into(src: &str, out: &mut String) -> bool {
     changed
 }
 
-/// False when normalising `b` would change nothing, decided by vectorised passes over the whole
+/// False when normalising `b` would change nothing, decided by one vectorised pass over the whole
 /// line (most lines of prose), so that the byte walk below runs only on lines that may change.
 /// Exact, not a heuristic: normalisation starts at the first character of the narrow set (see
 /// [`first_mappable`]); when that set holds nothing but ー, what follows maps only if it is a
 /// full-width ASCII character (the broad set, EF BC 81–8C) or a ー between two ASCII digits
 /// (a full-width digit next to it would be in the narrow set).
+///
+/// One pass computes three flags: a character of the narrow set other than ー, or a ー between
+/// two ASCII digits (bit 0: the line may change, stop); a ー (bit 1); a full-width ASCII
+/// character of the broad set (bit 2). The line may change when bit 0 is set or bits 1 and 2.
 #[allow(clippy::needless_bitwise_bool)] // branch-free, so that it vectorises (see bytescan)
 fn may_change(b: &[u8]) -> bool {
-    let narrow_but_choon = bytescan::any3(b, |p, q, r| {
-        ((p == 0xEF)
+    let flags = bytescan::flags5(b, 1, |p, q, r, y, z| {
+        let narrow_but_choon = ((p == 0xEF)
             & (((q == 0xBC) & ((r == 0x8B) | (r >= 0x8D)))
                 | ((q == 0xBD) & (r <= 0xB0))
                 | ((q == 0xB9) & ((r == 0xA3) | (r == 0x98)))))
@@ -87,19 +91,15 @@ fn may_change(b: &[u8]) -> bool {
                 & (((q == 0x80) & (r.wrapping_sub(0x90) < 6))
                     | ((q == 0x88) & (r == 0x92))
                     | ((q == 0x94) & ((r == 0x80) | (r == 0x81)))))
-            | ((p == 0xE3) & (q == 0x80) & (r == 0x80))
+            | ((p == 0xE3) & (q == 0x80) & (r == 0x80));
+        let digit_choon_digit = p.is_ascii_digit() & is_choon(q, r, y) & z.is_ascii_digit();
+        let choon = is_choon(p, q, r);
+        let broad = (p == 0xEF) & (q == 0xBC) & (r.wrapping_sub(0x81) < 12);
+        u8::from(narrow_but_choon | digit_choon_digit)
+            | (u8::from(choon) << 1)
+            | (u8::from(broad) << 2)
     });
-    if narrow_but_choon {
-        return true;
-    }
-    if !bytescan::any3(b, is_choon) {
-        return false;
-    }
-    bytescan::any3(b, |p, q, r| {
-        (p == 0xEF) & (q == 0xBC) & (r.wrapping_sub(0x81) < 12)
-    }) || bytescan::any5(b, |a, p, q, r, z| {
-        a.is_ascii_digit() & is_choon(p, q, r) & z.is_ascii_digit()
-    })
+    flags & 1 != 0 || flags & 6 == 6
 }
 
 /// ー (E3 83 BC).
