@@ -53,6 +53,16 @@ pub struct DeptLine {
 }
 
 impl App {
+    /// Ends everything a user is signed in with: sessions and API tokens (when the user is
+    /// disabled or their password or second factor is reset).
+    async fn end_user_access(&self, id: i64) -> Result<(), AppError> {
+        self.store.delete_user_sessions(id).await?;
+        self.store
+            .revoke_user_api_tokens(id, self.clock.now_micros())
+            .await?;
+        Ok(())
+    }
+
     /// A department named in a form; a missing one is a problem with that field.
     async fn department_named_in_input(&self, id: i64) -> Result<Department, AppError> {
         self.store.get_department(id).await.map_err(|_| {
@@ -401,10 +411,7 @@ impl App {
         if disabled != user.disabled {
             self.store.set_disabled(id, disabled, now).await?;
             if disabled {
-                self.store.delete_user_sessions(id).await?;
-                self.store
-                    .revoke_user_api_tokens(id, self.clock.now_micros())
-                    .await?;
+                self.end_user_access(id).await?;
             }
         }
         let codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
@@ -435,10 +442,7 @@ impl App {
         self.store
             .set_password_hash(id, &hash, self.clock.now_micros())
             .await?;
-        self.store.delete_user_sessions(id).await?;
-        self.store
-            .revoke_user_api_tokens(id, self.clock.now_micros())
-            .await?;
+        self.end_user_access(id).await?;
         self.store
             .clear_login_failures("account", &user.login)
             .await?;
@@ -460,10 +464,7 @@ impl App {
         self.store
             .set_totp(id, None, false, self.clock.now_micros())
             .await?;
-        self.store.delete_user_sessions(id).await?;
-        self.store
-            .revoke_user_api_tokens(id, self.clock.now_micros())
-            .await?;
+        self.end_user_access(id).await?;
         self.audit(
             ctx,
             "admin.users.totp_reset",
@@ -482,10 +483,7 @@ impl App {
             .set_disabled(id, disabled, self.clock.now_micros())
             .await?;
         if disabled {
-            self.store.delete_user_sessions(id).await?;
-            self.store
-                .revoke_user_api_tokens(id, self.clock.now_micros())
-                .await?;
+            self.end_user_access(id).await?;
         }
         self.audit(
             ctx,

@@ -260,15 +260,8 @@ impl Store {
         let c = if let Some(c) = conn.0.take() {
             c
         } else {
-            let native = match self.backend() {
-                Backend::Sqlite => {
-                    let url = self.pool().connect_options().database_url.clone();
-                    crate::sqlite_path(url.as_str()).filter(|p| p.is_file())
-                }
-                Backend::Postgres => None,
-            };
-            match native {
-                Some(path) => WriterConn::Native(open_writer(&path)?),
+            match self.sqlite_file() {
+                Some(path) => WriterConn::Native(open_writer(path)?),
                 None => WriterConn::Pooled(self.pool().acquire().await?.detach()),
             }
         };
@@ -515,10 +508,9 @@ impl Store {
         out: tokio::sync::mpsc::Sender<Vec<AuditEntry>>,
     ) -> Result<()> {
         let chunk = chunk.max(1);
-        let url = self.pool().connect_options().database_url.clone();
         match self.backend() {
             Backend::Sqlite => {
-                if let Some(path) = crate::sqlite_path(url.as_str()).filter(|p| p.is_file()) {
+                if let Some(path) = self.sqlite_file().map(std::path::Path::to_path_buf) {
                     return tokio::task::spawn_blocking(move || sqlite_chunks(&path, chunk, &out))
                         .await
                         .map_err(|e| StoreError::Database(format!("reader thread: {e}")))?;
@@ -529,6 +521,7 @@ impl Store {
             Backend::Postgres => {
                 use futures_util::TryStreamExt;
                 use sqlx::Connection;
+                let url = self.pool().connect_options().database_url.clone();
                 let mut conn = sqlx::PgConnection::connect(url.as_str()).await?;
                 {
                     let mut data = conn.copy_out_raw(COPY_ALL_IN_ORDER).await?;

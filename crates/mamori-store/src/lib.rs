@@ -24,7 +24,7 @@ pub mod vault;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -111,6 +111,9 @@ pub struct Store {
     /// SQLite only: idle native read connections for vault lookups (see
     /// `Store::lookup_in_dataset`).
     readers: std::sync::Arc<std::sync::Mutex<Vec<rusqlite::Connection>>>,
+    /// SQLite only: the database file, for the native connections above (found once, at
+    /// connect; `None` for PostgreSQL or a SQLite URL that names no plain file).
+    sqlite_file: Option<std::sync::Arc<Path>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -148,10 +151,11 @@ impl Store {
     /// `create` is true, so that a typo in a path never silently starts an empty database.
     pub async fn connect(url: &str, create: bool) -> Result<Store> {
         sqlx::any::install_default_drivers();
-        let (backend, url, max) = if let Some(path) = sqlite_path(url) {
+        let file = sqlite_path(url);
+        let (backend, url, max) = if let Some(path) = &file {
             if !path.exists() {
                 if !create {
-                    return Err(StoreError::Missing(path));
+                    return Err(StoreError::Missing(path.clone()));
                 }
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)
@@ -212,6 +216,7 @@ impl Store {
             backend,
             bulk: std::sync::Arc::default(),
             readers: std::sync::Arc::default(),
+            sqlite_file: file.filter(|p| p.is_file()).map(std::sync::Arc::from),
         })
     }
 
@@ -249,6 +254,11 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The SQLite database file, when the store is one (native connections open it).
+    pub(crate) fn sqlite_file(&self) -> Option<&Path> {
+        self.sqlite_file.as_deref()
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -553,8 +553,7 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         if self.backend() == Backend::Sqlite {
-            let url = self.pool().connect_options().database_url.clone();
-            if let Some(path) = crate::sqlite_path(url.as_str()).filter(|p| p.is_file()) {
+            if let Some(path) = self.sqlite_file().map(std::path::Path::to_path_buf) {
                 let bulk = self.bulk.clone();
                 let batch = ImportBatch {
                     import_id,
@@ -875,11 +874,7 @@ impl Store {
         &self,
         f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
     ) -> Option<Result<T>> {
-        if self.backend() != Backend::Sqlite {
-            return None;
-        }
-        let url = self.pool().connect_options().database_url.clone();
-        let path = crate::sqlite_path(url.as_str()).filter(|p| p.is_file())?;
+        let path = self.sqlite_file()?;
         let idle = self
             .readers
             .lock()
@@ -887,7 +882,7 @@ impl Store {
             .pop();
         let conn = match idle {
             Some(c) => c,
-            None => match open_reader(&path) {
+            None => match open_reader(path) {
                 Ok(c) => c,
                 Err(e) => return Some(Err(e)),
             },
