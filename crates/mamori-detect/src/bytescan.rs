@@ -8,6 +8,37 @@
 //! predicate is inlined into its loop, for the same reason.
 #![allow(clippy::needless_bitwise_bool, clippy::inline_always)]
 
+/// Runs `f` compiled for AVX2 when the processor has it (every x86-64 processor since 2013), and
+/// for the baseline x86-64 instruction set (SSE2, 16 bytes per vector) otherwise. The kernels
+/// below are `#[inline(always)]`, so they are inlined into `f` and from there into the AVX2
+/// function, whose vectors are twice as wide; one binary runs everywhere and uses what it finds.
+///
+/// This is the crate's one `unsafe` block: calling a `#[target_feature]` function is unsafe
+/// because the processor must have the feature, and the line before checks that it does.
+#[allow(clippy::inline_always)]
+#[inline(always)]
+pub(crate) fn fast<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,bmi1,bmi2,popcnt,lzcnt")]
+        fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("bmi1")
+            && std::arch::is_x86_feature_detected!("bmi2")
+            && std::arch::is_x86_feature_detected!("popcnt")
+            && std::arch::is_x86_feature_detected!("lzcnt")
+        {
+            // SAFETY: the processor has every feature `with_avx2` is compiled for (checked
+            // just above), which is the only requirement of calling it.
+            #[allow(unsafe_code)]
+            return unsafe { with_avx2(f) };
+        }
+    }
+    f()
+}
+
 /// Positions tested per block: a multiple of every vector width, so that the loop over a block
 /// has no scalar remainder.
 const BLOCK: usize = 64;
@@ -37,7 +68,10 @@ fn windows<const L: usize>(b: &[u8], mut f: impl FnMut(&[u8; L]) -> bool) -> boo
 /// Whether `pred` holds for some byte (`pred(0)` must be false).
 #[inline(always)]
 pub(crate) fn any1(b: &[u8], pred: impl Fn(u8) -> bool) -> bool {
-    windows::<BLOCK>(b, |w| w.iter().fold(false, |acc, &x| acc | pred(x)))
+    fast(
+        #[inline(always)]
+        || windows::<BLOCK>(b, |w| w.iter().fold(false, |acc, &x| acc | pred(x))),
+    )
 }
 
 /// Whether `pred(b[i], b[i + 1], b[i + 2])` holds for some `i` with `i + 2 < b.len()`: a test
@@ -45,13 +79,18 @@ pub(crate) fn any1(b: &[u8], pred: impl Fn(u8) -> bool) -> bool {
 /// its second or third byte is zero.
 #[inline(always)]
 pub(crate) fn any3(b: &[u8], pred: impl Fn(u8, u8, u8) -> bool) -> bool {
-    windows::<{ BLOCK + 2 }>(b, |w| {
-        let mut acc = false;
-        for i in 0..BLOCK {
-            acc |= pred(w[i], w[i + 1], w[i + 2]);
-        }
-        acc
-    })
+    fast(
+        #[inline(always)]
+        || {
+            windows::<{ BLOCK + 2 }>(b, |w| {
+                let mut acc = false;
+                for i in 0..BLOCK {
+                    acc |= pred(w[i], w[i + 1], w[i + 2]);
+                }
+                acc
+            })
+        },
+    )
 }
 
 /// ORs `pred(b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4])` over every position `i` of `b`, the
@@ -61,6 +100,14 @@ pub(crate) fn any3(b: &[u8], pred: impl Fn(u8, u8, u8) -> bool) -> bool {
 /// all tested (a flag may need fewer than five bytes).
 #[inline(always)]
 pub(crate) fn flags5(b: &[u8], stop: u8, pred: impl Fn(u8, u8, u8, u8, u8) -> u8) -> u8 {
+    fast(
+        #[inline(always)]
+        || flags5_in(b, stop, pred),
+    )
+}
+
+#[inline(always)]
+fn flags5_in(b: &[u8], stop: u8, pred: impl Fn(u8, u8, u8, u8, u8) -> u8) -> u8 {
     const L: usize = BLOCK + 4;
     let block = |w: &[u8; L]| {
         let mut acc = 0u8;
@@ -90,6 +137,29 @@ pub(crate) fn flags5(b: &[u8], stop: u8, pred: impl Fn(u8, u8, u8, u8, u8) -> u8
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_avx2_and_baseline_builds_agree() {
+        // `fast` runs the AVX2 build on this machine when it can; the `_in` kernels called
+        // directly here are the baseline build. Same answers on every length and position.
+        let text = "東京都新宿区西新宿２－８－１　山田　太郎様 03-1234-5678 ＡＢＣ ラーメン 1ー2"
+            .as_bytes();
+        for len in 0..text.len() {
+            let b = &text[..len];
+            let pred = |p: u8, q: u8, r: u8, y: u8, z: u8| {
+                u8::from(p.is_ascii_digit())
+                    | (u8::from((p == 0xE3) & (q == 0x83) & (r == 0xBC)) << 1)
+                    | (u8::from((p == 0xEF) & (q == 0xBC) & (y >= 0x80) & (z < 0xC0)) << 2)
+            };
+            assert_eq!(flags5(b, 0, pred), flags5_in(b, 0, pred), "{len}");
+            let up = |x: u8| x.wrapping_sub(b'A') < 26;
+            assert_eq!(
+                any1(b, up),
+                windows::<BLOCK>(b, |w| w.iter().fold(false, |a, &x| a | up(x))),
+                "{len}"
+            );
+        }
+    }
 
     #[test]
     fn finds_bytes_and_sequences_anywhere() {

@@ -1414,6 +1414,15 @@ pub(crate) fn is_hiragana(c: char) -> bool {
 /// per-character loop whose branches (kanji, hiragana, punctuation, katakana alternate every few
 /// characters in Japanese prose) were mispredicted all the time.
 fn script_masks(b: &[u8], out: &mut [[u64; 2]]) {
+    bytescan::fast(
+        #[inline(always)]
+        || script_masks_in(b, out),
+    );
+}
+
+#[allow(clippy::inline_always)] // inlined into `bytescan::fast`, to be compiled for AVX2
+#[inline(always)]
+fn script_masks_in(b: &[u8], out: &mut [[u64; 2]]) {
     #[allow(clippy::needless_bitwise_bool, clippy::inline_always)] // inlined, branch-free
     #[inline(always)]
     fn block(w: &[u8; BLOCK + 2]) -> [u64; 2] {

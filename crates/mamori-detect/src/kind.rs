@@ -62,29 +62,21 @@ impl Kind {
     /// recognise it (the last four digits of a number, the domain of an e-mail address, the
     /// first character of a name, the prefecture and municipality of an address).
     pub fn mask(self, raw: &str) -> String {
-        let mut out = String::with_capacity(raw.len());
+        let mut out = Vec::with_capacity(raw.len());
         self.mask_into(raw, &mut out);
-        out
+        // Only whole characters of `raw` and '*' are written, so this is always valid UTF-8.
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
-    /// [`Kind::mask`] appended to `out`, without allocating when `out` has room: the writer
-    /// of findings reuses one buffer for every finding.
-    pub fn mask_into(self, raw: &str, out: &mut String) {
+    /// [`Kind::mask`] as UTF-8 bytes appended to `out`, without allocating when `out` has room:
+    /// the writer of findings reuses one buffer for every finding and copies it into the output.
+    pub fn mask_into(self, raw: &str, out: &mut Vec<u8>) {
+        out.reserve(raw.len());
         match self {
             Kind::Email => mask_email(raw, out),
             Kind::PersonName => {
-                out.reserve(raw.len());
-                let mut chars = raw.chars();
-                if let Some(c) = chars.next() {
-                    out.push(c);
-                }
-                for c in chars {
-                    out.push(if c.is_whitespace() || c == '・' {
-                        c
-                    } else {
-                        '*'
-                    });
-                }
+                mask_chars(raw, out, |n, c| n > 0 && !(is_space(c) || c == '・'));
             }
             Kind::Address => mask_address(raw, out),
             Kind::Phone => {
@@ -97,9 +89,41 @@ impl Kind {
                 mask_digits(raw, if (1..=5).contains(&head) { head } else { 3 }, 4, out);
             }
             Kind::PostalCode => mask_digits(raw, 3, 0, out),
-            Kind::BirthDate => out.extend(raw.chars().map(|c| if is_alnum(c) { '*' } else { c })),
+            Kind::BirthDate => mask_chars(raw, out, |_, c| is_alnum(c)),
             _ => mask_digits(raw, 0, 4, out),
         }
+    }
+}
+
+/// `char::is_whitespace`, answered without a table look-up for ASCII, kana and kanji (every
+/// whitespace character is ASCII or lies in U+0085–U+3000).
+#[inline]
+fn is_space(c: char) -> bool {
+    match c as u32 {
+        0x09..=0x0D | 0x20 | 0x3000 => true,
+        x if !(0x80..0x3000).contains(&x) => false,
+        _ => c.is_whitespace(),
+    }
+}
+
+/// Copies `raw` to `out`, writing '*' for each character that `star(index, character)` picks.
+#[inline]
+fn mask_chars(raw: &str, out: &mut Vec<u8>, mut star: impl FnMut(usize, char) -> bool) {
+    let b = raw.as_bytes();
+    for (n, (i, c)) in raw.char_indices().enumerate() {
+        if star(n, c) {
+            out.push(b'*');
+        } else {
+            push_char(out, b, i, c);
+        }
+    }
+}
+
+/// Appends the character `c` found at byte `i` of `b`, copying its bytes.
+#[inline]
+fn push_char(out: &mut Vec<u8>, b: &[u8], i: usize, c: char) {
+    for &x in &b[i..i + c.len_utf8()] {
+        out.push(x);
     }
 }
 
@@ -157,9 +181,9 @@ fn is_alnum(c: char) -> bool {
 }
 
 /// Keeps the first `keep_head` and the last `keep_tail` alphanumerics.
-fn mask_digits(raw: &str, keep_head: usize, keep_tail: usize, out: &mut String) {
-    if raw.is_ascii() && raw.len() <= 64 {
-        // The common case, byte by byte in a buffer on the stack.
+fn mask_digits(raw: &str, keep_head: usize, keep_tail: usize, out: &mut Vec<u8>) {
+    if raw.is_ascii() {
+        // The common case, byte by byte.
         let b = raw.as_bytes();
         let total = b.iter().filter(|c| c.is_ascii_alphanumeric()).count();
         let (head, tail) = if total <= keep_head + keep_tail {
@@ -167,18 +191,16 @@ fn mask_digits(raw: &str, keep_head: usize, keep_tail: usize, out: &mut String) 
         } else {
             (keep_head, keep_tail)
         };
-        let mut buf = [0u8; 64];
         let mut seen = 0;
-        for (o, &c) in buf.iter_mut().zip(b) {
-            *o = c;
+        out.extend(b.iter().map(|&c| {
             if c.is_ascii_alphanumeric() {
                 seen += 1;
                 if seen > head && seen <= total - tail {
-                    *o = b'*';
+                    return b'*';
                 }
             }
-        }
-        out.push_str(std::str::from_utf8(&buf[..b.len()]).unwrap_or_default());
+            c
+        }));
         return;
     }
     let total = raw.chars().filter(|&c| is_alnum(c)).count();
@@ -188,21 +210,17 @@ fn mask_digits(raw: &str, keep_head: usize, keep_tail: usize, out: &mut String) 
         (keep_head, keep_tail)
     };
     let mut seen = 0;
-    for c in raw.chars() {
+    mask_chars(raw, out, |_, c| {
         if is_alnum(c) {
             seen += 1;
-            out.push(if seen <= head || seen > total - tail {
-                c
-            } else {
-                '*'
-            });
+            seen > head && seen <= total - tail
         } else {
-            out.push(c);
+            false
         }
-    }
+    });
 }
 
-fn mask_email(raw: &str, out: &mut String) {
+fn mask_email(raw: &str, out: &mut Vec<u8>) {
     let at = match memchr::memrchr(b'@', raw.as_bytes()) {
         Some(i) if raw.is_ascii() => Some(i),
         _ => raw.rfind(['@', '＠']),
@@ -210,16 +228,14 @@ fn mask_email(raw: &str, out: &mut String) {
     match at {
         Some(at) => {
             let (local, domain) = raw.split_at(at);
-            for (i, c) in local.chars().enumerate() {
-                out.push(if i == 0 { c } else { '*' });
-            }
-            out.push_str(domain);
+            mask_chars(local, out, |n, _| n > 0);
+            out.extend_from_slice(domain.as_bytes());
         }
-        None => out.extend(std::iter::repeat_n('*', raw.chars().count())),
+        None => out.extend(std::iter::repeat_n(b'*', raw.chars().count())),
     }
 }
 
-fn mask_address(raw: &str, out: &mut String) {
+fn mask_address(raw: &str, out: &mut Vec<u8>) {
     // Keep up to the first municipality marker (市区町村郡) within the first 12 characters.
     let keep = raw
         .char_indices()
@@ -228,16 +244,10 @@ fn mask_address(raw: &str, out: &mut String) {
         .map(|(i, c)| i + c.len_utf8())
         .next()
         .unwrap_or(0);
-    out.push_str(&raw[..keep]);
-    for c in raw[keep..].chars() {
-        out.push(
-            if c.is_whitespace() || matches!(c, '-' | '－' | '‐' | '−' | 'ー') {
-                c
-            } else {
-                '*'
-            },
-        );
-    }
+    out.extend_from_slice(&raw.as_bytes()[..keep]);
+    mask_chars(&raw[keep..], out, |_, c| {
+        !(is_space(c) || matches!(c, '-' | '－' | '‐' | '−' | 'ー'))
+    });
 }
 
 #[cfg(test)]

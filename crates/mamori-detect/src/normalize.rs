@@ -13,9 +13,8 @@ use crate::bytescan;
 pub fn normalize_into(src: &str, out: &mut String) -> bool {
     out.clear();
     let bytes = src.as_bytes();
-    // A short value (a CSV cell) is walked byte by byte below at once; a line of prose is first
-    // tested in bulk.
-    if bytes.len() > SHORT && !may_change(bytes) {
+    // One vectorised pass decides for most lines and cells that nothing changes.
+    if !may_change(bytes) {
         return false;
     }
     // Every character that maps starts with 0xEF or 0xE2, or is U+3000 (E3 80 80) or ー
@@ -223,6 +222,10 @@ pub fn normalize(src: &str) -> String {
 /// The substring of `original` covering the same characters as `norm[start..end]`.
 /// Both strings have the same number of characters by construction.
 pub fn original_span<'a>(original: &'a str, norm: &str, start: usize, end: usize) -> &'a str {
+    if std::ptr::eq(original, norm) {
+        // Not normalised: the caller passed the same text twice.
+        return &original[start..end];
+    }
     if original.len() == norm.len() {
         // Unchanged or same-width mapping only: byte offsets coincide when the strings match
         // byte for byte, which is the common case; check it cheaply.

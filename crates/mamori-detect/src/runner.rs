@@ -273,7 +273,7 @@ pub fn run(
                     // The escaped `"path":"…"` prefix, reused while the path stays the same.
                     let mut path_json: (String, Vec<u8>) = (String::new(), Vec::new());
                     // The masked value, rebuilt in one buffer for every finding.
-                    let mut masked = String::new();
+                    let mut masked: Vec<u8> = Vec::new();
                     let flush = |buf: &mut Vec<u8>, pending: &mut usize| {
                         if buf.is_empty() {
                             return;
@@ -397,7 +397,7 @@ pub fn run(
 fn write_jsonl(
     buf: &mut Vec<u8>,
     path_json: &mut (String, Vec<u8>),
-    masked: &mut String,
+    masked: &mut Vec<u8>,
     f: &Finding,
     reveal: bool,
 ) {
@@ -421,7 +421,7 @@ fn write_jsonl(
     buf.extend_from_slice(b"\",\"masked\":");
     masked.clear();
     f.kind.mask_into(&f.value, masked);
-    json_str(buf, masked);
+    json_bytes(buf, masked);
     buf.extend_from_slice(b",\"encoding\":\"");
     buf.extend_from_slice(f.encoding.as_bytes());
     buf.push(b'"');
@@ -434,41 +434,26 @@ fn write_jsonl(
 
 /// A JSON string; values rarely need escaping, so the common case is one copy.
 fn json_str(buf: &mut Vec<u8>, s: &str) {
+    json_bytes(buf, s.as_bytes());
+}
+
+/// [`json_str`] of UTF-8 bytes (a masked value, built as bytes).
+fn json_bytes(buf: &mut Vec<u8>, s: &[u8]) {
     // A fold without an early exit, so that it vectorises.
-    let special = s.bytes().fold(0u8, |a, b| {
+    let special = s.iter().fold(0u8, |a, &b| {
         a | u8::from(b < 0x20) | u8::from(b == b'"') | u8::from(b == b'\\')
     }) != 0;
     if special {
-        let _ = serde_json::to_writer(&mut *buf, s);
+        let _ = serde_json::to_writer(&mut *buf, &String::from_utf8_lossy(s));
     } else {
         buf.push(b'"');
-        buf.extend_from_slice(s.as_bytes());
+        buf.extend_from_slice(s);
         buf.push(b'"');
     }
 }
 
 fn json_u64(buf: &mut Vec<u8>, v: u64) {
-    // Line and column numbers are small: one or two divisions in the common case.
-    if v < 10 {
-        buf.push(b'0' + v as u8);
-        return;
-    }
-    if v < 100 {
-        buf.extend_from_slice(&[b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]);
-        return;
-    }
-    let mut v = v;
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    buf.extend_from_slice(&digits[i..]);
+    buf.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 fn failed_report(path: &str, msg: &str) -> FileReport {

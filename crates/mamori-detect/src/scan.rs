@@ -989,11 +989,19 @@ impl<'a> LineScanner<'a> {
         hits.clear();
         self.engine.detect(&norm[from..to], hint, &mut hits);
         let any = !hits.is_empty();
+        // Hits come sorted by start: count characters only from the previous hit on.
+        let (mut at, mut chars) = (0, 0u64);
         for h in &hits {
             let (s, e) = (from + h.start, from + h.end);
             let value = original_span(orig, norm, s, e);
-            let column =
-                fixed_col.unwrap_or_else(|| self.col_offset + norm[..s].chars().count() as u64 + 1);
+            let column = fixed_col.unwrap_or_else(|| {
+                if s < at {
+                    (at, chars) = (0, 0);
+                }
+                chars += norm[at..s].chars().count() as u64;
+                at = s;
+                self.col_offset + chars + 1
+            });
             self.push(line_no, column, h.kind, value);
         }
         self.hits = hits;

@@ -1,7 +1,7 @@
 //! `mamori-detect-scan`: the engine's own front end, for benchmarks and fuzz-corpus checks
 //! without building the server crates. It calls the same `runner::run` as `mamori scan`.
 //!
-//! Usage: mamori-detect-scan [--threads N] [--format jsonl|json|csv|table] [--reveal] PATH...
+//! Usage: mamori-detect-scan [--threads N] [--format jsonl|json|csv|table] [--reveal] [--kinds K,K] PATH...
 
 use mamori_detect::runner::{self, OutputFormat, RunError, RunOptions};
 use mamori_detect::{KindSet, Limits};
@@ -30,6 +30,13 @@ fn main() -> std::process::ExitCode {
                     .unwrap_or(OutputFormat::Jsonl);
             }
             "--reveal" => opts.reveal = true,
+            "--kinds" => match KindSet::parse_list(&args.next().unwrap_or_default()) {
+                Ok(k) => opts.kinds = k,
+                Err(m) => {
+                    eprintln!("{m}");
+                    return std::process::ExitCode::from(2);
+                }
+            },
             "--summary" => opts.summary = true,
             _ => opts.paths.push(a.into()),
         }
