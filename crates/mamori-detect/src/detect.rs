@@ -212,7 +212,8 @@ impl Engine {
             // looked for first and the line is searched for a passport word only when one is
             // found.
             if self.kinds.contains(Kind::BirthDate)
-                && (hint == Some(Kind::BirthDate) || self.birth_words.is_match(text))
+                && (hint == Some(Kind::BirthDate)
+                    || (may_have_birth_word(bytes) && self.birth_words.is_match(text)))
             {
                 self.birth_dates(text, hint, out);
             }
@@ -1547,6 +1548,20 @@ fn has_prefecture_suffix(b: &[u8]) -> bool {
     })
 }
 
+/// False when `b` holds none of the birth words of `birth_words` (生, birth, Birth, BIRTH, DOB,
+/// dob), decided in one vectorised pass: 生 (E7 94 9F) or the first three letters of "birth" or
+/// "dob" in any case. The automaton's own prefilter looks for rare bytes, and 生's continuation
+/// bytes are anything but rare in Japanese text.
+#[allow(clippy::needless_bitwise_bool)] // branch-free, so that it vectorises (see bytescan)
+fn may_have_birth_word(b: &[u8]) -> bool {
+    bytescan::any3(b, |p, q, r| {
+        let (lp, lq, lr) = (p | 0x20, q | 0x20, r | 0x20);
+        ((p == 0xE7) & (q == 0x94) & (r == 0x9F))
+            | ((lp == b'b') & (lq == b'i') & (lr == b'r'))
+            | ((lp == b'd') & (lq == b'o') & (lr == b'b'))
+    })
+}
+
 /// First characters of the PRE_NAME words.
 fn is_role_start(c: char) -> bool {
     matches!(
@@ -1763,6 +1778,23 @@ mod tests {
         one("平成元年1月8日生まれ", Kind::BirthDate, "平成元年1月8日");
         none("注文日 2024/05/01");
         none("生年月日 1985/13/05");
+    }
+
+    #[test]
+    fn the_birth_word_prefilter_never_hides_a_birth_word() {
+        let engine = Engine::new(KindSet::all());
+        for w in ["生", "birth", "Birth", "BIRTH", "DOB", "dob"] {
+            for pad in 0..70 {
+                let text = format!("{}{w}: 1990-01-02", "あ".repeat(pad));
+                assert!(engine.birth_words.is_match(&text));
+                assert!(may_have_birth_word(text.as_bytes()), "{w} after {pad}");
+            }
+        }
+        // Lines without one are skipped before the automaton runs.
+        assert!(!may_have_birth_word(
+            "申込日 2024年4月1日 担当 山田".as_bytes()
+        ));
+        assert!(!may_have_birth_word(b"order 2024-04-01"));
     }
 
     #[test]
