@@ -705,6 +705,18 @@ impl<R: Read> Read for Budget<'_, R> {
     }
 }
 
+/// How far a window of an over-long line reaches back into the window before it: more than the
+/// longest value a detector reports plus the context it looks at before a value.
+const WINDOW_OVERLAP: usize = 4096;
+
+/// The largest character boundary of UTF-8 `b` at or before `i` (`i < b.len()`).
+fn char_floor(b: &[u8], mut i: usize) -> usize {
+    while i > 0 && (b[i] & 0xC0) == 0x80 {
+        i -= 1;
+    }
+    i
+}
+
 /// Turns lines or rows into findings.
 pub(crate) struct LineScanner<'a> {
     engine: &'a Engine,
@@ -718,6 +730,9 @@ pub(crate) struct LineScanner<'a> {
     replaced_lines: u64,
     col_offset: u64,
     hint_cache: rustc_hash::FxHashMap<Box<str>, Option<Kind>>,
+    /// While a window of an over-long line is scanned: the last column it reports (later ones
+    /// are in the overlap with the next window, which reports them).
+    col_limit: Option<u64>,
     /// The finding handed to the sink, reused: its path is copied once per file and its value
     /// buffer is reused, so reporting a finding allocates nothing.
     finding: Finding,
@@ -743,6 +758,7 @@ impl<'a> LineScanner<'a> {
             replaced_lines: 0,
             col_offset: 0,
             hint_cache: rustc_hash::FxHashMap::default(),
+            col_limit: None,
             finding: Finding {
                 path: path.to_owned(),
                 line: 0,
@@ -832,21 +848,26 @@ impl<'a> LineScanner<'a> {
             let n = avail.len();
             r.consume(n);
             if pending.len() >= max_line {
-                // Scan a window of the over-long line, cut at a character boundary.
-                let mut cut = max_line;
-                while cut > 0 && (pending[cut] & 0xC0) == 0x80 {
-                    cut -= 1;
-                }
-                let window: Vec<u8> = pending.drain(..cut).collect();
-                let chars = String::from_utf8_lossy(&window).chars().count() as u64;
-                self.raw_line(line_no, col_offset, &window, html, &mut stripped);
-                col_offset += chars;
-                if col_offset == chars {
+                // Scan a window of the over-long line, cut at a character boundary. The next
+                // window starts `WINDOW_OVERLAP` bytes before the cut, so that a value across
+                // the cut is found whole there; this window's findings that start in the
+                // overlap are left to the next one (`col_limit`), so none is reported twice.
+                let cut = char_floor(&pending, max_line);
+                let next_from = char_floor(&pending, cut.saturating_sub(WINDOW_OVERLAP));
+                let head_chars = String::from_utf8_lossy(&pending[..next_from])
+                    .chars()
+                    .count() as u64;
+                self.col_limit = Some(col_offset + head_chars);
+                self.raw_line(line_no, col_offset, &pending[..cut], html, &mut stripped);
+                self.col_limit = None;
+                pending.drain(..next_from);
+                if col_offset == 0 {
                     self.report.warnings.push(format!(
                         "line {line_no} is longer than {} KiB; scanned in windows",
                         max_line >> 10
                     ));
                 }
+                col_offset += head_chars;
             }
         }
         if self.replaced_lines > 0
@@ -1009,6 +1030,9 @@ impl<'a> LineScanner<'a> {
     }
 
     fn push(&mut self, line: u64, column: u64, kind: Kind, value: &str) {
+        if self.col_limit.is_some_and(|limit| column > limit) {
+            return;
+        }
         self.report.counts[kind.index()] += 1;
         let f = &mut self.finding;
         f.line = line;
@@ -1372,5 +1396,38 @@ mod tests {
             "{:?}",
             r[0].warnings
         );
+    }
+
+    #[test]
+    fn a_value_across_a_window_cut_is_found_once() {
+        // Windows are cut every MiB: put a value across the first cut, a few bytes to each side
+        // of it, and values just before and inside the overlap, each with its own column.
+        let cut = 1 << 20;
+        for shift in [1usize, 3, 7, 12, 20] {
+            let mut line = "x".repeat(cut - 5000);
+            line.push_str(" taro@example.jp ");
+            while line.len() < cut - 2000 {
+                line.push('x');
+            }
+            line.push_str(" 090-1111-2222 ");
+            while line.len() < cut - shift {
+                line.push('x');
+            }
+            line.push_str(" 03-1234-5678 ");
+            line.push_str(&"y".repeat(300_000));
+            let (found, _) = scan("one-line.log", line.as_bytes());
+            let got: Vec<(u64, &str)> =
+                found.iter().map(|f| (f.column, f.value.as_str())).collect();
+            let col = |v: &str| line.find(v).unwrap() as u64 + 1;
+            assert_eq!(
+                got,
+                vec![
+                    (col("taro@"), "taro@example.jp"),
+                    (col("090-"), "090-1111-2222"),
+                    (col("03-"), "03-1234-5678"),
+                ],
+                "cut {shift} bytes into the value"
+            );
+        }
     }
 }
