@@ -160,6 +160,15 @@ fn append_native(
 }
 
 fn open_writer(path: &std::path::Path) -> Result<rusqlite::Connection> {
+    open_native_writer(path, "PRAGMA cache_size = -32768;")
+}
+
+/// A native read-write SQLite connection with the pool's settings (see `Store::connect`) and
+/// `extra` pragmas after them, for the writers that bypass sqlx (the audit writer, bulk import).
+pub(crate) fn open_native_writer(
+    path: &std::path::Path,
+    extra: &str,
+) -> Result<rusqlite::Connection> {
     let conn = rusqlite::Connection::open_with_flags(
         path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -167,11 +176,11 @@ fn open_writer(path: &std::path::Path) -> Result<rusqlite::Connection> {
     .map_err(|e| from_rusqlite(&e))?;
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(|e| from_rusqlite(&e))?;
-    // The pool's settings (see `Store::connect`).
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-         PRAGMA secure_delete = ON; PRAGMA cache_size = -32768;",
+         PRAGMA secure_delete = ON;",
     )
+    .and_then(|()| conn.execute_batch(extra))
     .map_err(|e| from_rusqlite(&e))?;
     Ok(conn)
 }

@@ -286,24 +286,13 @@ struct ImportBatch {
 }
 
 fn open_bulk(path: &std::path::Path) -> Result<rusqlite::Connection> {
-    use crate::audit::from_rusqlite;
-    let conn = rusqlite::Connection::open_with_flags(
+    // The pool's settings with a larger page cache: a million records make a blind index of
+    // six million random keys, and an import that has to read its pages back from the file
+    // slows to a third.
+    crate::audit::open_native_writer(
         path,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        "PRAGMA cache_size = -262144; PRAGMA wal_autocheckpoint = 16384;",
     )
-    .map_err(|e| from_rusqlite(&e))?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(|e| from_rusqlite(&e))?;
-    // The same settings as the pool's connections (see `Store::connect`), with a larger page
-    // cache: a million records make a blind index of six million random keys, and an import
-    // that has to read its pages back from the file slows to a third.
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-         PRAGMA secure_delete = ON; PRAGMA cache_size = -262144; \
-         PRAGMA wal_autocheckpoint = 16384;",
-    )
-    .map_err(|e| from_rusqlite(&e))?;
-    Ok(conn)
 }
 
 /// The batch in one immediate transaction with prepared statements: the progress (refused if
