@@ -24,19 +24,36 @@ pub(crate) fn fast<R>(f: impl FnOnce() -> R) -> R {
         fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
             f()
         }
-        if std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("bmi1")
-            && std::arch::is_x86_feature_detected!("bmi2")
-            && std::arch::is_x86_feature_detected!("popcnt")
-            && std::arch::is_x86_feature_detected!("lzcnt")
-        {
-            // SAFETY: the processor has every feature `with_avx2` is compiled for (checked
-            // just above), which is the only requirement of calling it.
+        if has_avx2() {
+            // SAFETY: the processor has every feature `with_avx2` is compiled for (`has_avx2`
+            // asked it), which is the only requirement of calling it.
             #[allow(unsafe_code)]
             return unsafe { with_avx2(f) };
         }
     }
     f()
+}
+
+/// Whether the processor has every feature the AVX2 build of [`fast`] is compiled for. Asked
+/// once and remembered in one byte (0: not asked yet, 1: no, 2: yes): `fast` runs several times
+/// per line, and five feature tests cost more than the kernel on a short line.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn has_avx2() -> bool {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static HAS: AtomicU8 = AtomicU8::new(0);
+    match HAS.load(Ordering::Relaxed) {
+        0 => {
+            let yes = std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("bmi1")
+                && std::arch::is_x86_feature_detected!("bmi2")
+                && std::arch::is_x86_feature_detected!("popcnt")
+                && std::arch::is_x86_feature_detected!("lzcnt");
+            HAS.store(1 + u8::from(yes), Ordering::Relaxed);
+            yes
+        }
+        v => v == 2,
+    }
 }
 
 /// Positions tested per block: a multiple of every vector width, so that the loop over a block

@@ -609,7 +609,7 @@ impl Engine {
             true
         } else if !honor
             && !spaced_pair
-            && (core.chars().nth(2).is_none()
+            && (run_chars(core) < 3
                 || !core
                     .chars()
                     .next_back()
@@ -635,12 +635,11 @@ impl Engine {
                 // (宮脇 磊介氏).
                 if !core2.is_empty()
                     && ((surname
-                        && (self.dict.given.contains(core2)
-                            || (honor2 && core2.chars().count() <= 3))
+                        && (self.dict.given.contains(core2) || (honor2 && run_chars(core2) <= 3))
                         && Self::name_split_ok(core, core2))
                         || labelled)
-                    && core.chars().count() <= 4
-                    && core2.chars().count() <= 4
+                    && run_chars(core) <= 4
+                    && run_chars(core2) <= 4
                 {
                     return Some((run.start, n2.start + core2.len()));
                 }
@@ -649,7 +648,7 @@ impl Engine {
         if core.is_empty() {
             return None;
         }
-        let clen = core.chars().count();
+        let clen = run_chars(core);
         if labelled && clen <= 6 {
             return Some((run.start, run.start + core.len()));
         }
@@ -696,7 +695,7 @@ impl Engine {
                 return Some((run.start, n2.end));
             }
         }
-        let clen = word.chars().count();
+        let clen = run_chars(word);
         if labelled && (2..=12).contains(&clen) {
             return Some((run.start, run.end));
         }
@@ -1393,6 +1392,13 @@ struct Run {
     script: Script,
     start: usize,
     end: usize,
+}
+
+/// The number of characters of a run, or of a part of one: every kanji and katakana character
+/// of a run is three bytes long in UTF-8 (see [`script_masks`]), so no decoding is needed.
+fn run_chars(part: &str) -> usize {
+    debug_assert!(part.chars().all(|c| c.len_utf8() == 3), "{part:?}");
+    part.len() / 3
 }
 
 pub(crate) fn is_kanji(c: char) -> bool {

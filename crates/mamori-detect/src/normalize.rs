@@ -249,6 +249,70 @@ pub fn original_span<'a>(original: &'a str, norm: &str, start: usize, end: usize
     &original[b0..b1]
 }
 
+/// Maps the spans of a line's hits, in increasing order, from the normalised text back to the
+/// original, and gives each hit's character index (its column): each call walks on from the
+/// previous hit, so all the hits of a line cost one walk over it, not one per hit.
+pub struct SpanMap<'a> {
+    original: &'a str,
+    norm: &'a str,
+    /// `norm` is `original` (the line needed no normalisation): byte offsets coincide.
+    same: bool,
+    /// The previous hit's start in `norm`, its character index, and its start in `original`.
+    at: usize,
+    chars: usize,
+    orig_at: usize,
+}
+
+impl<'a> SpanMap<'a> {
+    /// `norm` is `original` normalised (or `original` itself), with the same characters.
+    pub fn new(original: &'a str, norm: &'a str) -> Self {
+        SpanMap {
+            original,
+            norm,
+            same: std::ptr::eq(original, norm),
+            at: 0,
+            chars: 0,
+            orig_at: 0,
+        }
+    }
+
+    /// The substring of the original covering the same characters as `norm[start..end]`, and
+    /// the character index of `start`. A span that starts before the previous one walks again
+    /// from the beginning.
+    pub fn span(&mut self, start: usize, end: usize) -> (&'a str, usize) {
+        if start < self.at {
+            (self.at, self.chars, self.orig_at) = (0, 0, 0);
+        }
+        let k = self.norm[self.at..start].chars().count();
+        self.chars += k;
+        self.at = start;
+        if self.same {
+            return (&self.original[start..end], self.chars);
+        }
+        self.orig_at = skip_chars(self.original, self.orig_at, k);
+        let n = self.norm[start..end].chars().count();
+        let orig_end = skip_chars(self.original, self.orig_at, n);
+        (&self.original[self.orig_at..orig_end], self.chars)
+    }
+}
+
+/// The byte offset `n` characters after byte offset `i` of `s` (at most `s.len()`).
+fn skip_chars(s: &str, mut i: usize, n: usize) -> usize {
+    let b = s.as_bytes();
+    for _ in 0..n {
+        let Some(&lead) = b.get(i) else {
+            break;
+        };
+        i += match lead {
+            0..=0x7F => 1,
+            0x80..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            _ => 4,
+        };
+    }
+    i.min(b.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,5 +359,29 @@ mod tests {
             original_span("山田太郎です", "山田太郎です", 0, 12),
             "山田太郎"
         );
+    }
+
+    #[test]
+    fn span_map_walks_on_and_agrees_with_original_span() {
+        let src = "氏名：山田　太郎 ＴＥＬ：０９０－１２３４－５６７８ 〒１６０ー００２３ mail a@b.jp ラーメン";
+        let n = normalize(src);
+        assert_ne!(n, src);
+        // Every span that starts and ends on a character boundary, in increasing order and
+        // then again from the start (a hit before the previous one walks from the beginning).
+        let bounds: Vec<usize> = n.char_indices().map(|(i, _)| i).chain([n.len()]).collect();
+        for step in [1, 2, 3, 5] {
+            let mut map = SpanMap::new(src, &n);
+            for round in 0..2 {
+                for (k, w) in bounds.windows(2).enumerate().step_by(step) {
+                    let (start, end) = (w[0], bounds[(k + 1 + round).min(bounds.len() - 1)]);
+                    let (value, chars) = map.span(start, end);
+                    assert_eq!(value, original_span(src, &n, start, end), "{start}..{end}");
+                    assert_eq!(chars, n[..start].chars().count());
+                }
+            }
+            // Unnormalised text maps to itself.
+            let mut same = SpanMap::new(src, src);
+            assert_eq!(same.span(9, 15), (&src[9..15], 3));
+        }
     }
 }

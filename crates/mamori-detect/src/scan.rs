@@ -8,7 +8,7 @@ use crate::decode::{self, Sniffed, SNIFF_LEN};
 use crate::detect::{Engine, Hit};
 use crate::formats;
 use crate::kind::{Kind, KindSet};
-use crate::normalize::{normalize_into, original_span};
+use crate::normalize::{normalize_into, original_span, SpanMap};
 use std::cell::Cell;
 use std::fmt;
 use std::fs::File;
@@ -942,7 +942,7 @@ impl<'a> LineScanner<'a> {
 
     /// One line of free text: JSON pairs, a "label: value" line, or prose.
     fn text_line(&mut self, line_no: u64, col_offset: u64, line: &str) {
-        if line.trim().is_empty() {
+        if is_blank(line) {
             return;
         }
         let mut norm = std::mem::take(&mut self.norm);
@@ -951,12 +951,9 @@ impl<'a> LineScanner<'a> {
         } else {
             line
         };
-        let trimmed = n.trim_start();
         self.col_offset = col_offset;
         let mut any = false;
-        if (trimmed.starts_with('{') || trimmed.starts_with('"') || trimmed.starts_with('['))
-            && n.contains("\":")
-        {
+        if starts_like_json(n) && n.contains("\":") {
             for pair in formats::json_pairs(n) {
                 let hint = self.hint_of(&n[pair.key.0..pair.key.1]);
                 let (vs, ve) = pair.value;
@@ -1010,19 +1007,11 @@ impl<'a> LineScanner<'a> {
         hits.clear();
         self.engine.detect(&norm[from..to], hint, &mut hits);
         let any = !hits.is_empty();
-        // Hits come sorted by start: count characters only from the previous hit on.
-        let (mut at, mut chars) = (0, 0u64);
+        // Hits come sorted by start: characters are counted only from the previous hit on.
+        let mut map = SpanMap::new(orig, norm);
         for h in &hits {
-            let (s, e) = (from + h.start, from + h.end);
-            let value = original_span(orig, norm, s, e);
-            let column = fixed_col.unwrap_or_else(|| {
-                if s < at {
-                    (at, chars) = (0, 0);
-                }
-                chars += norm[at..s].chars().count() as u64;
-                at = s;
-                self.col_offset + chars + 1
-            });
+            let (value, chars) = map.span(from + h.start, from + h.end);
+            let column = fixed_col.unwrap_or(self.col_offset + chars as u64 + 1);
             self.push(line_no, column, h.kind, value);
         }
         self.hits = hits;
@@ -1275,6 +1264,26 @@ impl<R: Read> Read for NewlineTracker<R> {
 struct Model {
     header_line: Option<u64>,
     kinds: Vec<Option<Kind>>,
+}
+
+/// `s.trim().is_empty()`, answered from the first byte for nearly every line: a printable
+/// ASCII character, or a lead byte E4–EF (kanji, full-width forms), is never whitespace.
+fn is_blank(s: &str) -> bool {
+    match s.as_bytes().first() {
+        None => true,
+        Some(0x21..=0x7E | 0xE4..=0xEF) => false,
+        _ => s.trim().is_empty(),
+    }
+}
+
+/// Whether `s`, after leading whitespace, starts with `{`, `"` or `[`: a JSON line. Decided from
+/// the first byte unless it may be whitespace (see [`is_blank`]).
+fn starts_like_json(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(b'{' | b'"' | b'[') => true,
+        Some(0x21..=0x7E | 0xE4..=0xEF) | None => false,
+        _ => s.trim_start().starts_with(['{', '"', '[']),
+    }
 }
 
 /// "氏名：山田太郎" → (end of label, start of value). The label is short and at the line start.
