@@ -6,7 +6,7 @@
 //! the original text (normalisation is one character to one character).
 
 use crate::bytescan;
-use crate::dict::{dict, Dict};
+use crate::dict::{dict, CharBits, Dict};
 use crate::kind::{Kind, KindSet};
 use crate::validate::{
     card_brand, corporate_number_valid, ean13_valid, is_mobile, luhn, my_number_valid,
@@ -34,6 +34,9 @@ pub struct Engine {
     /// 生 and the English birth words: a line with none of them has no birth date.
     birth_words: AhoCorasick,
     dict: &'static Dict,
+    /// The characters a kanji name run may start with: the first characters of surnames and of
+    /// the role words of `PRE_NAME` (担当山田太郎).
+    name_start: CharBits,
 }
 
 const BIRTH_WORDS: [&str; 9] = [
@@ -161,6 +164,13 @@ impl Engine {
             birth_words: AhoCorasick::new(["生", "birth", "Birth", "BIRTH", "DOB", "dob"])
                 .expect("static patterns build"),
             dict: dict(),
+            name_start: {
+                let mut set = dict().surname_firsts().clone();
+                for w in PRE_NAME {
+                    set.extend(w.chars().next());
+                }
+                set
+            },
         }
     }
 
@@ -588,10 +598,10 @@ impl Engine {
         let word = &text[run.start..run.end];
         // Every path below needs the run to start with a surname character, a role word
         // (担当山田), or to follow a name label; most kanji runs of prose fail all three.
-        let first = word.chars().next()?;
+        let first = run_char(word, 0)?;
         // Whether a name label comes before the run is looked up only when it decides something
         // (it is pure, so asking later gives the same answer as asking first).
-        let may_start = self.dict.starts_surname(first) || is_role_start(first);
+        let may_start = self.name_start.contains(first);
         if !may_start && !follows_name_label(text, run.start) {
             return None;
         }
@@ -610,10 +620,7 @@ impl Engine {
         } else if !honor
             && !spaced_pair
             && (run_chars(core) < 3
-                || !core
-                    .chars()
-                    .next_back()
-                    .is_some_and(|c| self.dict.ends_given(c)))
+                || !run_char(core, core.len() - 3).is_some_and(|c| self.dict.ends_given(c)))
         {
             if !follows_name_label(text, run.start) {
                 return None;
@@ -1399,6 +1406,14 @@ struct Run {
 fn run_chars(part: &str) -> usize {
     debug_assert!(part.chars().all(|c| c.len_utf8() == 3), "{part:?}");
     part.len() / 3
+}
+
+/// The character at byte `i` of a run (three bytes, see [`run_chars`]), decoded directly.
+fn run_char(part: &str, i: usize) -> Option<char> {
+    let b = part.as_bytes().get(i..i + 3)?;
+    let c = (u32::from(b[0] & 0x0F) << 12) | (u32::from(b[1] & 0x3F) << 6) | u32::from(b[2] & 0x3F);
+    debug_assert_eq!(part[i..].chars().next().map(|x| x as u32), Some(c));
+    char::from_u32(c)
 }
 
 pub(crate) fn is_kanji(c: char) -> bool {

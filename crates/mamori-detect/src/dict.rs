@@ -17,41 +17,68 @@ pub struct Dict {
     pub veto: FxHashSet<&'static str>,
     /// Bitmaps over the BMP: characters that start a surname / end a given name, to reject
     /// most kanji runs before any hashing.
-    surname_first: Vec<u64>,
-    given_last: Vec<u64>,
+    surname_first: CharBits,
+    given_last: CharBits,
     /// Characters that end a surname / start a given name: a split of a word into surname and
     /// given name is hashed only when both sides of the cut pass these bitmaps.
-    surname_last: Vec<u64>,
-    given_first: Vec<u64>,
+    surname_last: CharBits,
+    given_first: CharBits,
     /// The longest surname and given name, in characters.
     pub max_surname_chars: usize,
     pub max_given_chars: usize,
 }
 
-fn set_bit(map: &mut [u64], c: char) {
-    let i = c as usize;
-    if i < 0x10000 {
-        map[i / 64] |= 1 << (i % 64);
+/// A set of characters as a bitmap over the Basic Multilingual Plane (8 KiB). A character beyond
+/// it is always in the set: the sets only serve to reject words before any hashing.
+#[derive(Clone)]
+pub struct CharBits(Vec<u64>);
+
+impl CharBits {
+    pub fn new() -> Self {
+        CharBits(vec![0; 1024])
+    }
+    pub fn insert(&mut self, c: char) {
+        let i = c as usize;
+        if i < 0x10000 {
+            self.0[i / 64] |= 1 << (i % 64);
+        }
+    }
+    pub fn contains(&self, c: char) -> bool {
+        let i = c as usize;
+        i >= 0x10000 || self.0[i / 64] & (1 << (i % 64)) != 0
     }
 }
 
-fn bit(map: &[u64], c: char) -> bool {
-    let i = c as usize;
-    i >= 0x10000 || map[i / 64] & (1 << (i % 64)) != 0
+impl Extend<char> for CharBits {
+    fn extend<I: IntoIterator<Item = char>>(&mut self, chars: I) {
+        for c in chars {
+            self.insert(c);
+        }
+    }
+}
+
+impl Default for CharBits {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Dict {
     pub fn starts_surname(&self, c: char) -> bool {
-        bit(&self.surname_first, c)
+        self.surname_first.contains(c)
     }
     pub fn ends_given(&self, c: char) -> bool {
-        bit(&self.given_last, c)
+        self.given_last.contains(c)
     }
     pub fn ends_surname(&self, c: char) -> bool {
-        bit(&self.surname_last, c)
+        self.surname_last.contains(c)
     }
     pub fn starts_given(&self, c: char) -> bool {
-        bit(&self.given_first, c)
+        self.given_first.contains(c)
+    }
+    /// The characters that start a surname.
+    pub fn surname_firsts(&self) -> &CharBits {
+        &self.surname_first
     }
 }
 
@@ -62,10 +89,10 @@ static DICT: LazyLock<Dict> = LazyLock::new(|| {
         surname_readings: FxHashSet::default(),
         given_readings: FxHashSet::default(),
         veto: FxHashSet::default(),
-        surname_first: vec![0; 1024],
-        given_last: vec![0; 1024],
-        surname_last: vec![0; 1024],
-        given_first: vec![0; 1024],
+        surname_first: CharBits::new(),
+        given_last: CharBits::new(),
+        surname_last: CharBits::new(),
+        given_first: CharBits::new(),
         max_surname_chars: 0,
         max_given_chars: 0,
     };
@@ -85,15 +112,15 @@ static DICT: LazyLock<Dict> = LazyLock::new(|| {
     }
     for w in &d.surnames {
         if let (Some(first), Some(last)) = (w.chars().next(), w.chars().next_back()) {
-            set_bit(&mut d.surname_first, first);
-            set_bit(&mut d.surname_last, last);
+            d.surname_first.insert(first);
+            d.surname_last.insert(last);
         }
         d.max_surname_chars = d.max_surname_chars.max(w.chars().count());
     }
     for w in &d.given {
         if let (Some(first), Some(last)) = (w.chars().next(), w.chars().next_back()) {
-            set_bit(&mut d.given_first, first);
-            set_bit(&mut d.given_last, last);
+            d.given_first.insert(first);
+            d.given_last.insert(last);
         }
         d.max_given_chars = d.max_given_chars.max(w.chars().count());
     }
