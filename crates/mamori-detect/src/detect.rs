@@ -530,7 +530,13 @@ impl Engine {
             }
             let next = runs.peek();
             let found = match run.script {
-                Script::Kanji => self.kanji_name(text, &run, next),
+                Script::Kanji => match self.kanji_name(text, &run, next) {
+                    // A finding that ends with the run may go on into a given name in hiragana.
+                    Some((s, e)) if e == run.end => {
+                        Some((s, self.hiragana_given(text, s, e).unwrap_or(e)))
+                    }
+                    found => found,
+                },
                 Script::Katakana => self.kana_name(text, &run, next),
             };
             if let Some((s, e)) = found {
@@ -681,6 +687,68 @@ impl Engine {
         None
     }
 
+    /// A given name written in hiragana after a kanji finding `text[start..end]` that ends with
+    /// its run, a surname or a labelled word (氏名：山田 さくら, 山田さくらさま): the end of the
+    /// given name, if one follows. Hiragana is also the script of grammar (山田さんは), so the
+    /// name must be a given-name reading of two or more characters that is not a function word
+    /// (`Dict::given_hiragana`), the finding must be a dictionary surname or follow a name
+    /// label, and the name must be followed by
+    /// - an honorific (さん, 様, 氏…);
+    /// - the end of the hiragana and a boundary: punctuation, a space, the end of the text;
+    /// - a particle (は, から…), when the name has three or more characters or is set off by a
+    ///   space (まさに after a surname is an adverb, not まさ).
+    ///
+    /// Only findings are extended: a bare surname followed by hiragana (山田さくらから電話)
+    /// is not looked at, because testing every kanji word of prose for a following given name
+    /// cost a sixth of the scanner's speed on prose (see docs/benchmarks.md).
+    #[cold]
+    #[inline(never)]
+    fn hiragana_given(&self, text: &str, start: usize, end: usize) -> Option<usize> {
+        let b = text.as_bytes();
+        let mut at = end;
+        while at - end < 2 && b.get(at) == Some(&b' ') {
+            at += 1;
+        }
+        if !is_hiragana_at(b, at) || !is_hiragana_at(b, at + 3) {
+            return None;
+        }
+        let mut stop = at + 6;
+        while is_hiragana_at(b, stop) && stop - at < 3 * (self.dict.max_given_hiragana_chars + 3) {
+            stop += 3;
+        }
+        let hira = &text[at..stop];
+        let after = &text[stop..];
+        let spaced = at > end;
+        let labelled = || follows_name_label(text, start);
+        let mut surname_ok = None;
+        let max = run_chars(hira).min(self.dict.max_given_hiragana_chars);
+        for n in (2..=max).rev() {
+            let (g, rest) = hira.split_at(3 * n);
+            let fits = match rest.as_bytes() {
+                [] => !is_hiragana_at(b, stop) && hiragana_name_boundary(after),
+                // さ ち く: さん さま ちゃん くん.
+                [0xE3, 0x81, 0x95 | 0xA1 | 0x8F, ..]
+                    if ["さん", "さま", "ちゃん", "くん"]
+                        .iter()
+                        .any(|h| rest.starts_with(h)) =>
+                {
+                    true
+                }
+                _ => HIRAGANA_PARTICLES.iter().any(|p| rest.starts_with(p)) && (n >= 3 || spaced),
+            };
+            if fits && self.dict.given_hiragana.contains(g) {
+                // A surname or a labelled word, not a full name (山田太郎まこと).
+                let ok = *surname_ok.get_or_insert_with(|| {
+                    self.dict.surnames.contains(&text[start..end]) || labelled()
+                });
+                if ok {
+                    return Some(at + g.len());
+                }
+            }
+        }
+        None
+    }
+
     fn surname_prefix(&self, core: &str) -> bool {
         core.char_indices()
             .skip(1)
@@ -747,7 +815,8 @@ impl Engine {
         let w = word.trim();
         if let Some((a, b)) = w.split_once(' ') {
             let b = b.trim();
-            return (self.dict.surnames.contains(a) && self.dict.given.contains(b))
+            return (self.dict.surnames.contains(a)
+                && (self.dict.given.contains(b) || self.dict.given_hiragana.contains(b)))
                 || (self.dict.surname_readings.contains(a)
                     && self.dict.given_readings.contains(b));
         }
@@ -1642,6 +1711,34 @@ fn starts_with_honorific(after: &str) -> bool {
     }
 }
 
+/// The particles and copulas that may follow a name written in hiragana (山田さくらは).
+const HIRAGANA_PARTICLES: [&str; 13] = [
+    "は", "が", "を", "に", "の", "と", "も", "へ", "で", "や", "から", "より", "だ",
+];
+
+/// Whether a hiragana character (U+3041–U+3096: E3 81 81–BF, E3 82 80–96) starts at `i`.
+fn is_hiragana_at(b: &[u8], i: usize) -> bool {
+    match b.get(i..i + 3) {
+        Some(&[0xE3, 0x81, x]) => x >= 0x81,
+        Some(&[0xE3, 0x82, x]) => x <= 0x96,
+        _ => false,
+    }
+}
+
+/// Whether a name may end right before `after`: the end of the text, a space or ASCII
+/// punctuation, CJK or full-width punctuation (、。「」 U+3000–U+303F, ・, （）), or an honorific (様, 殿, 氏, 君,
+/// 先生). Not a letter, digit, kanji or katakana, which would make the hiragana part of a word.
+fn hiragana_name_boundary(after: &str) -> bool {
+    match after.as_bytes() {
+        [] | [0xE3, 0x80, ..] | [0xE3, 0x83, 0xBB, ..] => true,
+        [x, ..] if x.is_ascii() => !x.is_ascii_alphanumeric(),
+        // Full-width punctuation such as （ ） ！ (full-width letters and digits are not).
+        [0xEF, 0xBC, x, ..] => !matches!(x, 0x90..=0x99 | 0xA1..=0xBA),
+        [0xEF, 0xBD, x, ..] => !matches!(x, 0x81..=0x9A),
+        _ => after.starts_with(['様', '殿', '氏', '君']) || after.starts_with("先生"),
+    }
+}
+
 fn is_spacer(between: &str) -> bool {
     !between.is_empty() && between.len() <= 2 && between.bytes().all(|c| c == b' ')
 }
@@ -1888,6 +1985,30 @@ mod tests {
         none("コーポ山田に住んでいる");
         none("山田電機で購入した");
         none("東京都の新宿区役所");
+    }
+
+    #[test]
+    fn given_names_in_hiragana() {
+        // After a labelled word or a surname found with an honorific of its own.
+        one("氏名：山田　さくら", Kind::PersonName, "山田　さくら");
+        one("氏名：山田さくら", Kind::PersonName, "山田さくら");
+        one("宛名 田中 ゆいに送付", Kind::PersonName, "田中 ゆい");
+        one("お名前: 鈴木あおい（34）", Kind::PersonName, "鈴木あおい");
+        one(
+            "担当者：佐藤ひなたさんから電話",
+            Kind::PersonName,
+            "佐藤ひなた",
+        );
+        one("契約者：高橋みのり。", Kind::PersonName, "高橋みのり");
+        // Hiragana that is grammar is not a given name, labelled or not.
+        one("氏名：山田です", Kind::PersonName, "山田");
+        one("担当者：本田まさに適任", Kind::PersonName, "本田");
+        one("山田さんは来ない", Kind::PersonName, "山田");
+        one("山田太郎さんは来ない", Kind::PersonName, "山田太郎");
+        none("本田まさに適任だ");
+        none("会社では、対応を検討した");
+        // Not looked at: a bare surname before hiragana (documented limit).
+        none("山田さくらから電話");
     }
 
     #[test]

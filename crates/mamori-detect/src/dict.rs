@@ -14,6 +14,11 @@ pub struct Dict {
     pub given: FxHashSet<&'static str>,
     pub surname_readings: FxHashSet<&'static str>,
     pub given_readings: FxHashSet<&'static str>,
+    /// The given-name readings written in hiragana (さくら, ひなた), at least two characters
+    /// long and not a common function word: the given names that are written in hiragana.
+    pub given_hiragana: FxHashSet<Box<str>>,
+    /// The longest of them, in characters.
+    pub max_given_hiragana_chars: usize,
     pub veto: FxHashSet<&'static str>,
     /// Bitmaps over the BMP: characters that start a surname / end a given name, to reject
     /// most kanji runs before any hashing.
@@ -82,12 +87,72 @@ impl Dict {
     }
 }
 
+/// Given-name readings that are also common function words, adverbs or endings written in
+/// hiragana (より, なら, まさに…): after a surname-like word they are grammar, not a name.
+const HIRAGANA_NOT_NAMES: &[&str] = &[
+    "あの",
+    "ある",
+    "いる",
+    "いう",
+    "および",
+    "かな",
+    "から",
+    "くらい",
+    "くん",
+    "こそ",
+    "こと",
+    "この",
+    "これ",
+    "さえ",
+    "さま",
+    "さん",
+    "しか",
+    "すぐ",
+    "する",
+    "それ",
+    "その",
+    "ため",
+    "たち",
+    "だけ",
+    "ちゃん",
+    "でも",
+    "です",
+    "では",
+    "とき",
+    "ところ",
+    "とも",
+    "ともに",
+    "とは",
+    "ども",
+    "など",
+    "なら",
+    "ない",
+    "なる",
+    "には",
+    "ので",
+    "のに",
+    "ほか",
+    "ほど",
+    "まさに",
+    "ます",
+    "また",
+    "まだ",
+    "まで",
+    "もう",
+    "もの",
+    "よう",
+    "よく",
+    "より",
+];
+
 static DICT: LazyLock<Dict> = LazyLock::new(|| {
     let mut d = Dict {
         surnames: FxHashSet::default(),
         given: FxHashSet::default(),
         surname_readings: FxHashSet::default(),
         given_readings: FxHashSet::default(),
+        given_hiragana: FxHashSet::default(),
+        max_given_hiragana_chars: 0,
         veto: FxHashSet::default(),
         surname_first: CharBits::new(),
         given_last: CharBits::new(),
@@ -123,6 +188,24 @@ static DICT: LazyLock<Dict> = LazyLock::new(|| {
             d.given_last.insert(last);
         }
         d.max_given_chars = d.max_given_chars.max(w.chars().count());
+    }
+    for r in &d.given_readings {
+        // Katakana U+30A1–U+30F6 are hiragana U+3041–U+3096 plus 0x60; a reading with ー or
+        // another katakana-only character is not written in hiragana.
+        let hira: Option<String> = r
+            .chars()
+            .map(|c| match c {
+                '\u{30A1}'..='\u{30F6}' => char::from_u32(c as u32 - 0x60),
+                _ => None,
+            })
+            .collect();
+        if let Some(h) = hira {
+            let n = h.chars().count();
+            if n >= 2 && !HIRAGANA_NOT_NAMES.contains(&h.as_str()) {
+                d.max_given_hiragana_chars = d.max_given_hiragana_chars.max(n);
+                d.given_hiragana.insert(h.into_boxed_str());
+            }
+        }
     }
     d
 });

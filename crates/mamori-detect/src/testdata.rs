@@ -107,7 +107,7 @@ const SURNAMES: [(&str, &str); 40] = [
     ("青木", "アオキ"),
     ("勅使河原", "テシガハラ"),
 ];
-const GIVEN: [(&str, &str); 40] = [
+const GIVEN: [(&str, &str); 46] = [
     ("太郎", "タロウ"),
     ("花子", "ハナコ"),
     ("一郎", "イチロウ"),
@@ -148,6 +148,13 @@ const GIVEN: [(&str, &str); 40] = [
     ("沙織", "サオリ"),
     ("勇気", "ユウキ"),
     ("朔", "サク"),
+    // Given names written in hiragana.
+    ("さくら", "サクラ"),
+    ("ひなた", "ヒナタ"),
+    ("あおい", "アオイ"),
+    ("みのり", "ミノリ"),
+    ("ゆい", "ユイ"),
+    ("はるか", "ハルカ"),
 ];
 const CITIES: [(&str, &str); 12] = [
     ("新宿区", "西新宿"),
@@ -336,7 +343,7 @@ fn my_number(r: &mut Rng) -> String {
 
 /// Look-alikes that must not be reported.
 fn lookalike(r: &mut Rng) -> String {
-    match r.below(10) {
+    match r.below(11) {
         0 => {
             // A valid corporate number.
             let base = r.digits(12);
@@ -391,6 +398,18 @@ fn lookalike(r: &mut Rng) -> String {
             r.below(20),
             r.below(99)
         ),
+        9 => {
+            // Hiragana after words that are also surnames: grammar, not given names.
+            (*r.pick(&[
+                "本田まさに適任の案件です。",
+                "上野あたりで打ち合わせ",
+                "会社では、まず確認します。",
+                "中村屋とともに協議した。",
+                "石川からは返事がない。",
+                "前田まで来てください。",
+            ]))
+            .to_owned()
+        }
         _ => format!("{}の{}で打ち合わせ", r.pick(&COMPANIES), r.pick(&PLACES)),
     }
 }
