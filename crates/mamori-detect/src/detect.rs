@@ -688,8 +688,8 @@ impl Engine {
     }
 
     /// A given name written in hiragana after a kanji finding `text[start..end]` that ends with
-    /// its run, a surname or a labelled word (氏名：山田 さくら, 山田さくらさま): the end of the
-    /// given name, if one follows. Hiragana is also the script of grammar (山田さんは), so the
+    /// its run, in practice a labelled word (氏名：山田 さくら, 氏名：山田さくらさま): the end of
+    /// the given name, if one follows. Hiragana is also the script of grammar (山田さんは), so the
     /// name must be a given-name reading of two or more characters that is not a function word
     /// (`Dict::given_hiragana`), the finding must be a dictionary surname or follow a name
     /// label, and the name must be followed by
