@@ -8,6 +8,7 @@
 use crate::bytescan;
 use crate::dict::{dict, CharBits, Dict};
 use crate::kind::{Kind, KindSet};
+use crate::normalize::utf8_len;
 use crate::validate::{
     card_brand, corporate_number_valid, ean13_valid, is_mobile, luhn, my_number_valid,
     phone_plan_valid, plausible_birth_date, wareki_to_year, ERA_NAMES, PREFECTURES,
@@ -726,14 +727,8 @@ impl Engine {
             let (g, rest) = hira.split_at(3 * n);
             let fits = match rest.as_bytes() {
                 [] => !is_hiragana_at(b, stop) && hiragana_name_boundary(after),
-                // さ ち く: さん さま ちゃん くん.
-                [0xE3, 0x81, 0x95 | 0xA1 | 0x8F, ..]
-                    if ["さん", "さま", "ちゃん", "くん"]
-                        .iter()
-                        .any(|h| rest.starts_with(h)) =>
-                {
-                    true
-                }
+                // さん さま ちゃん くん.
+                _ if starts_with_honorific(rest) => true,
                 _ => HIRAGANA_PARTICLES.iter().any(|p| rest.starts_with(p)) && (n >= 3 || spaced),
             };
             if fits && self.dict.given_hiragana.contains(g) {
@@ -1197,15 +1192,6 @@ fn may_start_date(b: &[u8], i: usize) -> bool {
             .iter()
             .any(|e| b[i..].starts_with(&e.as_bytes()[..3])),
         _ => false,
-    }
-}
-
-fn utf8_len(b: u8) -> usize {
-    match b {
-        0xC0..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        0xF0..=0xFF => 4,
-        _ => 1,
     }
 }
 
@@ -1989,7 +1975,7 @@ mod tests {
 
     #[test]
     fn given_names_in_hiragana() {
-        // After a labelled word or a surname found with an honorific of its own.
+        // After a labelled word.
         one("氏名：山田　さくら", Kind::PersonName, "山田　さくら");
         one("氏名：山田さくら", Kind::PersonName, "山田さくら");
         one("宛名 田中 ゆいに送付", Kind::PersonName, "田中 ゆい");

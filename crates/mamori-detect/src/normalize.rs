@@ -303,14 +303,19 @@ fn skip_chars(s: &str, mut i: usize, n: usize) -> usize {
         let Some(&lead) = b.get(i) else {
             break;
         };
-        i += match lead {
-            0..=0x7F => 1,
-            0x80..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            _ => 4,
-        };
+        i += utf8_len(lead);
     }
     i.min(b.len())
+}
+
+/// The length of the UTF-8 character whose first byte is `b` (1 for a byte that starts none).
+pub(crate) fn utf8_len(b: u8) -> usize {
+    match b {
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xFF => 4,
+        _ => 1,
+    }
 }
 
 #[cfg(test)]
