@@ -95,6 +95,17 @@ impl App {
             }),
         );
         h.insert(
+            "vault.reseal".into(),
+            Arc::new(|app: App, _payload: String| {
+                Box::pin(async move {
+                    app.reseal_records(2000)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
+            }),
+        );
+        h.insert(
             "vault.rewrap".into(),
             Arc::new(|app: App, _payload: String| {
                 Box::pin(async move {

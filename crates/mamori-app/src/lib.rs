@@ -59,6 +59,10 @@ pub struct Settings {
     pub vault_max_custodians: usize,
     /// The longest a vault grant may last.
     pub vault_max_grant_hours: u32,
+    /// Vault lookups one user may make per minute and per hour (every process together); past
+    /// either the lookup answers 429 and the refusal is in the audit log.
+    pub vault_lookups_per_minute: i64,
+    pub vault_lookups_per_hour: i64,
 }
 
 impl Default for Settings {
@@ -76,6 +80,8 @@ impl Default for Settings {
             mail_max_attempts: 10,
             vault_max_custodians: mamori_domain::vault::grant::DEFAULT_MAX_CUSTODIANS,
             vault_max_grant_hours: mamori_domain::vault::grant::DEFAULT_MAX_HOURS,
+            vault_lookups_per_minute: 30,
+            vault_lookups_per_hour: 300,
         }
     }
 }

@@ -14,7 +14,9 @@ use mamori_domain::incident::jst_date;
 use mamori_domain::role::{Permission, Role};
 use mamori_domain::vault::grant::{self as grant_rules, Access, Grant, GrantRequest};
 use mamori_domain::vault::normalize::{self, IndexClass};
-use mamori_domain::vault::{mask, FieldKind, RetentionAction, RetentionRule, Schema, SCRUBBED};
+use mamori_domain::vault::{
+    mask, FieldKind, RetentionAction, RetentionRule, Schema, SchemaError, SCRUBBED,
+};
 use mamori_store::ledger::DatasetRow;
 use mamori_store::vault::{GrantRow, RecordRow, RetentionRun};
 use secrecy::{ExposeSecret, SecretBox};
@@ -180,8 +182,8 @@ pub(crate) fn open_row_with_key(
     };
     let dek = unwrap_dek(v.provider.as_ref(), version as u32, wrapped, r.id)
         .map_err(|e| format!("record {}: {e}", r.id))?;
-    let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
-    let opened = open_record(&dek, r.id, &names, &r.sealed).map_err(|_| {
+    let layout = vault_keys::Layout::of(r.dataset_id, schema);
+    let opened = open_record(&dek, &layout, r.id, &r.sealed).map_err(|_| {
         format!(
             "record {}: the fields do not decrypt (altered or wrong key)",
             r.id
@@ -416,6 +418,48 @@ impl App {
         }
     }
 
+    /// Counts a user's lookup against the per-minute and per-hour limits (shared by every
+    /// process through the database). Past a limit the lookup is refused with 429 before
+    /// anything is searched, and the refusal is an audit entry. The command line is not limited.
+    async fn limit_lookups(
+        &self,
+        ctx: &Ctx,
+        dataset_id: i64,
+        by: &LookupBy,
+    ) -> Result<(), AppError> {
+        let Principal::User(u) = &ctx.principal else {
+            return Ok(());
+        };
+        let now = self.clock.now_micros();
+        let (minute, hour) = (60_000_000i64, 3_600_000_000i64);
+        let (m_key, h_key) = (
+            format!("vault.lookup:m:{}", u.id),
+            format!("vault.lookup:h:{}", u.id),
+        );
+        let (m_start, h_start) = (now - now.rem_euclid(minute), now - now.rem_euclid(hour));
+        let [m, h] = self
+            .store
+            .count_rate(&[(m_key.as_str(), m_start), (h_key.as_str(), h_start)])
+            .await?;
+        let secs_until = |end: i64| (end - now + 999_999) / 1_000_000;
+        let retry = if m > self.settings.vault_lookups_per_minute {
+            secs_until(m_start + minute)
+        } else if h > self.settings.vault_lookups_per_hour {
+            secs_until(h_start + hour)
+        } else {
+            return Ok(());
+        };
+        self.audit(
+            ctx,
+            "vault.lookup.limited",
+            &format!("dataset:{dataset_id}"),
+            Outcome::Denied,
+            json!({"by": by.class(), "per_minute": m, "per_hour": h}),
+        )
+        .await?;
+        Err(AppError::Throttled(retry))
+    }
+
     /// Finds persons in a dataset by e-mail, phone, name (and birth date) or record number,
     /// through the blind index. Values are masked; the audit entry names the records and the
     /// grant used, never the query.
@@ -426,6 +470,7 @@ impl App {
         by: &LookupBy,
     ) -> Result<(AccessView, Vec<RecordView>), AppError> {
         let v = self.vault_state()?;
+        self.limit_lookups(ctx, dataset_id, by).await?;
         // A search by value reads the dataset and the index hits in one statement; nothing is
         // opened before the company and the access are checked.
         let (d, hits) = if let LookupBy::Record(_) = by {
@@ -444,6 +489,26 @@ impl App {
         }
         let schema = schema_of(&d)?;
         let access = self.vault_access(ctx, &d).await?;
+        if let Some((_, class, _)) = &hits {
+            if !access.may_lookup(&schema, *class) {
+                self.audit(
+                    ctx,
+                    "vault.lookup",
+                    &format!("dataset:{}", d.id),
+                    Outcome::Denied,
+                    json!({"by": by.class(), "basis": access.basis(), "reason": "fields_not_granted"}),
+                )
+                .await?;
+                let fields = normalize::index_sources(&schema, *class).join(", ");
+                return Err(AppError::invalid(
+                    "by",
+                    format!(
+                        "この検索方法には、許可に次の項目がすべて含まれている必要があります: {fields}"
+                    ),
+                    format!("searching this way needs all of these fields in your grant: {fields}"),
+                ));
+            }
+        }
         let rows: Vec<(RecordRow, Result<Vec<Opened>, String>)> = match (by, hits) {
             (_, Some((hits, class, term))) => confirm_opened(v, &schema, hits, class, &term),
             (LookupBy::Record(id), None) => match self.store.get_record(*id).await {
@@ -790,8 +855,8 @@ impl App {
     // ---- schema and retention ----------------------------------------------------------------
 
     /// Declares (or extends) a dataset's record schema and its retention rule. Once records
-    /// exist, fields can only be added at the end: the stored fields are bound to their names
-    /// and order.
+    /// exist, fields can only be added at the end (a stored value is bound to its field's stable
+    /// id, which a grown schema keeps).
     pub async fn set_vault_schema(
         &self,
         ctx: &Ctx,
@@ -807,21 +872,32 @@ impl App {
         let d = self.vault_dataset(ctx, dataset_id).await?;
         let schema = Schema::parse(schema_text)
             .map_err(|e| AppError::invalid("schema", format!("項目定義: {e}"), e.to_string()))?;
-        if let Some(old) = d.vault_schema.as_deref() {
-            let old: Schema = serde_json::from_str(old)
-                .map_err(|e| AppError::Internal(format!("stored schema: {e}")))?;
-            let records = self.store.count_records(d.id).await?;
-            if records > 0
-                && (schema.fields.len() < old.fields.len()
-                    || schema.fields[..old.fields.len()] != old.fields[..])
-            {
-                return Err(AppError::invalid(
-                    "schema",
-                    "レコードがある台帳では、既存の項目を変えずに末尾へ追加することだけができます",
-                    "records exist: existing fields must stay as they are; new fields may be added at the end",
-                ));
+        // Stored values are bound to their fields' stable ids: fields keep their ids, new
+        // fields get new ones, and with records stored a change that would orphan a value is
+        // refused here, before anything is written.
+        let schema = match d.vault_schema.as_deref() {
+            None => schema,
+            Some(old) => {
+                let old: Schema = serde_json::from_str(old)
+                    .map_err(|e| AppError::Internal(format!("stored schema: {e}")))?;
+                let records = self.store.count_records(d.id).await? > 0;
+                schema.evolve(&old, records).map_err(|e| {
+                    let ja = match &e {
+                        SchemaError::Removed(f) => format!(
+                            "レコードがある台帳では項目「{f}」を削除できません（項目は末尾へ追加だけができます）"
+                        ),
+                        SchemaError::KindChanged(f) => format!(
+                            "レコードがある台帳では項目「{f}」の種類を変えられません"
+                        ),
+                        SchemaError::Reordered(f) => format!(
+                            "レコードがある台帳では既存の項目の順序を変えられません（「{f}」）。新しい項目は末尾へ追加してください"
+                        ),
+                        other => format!("項目定義: {other}"),
+                    };
+                    AppError::invalid("schema", ja, e.to_string())
+                })?
             }
-        }
+        };
         if let Some(rule) = &retention {
             rule.check(&schema).map_err(|e| {
                 AppError::invalid("retention", format!("保存期間ルール: {e}"), e.to_string())
@@ -938,9 +1014,8 @@ impl App {
                                 after[i] = None;
                             }
                         }
-                        let names: Vec<&str> =
-                            schema.fields.iter().map(|f| f.name.as_str()).collect();
-                        let sealed = vault_keys::seal_fields(&dek, r.id, &names, &slots);
+                        let layout = vault_keys::Layout::of(d.id, schema);
+                        let sealed = vault_keys::seal_fields(&dek, &layout, r.id, &slots);
                         let keep = digests_of(&keys, schema, &after, r.id);
                         let remove: Vec<(i64, i64)> = all_digests
                             .into_iter()
@@ -1203,6 +1278,62 @@ impl App {
             }
         }
         Ok(done)
+    }
+
+    /// Re-seals every record still in an older sealed format (format 2, bound to the field
+    /// names of the schema of its day) as format 3 (bound to the dataset, the record and each
+    /// field's stable id), `batch` at a time, with the same data key. Safe to stop and run
+    /// again; a record changed meanwhile is left for the next run. The periodic job
+    /// `vault.reseal` (queued by migration 0008 when records exist) and `mamori vault reseal`
+    /// run it. Returns (re-sealed, records that did not open).
+    pub async fn reseal_records(&self, batch: i64) -> Result<(u64, u64), AppError> {
+        let v = self.vault_state()?;
+        let mut schemas: std::collections::HashMap<i64, Option<Schema>> =
+            std::collections::HashMap::new();
+        let (mut after, mut done, mut failed) = (0, 0u64, 0u64);
+        loop {
+            let rows = self.store.records_to_reseal(after, batch).await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                if !schemas.contains_key(&r.dataset_id) {
+                    let d = self.store.get_dataset(r.dataset_id).await?;
+                    schemas.insert(r.dataset_id, schema_of(&d).ok());
+                }
+                let Some(schema) = schemas.get(&r.dataset_id).and_then(Option::as_ref) else {
+                    failed += 1;
+                    continue;
+                };
+                match open_row_with_key(v, schema, r) {
+                    Ok((dek, opened)) => {
+                        let layout = vault_keys::Layout::of(r.dataset_id, schema);
+                        let sealed = vault_keys::seal_fields(&dek, &layout, r.id, &opened);
+                        out.push((r.id, r.sealed.clone(), sealed));
+                    }
+                    Err(_) => {
+                        tracing::warn!(record = r.id, "re-seal: record does not open");
+                        failed += 1;
+                    }
+                }
+            }
+            done += self.store.reseal_batch(&out).await?;
+        }
+        if done + failed > 0 {
+            self.audit(
+                &Ctx::local(),
+                "vault.reseal",
+                "vault",
+                if failed > 0 {
+                    Outcome::Failure
+                } else {
+                    Outcome::Success
+                },
+                json!({"resealed": done, "failed": failed}),
+            )
+            .await?;
+        }
+        Ok((done, failed))
     }
 }
 

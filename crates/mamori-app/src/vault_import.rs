@@ -9,7 +9,7 @@
 //! it stopped (same file, same dataset) and never writes a row twice.
 
 use crate::vault::{schema_of, VaultState};
-use crate::vault_keys::{seal_record, wrap_dek, Dek};
+use crate::vault_keys::{seal_record, wrap_dek, Dek, Layout};
 use crate::{App, AppError, Ctx};
 use mamori_domain::audit::Outcome;
 use mamori_domain::incident::jst_date;
@@ -369,7 +369,7 @@ pub fn schema_from_columns(
             n += 1;
         }
         let _ = header;
-        fields.push(FieldSpec { name, kind });
+        fields.push(FieldSpec::new(name, kind));
     }
     Schema::new(fields).map_err(|e| AppError::invalid("file", e.to_string(), e.to_string()))
 }
@@ -484,7 +484,7 @@ pub(crate) fn seal_row(
     v: &VaultState,
     keys: &crate::vault_keys::IndexKeys,
     schema: &Schema,
-    names: &[&str],
+    dataset_id: i64,
     date_field: Option<usize>,
     id: i64,
     import_row: Option<i64>,
@@ -497,7 +497,7 @@ pub(crate) fn seal_row(
     Ok(NewRecord {
         id,
         import_row,
-        sealed: seal_record(&dek, id, names, values),
+        sealed: seal_record(&dek, &Layout::of(dataset_id, schema), id, values),
         retention_date: date_field.and_then(|i| values[i].clone()),
         key_version: i64::from(version),
         wrapped,
@@ -767,12 +767,12 @@ impl App {
         let producer_schema = schema.clone();
         let producer_map = map.clone();
         let batch_size = opts.batch.unwrap_or(BATCH).clamp(1, 100_000);
+        let dataset_id = d.id;
         let producer = tokio::task::spawn_blocking(move || {
             use rayon::prelude::*;
             let handle = tokio::runtime::Handle::current();
             let Some(v) = vault.get() else { return };
             let schema = producer_schema;
-            let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
             loop {
                 let mut batch: Vec<(i64, Vec<String>)> = Vec::with_capacity(batch_size);
                 for r in rows_iter.by_ref() {
@@ -811,7 +811,7 @@ impl App {
                                 v,
                                 &keys,
                                 &schema,
-                                &names,
+                                dataset_id,
                                 date_field,
                                 first_id + k as i64,
                                 Some(*n),

@@ -6,8 +6,11 @@
 //!   key of a version, with the record id as associated data, so a wrapped key copied onto
 //!   another record does not open.
 //! - Every field of a record is sealed with the DEK in one message (XChaCha20-Poly1305, random
-//!   192-bit nonce, associated data = record id and the schema's field names): `2` ‖ nonce ‖
-//!   ciphertext of (per field: tag 0 absent / 1 value / 2 scrubbed, u32 length, bytes), base64.
+//!   192-bit nonce, associated data = dataset id and record id): `v3.` then base64 of nonce ‖
+//!   ciphertext of (per field: its stable id u32, tag 0 absent / 1 value / 2 scrubbed, u32
+//!   length, bytes). The old format 2 (bare base64 of `2` ‖ nonce ‖ ciphertext, associated data
+//!   = record id and the field names of the schema of the day) is still read, and re-sealed as
+//!   format 3 by `App::reseal_records`.
 //!   One AEAD per record rather than per field: for values of a few bytes the MAC set-up was
 //!   most of the import's time, and one tag over the whole record also stops fields being
 //!   swapped between records.
@@ -50,6 +53,8 @@ pub enum VaultKeyError {
         "a data key could not be unwrapped (wrong master key version, or the value was altered)"
     )]
     Unwrap,
+    #[error("the record holds a field (id {0}) its dataset's schema does not declare")]
+    UnknownField(u32),
 }
 
 /// Where master keys live. The file provider is the default; a KMS would implement the same
@@ -411,9 +416,48 @@ pub enum Opened {
     Value(String),
 }
 
-/// The associated data of a record: its id and the names of its fields in order, so a sealed
-/// value moved to another record, or read under another schema, does not open.
-fn record_aad(record_id: i64, names: &[&str]) -> Vec<u8> {
+/// Where a record's fields are: the dataset, and the stable ids and names of the schema's fields
+/// in schema order. Made once per schema (`Layout::of`) and used for every record sealed or
+/// opened under it.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout<'a> {
+    pub dataset_id: i64,
+    pub schema: &'a mamori_domain::vault::Schema,
+}
+
+impl<'a> Layout<'a> {
+    pub fn of(dataset_id: i64, schema: &'a mamori_domain::vault::Schema) -> Layout<'a> {
+        Layout { dataset_id, schema }
+    }
+
+    fn len(&self) -> usize {
+        self.schema.fields.len()
+    }
+}
+
+/// The text prefix of the current sealed format (base64 has no `.`, so it cannot be confused
+/// with the format-2 text, which is bare base64).
+const V3: &str = "v3.";
+
+/// Whether a sealed value is in the current format (the re-seal walks the others).
+pub fn is_current_format(sealed: &str) -> bool {
+    sealed.starts_with(V3)
+}
+
+/// Format 3's associated data: the dataset and the record. Nothing that changes when the schema
+/// grows: each value is stored under its field's stable id inside the sealed message, so the
+/// binding of value to field is authenticated by the one tag.
+fn record_aad_v3(dataset_id: i64, record_id: i64) -> [u8; 32] {
+    let mut aad = [0u8; 32];
+    aad[..16].copy_from_slice(b"mamori-record:v3");
+    aad[16..24].copy_from_slice(&dataset_id.to_le_bytes());
+    aad[24..].copy_from_slice(&record_id.to_le_bytes());
+    aad
+}
+
+/// Format 2's associated data: the record id and the field names of the schema *at the time the
+/// record was sealed* (which is what made a grown schema lock records away). Read only.
+fn record_aad_v2<'a>(record_id: i64, names: impl Iterator<Item = &'a str>) -> Vec<u8> {
     let mut aad = format!("mamori-record:{record_id}").into_bytes();
     for n in names {
         aad.push(0);
@@ -422,12 +466,16 @@ fn record_aad(record_id: i64, names: &[&str]) -> Vec<u8> {
     aad
 }
 
-/// Seals every field of a record (in schema order) with its data key, as one message: each
-/// field is a tag (0 absent, 1 value, 2 scrubbed), a u32 length and its bytes. One AEAD per
-/// record instead of one per field: for values of a few bytes the Poly1305 set-up dominated.
-pub fn seal_fields(dek: &Dek, record_id: i64, names: &[&str], fields: &[Opened]) -> String {
-    let mut plain = Vec::with_capacity(fields.len() * 24);
-    for f in fields {
+/// Seals every field of a record (in schema order) with its data key, as one message: per
+/// field its stable id (u32), a tag (0 absent, 1 value, 2 scrubbed) and for a value a u32
+/// length and its bytes. One AEAD per record instead of one per field: for values of a few
+/// bytes the Poly1305 set-up dominated, and one tag over the record stops values being swapped
+/// between fields or records.
+pub fn seal_fields(dek: &Dek, layout: &Layout, record_id: i64, fields: &[Opened]) -> String {
+    debug_assert_eq!(fields.len(), layout.len());
+    let mut plain = Vec::with_capacity(fields.len() * 28);
+    for (f, spec) in fields.iter().zip(&layout.schema.fields) {
+        plain.extend_from_slice(&spec.id.to_le_bytes());
         match f {
             Opened::Absent => plain.push(0),
             Opened::Scrubbed => plain.push(2),
@@ -438,56 +486,153 @@ pub fn seal_fields(dek: &Dek, record_id: i64, names: &[&str], fields: &[Opened])
             }
         }
     }
-    let mut out = vec![2u8];
-    out.extend(aead_seal(dek.key(), &plain, &record_aad(record_id, names)));
+    let sealed = aead_seal(
+        dek.key(),
+        &plain,
+        &record_aad_v3(layout.dataset_id, record_id),
+    );
     plain.zeroize();
-    B64.encode(out)
+    let mut out = String::with_capacity(V3.len() + sealed.len() * 4 / 3 + 4);
+    out.push_str(V3);
+    B64.encode_string(&sealed, &mut out);
+    out
 }
 
 /// Seals checked values (`None`: absent).
-pub fn seal_record(dek: &Dek, record_id: i64, names: &[&str], values: &[Option<String>]) -> String {
+pub fn seal_record(
+    dek: &Dek,
+    layout: &Layout,
+    record_id: i64,
+    values: &[Option<String>],
+) -> String {
     let fields: Vec<Opened> = values
         .iter()
         .map(|v| v.clone().map_or(Opened::Absent, Opened::Value))
         .collect();
-    seal_fields(dek, record_id, names, &fields)
+    seal_fields(dek, layout, record_id, &fields)
 }
 
-/// Opens the fields of a record. Anything that does not open is an error for the whole record
-/// (reported, never skipped).
+/// Seals in the old format 2 (bound to the field names of `names`). Kept only so that the
+/// upgrade of stored records can be tested on records written the old way.
+#[doc(hidden)]
+pub fn seal_fields_v2(dek: &Dek, record_id: i64, names: &[&str], fields: &[Opened]) -> String {
+    let mut plain = Vec::new();
+    for f in fields {
+        push_v2(&mut plain, f);
+    }
+    let mut out = vec![2u8];
+    out.extend(aead_seal(
+        dek.key(),
+        &plain,
+        &record_aad_v2(record_id, names.iter().copied()),
+    ));
+    plain.zeroize();
+    B64.encode(out)
+}
+
+fn push_v2(plain: &mut Vec<u8>, f: &Opened) {
+    match f {
+        Opened::Absent => plain.push(0),
+        Opened::Scrubbed => plain.push(2),
+        Opened::Value(v) => {
+            plain.push(1);
+            plain.extend_from_slice(&(v.len() as u32).to_le_bytes());
+            plain.extend_from_slice(v.as_bytes());
+        }
+    }
+}
+
+/// Reads one field's tag and value.
+fn read_field(p: &mut &[u8]) -> Result<Opened, VaultKeyError> {
+    let (&tag, r) = p.split_first().ok_or(VaultKeyError::Unwrap)?;
+    *p = r;
+    Ok(match tag {
+        0 => Opened::Absent,
+        2 => Opened::Scrubbed,
+        1 if p.len() >= 4 => {
+            let n = u32::from_le_bytes(p[..4].try_into().expect("4 bytes")) as usize;
+            let v = p.get(4..4 + n).ok_or(VaultKeyError::Unwrap)?;
+            let v = String::from_utf8(v.to_vec()).map_err(|_| VaultKeyError::Unwrap)?;
+            *p = &p[4 + n..];
+            Opened::Value(v)
+        }
+        _ => return Err(VaultKeyError::Unwrap),
+    })
+}
+
+/// Opens the fields of a record, in the order of `layout` (fields declared after the record was
+/// sealed are absent). Reads format 3 and the old format 2 — whose names were those of the
+/// schema when it was sealed, always a prefix of today's, since fields could only be added at
+/// the end; the longest prefix is tried first. Anything that does not open is an error for the
+/// whole record (reported, never skipped).
 pub fn open_record(
     dek: &Dek,
+    layout: &Layout,
     record_id: i64,
-    names: &[&str],
     sealed: &str,
 ) -> Result<Vec<Opened>, VaultKeyError> {
+    if let Some(text) = sealed.strip_prefix(V3) {
+        let bytes = B64.decode(text).map_err(|_| VaultKeyError::Unwrap)?;
+        let mut plain = aead_open(
+            dek.key(),
+            &bytes,
+            &record_aad_v3(layout.dataset_id, record_id),
+        )
+        .ok_or(VaultKeyError::Unwrap)?;
+        let mut out = vec![Opened::Absent; layout.len()];
+        let mut p = &plain[..];
+        let result = (|| {
+            while p.len() >= 4 {
+                let id = u32::from_le_bytes(p[..4].try_into().expect("4 bytes"));
+                p = &p[4..];
+                let f = read_field(&mut p)?;
+                // A field the schema does not declare (cannot happen while fields are never
+                // removed from a schema with records) is an error, never dropped silently.
+                let i = layout
+                    .schema
+                    .position_of_id(id)
+                    .ok_or(VaultKeyError::UnknownField(id))?;
+                out[i] = f;
+            }
+            if p.is_empty() {
+                Ok(())
+            } else {
+                Err(VaultKeyError::Unwrap)
+            }
+        })();
+        plain.zeroize();
+        result?;
+        return Ok(out);
+    }
     let bytes = B64.decode(sealed).map_err(|_| VaultKeyError::Unwrap)?;
     let (&version, rest) = bytes.split_first().ok_or(VaultKeyError::Unwrap)?;
     if version != 2 {
         return Err(VaultKeyError::Unwrap);
     }
-    let mut plain =
-        aead_open(dek.key(), rest, &record_aad(record_id, names)).ok_or(VaultKeyError::Unwrap)?;
-    let mut out = Vec::with_capacity(names.len());
-    let mut p = &plain[..];
-    while let Some((&tag, r)) = p.split_first() {
-        p = r;
-        out.push(match tag {
-            0 => Opened::Absent,
-            2 => Opened::Scrubbed,
-            1 if p.len() >= 4 => {
-                let n = u32::from_le_bytes(p[..4].try_into().expect("4 bytes")) as usize;
-                let v = p.get(4..4 + n).ok_or(VaultKeyError::Unwrap)?;
-                p = &p[4 + n..];
-                Opened::Value(String::from_utf8(v.to_vec()).map_err(|_| VaultKeyError::Unwrap)?)
+    let names = || layout.schema.fields.iter().map(|f| f.name.as_str());
+    for k in (1..=layout.len()).rev() {
+        let aad = record_aad_v2(record_id, names().take(k));
+        let Some(mut plain) = aead_open(dek.key(), rest, &aad) else {
+            continue;
+        };
+        let mut out = Vec::with_capacity(layout.len());
+        let mut p = &plain[..];
+        let mut result = Ok(());
+        while !p.is_empty() {
+            match read_field(&mut p) {
+                Ok(f) => out.push(f),
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
             }
-            _ => return Err(VaultKeyError::Unwrap),
-        });
+        }
+        plain.zeroize();
+        result?;
+        out.resize(layout.len(), Opened::Absent);
+        return Ok(out);
     }
-    plain.zeroize();
-    // Fields added to the schema after the record was sealed are absent.
-    out.resize(names.len(), Opened::Absent);
-    Ok(out)
+    Err(VaultKeyError::Unwrap)
 }
 
 /// The provider a deployment configured: `MAMORI_VAULT_KEYS` (and `MAMORI_VAULT_INDEX_KEY`) when
@@ -520,23 +665,59 @@ mod tests {
             unwrap_dek(&p, 1, &wrapped, 43).is_err(),
             "bound to its record"
         );
-        let names = ["name", "email", "phone"];
+        let schema =
+            mamori_domain::vault::Schema::parse("name:name, email:email, phone:phone").unwrap();
+        let layout = Layout::of(7, &schema);
         let values = [
             Some("山田 太郎".to_owned()),
             None,
             Some("090-1234-5678".to_owned()),
         ];
-        let sealed = seal_record(&dek, 42, &names, &values);
+        let sealed = seal_record(&dek, &layout, 42, &values);
         assert!(!sealed.contains("山田"));
-        let opened = open_record(&dek, 42, &names, &sealed).unwrap();
+        assert!(is_current_format(&sealed));
+        let opened = open_record(&dek, &layout, 42, &sealed).unwrap();
         assert_eq!(opened[0], Opened::Value("山田 太郎".into()));
         assert_eq!(opened[1], Opened::Absent);
         assert!(
-            open_record(&dek, 41, &names, &sealed).is_err(),
+            open_record(&dek, &layout, 41, &sealed).is_err(),
             "bound to its record"
         );
+        let elsewhere = Layout::of(8, &schema);
+        assert!(
+            open_record(&dek, &elsewhere, 42, &sealed).is_err(),
+            "bound to its dataset"
+        );
         let other = Dek::generate();
-        assert!(open_record(&other, 42, &names, &sealed).is_err());
+        assert!(open_record(&other, &layout, 42, &sealed).is_err());
+        // The schema grows: the record opens, the new field is absent.
+        let grown = mamori_domain::vault::Schema::parse(
+            "name:name, email:email, phone:phone, zip:postal_code",
+        )
+        .unwrap()
+        .evolve(&schema, true)
+        .unwrap();
+        let opened = open_record(&dek, &Layout::of(7, &grown), 42, &sealed).unwrap();
+        assert_eq!(opened.len(), 4);
+        assert_eq!(opened[2], Opened::Value("090-1234-5678".into()));
+        assert_eq!(opened[3], Opened::Absent);
+        // A field id the schema does not know is an error, not a silent drop.
+        let fewer = mamori_domain::vault::Schema::parse("name:name, email:email").unwrap();
+        assert!(matches!(
+            open_record(&dek, &Layout::of(7, &fewer), 42, &sealed),
+            Err(VaultKeyError::UnknownField(3))
+        ));
+        // Format 2, sealed under the names of its day, opens under the grown schema.
+        let fields: Vec<Opened> = values
+            .iter()
+            .map(|v| v.clone().map_or(Opened::Absent, Opened::Value))
+            .collect();
+        let old = seal_fields_v2(&dek, 42, &["name", "email", "phone"], &fields);
+        assert!(!is_current_format(&old));
+        let opened = open_record(&dek, &Layout::of(7, &grown), 42, &old).unwrap();
+        assert_eq!(opened[0], Opened::Value("山田 太郎".into()));
+        assert_eq!(opened[3], Opened::Absent);
+        assert!(open_record(&dek, &Layout::of(7, &grown), 43, &old).is_err());
         // A second provider on the same directory sees the same key; a different key does not
         // match the check value.
         let again = FileKeyProvider::load(&dir).unwrap();

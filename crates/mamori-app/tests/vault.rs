@@ -1010,3 +1010,305 @@ async fn a_first_report_names_ledger_datasets_and_their_items_reach_the_assessme
         e.db.cleanup().await;
     }
 }
+
+/// Puts one record back into the sealed format of before issue 12 (format 2: bound to the
+/// field names of the schema of its day), as a database written by the old code holds it.
+async fn seal_the_old_way(e: &Env, ds: i64, record: i64) {
+    use mamori_app::vault_keys::{open_record, seal_fields_v2, unwrap_dek, Layout};
+    let app = &e.app;
+    let d = app.store.get_dataset(ds).await.unwrap();
+    let schema: mamori_domain::vault::Schema =
+        serde_json::from_str(d.vault_schema.as_deref().unwrap()).unwrap();
+    let r = app.store.get_record(record).await.unwrap();
+    let provider = FileKeyProvider::load(&e.key_dir).unwrap();
+    let dek = unwrap_dek(
+        &provider,
+        r.key_version.unwrap() as u32,
+        r.wrapped.as_deref().unwrap(),
+        r.id,
+    )
+    .unwrap();
+    let opened = open_record(&dek, &Layout::of(ds, &schema), r.id, &r.sealed).unwrap();
+    let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
+    let old = seal_fields_v2(&dek, r.id, &names, &opened);
+    app.store.replace_sealed(r.id, &old).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_growing_schema_never_locks_records_away() {
+    for e in envs().await {
+        let app = &e.app;
+        let ds = vault_dataset(&e).await;
+        let email = |s: &str| LookupBy::Email(s.into());
+        let hanako = app
+            .vault_lookup(&e.custodian, ds, &email("hanako.yamada@example.jp"))
+            .await
+            .unwrap()
+            .1[0]
+            .id;
+        let jiro = app
+            .vault_lookup(&e.custodian, ds, &email("jiro@example.jp"))
+            .await
+            .unwrap()
+            .1[0]
+            .id;
+        // Hanako's record as the old code wrote it (bound to the ten field names).
+        seal_the_old_way(&e, ds, hanako).await;
+        // The review's case: a field appended to the schema. Before the fix every record
+        // stopped opening here.
+        let d = app.store.get_dataset(ds).await.unwrap();
+        let grown = format!("{SCHEMA}, mobile:phone, note:text");
+        app.set_vault_schema(&e.privacy, ds, d.version, &grown, None)
+            .await
+            .unwrap();
+        // Changes that would orphan stored values are refused, and nothing is written.
+        for (bad, word) in [
+            (
+                SCHEMA.replace(", password:password_hash", ", mobile:phone, note:text"),
+                "削除",
+            ),
+            (grown.replace("zip:postal_code", "zip:text"), "種類"),
+            (
+                grown.replace("name:name, kana:kana_name", "kana:kana_name, name:name"),
+                "順序",
+            ),
+        ] {
+            let d = app.store.get_dataset(ds).await.unwrap();
+            let err = app
+                .set_vault_schema(&e.privacy, ds, d.version, &bad, None)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&err, AppError::Invalid(p) if p.field == Some("schema") && p.ja.contains(word)),
+                "{err:?}"
+            );
+            let after = app.store.get_dataset(ds).await.unwrap();
+            assert_eq!(after.version, d.version, "nothing written");
+        }
+        // Import again, with the new columns.
+        let csv = "氏名,メールアドレス,電話番号,携帯,備考,発送日\r\n\
+                   中村 六子,mutsuko@example.jp,03-1234-0000,080-9999-0001,再配達希望,2026-11-23\r\n";
+        let report = app
+            .vault_import(
+                &e.privacy,
+                csv.as_bytes(),
+                &ImportOptions {
+                    dataset: "会員情報".into(),
+                    file_name: "more.csv".into(),
+                    map: vec![
+                        ("携帯".into(), "mobile".into()),
+                        ("備考".into(), "note".into()),
+                    ],
+                    ..ImportOptions::default()
+                },
+                &|_| true,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.imported, report.rejected),
+            (1, 0),
+            "{:?}",
+            report.rejects
+        );
+        // Every record opens: the old-format one, the one sealed before the change, the new one.
+        for (by, want) in [
+            (email("hanako.yamada@example.jp"), hanako),
+            (email("jiro@example.jp"), jiro),
+            (LookupBy::Phone("090-1111-2222".into()), hanako),
+            (
+                LookupBy::NameBirth("山田花子".into(), "1985-01-02".into()),
+                hanako,
+            ),
+        ] {
+            let (_, f) = app.vault_lookup(&e.custodian, ds, &by).await.unwrap();
+            assert_eq!(f.iter().map(|r| r.id).collect::<Vec<_>>(), [want], "{by:?}");
+            assert!(f[0].error.is_none(), "{:?}", f[0].error);
+            assert_eq!(f[0].fields.len(), 12);
+        }
+        let (_, f) = app
+            .vault_lookup(&e.custodian, ds, &LookupBy::Phone("080-9999-0001".into()))
+            .await
+            .unwrap();
+        assert_eq!(f.len(), 1, "the new field is indexed");
+        let mutsuko = f[0].id;
+        assert_eq!(
+            app.vault_reveal(&e.custodian, mutsuko, "note")
+                .await
+                .unwrap(),
+            "再配達希望"
+        );
+        assert_eq!(
+            app.vault_reveal(&e.custodian, hanako, "email")
+                .await
+                .unwrap(),
+            "Hanako.Yamada@example.jp"
+        );
+        assert_eq!(
+            app.vault_reveal(&e.custodian, jiro, "phone").await.unwrap(),
+            "03-3333-4444"
+        );
+        let (_, n) = app.vault_export(&e.custodian, ds, false).await.unwrap();
+        assert_eq!(n, 3);
+        // The upgrade re-seals the old-format record (and only it) with the same data key.
+        let before = app.store.get_record(jiro).await.unwrap().sealed;
+        assert_eq!(app.reseal_records(1).await.unwrap(), (1, 0));
+        assert_eq!(
+            app.reseal_records(100).await.unwrap(),
+            (0, 0),
+            "nothing left"
+        );
+        assert_eq!(app.store.get_record(jiro).await.unwrap().sealed, before);
+        assert!(app
+            .store
+            .get_record(hanako)
+            .await
+            .unwrap()
+            .sealed
+            .starts_with("v3."));
+        assert!(!audit_actions(app, "vault.reseal").await.is_empty());
+        assert_eq!(
+            app.vault_reveal(&e.custodian, hanako, "phone")
+                .await
+                .unwrap(),
+            "090-1111-2222"
+        );
+        // Retention scrubs Hanako (shipped 2026-10-01) under the grown schema.
+        let d = app.store.get_dataset(ds).await.unwrap();
+        let rule = RetentionRule {
+            base_field: "shipped".into(),
+            after_days: 30,
+            action: RetentionAction::Scrub {
+                fields: vec!["name".into(), "phone".into(), "mobile".into()],
+            },
+        };
+        app.set_vault_schema(&e.privacy, ds, d.version, &grown, Some(rule))
+            .await
+            .unwrap();
+        let runs = app.run_retention().await.unwrap();
+        assert_eq!((runs[0].1.scrubbed, runs[0].1.failed), (1, 0));
+        assert!(app
+            .vault_lookup(&e.custodian, ds, &LookupBy::Phone("090-1111-2222".into()))
+            .await
+            .unwrap()
+            .1
+            .is_empty());
+        assert_eq!(
+            app.vault_reveal(&e.custodian, hanako, "email")
+                .await
+                .unwrap(),
+            "Hanako.Yamada@example.jp"
+        );
+        // Erasure, then key rotation: everything left still opens.
+        assert_eq!(
+            app.erase_subject(&e.privacy, ds, &email("jiro@example.jp"), "請求 2026-040")
+                .await
+                .unwrap(),
+            1
+        );
+        app.rotate_vault_key(&Ctx::local()).await.unwrap();
+        assert_eq!(app.rewrap_keys(10, None).await.unwrap(), 2);
+        assert_eq!(
+            app.vault_reveal(&e.custodian, mutsuko, "mobile")
+                .await
+                .unwrap(),
+            "080-9999-0001"
+        );
+        let (_, n) = app.vault_export(&e.custodian, ds, false).await.unwrap();
+        assert_eq!(n, 2);
+        e.db.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lookup_needs_the_fields_it_searches_and_is_rate_limited() {
+    for e in envs().await {
+        let app = &e.app;
+        let ds = vault_dataset(&e).await;
+        let rec = app
+            .vault_lookup(&e.custodian, ds, &LookupBy::Email("jiro@example.jp".into()))
+            .await
+            .unwrap()
+            .1[0]
+            .id;
+        // The review's case: a grant for the postal code alone.
+        let req = GrantRequest {
+            fields: vec!["zip".into()],
+            purpose: "発送先の確認".into(),
+            hours: 2,
+            may_export: false,
+        };
+        app.issue_grant(&e.custodian, ds, e.staff_id, &req)
+            .await
+            .unwrap();
+        for by in [
+            LookupBy::Phone("03-3333-4444".into()),
+            LookupBy::Email("jiro@example.jp".into()),
+            LookupBy::Name("佐藤次郎".into()),
+            LookupBy::NameBirth("佐藤次郎".into(), "1990-05-06".into()),
+        ] {
+            let err = app.vault_lookup(&e.staff, ds, &by).await.unwrap_err();
+            assert!(
+                matches!(&err, AppError::Invalid(p) if p.field == Some("by")),
+                "{by:?}: {err:?}"
+            );
+        }
+        // By record number it shows masked values, as before.
+        let (_, f) = app
+            .vault_lookup(&e.staff, ds, &LookupBy::Record(rec))
+            .await
+            .unwrap();
+        assert_eq!(f.len(), 1);
+        let refused = app
+            .store
+            .search_audit(
+                &AuditFilter {
+                    action: Some("vault.lookup".into()),
+                    outcome: Some(mamori_domain::audit::Outcome::Denied),
+                    ..AuditFilter::default()
+                },
+                50,
+            )
+            .await
+            .unwrap();
+        assert_eq!(refused.len(), 4);
+        // A grant that holds the phone field allows a phone search.
+        let req = GrantRequest {
+            fields: vec!["phone".into()],
+            ..req
+        };
+        app.issue_grant(&e.custodian, ds, e.staff_id, &req)
+            .await
+            .unwrap();
+        let (_, f) = app
+            .vault_lookup(&e.staff, ds, &LookupBy::Phone("03-3333-4444".into()))
+            .await
+            .unwrap();
+        assert_eq!(f.len(), 1);
+        // Rate limit: 30 a minute per user (the staff member has made 6 so far, refused
+        // ones included); the 31st answers 429 and is in the audit log.
+        for _ in 6..30 {
+            app.vault_lookup(&e.staff, ds, &LookupBy::Record(rec))
+                .await
+                .unwrap();
+        }
+        let err = app
+            .vault_lookup(&e.staff, ds, &LookupBy::Record(rec))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, AppError::Throttled(s) if (1..=60).contains(&s)),
+            "{err:?}"
+        );
+        assert_eq!(audit_actions(app, "vault.lookup.limited").await.len(), 1);
+        // Another user is not affected; a minute later the staff member may search again.
+        app.vault_lookup(&e.custodian, ds, &LookupBy::Record(rec))
+            .await
+            .unwrap();
+        e.clock.advance_secs(61);
+        app.vault_lookup(&e.staff, ds, &LookupBy::Record(rec))
+            .await
+            .unwrap();
+        e.db.cleanup().await;
+    }
+}

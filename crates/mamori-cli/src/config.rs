@@ -36,6 +36,9 @@ pub struct Config {
     pub vault_max_custodians: usize,
     /// The longest a vault grant may last, in hours.
     pub vault_max_grant_hours: u32,
+    /// Vault lookups one user may make per minute and per hour.
+    pub vault_lookups_per_minute: i64,
+    pub vault_lookups_per_hour: i64,
     /// The SMTP server for alerts and reminders; without it mail waits in the outbox and the
     /// timeline shows it as failing.
     pub smtp: Option<mamori_mail::SmtpConfig>,
@@ -59,6 +62,8 @@ impl Default for Config {
             escalate_after_minutes: 10,
             vault_max_custodians: 3,
             vault_max_grant_hours: 24,
+            vault_lookups_per_minute: 30,
+            vault_lookups_per_hour: 300,
             smtp: None,
         }
     }
@@ -155,6 +160,12 @@ impl Config {
         if let Some(v) = parse_env("MAMORI_VAULT_MAX_GRANT_HOURS", &mut sources)? {
             cfg.vault_max_grant_hours = v;
         }
+        if let Some(v) = parse_env("MAMORI_VAULT_LOOKUPS_PER_MINUTE", &mut sources)? {
+            cfg.vault_lookups_per_minute = v;
+        }
+        if let Some(v) = parse_env("MAMORI_VAULT_LOOKUPS_PER_HOUR", &mut sources)? {
+            cfg.vault_lookups_per_hour = v;
+        }
         if let Some(host) = env_var("MAMORI_SMTP_HOST", &mut sources) {
             let mut smtp = cfg.smtp.take().unwrap_or_default();
             smtp.host = host;
@@ -219,6 +230,9 @@ impl Config {
         if !(1..=24 * 31).contains(&self.vault_max_grant_hours) {
             bail!("vault_max_grant_hours must be between 1 and 744 (31 days)");
         }
+        if self.vault_lookups_per_minute < 1 || self.vault_lookups_per_hour < 1 {
+            bail!("vault_lookups_per_minute and vault_lookups_per_hour must be at least 1");
+        }
         Ok(())
     }
 
@@ -258,6 +272,8 @@ impl Config {
             escalate_after_secs: self.escalate_after_minutes * 60,
             vault_max_custodians: self.vault_max_custodians,
             vault_max_grant_hours: self.vault_max_grant_hours,
+            vault_lookups_per_minute: self.vault_lookups_per_minute,
+            vault_lookups_per_hour: self.vault_lookups_per_hour,
             ..mamori_app::Settings::default()
         }
     }

@@ -15,6 +15,7 @@ pub mod decisions;
 pub mod incidents;
 pub mod jobs;
 pub mod ledger;
+pub mod limits;
 pub mod org;
 pub mod ppc;
 pub mod sessions;

@@ -1102,6 +1102,58 @@ impl Store {
         Ok(n)
     }
 
+    // ---- re-seal (sealed-format upgrade) ------------------------------------------------------
+
+    /// The next records (after `after`, in id order) still sealed in an older format than
+    /// format 3 (whose text starts `v3.`; base64 has no `.`). Erased records have nothing sealed.
+    pub async fn records_to_reseal(&self, after: i64, limit: i64) -> Result<Vec<RecordRow>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            record_columns!(),
+            " WHERE r.id > $1 AND r.erased_at IS NULL AND r.sealed <> '' \
+              AND r.sealed NOT LIKE 'v3.%' ORDER BY r.id LIMIT $2"
+        ))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    /// Stores re-sealed records: (record id, old sealed text, new sealed text), in one
+    /// transaction. A record changed meanwhile (scrubbed, erased) is left alone: the old text
+    /// must still match. Returns how many were replaced.
+    pub async fn reseal_batch(&self, rows: &[(i64, String, String)]) -> Result<u64> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.pool().begin().await?;
+        let mut n = 0;
+        for (id, old, new) in rows {
+            n += sqlx::query("UPDATE vault_records SET sealed = $1 WHERE id = $2 AND sealed = $3")
+                .bind(new)
+                .bind(id)
+                .bind(old)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Replaces one record's sealed text as it is (tests use it to put records written in an
+    /// older format in place).
+    #[doc(hidden)]
+    pub async fn replace_sealed(&self, id: i64, sealed: &str) -> Result<()> {
+        let r = sqlx::query("UPDATE vault_records SET sealed = $1 WHERE id = $2")
+            .bind(sealed)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        one_row(&r)
+    }
+
     // ---- grants ----------------------------------------------------------------------------
 
     #[expect(clippy::too_many_arguments, reason = "the fields of a grant")]

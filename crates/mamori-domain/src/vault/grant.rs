@@ -127,6 +127,19 @@ impl Access {
         }
     }
 
+    /// Whether a search by `class` is allowed: custody, or a grant that holds every field the
+    /// class's index is made from. Otherwise a grant for `zip` alone would let its holder test
+    /// guesses of a phone number against the index, one lookup each, and recover the value
+    /// that the mask (`090-****-2049`) hides.
+    pub fn may_lookup(&self, schema: &Schema, class: super::normalize::IndexClass) -> bool {
+        match self {
+            Access::Custody => true,
+            Access::Grant(_) => super::normalize::index_sources(schema, class)
+                .into_iter()
+                .all(|f| self.may_reveal(f)),
+        }
+    }
+
     pub fn may_export(&self) -> bool {
         match self {
             Access::Custody => true,

@@ -78,6 +78,29 @@ impl IndexClass {
     }
 }
 
+/// The fields a class's index terms are made from (the same rule as `terms`): a search by
+/// that class confirms values of exactly these fields, so it is allowed only to someone who
+/// may see all of them (`Access::may_lookup`).
+pub fn index_sources(schema: &super::Schema, class: IndexClass) -> Vec<&str> {
+    use super::FieldKind as K;
+    let mut out: Vec<&str> = schema
+        .fields
+        .iter()
+        .filter(|f| match class {
+            IndexClass::Email => f.kind == K::Email,
+            IndexClass::Phone => f.kind == K::Phone,
+            IndexClass::Name | IndexClass::NameBirth => matches!(f.kind, K::Name | K::KanaName),
+        })
+        .map(|f| f.name.as_str())
+        .collect();
+    if class == IndexClass::NameBirth {
+        if let Some(i) = schema.first_of(K::BirthDate) {
+            out.push(schema.fields[i].name.as_str());
+        }
+    }
+    out
+}
+
 /// The index terms of a record: (class, normalised value). A record with several phones gets
 /// a term for each; names are indexed from the kanji and the kana field.
 pub fn terms(schema: &super::Schema, values: &[Option<String>]) -> Vec<(IndexClass, String)> {

@@ -84,11 +84,30 @@ impl fmt::Display for FieldKind {
 }
 
 /// One declared field.
+///
+/// `id` is the field's stable number within its dataset: a sealed record stores each value
+/// under it, so the fields of a stored record are found by id, whatever the schema became after
+/// the record was written. It is given when the field is declared and never changes or is
+/// reused (`Schema::evolve`). Schemas stored before ids existed read with id = position + 1,
+/// which is what they were.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldSpec {
     pub name: String,
     #[serde(with = "kind_code")]
     pub kind: FieldKind,
+    #[serde(default)]
+    pub id: u32,
+}
+
+impl FieldSpec {
+    /// A field without an id yet (`Schema::new` numbers it).
+    pub fn new(name: impl Into<String>, kind: FieldKind) -> FieldSpec {
+        FieldSpec {
+            name: name.into(),
+            kind,
+            id: 0,
+        }
+    }
 }
 
 mod kind_code {
@@ -124,12 +143,45 @@ pub enum SchemaError {
     UnknownField(String),
     #[error("a field must be written NAME:KIND (e.g. email:email), not `{0}`")]
     Syntax(String),
+    #[error("records exist: field `{0}` cannot be removed")]
+    Removed(String),
+    #[error("records exist: field `{0}` cannot change its kind")]
+    KindChanged(String),
+    #[error(
+        "records exist: existing fields keep their order; new fields go at the end (`{0}` moved)"
+    )]
+    Reordered(String),
 }
 
 /// The fields of a dataset's records, in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Schema {
     pub fields: Vec<FieldSpec>,
+}
+
+impl<'de> Deserialize<'de> for Schema {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Schema, D::Error> {
+        #[derive(Deserialize)]
+        struct Stored {
+            fields: Vec<FieldSpec>,
+        }
+        let mut s = Stored::deserialize(d)?;
+        // Stored before fields had ids: their id is their position.
+        for (i, f) in s.fields.iter_mut().enumerate() {
+            if f.id == 0 {
+                f.id = i as u32 + 1;
+            }
+        }
+        for (i, f) in s.fields.iter().enumerate() {
+            if s.fields[..i].iter().any(|g| g.id == f.id) {
+                return Err(serde::de::Error::custom(format!(
+                    "field id {} is used twice",
+                    f.id
+                )));
+            }
+        }
+        Ok(Schema { fields: s.fields })
+    }
 }
 
 fn valid_field_name(n: &str) -> bool {
@@ -155,7 +207,56 @@ impl Schema {
                 return Err(SchemaError::Duplicate(f.name.clone()));
             }
         }
+        let mut fields = fields;
+        for (i, f) in fields.iter_mut().enumerate() {
+            f.id = i as u32 + 1;
+        }
         Ok(Schema { fields })
+    }
+
+    /// The schema `self` (just parsed) applied over `old`, the stored one: fields of `old`
+    /// keep their ids, new fields get ids never used before. With `records` stored, a change
+    /// that would leave a stored value without its field is refused here, before anything is
+    /// written: removing a field, changing its kind, or moving it (existing fields stay in their
+    /// order; new ones go at the end).
+    pub fn evolve(mut self, old: &Schema, records: bool) -> Result<Schema, SchemaError> {
+        let mut next = old.fields.iter().map(|f| f.id).max().unwrap_or(0) + 1;
+        if records {
+            for (i, o) in old.fields.iter().enumerate() {
+                match self.fields.iter().position(|f| f.name == o.name) {
+                    None => return Err(SchemaError::Removed(o.name.clone())),
+                    Some(j) if self.fields[j].kind != o.kind => {
+                        return Err(SchemaError::KindChanged(o.name.clone()))
+                    }
+                    Some(j) if j != i => return Err(SchemaError::Reordered(o.name.clone())),
+                    Some(_) => {}
+                }
+            }
+        }
+        for f in &mut self.fields {
+            match old
+                .fields
+                .iter()
+                .find(|o| o.name == f.name && o.kind == f.kind)
+            {
+                Some(o) => f.id = o.id,
+                None => {
+                    f.id = next;
+                    next += 1;
+                }
+            }
+        }
+        Ok(self)
+    }
+
+    /// The stable ids of the fields, in schema order (what a sealed record is bound to).
+    pub fn ids(&self) -> Vec<u32> {
+        self.fields.iter().map(|f| f.id).collect()
+    }
+
+    /// The position of the field with this id.
+    pub fn position_of_id(&self, id: u32) -> Option<usize> {
+        self.fields.iter().position(|f| f.id == id)
     }
 
     /// Parses `name:name, email:email, phone:phone` (commas or new lines between fields).
@@ -169,10 +270,7 @@ impl Schema {
             let (name, kind) = part
                 .split_once(':')
                 .ok_or_else(|| SchemaError::Syntax(part.chars().take(40).collect()))?;
-            fields.push(FieldSpec {
-                name: name.trim().to_owned(),
-                kind: kind.parse()?,
-            });
+            fields.push(FieldSpec::new(name.trim(), kind.parse()?));
         }
         Schema::new(fields)
     }

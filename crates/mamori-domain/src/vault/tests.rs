@@ -324,3 +324,96 @@ fn retention_rules_are_checked_against_the_schema() {
     };
     assert!(zero.check(&s).is_err());
 }
+
+#[test]
+fn a_lookup_class_needs_every_field_its_index_is_made_from() {
+    let s = shop_schema();
+    let now = Utc.with_ymd_and_hms(2026, 11, 24, 3, 0, 0).unwrap();
+    let grant = |fields: &[&str]| {
+        Access::Grant(Grant {
+            id: 1,
+            dataset_id: 1,
+            grantee_id: 5,
+            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+            purpose: "p".into(),
+            may_export: false,
+            issued_by: 2,
+            issued_at: now,
+            expires_at: now + chrono::Duration::hours(1),
+            revoked_at: None,
+        })
+    };
+    assert_eq!(
+        normalize::index_sources(&s, IndexClass::Phone),
+        vec!["phone", "mobile"]
+    );
+    assert_eq!(
+        normalize::index_sources(&s, IndexClass::NameBirth),
+        vec!["name", "kana", "birth"]
+    );
+    // The review's case: a grant for the postal code alone may not search by anything.
+    let zip = grant(&["zip"]);
+    for class in IndexClass::ALL {
+        assert!(!zip.may_lookup(&s, class), "{class:?}");
+    }
+    // Both phone fields are needed for a phone search (a hit may come from either).
+    assert!(!grant(&["phone"]).may_lookup(&s, IndexClass::Phone));
+    assert!(grant(&["phone", "mobile"]).may_lookup(&s, IndexClass::Phone));
+    assert!(grant(&["email"]).may_lookup(&s, IndexClass::Email));
+    assert!(!grant(&["email"]).may_lookup(&s, IndexClass::Name));
+    assert!(grant(&["name", "kana"]).may_lookup(&s, IndexClass::Name));
+    assert!(!grant(&["name", "kana"]).may_lookup(&s, IndexClass::NameBirth));
+    assert!(grant(&["name", "kana", "birth"]).may_lookup(&s, IndexClass::NameBirth));
+    for class in IndexClass::ALL {
+        assert!(Access::Custody.may_lookup(&s, class));
+    }
+}
+
+#[test]
+fn fields_keep_their_ids_as_a_schema_grows() {
+    let s = Schema::parse("name:name, email:email").unwrap();
+    assert_eq!(s.ids(), vec![1, 2]);
+    // Stored before ids existed: the id is the position.
+    let legacy: Schema = serde_json::from_str(
+        r#"{"fields":[{"name":"name","kind":"name"},{"name":"email","kind":"email"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(legacy, s);
+    let grown = Schema::parse("name:name, email:email, zip:postal_code")
+        .unwrap()
+        .evolve(&legacy, true)
+        .unwrap();
+    assert_eq!(grown.ids(), vec![1, 2, 3]);
+    let back: Schema = serde_json::from_str(&serde_json::to_string(&grown).unwrap()).unwrap();
+    assert_eq!(back, grown);
+    // With records: nothing removed, re-kinded or moved.
+    let refused = |text: &str| Schema::parse(text).unwrap().evolve(&grown, true);
+    assert_eq!(
+        refused("name:name, email:email"),
+        Err(SchemaError::Removed("zip".into()))
+    );
+    assert_eq!(
+        refused("name:name, email:phone, zip:postal_code"),
+        Err(SchemaError::KindChanged("email".into()))
+    );
+    assert_eq!(
+        refused("email:email, name:name, zip:postal_code"),
+        Err(SchemaError::Reordered("name".into()))
+    );
+    // Without records anything goes, and a field that comes back gets a new id.
+    let smaller = Schema::parse("name:name")
+        .unwrap()
+        .evolve(&grown, false)
+        .unwrap();
+    assert_eq!(smaller.ids(), vec![1]);
+    let again = Schema::parse("name:name, zip:phone")
+        .unwrap()
+        .evolve(&grown, false)
+        .unwrap();
+    assert_eq!(again.ids(), vec![1, 4], "a re-kinded field is a new field");
+    // Two fields with one id are refused when read.
+    assert!(serde_json::from_str::<Schema>(
+        r#"{"fields":[{"name":"a","kind":"name","id":1},{"name":"b","kind":"email","id":1}]}"#
+    )
+    .is_err());
+}
