@@ -82,7 +82,7 @@ impl Keys {
             if !create {
                 return Err(KeyError::Missing(dir.to_owned()));
             }
-            std::fs::create_dir_all(dir).map_err(|source| KeyError::Io {
+            mamori_store::create_private_dir(dir).map_err(|source| KeyError::Io {
                 path: dir.to_owned(),
                 source,
             })?;

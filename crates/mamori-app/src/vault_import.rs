@@ -572,6 +572,11 @@ impl App {
                     )
                 }),
             None if companies.len() == 1 => Ok(companies[0].id),
+            None if companies.is_empty() => Err(AppError::invalid(
+                "company",
+                "会社がまだありません。`mamori admin create-company --code CODE --name 会社名` で作成してください",
+                "there is no company yet: create one with `mamori admin create-company --code CODE --name NAME`",
+            )),
             None => Err(AppError::invalid(
                 "company",
                 "会社が複数あります。--company で会社コードを指定してください",
@@ -622,16 +627,20 @@ impl App {
                 let depts = self.store.list_departments(company_id).await?;
                 let dept = match &opts.department {
                     Some(n) => depts.iter().find(|d| &d.name == n).ok_or_else(|| {
+                        let known = depts.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ");
                         AppError::invalid(
                             "department",
-                            format!("部署「{n}」がありません"),
-                            format!("no department `{n}`"),
+                            format!("部署「{n}」がありません（あるもの: {known}）"),
+                            format!("no department `{n}` (known: {known})"),
                         )
                     })?,
-                    None => depts
-                        .iter()
-                        .find(|d| d.parent_id.is_none())
-                        .ok_or(AppError::NotFound)?,
+                    None => depts.iter().find(|d| d.parent_id.is_none()).ok_or_else(|| {
+                        AppError::invalid(
+                            "department",
+                            "会社に部署がまだありません。台帳の担当部署が必要です: `mamori admin create-department --name 部署名` で作成してください",
+                            "the company has no department yet, and a dataset needs an owning department: create one with `mamori admin create-department --name NAME`",
+                        )
+                    })?,
                 };
                 let id = self
                     .create_dataset(

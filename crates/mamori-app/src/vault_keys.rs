@@ -180,7 +180,7 @@ impl FileKeyProvider {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(&self.dir).map_err(io)?;
+        mamori_store::create_private_dir(&self.dir).map_err(io)?;
         let mut key = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut key);
         let mut opts = std::fs::OpenOptions::new();

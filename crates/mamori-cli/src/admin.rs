@@ -119,8 +119,17 @@ async fn company_id(app: &App, code: Option<&str>) -> Result<i64> {
             }),
         None => match companies.as_slice() {
             [one] => Ok(one.id),
-            [] => bail!("there is no company yet: create one with `mamori admin create-company`"),
-            _ => bail!("there are several companies: name one with --company"),
+            [] => bail!(
+                "there is no company yet: create one with `mamori admin create-company --code CODE --name NAME`"
+            ),
+            _ => bail!(
+                "there are several companies: name one with --company CODE (known: {})",
+                companies
+                    .iter()
+                    .map(|x| x.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         },
     }
 }
@@ -135,7 +144,17 @@ async fn department_id(app: &App, company: i64, name_or_id: &str) -> Result<i64>
     let matches: Vec<_> = depts.iter().filter(|d| d.name == name_or_id).collect();
     match matches.as_slice() {
         [one] => Ok(one.id),
-        [] => bail!("no department `{name_or_id}` in this company"),
+        [] if depts.is_empty() => bail!(
+            "the company has no department yet: create one with `mamori admin create-department --name NAME`"
+        ),
+        [] => bail!(
+            "no department `{name_or_id}` in this company (known: {})",
+            depts
+                .iter()
+                .map(|d| format!("{} (id {})", d.name, d.id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         _ => bail!("several departments are called `{name_or_id}`: give the id"),
     }
 }
@@ -145,7 +164,9 @@ async fn user_id(app: &App, login: &str) -> Result<i64> {
         .find_user_by_login(&login.trim().to_ascii_lowercase())
         .await?
         .map(|u| u.id)
-        .ok_or_else(|| anyhow!("no user with login name `{login}`"))
+        .ok_or_else(|| {
+            anyhow!("no user with login name `{login}` (list them with `mamori admin list-users`)")
+        })
 }
 
 pub async fn run(cfg: Config, cmd: AdminCommand) -> Result<ExitCode> {

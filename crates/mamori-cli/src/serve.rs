@@ -232,7 +232,7 @@ fn pad(s: &str, width: usize) -> String {
 async fn demo_mailbox(
     dir: &std::path::Path,
 ) -> Result<std::sync::Arc<mamori_mail::sink::SmtpSink>> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    mamori_store::create_private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
     let sink = std::sync::Arc::new(
         mamori_mail::sink::SmtpSink::start_on("127.0.0.1:0".parse().context("address")?)
             .await

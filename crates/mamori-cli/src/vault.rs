@@ -69,6 +69,10 @@ pub enum VaultCommand {
     RotateKey,
     /// Re-wrap the data keys not yet under the current master key (resumes a rotation).
     Rewrap,
+    /// Re-seal records still in the sealed format of before version 0008 (bound to field names)
+    /// in the current one (bound to stable field ids). `serve` does it by itself after the
+    /// upgrade; this runs it now.
+    Reseal,
     /// Erase a person's records in a dataset (crypto-shredding), on request.
     Erase {
         #[arg(long)]
@@ -103,14 +107,20 @@ async fn acting_user(app: &mamori_app::App, login: Option<&str>) -> Result<Ctx> 
             .store
             .find_user_by_login(l)
             .await?
-            .ok_or_else(|| anyhow!("no user `{l}`"))?,
+            .ok_or_else(|| anyhow!("no user `{l}` (list them with `mamori admin list-users`)"))?,
         None => app
             .store
             .list_users(None)
             .await?
             .into_iter()
             .find(|u| !u.disabled && u.roles.contains(Role::PrivacyOffice))
-            .ok_or_else(|| anyhow!("no privacy office user: name one with --as LOGIN"))?,
+            .ok_or_else(|| {
+                anyhow!(
+                    "no active user with the privacy_office role, on whose behalf this would run: \
+                     name one with --as LOGIN, or create one with `mamori admin create-user \
+                     --login LOGIN --name NAME --email EMAIL --department DEPT --role privacy_office`"
+                )
+            })?,
     };
     Ok(Ctx::user(user, "local"))
 }
@@ -171,7 +181,7 @@ async fn dataset_id(app: &mamori_app::App, name: &str, company: Option<&str>) ->
             Some(code) if !companies.iter().any(|c| c.code == code) => {
                 bail!("no company with code `{code}`")
             }
-            _ => bail!("no dataset `{name}`"),
+            _ => bail!("no dataset `{name}` (the ledger lists them: `mamori ledger export -`; `mamori vault import FILE --dataset NAME --create` makes one from a file)"),
         },
         _ => bail!("several companies have a dataset `{name}`: name one with --company CODE"),
     }
@@ -296,6 +306,18 @@ pub async fn run_vault(cfg: Config, cmd: VaultCommand) -> Result<ExitCode> {
             let n = app.rewrap_keys(5000, None).await.map_err(app_error)?;
             println!("re-wrapped {n} data keys");
             ExitCode::SUCCESS
+        }
+        VaultCommand::Reseal => {
+            let (n, failed) = app.reseal_records(2000).await.map_err(app_error)?;
+            println!("re-sealed {n} records");
+            if failed > 0 {
+                eprintln!(
+                    "mamori: {failed} records do not open (altered, or a wrong key); the audit log and the log name them"
+                );
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         VaultCommand::Erase {
             dataset,

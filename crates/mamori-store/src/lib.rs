@@ -50,7 +50,7 @@ pub enum StoreError {
     #[error("not found")]
     NotFound,
     #[error(
-        "the database file {0} does not exist (give --create to make a new one, or check the path)"
+        "the database file {0} does not exist: make a new one with `mamori migrate --create` (or `mamori serve --create`), or check the path"
     )]
     Missing(PathBuf),
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
@@ -159,10 +159,15 @@ impl Store {
                     return Err(StoreError::Missing(path.clone()));
                 }
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
+                    create_private_dir(dir)
                         .map_err(|e| StoreError::Database(format!("{}: {e}", dir.display())))?;
                 }
+                // An empty file is a new database to SQLite; made here it is the owner's alone,
+                // and SQLite gives its -wal and -shm files the same mode.
+                create_private_file(path)
+                    .map_err(|e| StoreError::Database(format!("{}: {e}", path.display())))?;
             }
+            restrict_database_files(path);
             let mode = if create { "rwc" } else { "rw" };
             (
                 Backend::Sqlite,
@@ -311,6 +316,59 @@ pub(crate) fn flag(b: bool) -> i64 {
 }
 
 /// An UPDATE of one row by id: no row changed means the id does not exist.
+/// Creates a directory and its missing parents, readable only by the owner (0700 on Unix):
+/// the data directory holds the database, the key directory the keys.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+}
+
+/// Creates an empty file readable only by the owner (0600 on Unix); fails if it exists.
+pub fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path).map(drop)
+}
+
+/// Takes group and other access away from a SQLite database and its -wal and -shm files (an
+/// installation made before they were created 0600 had them 0644).
+fn restrict_database_files(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut names = vec![path.to_path_buf()];
+        for suffix in ["-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            names.push(PathBuf::from(p));
+        }
+        for p in names {
+            if let Ok(m) = std::fs::metadata(&p) {
+                if m.permissions().mode() & 0o077 != 0 {
+                    if let Err(e) =
+                        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+                    {
+                        tracing::warn!(file = %p.display(), error = %e, "cannot make the database file private");
+                    }
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 pub(crate) fn one_row(result: &sqlx::any::AnyQueryResult) -> Result<()> {
     if result.rows_affected() == 0 {
         Err(StoreError::NotFound)
