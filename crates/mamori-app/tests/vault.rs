@@ -1312,3 +1312,70 @@ async fn a_lookup_needs_the_fields_it_searches_and_is_rate_limited() {
         e.db.cleanup().await;
     }
 }
+
+/// The upgrade on data written by the old code: records sealed in format 2, then migration
+/// 0008 applied to that database queues the re-seal, and the worker runs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_upgrade_re_seals_records_written_by_the_old_code() {
+    for e in envs().await {
+        let app = &e.app;
+        let ds = vault_dataset(&e).await;
+        let ids: Vec<i64> = app
+            .store
+            .records_page(ds, 0, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(ids.len(), 2);
+        for id in &ids {
+            seal_the_old_way(&e, ds, *id).await;
+        }
+        // The database as it was before migration 0008.
+        for sql in [
+            "DELETE FROM _sqlx_migrations WHERE version = 8",
+            "DROP TABLE rate_counts",
+            "DELETE FROM jobs WHERE kind = 'vault.reseal'",
+        ] {
+            sqlx::query(sql).execute(app.store.pool()).await.unwrap();
+        }
+        app.store.migrate().await.unwrap();
+        let queued: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'vault.reseal'")
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap();
+        assert_eq!(queued, 1, "the migration queues the re-seal");
+        // A field added before the re-seal ran: the old records still open.
+        let d = app.store.get_dataset(ds).await.unwrap();
+        app.set_vault_schema(
+            &e.privacy,
+            ds,
+            d.version,
+            &format!("{SCHEMA}, note:text"),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            app.vault_reveal(&e.custodian, ids[1], "email")
+                .await
+                .unwrap(),
+            "jiro@example.jp"
+        );
+        assert!(app.work_once("test", &App::job_handlers()).await.unwrap() >= 1);
+        for id in &ids {
+            let r = app.store.get_record(*id).await.unwrap();
+            assert!(r.sealed.starts_with("v3."), "record {id} re-sealed");
+        }
+        assert_eq!(
+            app.vault_reveal(&e.custodian, ids[0], "email")
+                .await
+                .unwrap(),
+            "Hanako.Yamada@example.jp"
+        );
+        assert_eq!(app.reseal_records(100).await.unwrap(), (0, 0));
+        e.db.cleanup().await;
+    }
+}
