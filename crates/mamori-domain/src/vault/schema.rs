@@ -234,16 +234,15 @@ impl Schema {
             }
         }
         for f in &mut self.fields {
-            match old
+            if let Some(o) = old
                 .fields
                 .iter()
                 .find(|o| o.name == f.name && o.kind == f.kind)
             {
-                Some(o) => f.id = o.id,
-                None => {
-                    f.id = next;
-                    next += 1;
-                }
+                f.id = o.id;
+            } else {
+                f.id = next;
+                next += 1;
             }
         }
         Ok(self)
