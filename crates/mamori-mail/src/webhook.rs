@@ -90,7 +90,7 @@ impl TargetPolicy {
     /// Whether the operator allowed this host by name.
     pub fn allows_host(&self, host: &str) -> bool {
         let h = normal_host(host);
-        self.allow_hosts.iter().any(|a| *a == h)
+        self.allow_hosts.contains(&h)
     }
 }
 

@@ -147,15 +147,12 @@ pub async fn lookup(
     body: Bytes,
 ) -> WebResult {
     v.full()?;
-    let p = match serde_json::from_slice::<LookupParams>(&body) {
-        Ok(p) => p,
-        Err(_) => {
-            return Err(WebError(AppError::invalid(
+    let Ok(p) = serde_json::from_slice::<LookupParams>(&body) else {
+        return Err(WebError(AppError::invalid(
                 "body",
                 "本文は {\"email\": \"…\"} のような JSON にしてください（email・phone・name（必要なら birth も）・record のうち一つ、値は文字列）",
                 "the body must be JSON such as {\"email\": \"…\"} (one of email, phone, name with birth if known, or record, as strings)",
-            )))
-        }
+            )));
     };
     let by = lookup_by(p)?;
     match s.app.vault_lookup(&v.ctx(), id, &by).await {
