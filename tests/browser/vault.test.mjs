@@ -2,7 +2,9 @@
 // finds a customer, reveals a granted field (htmx), and the page blanks it by itself when the
 // grant runs out (the browser's clock is driven by Playwright); a grant revoked while a page is
 // open stops the next click and blanks the page; a personal API token made on the account page
-// works with the API, and stops with the grant.
+// works with the API, and stops with the grant. Searches are sent with POST (the form and the
+// API), so that no e-mail address or phone number ends up in an address, a log or the history;
+// the form offers only the ways of searching the grant covers.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -10,6 +12,17 @@ import { screenshot, startStack } from './harness.mjs';
 
 const CUSTOMER = 'customer007@example.jp';
 const PURPOSE = '問い合わせ 2026-1124-01 の本人確認';
+
+/** Searches `ds` from the lookup form (a POST with the page's CSRF token). */
+async function lookup(page, ds, by, q) {
+  await page.goto(`/vault/${ds}`);
+  const form = page.getByTestId('vault-lookup');
+  await form.locator('select[name=by]').selectOption(by);
+  await form.locator('input[name=q]').fill(q);
+  await Promise.all([page.waitForNavigation(), form.locator('button[type=submit]').click()]);
+  assert.equal(new URL(page.url()).search, '', 'the search is not in the address');
+  assert.doesNotMatch(page.url(), /@/);
+}
 
 describe('the vault in the browser', () => {
   let stack;
@@ -44,7 +57,10 @@ describe('the vault in the browser', () => {
     const staff = await stack.newPage();
     await staff.page.clock.install();
     await stack.signIn(staff.page, 'yamada');
-    await staff.page.goto(`/vault/${ds}?by=email&q=${encodeURIComponent(CUSTOMER)}`);
+    await staff.page.goto(`/vault/${ds}`);
+    const offered = await staff.page.getByTestId('vault-lookup').locator('select[name=by] option').evaluateAll((os) => os.map((o) => o.value));
+    assert.deepEqual(offered, ['email', 'phone', 'record'], 'only the ways the grant covers');
+    await lookup(staff.page, ds, 'email', CUSTOMER);
     const access = staff.page.getByTestId('vault-access');
     assert.match(await access.textContent(), /2026-1124-01/);
     const results = staff.page.getByTestId('vault-results');
@@ -68,7 +84,7 @@ describe('the vault in the browser', () => {
     // A second page, real clock: reveal, then the custodian revokes; the next click blanks it.
     const open = await stack.newPage();
     await stack.signIn(open.page, 'yamada');
-    await open.page.goto(`/vault/${ds}?by=email&q=${encodeURIComponent(CUSTOMER)}`);
+    await lookup(open.page, ds, 'email', CUSTOMER);
     const openResults = open.page.getByTestId('vault-results');
     await openResults.locator('[data-testid^="reveal-"][data-testid$="-email"]').first().click();
     await open.page.getByTestId('revealed').waitFor();
@@ -84,7 +100,16 @@ describe('the vault in the browser', () => {
     await screenshot(open.page, 'account-api-token', { fullPage: true });
     const api = (path, init = {}) =>
       fetch(`${stack.base}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers || {}) } });
+    const apiLookup = () =>
+      api(`/api/v1/vault/datasets/${ds}/lookup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: CUSTOMER }),
+      });
     let r = await api(`/api/v1/vault/datasets/${ds}/records?email=${encodeURIComponent(CUSTOMER)}`);
+    assert.equal(r.status, 400, 'the old GET with the search in the address is refused');
+    assert.equal((await r.json()).field, 'method');
+    r = await apiLookup();
     assert.equal(r.status, 200);
     const found = await r.json();
     assert.equal(found.records.length, 1);
@@ -97,7 +122,7 @@ describe('the vault in the browser', () => {
     assert.equal(r.status, 200);
     assert.equal((await r.json()).value, CUSTOMER);
 
-    await open.page.goto(`/vault/${ds}?by=email&q=${encodeURIComponent(CUSTOMER)}`);
+    await lookup(open.page, ds, 'email', CUSTOMER);
     await openResults.locator('[data-testid^="reveal-"][data-testid$="-email"]').first().click();
     await open.page.getByTestId('revealed').waitFor();
     await cust.page.goto('/vault/grants');
@@ -109,7 +134,7 @@ describe('the vault in the browser', () => {
     await openResults.locator('[data-testid^="reveal-"][data-testid$="-phone"]').first().click();
     await open.page.waitForFunction(() => document.querySelectorAll('.revealed').length === 0);
     assert.ok(await open.page.locator('.vault-expired').isVisible());
-    r = await api(`/api/v1/vault/datasets/${ds}/records?email=${encodeURIComponent(CUSTOMER)}`);
+    r = await apiLookup();
     assert.equal(r.status, 403, 'the token stops with the grant');
     assert.equal((await r.json()).error, 'error.403');
   });

@@ -583,9 +583,39 @@ impl App {
         .to_string();
         let host = reqwest_host(&w.url);
         let now = self.clock.now_micros();
-        let result = mamori_mail::webhook::post(
-            &webhook_client(),
-            &w.url,
+        // The target is checked again at each delivery (DNS may have changed, or the operator's
+        // allow-list): a refused target is not contacted at all, so no answer of an internal
+        // service can reach the timeline.
+        let target = match mamori_mail::webhook::check_target(&w.url, &self.webhook_policy()).await
+        {
+            Ok(t) => t,
+            Err(e) => {
+                let unresolved =
+                    matches!(e, mamori_mail::webhook::TargetError::Unresolvable { .. });
+                let line = if unresolved {
+                    format!(
+                        "Webhookの通知に失敗しました → {host}（再試行します）: {}",
+                        e.ja()
+                    )
+                } else {
+                    format!(
+                        "Webhookの送信先が許可されていないため送信しませんでした → {host}: {}",
+                        e.ja()
+                    )
+                };
+                self.store
+                    .append_timeline(
+                        incident.id,
+                        now,
+                        &[NewEntry::new("mamori", "delivery_failed", line)],
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                return if unresolved { Err(e.en()) } else { Ok(()) };
+            }
+        };
+        let result = mamori_mail::webhook::post_to(
+            &target,
             &secret,
             body.as_bytes(),
             now.div_euclid(1_000_000),
@@ -872,9 +902,11 @@ fn reqwest_host(url: &str) -> String {
         .to_owned()
 }
 
-fn webhook_client() -> reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(mamori_mail::webhook::client).clone()
+impl App {
+    /// The targets webhooks may reach: public addresses, and the hosts the operator allowed.
+    fn webhook_policy(&self) -> mamori_mail::webhook::TargetPolicy {
+        mamori_mail::webhook::TargetPolicy::allowing(&self.settings.webhook_allow_hosts)
+    }
 }
 
 /// The alert configuration of a company, for its page.
@@ -978,6 +1010,20 @@ impl App {
                 "Webhook の URL は https:// で始まる形式で入力してください",
                 "url must be an http(s) URL",
             ));
+        }
+        // A webhook must not become a way to reach the inside of the network (cloud metadata,
+        // admin consoles on loopback): the host is resolved and checked now, and again before
+        // each delivery.
+        if let Err(e) = mamori_mail::webhook::check_target(url, &self.webhook_policy()).await {
+            self.audit(
+                ctx,
+                "alerts.webhook.add",
+                "webhooks",
+                Outcome::Failure,
+                json!({"reason": "target_refused"}),
+            )
+            .await?;
+            return Err(AppError::invalid("url", e.ja(), e.en()));
         }
         let mut raw = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut raw);

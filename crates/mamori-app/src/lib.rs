@@ -63,6 +63,9 @@ pub struct Settings {
     /// either the lookup answers 429 and the refusal is in the audit log.
     pub vault_lookups_per_minute: i64,
     pub vault_lookups_per_hour: i64,
+    /// Hosts a webhook may reach although they are (or resolve to) a loopback, private,
+    /// link-local or other internal address. Only the configuration file sets it.
+    pub webhook_allow_hosts: Vec<String>,
 }
 
 impl Default for Settings {
@@ -82,6 +85,7 @@ impl Default for Settings {
             vault_max_grant_hours: mamori_domain::vault::grant::DEFAULT_MAX_HOURS,
             vault_lookups_per_minute: 30,
             vault_lookups_per_hour: 300,
+            webhook_allow_hosts: Vec::new(),
         }
     }
 }

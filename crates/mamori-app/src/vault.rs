@@ -88,6 +88,27 @@ pub struct AccessView {
     pub expires_at: Option<i64>,
     pub may_export: bool,
     pub purpose: Option<String>,
+    /// The fields a grant covers; `None` for custody (every field).
+    pub fields: Option<Vec<String>>,
+}
+
+impl AccessView {
+    /// The lookup classes this access may search a dataset with `schema` by: those whose
+    /// index sources the dataset has and the access covers completely (`Access::may_lookup`).
+    /// The pages offer only these; the use case refuses the others.
+    pub fn lookup_classes(&self, schema: &Schema) -> Vec<IndexClass> {
+        IndexClass::ALL
+            .into_iter()
+            .filter(|c| {
+                let sources = normalize::index_sources(schema, *c);
+                !sources.is_empty()
+                    && self
+                        .fields
+                        .as_ref()
+                        .is_none_or(|f| sources.iter().all(|s| f.iter().any(|g| g == s)))
+            })
+            .collect()
+    }
 }
 
 /// What a lookup searches by.
@@ -364,6 +385,7 @@ impl App {
                 expires_at: None,
                 may_export: true,
                 purpose: None,
+                fields: None,
             },
             Access::Grant(g) => AccessView {
                 basis: a.basis(),
@@ -371,6 +393,7 @@ impl App {
                 expires_at: Some(g.expires_at.timestamp_micros()),
                 may_export: g.may_export,
                 purpose: Some(g.purpose.clone()),
+                fields: Some(g.fields.clone()),
             },
         }
     }

@@ -71,6 +71,9 @@ async fn envs() -> Vec<Env> {
         let settings = Settings {
             public_url: "http://mamori.test".into(),
             mail_max_attempts: 3,
+            // The webhook receivers of these tests listen on loopback; only this name may
+            // reach it (the operator's allow-list in the configuration file).
+            webhook_allow_hosts: vec!["localhost".into()],
             ..Settings::default()
         };
         let (app, _writer) = App::new(db.store.clone(), keys, clock.clone(), settings);
@@ -819,8 +822,42 @@ async fn webhooks_are_signed_and_on_the_timeline() {
             app.add_webhook(&people.privacy, "ftp://x.test/").await,
             Err(AppError::Invalid(_))
         ));
+        // Internal addresses are refused when configured, with a message naming the problem
+        // and the setting that allows them.
+        for (url, why) in [
+            (format!("http://{addr}/hook"), "ループバック"),
+            (
+                "http://169.254.169.254/latest/meta-data/".into(),
+                "メタデータ",
+            ),
+            ("http://10.0.0.8/hook".into(), "プライベート"),
+            ("http://[::1]/hook".into(), "ループバック"),
+        ] {
+            match app.add_webhook(&people.privacy, &url).await {
+                Err(AppError::Invalid(p)) => {
+                    assert!(
+                        p.ja.contains(why) && p.ja.contains("webhook_allow_hosts"),
+                        "{url}: {}",
+                        p.ja
+                    );
+                    assert_eq!(p.field, Some("url"));
+                }
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+        // A row that points at loopback without the allow-list (written before the check
+        // existed) is refused at delivery, and nothing is sent to it.
+        let company = people.privacy.user_ref().unwrap().company_id;
+        let sealed = app.keys.seal(b"old", &format!("webhook:{company}"));
+        app.store
+            .add_webhook(company, &format!("http://{addr}/hook"), &sealed, T0)
+            .await
+            .unwrap();
         let secret = app
-            .add_webhook(&people.privacy, &format!("http://{addr}/hook"))
+            .add_webhook(
+                &people.privacy,
+                &format!("http://localhost:{}/hook", addr.port()),
+            )
             .await
             .unwrap();
         let mut input = report("不正アクセスの痕跡");
@@ -851,9 +888,12 @@ async fn webhooks_are_signed_and_on_the_timeline() {
         assert_eq!(json["ref"], ref_no.as_str());
         assert_eq!(json["drill"], true);
         assert!(json["title"].as_str().unwrap().starts_with("【訓練】"));
-        assert!(timeline_text(&app, id)
-            .await
-            .contains("Webhookで通知しました"));
+        let timeline = timeline_text(&app, id).await;
+        assert!(timeline.contains("Webhookで通知しました"), "{timeline}");
+        assert!(
+            timeline.contains("Webhookの送信先が許可されていないため送信しませんでした"),
+            "{timeline}"
+        );
         server.abort();
         db.cleanup().await;
     }

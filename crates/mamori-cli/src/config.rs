@@ -39,6 +39,10 @@ pub struct Config {
     /// Vault lookups one user may make per minute and per hour.
     pub vault_lookups_per_minute: i64,
     pub vault_lookups_per_hour: i64,
+    /// Hosts webhooks may reach although they are (or resolve to) loopback, private or other
+    /// internal addresses. Set only in the configuration file: no environment variable, flag or
+    /// page can widen it.
+    pub webhook_allow_hosts: Vec<String>,
     /// The SMTP server for alerts and reminders; without it mail waits in the outbox and the
     /// timeline shows it as failing.
     pub smtp: Option<mamori_mail::SmtpConfig>,
@@ -64,6 +68,7 @@ impl Default for Config {
             vault_max_grant_hours: 24,
             vault_lookups_per_minute: 30,
             vault_lookups_per_hour: 300,
+            webhook_allow_hosts: Vec::new(),
             smtp: None,
         }
     }
@@ -233,6 +238,13 @@ impl Config {
         if self.vault_lookups_per_minute < 1 || self.vault_lookups_per_hour < 1 {
             bail!("vault_lookups_per_minute and vault_lookups_per_hour must be at least 1");
         }
+        if let Some(h) = self
+            .webhook_allow_hosts
+            .iter()
+            .find(|h| h.trim().is_empty() || h.contains('/') || h.contains(char::is_whitespace))
+        {
+            bail!("webhook_allow_hosts lists host names or IP addresses only (no URL, path or space), not `{h}`");
+        }
         Ok(())
     }
 
@@ -274,7 +286,30 @@ impl Config {
             vault_max_grant_hours: self.vault_max_grant_hours,
             vault_lookups_per_minute: self.vault_lookups_per_minute,
             vault_lookups_per_hour: self.vault_lookups_per_hour,
+            webhook_allow_hosts: self.webhook_allow_hosts.clone(),
             ..mamori_app::Settings::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod webhook_allow_tests {
+    use super::*;
+
+    #[test]
+    fn webhook_allow_hosts_come_from_the_file_only() {
+        let cfg: Config =
+            toml::from_str("webhook_allow_hosts = [\"hooks.intra.example\", \"10.0.0.5\"]")
+                .unwrap();
+        cfg.validate().unwrap();
+        assert_eq!(
+            cfg.settings().webhook_allow_hosts,
+            vec!["hooks.intra.example".to_owned(), "10.0.0.5".to_owned()]
+        );
+        assert!(Config::default().settings().webhook_allow_hosts.is_empty());
+        let bad: Config =
+            toml::from_str("webhook_allow_hosts = [\"http://x.example/hook\"]").unwrap();
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains("webhook_allow_hosts"), "{e}");
     }
 }

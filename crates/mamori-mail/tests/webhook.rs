@@ -13,6 +13,11 @@ use mamori_mail::MailError;
 const SECRET: &[u8] = b"whsec_test-0123456789";
 const NOW: i64 = 1_750_000_000;
 
+/// The receivers of these tests listen on loopback, which only an allow-list entry reaches.
+fn loopback() -> webhook::TargetPolicy {
+    webhook::TargetPolicy::allowing(["127.0.0.1"])
+}
+
 #[test]
 fn sign_verify_round_trip() {
     let body = r#"{"incident":"2025-0001","title":"個人情報漏えい"}"#.as_bytes();
@@ -97,7 +102,7 @@ async fn server() -> (SocketAddr, Seen) {
 #[tokio::test]
 async fn post_is_signed_and_accepted() {
     let (addr, seen) = server().await;
-    let client = webhook::client();
+    let client = loopback();
     let body = r#"{"event":"incident.reported","incident":"2025-0001","title":"第一報"}"#;
     let status = webhook::post(
         &client,
@@ -121,7 +126,7 @@ async fn post_is_signed_and_accepted() {
 async fn wrong_secret_is_refused_permanently() {
     let (addr, _) = server().await;
     let err = webhook::post(
-        &webhook::client(),
+        &loopback(),
         &format!("http://{addr}/hook"),
         b"wrong",
         b"{}",
@@ -136,7 +141,7 @@ async fn wrong_secret_is_refused_permanently() {
 #[tokio::test]
 async fn server_errors_are_transient_and_client_errors_permanent() {
     let (addr, _) = server().await;
-    let client = reqwest::Client::new();
+    let client = loopback();
     for (path, transient) in [("fail", true), ("busy", true), ("missing", false)] {
         let url = format!("http://{addr}/{path}");
         let err = webhook::post(&client, &url, SECRET, b"{}", NOW)
@@ -158,7 +163,7 @@ async fn nothing_listening_is_transient() {
         listener.local_addr().unwrap().port()
     };
     let url = format!("http://127.0.0.1:{port}/hook?token=secret-token");
-    let err = webhook::post(&webhook::client(), &url, SECRET, b"{}", NOW)
+    let err = webhook::post(&loopback(), &url, SECRET, b"{}", NOW)
         .await
         .unwrap_err();
     assert!(matches!(err, MailError::Transient(_)), "{err:?}");
@@ -170,7 +175,7 @@ async fn nothing_listening_is_transient() {
 
 #[tokio::test]
 async fn only_http_urls() {
-    let client = webhook::client();
+    let client = loopback();
     for url in [
         "ftp://x",
         "file:///etc/passwd",
@@ -189,4 +194,99 @@ async fn only_http_urls() {
             }
         );
     }
+}
+
+/// A receiver on loopback whose answer must never reach mamori unless allowed.
+async fn secret_server() -> (SocketAddr, Arc<Mutex<usize>>) {
+    let hits = Arc::new(Mutex::new(0usize));
+    let h = hits.clone();
+    let app = Router::new().route(
+        "/hook",
+        post(move || {
+            let h = h.clone();
+            async move {
+                *h.lock().unwrap() += 1;
+                (StatusCode::FORBIDDEN, "metadata: SECRET-CREDENTIALS")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, hits)
+}
+
+#[tokio::test]
+async fn internal_targets_are_refused_before_anything_is_sent() {
+    let (addr, hits) = secret_server().await;
+    let none = webhook::TargetPolicy::default();
+    let port = addr.port();
+    for url in [
+        format!("http://127.0.0.1:{port}/hook"),
+        format!("http://localhost:{port}/hook"),
+        format!("http://[::1]:{port}/hook"),
+        format!("http://[::ffff:127.0.0.1]:{port}/hook"),
+        format!("http://0x7f.1:{port}/hook"),
+        "http://10.1.2.3/hook".to_owned(),
+        "http://172.16.0.1/hook".to_owned(),
+        "http://192.168.1.1/hook".to_owned(),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://[fd00:ec2::254]/".to_owned(),
+        "http://100.64.0.1/".to_owned(),
+        "http://0.0.0.0/".to_owned(),
+        "http://[fe80::1]/".to_owned(),
+        "http://224.0.0.1/".to_owned(),
+    ] {
+        let err = webhook::check_target(&url, &none).await.unwrap_err();
+        assert!(
+            matches!(err, webhook::TargetError::Forbidden { .. }),
+            "{url}: {err:?}"
+        );
+        assert!(err.ja().contains("webhook_allow_hosts"), "{}", err.ja());
+        let sent = webhook::post(&none, &url, SECRET, b"{}", NOW).await;
+        let err = sent.unwrap_err();
+        assert!(matches!(err, MailError::Permanent(_)), "{url}: {err:?}");
+        assert!(!err.to_string().contains("SECRET-CREDENTIALS"));
+        assert!(!err.to_string().contains("/hook"), "URL leaked: {err}");
+    }
+    assert_eq!(*hits.lock().unwrap(), 0, "nothing reached the listener");
+
+    // The operator's allow-list opens exactly the named host; the pinned address is used.
+    let allowed = webhook::TargetPolicy::allowing(["LOCALHOST."]);
+    let t = webhook::check_target(&format!("http://localhost:{port}/hook"), &allowed)
+        .await
+        .unwrap();
+    assert!(t.addrs.iter().all(|a| a.ip().is_loopback()), "{t:?}");
+    let err = webhook::post(
+        &allowed,
+        &format!("http://localhost:{port}/hook"),
+        SECRET,
+        b"{}",
+        NOW,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("403"), "{err}");
+    assert!(!err.to_string().contains("SECRET-CREDENTIALS"), "{err}");
+    assert!(*hits.lock().unwrap() >= 1, "the allowed host was reached");
+    assert!(
+        webhook::check_target(&format!("http://127.0.0.1:{port}/hook"), &allowed)
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn public_targets_pass_the_check() {
+    let none = webhook::TargetPolicy::default();
+    for url in ["https://93.184.215.14/x", "http://[2606:4700::1111]/"] {
+        let t = webhook::check_target(url, &none).await.unwrap();
+        assert_eq!(t.addrs.len(), 1, "{url}");
+    }
+    assert_eq!(
+        webhook::check_target("ftp://x", &none).await.unwrap_err(),
+        webhook::TargetError::BadUrl
+    );
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod i18n;
 pub mod multipart;
 pub mod pages;
+pub mod redact;
 pub mod visitor;
 
 use axum::extract::DefaultBodyLimit;
@@ -81,7 +82,11 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         .route("/api/v1/vault/datasets", get(pages::api::datasets))
         .route(
             "/api/v1/vault/datasets/{id}/records",
-            get(pages::api::lookup),
+            get(pages::api::lookup_by_get),
+        )
+        .route(
+            "/api/v1/vault/datasets/{id}/lookup",
+            post(pages::api::lookup),
         )
         .route(
             "/api/v1/vault/records/{id}/reveal",
@@ -210,7 +215,10 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             post(pages::vault::revoke_grant),
         )
         .route("/vault/records/{id}/reveal", post(pages::vault::reveal))
-        .route("/vault/{id}", get(pages::vault::dataset))
+        .route(
+            "/vault/{id}",
+            get(pages::vault::dataset).post(pages::vault::lookup),
+        )
         .route(
             "/vault/{id}/schema",
             get(pages::vault::schema_page).post(pages::vault::save_schema),

@@ -229,6 +229,14 @@ impl<'a> Client<'a> {
         self.post_with(path, fields, false).await
     }
 
+    /// Searches a vault dataset from its lookup form: a POST with the session's CSRF token
+    /// (fetched from the vault index, which every logged-in user may open).
+    async fn lookup(&mut self, ds: i64, by: &str, q: &str) -> Resp {
+        self.get("/vault").await;
+        self.post(&format!("/vault/{ds}"), &[("by", by), ("q", q)])
+            .await
+    }
+
     /// Uploads a file as `multipart/form-data`, with the token as a field when `csrf`.
     async fn upload(&mut self, path: &str, file: &[u8], csrf: bool) -> Resp {
         let b = "----mamoriTestBoundary7";
@@ -554,12 +562,21 @@ async fn vault_lookup_reveal_grants_expiry_and_erasure() {
         let name = env.db.name;
         let ds = env.members;
         let h = env.hanako;
-        let lookup = format!("/vault/{ds}?by=phone&q=090-1234-5678");
         let reveal = format!("/vault/records/{h}/reveal");
 
         // The custodian finds 花子 by phone: masked values, a reveal button per field.
         let mut custodian = Client::login(&env, "kobayashi").await;
-        let r = custodian.get(&lookup).await;
+        let r = custodian.get(&format!("/vault/{ds}")).await;
+        for by in ["email", "phone", "name", "record"] {
+            assert!(
+                r.body.contains(&format!("<option value=\"{by}\"")),
+                "{name}: custody searches by {by}"
+            );
+        }
+        assert!(r
+            .body
+            .contains(&format!("method=\"post\" action=\"/vault/{ds}\"")));
+        let r = custodian.lookup(ds, "phone", "090-1234-5678").await;
         assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
         assert!(r.body.contains("常時アクセス権限"));
         assert_eq!(element_text(&r.body, &format!("v-{h}-name")), "山田 ＊＊");
@@ -589,22 +606,34 @@ async fn vault_lookup_reveal_grants_expiry_and_erasure() {
         let r = custodian.post(&reveal, &[("field", "nope")]).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         // Other lookups, and a bad one.
-        let r = custodian
-            .get(&format!("/vault/{ds}?by=email&q=JIRO@example.jp"))
-            .await;
+        let r = custodian.lookup(ds, "email", "JIRO@example.jp").await;
         assert!(r.body.contains("佐藤 ＊＊"), "{name}");
-        let r = custodian
-            .get(&format!(
-                "/vault/{ds}?by=name&q=%E3%81%95%E3%81%A8%E3%81%86"
-            ))
-            .await;
+        let r = custodian.lookup(ds, "name", "さとう").await;
         assert!(
             r.body.contains("一致するレコードはありません"),
             "kanji are not read as kana"
         );
-        let r = custodian.get(&format!("/vault/{ds}?by=record&q=abc")).await;
+        let r = custodian.lookup(ds, "record", "abc").await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("レコード番号は数字で"));
+        // A search in the address is refused without searching: it would stay in logs and
+        // in the browser history.
+        let r = custodian
+            .get(&format!("/vault/{ds}?by=phone&q=090-1234-5678"))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}");
+        assert!(r.body.contains("検索フォームから送信"), "{}", r.body);
+        assert!(!r.body.contains("vault-results"));
+        // The lookup form needs its CSRF token like every form.
+        let token = std::mem::take(&mut custodian.csrf);
+        let r = custodian
+            .post(
+                &format!("/vault/{ds}"),
+                &[("by", "email"), ("q", "jiro@example.jp")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        custodian.csrf = token;
         // The export, in CP932.
         let r = custodian
             .post(&format!("/vault/{ds}/export"), &[("enc", "cp932")])
@@ -617,7 +646,8 @@ async fn vault_lookup_reveal_grants_expiry_and_erasure() {
         let mut staff = Client::login(&env, "yamada").await;
         let r = staff.get("/vault").await;
         assert!(r.body.contains("利用できる保管庫の台帳はありません"));
-        assert_eq!(staff.get(&lookup).await.status, StatusCode::FORBIDDEN);
+        let r = staff.lookup(ds, "phone", "090-1234-5678").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
         staff.get("/vault").await;
         let r = staff.post_with(&reveal, &[("field", "email")], true).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -671,10 +701,52 @@ async fn vault_lookup_reveal_grants_expiry_and_erasure() {
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
 
-        // Staff with the grant: the lookup shows the expiry; only the e-mail is revealed.
+        // Staff with the grant: the form offers only the searches the grant covers (e-mail and
+        // the record number); a search by phone is refused and says which fields it needs.
         let r = staff.get("/vault").await;
         assert!(r.body.contains("my-grants") && r.body.contains("会員情報"));
-        let r = staff.get(&lookup).await;
+        let r = staff.get(&format!("/vault/{ds}")).await;
+        assert!(
+            r.body.contains("<option value=\"email\"")
+                && r.body.contains("<option value=\"record\"")
+                && !r.body.contains("<option value=\"phone\"")
+                && !r.body.contains("<option value=\"name\""),
+            "{name}"
+        );
+        let r = staff.lookup(ds, "phone", "090-1234-5678").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(
+            r.body.contains("lookup-refused")
+                && r.body.contains(
+                    "この検索方法には、許可に次の項目がすべて含まれている必要があります: phone"
+                ),
+            "{name}: {}",
+            r.body
+        );
+        assert!(!r.body.contains("vault-results") && !r.body.contains("山田 ＊＊"));
+        let r = staff.lookup(ds, "name", "山田 花子").await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}: name not granted"
+        );
+        // The refusals are in the audit log.
+        let refused = env
+            .app
+            .store
+            .search_audit(
+                &mamori_store::audit::AuditFilter {
+                    action: Some("vault.lookup".into()),
+                    ..Default::default()
+                },
+                50,
+            )
+            .await
+            .unwrap();
+        assert!(refused
+            .iter()
+            .any(|e| e.record.actor == "yamada" && e.record.detail.contains("fields_not_granted")));
+        let r = staff.lookup(ds, "email", "hanako@example.jp").await;
         assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
         let expires = T0 + 3_600_000_000;
         assert!(
@@ -714,7 +786,10 @@ async fn vault_lookup_reveal_grants_expiry_and_erasure() {
         for _ in 0..2 {
             env.clock.advance_secs(1500);
             custodian.get("/vault").await;
-            assert_eq!(staff.get(&lookup).await.status, StatusCode::OK);
+            assert_eq!(
+                staff.lookup(ds, "email", "hanako@example.jp").await.status,
+                StatusCode::OK
+            );
         }
         let r = staff.post_with(&reveal, &[("field", "email")], true).await;
         assert_eq!(r.status, StatusCode::OK, "{name}: 50 minutes in");
@@ -722,7 +797,10 @@ async fn vault_lookup_reveal_grants_expiry_and_erasure() {
         custodian.get("/vault").await;
         let r = staff.post_with(&reveal, &[("field", "email")], true).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}");
-        assert_eq!(staff.get(&lookup).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            staff.lookup(ds, "email", "hanako@example.jp").await.status,
+            StatusCode::FORBIDDEN
+        );
         let r = custodian.get("/vault/grants").await;
         assert!(r.body.contains(">期限切れ<"), "{name}");
 
@@ -741,7 +819,10 @@ async fn vault_lookup_reveal_grants_expiry_and_erasure() {
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
-        assert_eq!(staff.get(&lookup).await.status, StatusCode::OK);
+        assert_eq!(
+            staff.lookup(ds, "name", "山田 花子").await.status,
+            StatusCode::OK
+        );
         let r = custodian.get("/vault/grants").await;
         let i = r.body.find("data-testid=\"revoke-").unwrap() + 20;
         let gid = &r.body[i..i + r.body[i..].find('"').unwrap()];
@@ -749,7 +830,10 @@ async fn vault_lookup_reveal_grants_expiry_and_erasure() {
             .post(&format!("/vault/grants/{gid}/revoke"), &[])
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
-        assert_eq!(staff.get(&lookup).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            staff.lookup(ds, "name", "山田 花子").await.status,
+            StatusCode::FORBIDDEN
+        );
 
         // A record that does not decrypt shows its error.
         let jiro = env.app.store.records_page(ds, h, 10).await.unwrap()[0].id;
@@ -759,9 +843,7 @@ async fn vault_lookup_reveal_grants_expiry_and_erasure() {
             .execute(env.app.store.pool())
             .await
             .unwrap();
-        let r = custodian
-            .get(&format!("/vault/{ds}?by=record&q={jiro}"))
-            .await;
+        let r = custodian.lookup(ds, "record", &jiro.to_string()).await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(
             r.body.contains("record-error") && r.body.contains("do not decrypt"),
@@ -815,7 +897,7 @@ async fn vault_lookup_reveal_grants_expiry_and_erasure() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
         let r = office.get(&r.location).await;
         assert!(r.body.contains("1件のレコードを消去しました"));
-        let r = custodian.get(&lookup).await;
+        let r = custodian.lookup(ds, "phone", "090-1234-5678").await;
         assert!(r.body.contains("一致するレコードはありません"), "{name}");
         // Staff cannot erase.
         staff.get("/vault").await;
@@ -977,7 +1059,8 @@ async fn the_api_with_personal_tokens_and_grants() {
         let name = env.db.name;
         let ds = env.members;
         let h = env.hanako;
-        let by_mail = format!("/api/v1/vault/datasets/{ds}/records?email=HANAKO@example.jp");
+        let lookup = format!("/api/v1/vault/datasets/{ds}/lookup");
+        let by_mail = Some(r#"{"email": "HANAKO@example.jp"}"#);
         let reveal = format!("/api/v1/vault/records/{h}/reveal");
 
         // 山田 (staff) makes a token on the account page: a bad lifetime is named, then it works.
@@ -1001,16 +1084,16 @@ async fn the_api_with_personal_tokens_and_grants() {
         assert!(again.body.contains("照会ツール") && !again.body.contains(&token));
 
         // No token, an unknown one: 401 in JSON. No grant: 403, and no dataset listed.
-        let r = api(&env.router, "GET", &by_mail, "", None).await;
+        let r = api(&env.router, "POST", &lookup, "", by_mail).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{name}");
         assert_eq!(json_of(&r)["error"], "error.401");
-        let r = api(&env.router, "GET", &by_mail, "mmr_nope", None).await;
+        let r = api(&env.router, "POST", &lookup, "mmr_nope", by_mail).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert_eq!(json_of(&r)["error"], "error.401.token");
         let r = api(&env.router, "GET", "/api/v1/vault/datasets", &token, None).await;
         assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
         assert_eq!(json_of(&r)["datasets"].as_array().unwrap().len(), 0);
-        let r = api(&env.router, "GET", &by_mail, &token, None).await;
+        let r = api(&env.router, "POST", &lookup, &token, by_mail).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: {}", r.body);
         let r = api(&env.router, "GET", "/api/v1/nothing", &token, None).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -1056,7 +1139,12 @@ async fn the_api_with_personal_tokens_and_grants() {
             j["datasets"][0]["access"]["expires_at"],
             "2026-11-24T11:00:00+09:00"
         );
-        let r = api(&env.router, "GET", &by_mail, &token, None).await;
+        assert_eq!(
+            j["datasets"][0]["lookup_by"],
+            serde_json::json!(["email", "record"]),
+            "{name}: only the searches the grant covers"
+        );
+        let r = api(&env.router, "POST", &lookup, &token, by_mail).await;
         assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
         let j = json_of(&r);
         assert_eq!(j["records"].as_array().unwrap().len(), 1, "{j}");
@@ -1069,16 +1157,52 @@ async fn the_api_with_personal_tokens_and_grants() {
         assert!(!r.body.contains("hanako@example.jp") && !r.body.contains("花子"));
         let r = api(
             &env.router,
-            "GET",
-            &format!("/api/v1/vault/datasets/{ds}/records?phone=080-2222-3333"),
+            "POST",
+            &lookup,
             &token,
-            None,
+            Some(r#"{"email": "jiro@example.jp"}"#),
         )
         .await;
         assert_eq!(
             json_of(&r)["records"][0]["fields"]["name"]["masked"],
             "佐藤 ＊＊"
         );
+        // A phone search needs the phone in the grant: refused, naming the field it needs,
+        // however many guesses are tried.
+        let r = api(
+            &env.router,
+            "POST",
+            &lookup,
+            &token,
+            Some(r#"{"phone": "080-2222-3333"}"#),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}: {}",
+            r.body
+        );
+        let j = json_of(&r);
+        assert_eq!(j["field"], "by", "{j}");
+        assert!(
+            j["message"].as_str().unwrap().contains("phone") && !r.body.contains("佐藤"),
+            "{j}"
+        );
+        // The old GET with the search in the address is refused without searching.
+        let r = api(
+            &env.router,
+            "GET",
+            &format!("/api/v1/vault/datasets/{ds}/records?email=jiro@example.jp"),
+            &token,
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}: {}", r.body);
+        let j = json_of(&r);
+        assert_eq!(j["field"], "method", "{j}");
+        assert!(j["message"].as_str().unwrap().contains("POST"), "{j}");
+        assert!(!r.body.contains("佐藤"));
         let r = api(
             &env.router,
             "POST",
@@ -1101,19 +1225,14 @@ async fn the_api_with_personal_tokens_and_grants() {
 
         // Bad input is named: no search, two searches, birth alone, a body that is not JSON.
         for (q, field) in [
-            ("", "query"),
-            ("?email=a@example.jp&phone=0312345678", "query"),
-            ("?birth=1990-01-01", "query"),
-            ("?record=abc", "record"),
+            ("{}", "query"),
+            (r#"{"email":"a@example.jp","phone":"0312345678"}"#, "query"),
+            (r#"{"birth":"1990-01-01"}"#, "query"),
+            (r#"{"record":"abc"}"#, "record"),
+            ("email=a@example.jp", "body"),
+            (r#"{"record":42}"#, "body"),
         ] {
-            let r = api(
-                &env.router,
-                "GET",
-                &format!("/api/v1/vault/datasets/{ds}/records{q}"),
-                &token,
-                None,
-            )
-            .await;
+            let r = api(&env.router, "POST", &lookup, &token, Some(q)).await;
             assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name} {q}");
             let j = json_of(&r);
             assert_eq!(j["field"], field, "{q}: {j}");
@@ -1157,9 +1276,12 @@ async fn the_api_with_personal_tokens_and_grants() {
             )
             .await
             .unwrap();
-        assert!(entries
-            .iter()
-            .any(|e| e.record.actor == "yamada" && e.record.detail.contains("\"api_token\":")));
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.record.actor == "yamada" && e.record.detail.contains("\"api_token\":")),
+            "{entries:?}"
+        );
 
         // A token is not a key to the pages, and the pages' forms still need their CSRF token.
         let r = api(&env.router, "GET", &format!("/vault/{ds}"), &token, None).await;
@@ -1187,7 +1309,7 @@ async fn the_api_with_personal_tokens_and_grants() {
 
         // The grant expires: the same token gets 403 at once.
         env.clock.advance_secs(3601);
-        let r = api(&env.router, "GET", &by_mail, &token, None).await;
+        let r = api(&env.router, "POST", &lookup, &token, by_mail).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}");
 
         // Revoked on the account page (a new login: the hour outlived the session): 401 at once.
@@ -1245,4 +1367,78 @@ fn element_value(body: &str, id: &str) -> String {
     let rest = &body[at..];
     let v = rest.find("value=\"").unwrap() + 7;
     rest[v..v + rest[v..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn lookups_past_the_limit_get_429_with_retry_after_and_a_clear_message() {
+    for env in envs().await {
+        let name = env.db.name;
+        let ds = env.members;
+        let kobayashi = env
+            .app
+            .store
+            .find_user_by_login("kobayashi")
+            .await
+            .unwrap()
+            .unwrap();
+        let ctx = Ctx::user(kobayashi.clone(), "10.0.0.4");
+        let limit = Settings::default().vault_lookups_per_minute;
+        for _ in 0..limit {
+            env.app
+                .vault_lookup(
+                    &ctx,
+                    ds,
+                    &mamori_app::vault::LookupBy::Email("jiro@example.jp".into()),
+                )
+                .await
+                .unwrap();
+        }
+        // The page: 429, Retry-After, and a message that says the lookups are limited.
+        let mut c = Client::login(&env, "kobayashi").await;
+        let r = c.lookup(ds, "email", "jiro@example.jp").await;
+        assert_eq!(
+            r.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{name}: {}",
+            r.body
+        );
+        let secs: i64 = r.headers[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&secs), "{secs}");
+        assert!(
+            r.body.contains("照会の回数が上限に達しました")
+                && r.body.contains(&format!("{secs}秒後")),
+            "{name}: {}",
+            r.body
+        );
+        assert!(!r.body.contains("佐藤 ＊＊"), "nothing searched");
+        // The API: the same, in JSON.
+        let (_, token) = env.app.create_api_token(&ctx, "照会", "7").await.unwrap();
+        let r = api(
+            &env.router,
+            "POST",
+            &format!("/api/v1/vault/datasets/{ds}/lookup"),
+            &token,
+            Some(r#"{"email":"jiro@example.jp"}"#),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{name}: {}",
+            r.body
+        );
+        assert!(r.headers.contains_key(header::RETRY_AFTER));
+        let j = json_of(&r);
+        assert_eq!(j["error"], "error.429");
+        assert!(j["message"].as_str().unwrap().contains("照会の回数"), "{j}");
+        // A minute later the lookups work again.
+        env.clock.advance_secs(61);
+        let r = c.lookup(ds, "email", "jiro@example.jp").await;
+        assert_eq!(r.status, StatusCode::OK, "{name}");
+        assert!(r.body.contains("佐藤 ＊＊"));
+    }
 }

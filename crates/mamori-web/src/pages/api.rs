@@ -6,11 +6,13 @@
 //! grants, masking and audit entries are the same.
 
 use super::jst;
-use crate::error::{WebError, WebResult};
+use crate::error::{error_response, PageError, WebError, WebResult};
+use crate::i18n::{Lang, Tr};
 use crate::visitor::Visitor;
 use crate::WebState;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use mamori_app::vault::{AccessView, LookupBy, RecordView};
@@ -69,6 +71,15 @@ pub async fn datasets(State(s): State<WebState>, Extension(v): Extension<Visitor
                     .map(|f| json!({"name": f.name, "kind": f.kind.code()}))
                     .collect::<Vec<_>>()),
                 "access": d.access.as_ref().map(access_json),
+                "lookup_by": match (&d.access, &d.schema) {
+                    (Some(a), Some(sc)) => a
+                        .lookup_classes(sc)
+                        .iter()
+                        .map(|c| c.code())
+                        .chain(["record"])
+                        .collect::<Vec<_>>(),
+                    _ => Vec::new(),
+                },
             })
         })
         .collect();
@@ -126,22 +137,69 @@ fn lookup_by(p: LookupParams) -> Result<LookupBy, AppError> {
     })
 }
 
-/// `GET /api/v1/vault/datasets/{id}/records?email=…`: the persons found, masked.
+/// `POST /api/v1/vault/datasets/{id}/lookup` with `{"email": "…"}` (or `phone`, `name` with
+/// `birth`, `record`): the persons found, masked. The search goes in the body, never in the
+/// address, so that no access log, proxy or history keeps it.
 pub async fn lookup(
     State(s): State<WebState>,
     Extension(v): Extension<Visitor>,
     Path(id): Path<i64>,
-    Query(p): Query<LookupParams>,
+    body: Bytes,
 ) -> WebResult {
     v.full()?;
+    let Ok(p) = serde_json::from_slice::<LookupParams>(&body) else {
+        return Err(WebError(AppError::invalid(
+                "body",
+                "本文は {\"email\": \"…\"} のような JSON にしてください（email・phone・name（必要なら birth も）・record のうち一つ、値は文字列）",
+                "the body must be JSON such as {\"email\": \"…\"} (one of email, phone, name with birth if known, or record, as strings)",
+            )));
+    };
     let by = lookup_by(p)?;
-    let (access, records) = s.app.vault_lookup(&v.ctx(), id, &by).await?;
-    Ok(Json(json!({
-        "dataset": id,
-        "access": access_json(&access),
-        "records": records.iter().map(record_json).collect::<Vec<_>>(),
-    }))
-    .into_response())
+    match s.app.vault_lookup(&v.ctx(), id, &by).await {
+        Ok((access, records)) => Ok(Json(json!({
+            "dataset": id,
+            "access": access_json(&access),
+            "records": records.iter().map(record_json).collect::<Vec<_>>(),
+        }))
+        .into_response()),
+        Err(AppError::Throttled(secs)) => Ok(throttled(secs)),
+        Err(e) => Err(WebError(e)),
+    }
+}
+
+/// 429 with `Retry-After` and a message that says what was limited.
+fn throttled(secs: i64) -> axum::response::Response {
+    let s = secs.to_string();
+    error_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        PageError {
+            key: "error.429",
+            message: Some((
+                Tr::of(Lang::Ja).fill("vault.lookup.throttled", "secs", &s),
+                Tr::of(Lang::En).fill("vault.lookup.throttled", "secs", &s),
+            )),
+            retry_after: Some(secs),
+            field: None,
+        },
+    )
+}
+
+/// `GET /api/v1/vault/datasets/{id}/records`, the old lookup with the search in the query
+/// string: refused with 400 naming `method`, without searching.
+pub async fn lookup_by_get(Extension(v): Extension<Visitor>) -> WebResult {
+    v.full()?;
+    Ok(error_response(
+        StatusCode::BAD_REQUEST,
+        PageError {
+            key: "error.400",
+            message: Some((
+                "照会は POST /api/v1/vault/datasets/{id}/lookup に JSON の本文（例: {\"email\": \"…\"}）で送ってください。検索語を URL に含める GET は受け付けません".into(),
+                "send lookups as POST /api/v1/vault/datasets/{id}/lookup with a JSON body (e.g. {\"email\": \"…\"}); a GET with the search in the URL is not accepted".into(),
+            )),
+            retry_after: None,
+            field: Some("method"),
+        },
+    ))
 }
 
 /// `POST /api/v1/vault/records/{id}/reveal` with `{"field": "…"}`: one field in clear.

@@ -175,12 +175,69 @@ pub async fn not_found() -> Response {
     WebError(AppError::NotFound).into_response()
 }
 
-/// Only local paths are followed after login or a language switch (no open redirect).
+/// Only a path on this site is followed after login or a language switch (no open redirect);
+/// anything else goes to `/`. Every `next`/redirect parameter goes through here.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n) if is_local_path(n) => encode_non_ascii(n),
         _ => "/".to_owned(),
     }
+}
+
+/// Whether `n` (already decoded once by the query or form parser) is a path on this site: it
+/// starts with one `/` (not `//` or `/\`), and neither it nor its percent-decoded form holds a
+/// control character, a backslash or white space. Browsers drop tabs and line breaks from a
+/// `Location` and read `\` as `/`, so `/%09/evil.example` or `/\evil.example` would leave the
+/// site; a scheme (`https:`, `javascript:`) cannot start with `/`.
+pub fn is_local_path(n: &str) -> bool {
+    fn clean(s: &str) -> bool {
+        !s.chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    }
+    let decoded = percent_decode(n);
+    n.starts_with('/')
+        && !n.starts_with("//")
+        && !decoded.starts_with("//")
+        && clean(n)
+        && clean(&decoded)
+        && n.len() <= 2000
+}
+
+/// `%XX` decoded (bytes that are not UTF-8 are replaced); a broken escape is kept as it is.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Non-ASCII characters percent-encoded, so that the `Location` header is plain ASCII.
+fn encode_non_ascii(s: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
 }
 
 /// Formats microseconds since the epoch as Japan Standard Time.
@@ -203,6 +260,28 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil")), "/");
         assert_eq!(safe_next(None), "/");
+        // What a browser makes of a Location with a tab, a line break or a backslash.
+        for bad in [
+            "/\t/evil.example/x",
+            "/\n/evil.example",
+            "/\r\n//evil.example",
+            "/%09/evil.example/x",
+            "/%2F/evil.example",
+            "/%5Cevil.example",
+            "\\\\evil.example",
+            "/ /evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(
+            safe_next(Some("/vault/3?x=%E3%81%82")),
+            "/vault/3?x=%E3%81%82"
+        );
+        assert_eq!(safe_next(Some("/監査")), "/%E7%9B%A3%E6%9F%BB");
+        assert_eq!(safe_next(Some("/audit%")), "/audit%");
     }
 
     #[test]

@@ -24,6 +24,7 @@ use mamori_app::AppError;
 use mamori_domain::incident::jst_date;
 use mamori_domain::role::Permission;
 use mamori_domain::vault::grant::GrantRequest;
+use mamori_domain::vault::normalize::IndexClass;
 use mamori_domain::vault::{RetentionAction, RetentionRule, Schema};
 use serde::Deserialize;
 
@@ -229,6 +230,11 @@ pub struct DatasetPage {
     pub by: String,
     pub q: String,
     pub birth: String,
+    /// The ways of searching the visitor may use (`email`, `phone`, `name`, `record`), with
+    /// their labels.
+    pub by_options: Vec<(&'static str, String)>,
+    /// Whether a birth date may be added to a name (the grant covers the birth date too).
+    pub may_birth: bool,
     pub searched: bool,
     pub results: Vec<RecordLine>,
     pub may_erase: bool,
@@ -280,6 +286,7 @@ async fn dataset_page(
     let mut status = status;
     let mut results = Vec::new();
     let mut access = d.access.clone();
+    let mut retry_after = None;
     let searched = !q.q.trim().is_empty();
     if searched && err.is_none() {
         let found = match lookup_of(q) {
@@ -295,6 +302,16 @@ async fn dataset_page(
                 err = Some(FieldError::of(v, &e));
                 status = StatusCode::UNPROCESSABLE_ENTITY;
             }
+            Err(AppError::Throttled(secs)) => {
+                err = Some(FieldError {
+                    field: String::new(),
+                    message: v
+                        .tr()
+                        .fill("vault.lookup.throttled", "secs", &secs.to_string()),
+                });
+                status = StatusCode::TOO_MANY_REQUESTS;
+                retry_after = Some(secs);
+            }
             Err(e) => return Err(WebError(e)),
         }
     }
@@ -302,7 +319,30 @@ async fn dataset_page(
         .as_ref()
         .filter(|e| !["q", "by", "value", "reason"].contains(&e.field.as_str()))
         .map(|e| e.message.clone());
-    render_status(
+    let classes = access
+        .as_ref()
+        .map(|a| a.lookup_classes(schema))
+        .unwrap_or_default();
+    let mut by_options: Vec<&'static str> = Vec::new();
+    for c in &classes {
+        let code = match c {
+            IndexClass::NameBirth => continue,
+            other => other.code(),
+        };
+        by_options.push(code);
+    }
+    by_options.push("record");
+    let may_birth = classes.contains(&IndexClass::NameBirth);
+    let by = if by_options.contains(&q.by.as_str()) {
+        q.by.clone()
+    } else {
+        by_options[0].to_owned()
+    };
+    let by_options = by_options
+        .into_iter()
+        .map(|o| (o, v.tr().get(&format!("vault.by.{o}")).to_owned()))
+        .collect();
+    let mut response = render_status(
         status,
         &DatasetPage {
             c: Chrome::new(v, "vault.dataset.title")
@@ -325,13 +365,11 @@ async fn dataset_page(
                     kind: kind_label(v, f.kind),
                 })
                 .collect(),
-            by: if q.by.is_empty() {
-                "email".into()
-            } else {
-                q.by.clone()
-            },
+            by,
             q: q.q.clone(),
             birth: q.birth.clone(),
+            by_options,
+            may_birth,
             searched: searched && status == StatusCode::OK,
             results,
             may_erase: ctx.allows(Permission::EraseSubjects),
@@ -339,9 +377,20 @@ async fn dataset_page(
             erase,
             err,
         },
-    )
+    )?;
+    if let Some(secs) = retry_after {
+        if let Ok(h) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, h);
+        }
+    }
+    Ok(response)
 }
 
+/// `GET /vault/{id}`: the dataset with its lookup form. A search is sent with `POST` (below):
+/// an e-mail address or phone number in the query string would land in access logs, proxies
+/// and the browser history, so a `GET` that carries one is refused.
 pub async fn dataset(
     State(s): State<WebState>,
     Extension(v): Extension<Visitor>,
@@ -349,9 +398,81 @@ pub async fn dataset(
     Query(q): Query<LookupQuery>,
 ) -> WebResult {
     v.full()?;
+    if !q.q.is_empty() || !q.birth.is_empty() {
+        return Ok(crate::error::error_response(
+            StatusCode::BAD_REQUEST,
+            crate::error::PageError {
+                key: "error.400",
+                message: Some((
+                    crate::i18n::Tr::of(Lang::Ja)
+                        .get("vault.lookup.use_post")
+                        .to_owned(),
+                    crate::i18n::Tr::of(Lang::En)
+                        .get("vault.lookup.use_post")
+                        .to_owned(),
+                )),
+                retry_after: None,
+                field: Some("method"),
+            },
+        ));
+    }
     let flash = q
         .erased
         .map(|n| v.tr().fill("vault.erase.done", "n", &n.to_string()));
+    let shown = LookupQuery {
+        by: q.by.clone(),
+        ..LookupQuery::default()
+    };
+    dataset_page(
+        &s,
+        &v,
+        id,
+        &shown,
+        EraseEcho::default(),
+        None,
+        flash,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /vault/{id}`: a lookup from the form (with its CSRF token); the answer is the dataset
+/// page with the masked results.
+pub async fn lookup(
+    State(s): State<WebState>,
+    Extension(v): Extension<Visitor>,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult {
+    v.full()?;
+    let p = Pairs(pairs);
+    let q = LookupQuery {
+        by: p.get("by").to_owned(),
+        q: p.get("q").to_owned(),
+        birth: p.get("birth").to_owned(),
+        erased: None,
+    };
+    if q.q.trim().is_empty() {
+        let err = FieldError::of(
+            &v,
+            &AppError::invalid(
+                "q",
+                "検索する値を入力してください",
+                "give the value to search for",
+            ),
+        );
+        return dataset_page(
+            &s,
+            &v,
+            id,
+            &q,
+            EraseEcho::default(),
+            Some(err),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
     dataset_page(
         &s,
         &v,
@@ -359,7 +480,7 @@ pub async fn dataset(
         &q,
         EraseEcho::default(),
         None,
-        flash,
+        None,
         StatusCode::OK,
     )
     .await
