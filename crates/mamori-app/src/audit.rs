@@ -145,7 +145,8 @@ impl App {
         self.store.insert_checkpoint(&c).await?;
         // Copies outside the database: whoever can rewrite the database cannot reach them.
         if self.settings.checkpoint_url.is_some() {
-            let payload = serde_json::to_string(&c).map_err(|e| AppError::Internal(e.to_string()))?;
+            let payload =
+                serde_json::to_string(&c).map_err(|e| AppError::Internal(e.to_string()))?;
             let now = self.clock.now_micros();
             self.store
                 .enqueue_job(CHECKPOINT_SEND_JOB, &payload, now, now)
@@ -174,14 +175,7 @@ impl App {
         let now = self.clock.now_micros().div_euclid(1_000_000);
         // The checkpoint carries its own Ed25519 signature, which the receiver checks with
         // audit-signing.pub; the webhook scheme's HMAC headers have no secret to add here.
-        match mamori_mail::webhook::post(
-            &checkpoint_client(),
-            url,
-            b"",
-            body.as_bytes(),
-            now,
-        )
-        .await
+        match mamori_mail::webhook::post(&checkpoint_client(), url, b"", body.as_bytes(), now).await
         {
             Ok(_) => Ok(()),
             Err(e) if e.is_transient() => Err(format!("checkpoint {}: {e}", c.seq)),

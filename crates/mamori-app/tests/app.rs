@@ -496,7 +496,9 @@ async fn audit_verify_detects_tampering_and_exports() {
         assert_eq!(s.last_seq, cp + 10);
 
         let mut out = Vec::new();
-        let n = export(&app.store, None, None, None, &mut out).await.unwrap();
+        let n = export(&app.store, None, None, None, &mut out)
+            .await
+            .unwrap();
         assert_eq!(n as i64, s.last_seq);
         let first: serde_json::Value =
             serde_json::from_slice(out.split(|b| *b == b'\n').next().unwrap()).unwrap();
@@ -612,7 +614,10 @@ async fn member(app: &App, company: &str, login: &str, roles: &[Role]) -> (i64, 
         .find(|c| c.code == company)
     {
         Some(c) => c.id,
-        None => app.create_company(&ctx, company, "試験株式会社").await.unwrap(),
+        None => app
+            .create_company(&ctx, company, "試験株式会社")
+            .await
+            .unwrap(),
     };
     let dept = match app.store.list_departments(id).await.unwrap().first() {
         Some(d) => d.id,
@@ -830,13 +835,22 @@ async fn audit_entries_written_before_the_company_migration_still_verify() {
         let (app, _writer) = App::new(s.clone(), keys, clock, Settings::default());
         let vk = app.keys.verifying_key();
         let Verified::Ok(sum) = verify(s, &vk, 3).await.unwrap() else {
-            panic!("{}: entries of the old release must verify after the upgrade", db.name)
+            panic!(
+                "{}: entries of the old release must verify after the upgrade",
+                db.name
+            )
         };
         assert_eq!((sum.entries, sum.checkpoints), (4, 1));
         let auditor = Ctx::user(s.get_user(7).await.unwrap(), "127.0.0.1");
-        app.audit(&auditor, "new.event", "n:5", Outcome::Success, serde_json::json!({}))
-            .await
-            .unwrap();
+        app.audit(
+            &auditor,
+            "new.event",
+            "n:5",
+            Outcome::Success,
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap();
         app.checkpoint_audit().await.unwrap();
         let all = s.audit_page(0, 10, None, None).await.unwrap();
         assert_eq!(all[4].form, mamori_domain::audit::CURRENT_FORM);
@@ -880,9 +894,15 @@ async fn a_rewritten_tail_is_found_by_the_checkpoint_file() {
             let app = app.clone();
             let ctx = ctx.clone();
             async move {
-                app.audit(&ctx, "test.event", &format!("n:{i}"), Outcome::Success, serde_json::json!({}))
-                    .await
-                    .unwrap()
+                app.audit(
+                    &ctx,
+                    "test.event",
+                    &format!("n:{i}"),
+                    Outcome::Success,
+                    serde_json::json!({}),
+                )
+                .await
+                .unwrap()
             }
         };
         for i in 1..=6 {
@@ -1002,9 +1022,15 @@ async fn checkpoints_are_sent_to_the_url_and_a_stalled_checkpoint_is_reported() 
             ..Settings::default()
         };
         let (app, _writer) = App::new(db.store.clone(), keys, clock.clone(), settings);
-        app.audit(&Ctx::local(), "test.event", "n:1", Outcome::Success, serde_json::json!({}))
-            .await
-            .unwrap();
+        app.audit(
+            &Ctx::local(),
+            "test.event",
+            "n:1",
+            Outcome::Success,
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap();
         // Nothing waits long yet; after three intervals without a checkpoint it is reported.
         let lag = |now| mamori_app::audit::checkpoint_lag(&app.store, now, 60);
         assert_eq!(lag(clock.now_micros()).await.unwrap(), None);

@@ -755,7 +755,17 @@ fn audit_verify_compares_the_database_with_the_checkpoint_file() {
     let file_arg = file.to_str().unwrap();
     let run = |args: &[&str]| mamori_with_checkpoint_file(&url, &keys, &file, args);
     assert!(run(&["migrate", "--create"]).0);
-    assert!(run(&["admin", "create-company", "--code", "kaisha", "--name", "会社"]).0);
+    assert!(
+        run(&[
+            "admin",
+            "create-company",
+            "--code",
+            "kaisha",
+            "--name",
+            "会社"
+        ])
+        .0
+    );
     let (ok, out, err) = run(&["audit", "checkpoint"]);
     assert!(ok && out.contains("checkpoint signed"), "{out}{err}");
     assert!(run(&["admin", "create-department", "--name", "本社"]).0);
@@ -773,7 +783,10 @@ fn audit_verify_compares_the_database_with_the_checkpoint_file() {
     assert!(first < last);
     let (ok, out, err) = run(&["audit", "verify", "--checkpoints", file_arg, "--json"]);
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    assert!(ok && v["ok"] == true && v["file_checkpoints"] == 2, "{out}{err}");
+    assert!(
+        ok && v["ok"] == true && v["file_checkpoints"] == 2,
+        "{out}{err}"
+    );
 
     // Somebody cuts the tail after the first checkpoint and removes the later checkpoint.
     let status = Command::new("python3")
@@ -789,7 +802,10 @@ fn audit_verify_compares_the_database_with_the_checkpoint_file() {
         .unwrap();
     assert!(status.success());
     let (ok, out, err) = run(&["audit", "verify"]);
-    assert!(ok && out.starts_with("OK:"), "the database alone cannot tell: {out}{err}");
+    assert!(
+        ok && out.starts_with("OK:"),
+        "the database alone cannot tell: {out}{err}"
+    );
     let (ok, out, _) = run(&["audit", "verify", "--checkpoints", file_arg]);
     assert!(!ok && out.contains("checkpoint file"), "{out}");
     let (ok, out, _) = run(&["audit", "verify", "--checkpoints", file_arg, "--json"]);

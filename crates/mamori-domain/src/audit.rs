@@ -140,7 +140,15 @@ fn write_canonical<W: std::io::Write>(w: W, form: u8, seq: i64, r: &AuditRecord)
         }
         CURRENT_FORM => {
             let value = (
-                first.0, first.1, first.2, first.3, first.4, first.5, first.6, first.7, first.8,
+                first.0,
+                first.1,
+                first.2,
+                first.3,
+                first.4,
+                first.5,
+                first.6,
+                first.7,
+                first.8,
                 r.company_id,
             );
             let _ = serde_json::to_writer(w, &value);
@@ -341,7 +349,8 @@ impl<'k> ChainVerifier<'k> {
 
     pub fn push(&mut self, e: &AuditEntry) -> Result<(), VerifyError> {
         self.push_with(e, |e| {
-            entry_hash_in(e.form, &e.prev_hash, e.seq, &e.record).as_deref() == Some(e.hash.as_str())
+            entry_hash_in(e.form, &e.prev_hash, e.seq, &e.record).as_deref()
+                == Some(e.hash.as_str())
         })
     }
 
@@ -768,7 +777,10 @@ mod tests {
         // A new entry's company is.
         let mut t = l.clone();
         t[4].record.company_id = Some(4);
-        assert_eq!(verify(&t, cps.clone()), Err(VerifyError::Altered { seq: 5 }));
+        assert_eq!(
+            verify(&t, cps.clone()),
+            Err(VerifyError::Altered { seq: 5 })
+        );
         both_ways(&t, &cps);
         for form in [FORM_1, 9] {
             let mut t = l.clone();

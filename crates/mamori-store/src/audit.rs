@@ -528,10 +528,12 @@ impl Store {
 
     /// The time of entry `seq`, if there is one.
     pub async fn audit_entry_at(&self, seq: i64) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT at FROM audit_log WHERE seq = $1")
-            .bind(seq)
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT at FROM audit_log WHERE seq = $1")
+                .bind(seq)
+                .fetch_optional(self.pool())
+                .await?,
+        )
     }
 
     pub async fn last_checkpoint_seq(&self) -> Result<i64> {

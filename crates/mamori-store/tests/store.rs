@@ -429,7 +429,13 @@ async fn audit_entries_keep_their_company_on_every_path() {
         let all = s.audit_page(0, 100, None, None).await.unwrap();
         assert_eq!(all.len(), 45);
         for e in &all {
-            assert_eq!(e.record.company_id, company(e.seq), "{}: {}", db.name, e.seq);
+            assert_eq!(
+                e.record.company_id,
+                company(e.seq),
+                "{}: {}",
+                db.name,
+                e.seq
+            );
             assert_eq!(e.form, mamori_domain::audit::CURRENT_FORM);
         }
         let (tx, mut rx) = tokio::sync::mpsc::channel(4);
@@ -461,10 +467,7 @@ async fn audit_entries_keep_their_company_on_every_path() {
             .unwrap();
         assert_eq!(of_two.len(), 15);
         assert!(of_two.iter().all(|e| e.record.company_id == Some(2)));
-        let page = s
-            .audit_page_of(0, 100, None, None, Some(1))
-            .await
-            .unwrap();
+        let page = s.audit_page_of(0, 100, None, None, Some(1)).await.unwrap();
         assert_eq!(page.len(), 15);
         assert!(page.iter().all(|e| e.record.company_id == Some(1)));
         db.cleanup().await;

@@ -855,7 +855,11 @@ async fn first_report_over_http_with_named_errors() {
 async fn the_audit_page_and_export_keep_to_the_auditors_company() {
     for mut env in env().await {
         let companies = env.app.store.list_companies().await.unwrap();
-        let mirai = companies.iter().find(|c| c.code == "mirai-tsuhan").unwrap().id;
+        let mirai = companies
+            .iter()
+            .find(|c| c.code == "mirai-tsuhan")
+            .unwrap()
+            .id;
         let logistics = companies
             .iter()
             .find(|c| c.code == "mirai-logistics")
@@ -895,10 +899,20 @@ async fn the_audit_page_and_export_keep_to_the_auditors_company() {
         kato.login(&env, "kato").await;
         let r = kato.get("/audit?actor=l_staff").await;
         assert_eq!(r.status, StatusCode::OK);
-        assert!(r.body.contains("audit-empty"), "{}: {}", env.db.name, r.body);
+        assert!(
+            r.body.contains("audit-empty"),
+            "{}: {}",
+            env.db.name,
+            r.body
+        );
         assert!(!r.body.contains("audit-company"), "no company filter");
-        let r = kato.get(&format!("/audit?actor=l_staff&company={logistics}")).await;
-        assert!(r.body.contains("audit-empty"), "asking for another company changes nothing");
+        let r = kato
+            .get(&format!("/audit?actor=l_staff&company={logistics}"))
+            .await;
+        assert!(
+            r.body.contains("audit-empty"),
+            "asking for another company changes nothing"
+        );
         let export = kato.get("/audit/export").await;
         assert_eq!(export.status, StatusCode::OK);
         let lines: Vec<serde_json::Value> = export
@@ -925,15 +939,23 @@ async fn the_audit_page_and_export_keep_to_the_auditors_company() {
         assert!(r.body.contains("GET /incidents"));
         assert!(r.body.contains("audit-company") && r.body.contains("audit-row-company"));
         assert!(r.body.contains("みらいロジスティクス株式会社"));
-        let r = group.get(&format!("/audit?actor=l_staff&company={mirai}")).await;
-        assert!(r.body.contains("audit-empty"), "a group auditor may narrow to one company");
+        let r = group
+            .get(&format!("/audit?actor=l_staff&company={mirai}"))
+            .await;
+        assert!(
+            r.body.contains("audit-empty"),
+            "a group auditor may narrow to one company"
+        );
         let export = group.get("/audit/export").await;
         assert!(export.body.contains("\"actor\":\"l_staff\""));
         assert!(export.body.contains("\"actor\":\"kato\""));
 
         let mut staff = Client::new(&env.router);
         staff.login(&env, "yamada").await;
-        assert_eq!(staff.get("/audit/export").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            staff.get("/audit/export").await.status,
+            StatusCode::FORBIDDEN
+        );
         env.db.cleanup().await;
     }
 }
