@@ -95,6 +95,12 @@ impl App {
             }),
         );
         h.insert(
+            crate::audit::CHECKPOINT_SEND_JOB.into(),
+            Arc::new(|app: App, payload: String| {
+                Box::pin(async move { app.send_checkpoint(&payload).await })
+            }),
+        );
+        h.insert(
             "vault.reseal".into(),
             Arc::new(|app: App, _payload: String| {
                 Box::pin(async move {

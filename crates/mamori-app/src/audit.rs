@@ -4,10 +4,10 @@
 //! transaction (group commit): a burst of a thousand requests costs a handful of fsyncs, not a
 //! thousand. `record` returns only after the entry is durable.
 
-use crate::{App, AppError, Ctx};
+use crate::{App, AppError, Ctx, Principal};
 use mamori_domain::audit::{
-    hashes_match, sign_checkpoint, AuditEntry, AuditRecord, ChainVerifier, Outcome, VerifyError,
-    VerifySummary,
+    checkpoint_lag_secs, hashes_match, sign_checkpoint, AuditEntry, AuditRecord, AuditScope,
+    ChainVerifier, Checkpoint, Outcome, VerifyError, VerifySummary,
 };
 use mamori_domain::role::Permission;
 use mamori_store::audit::{AuditFilter, WriterConnection};
@@ -89,7 +89,7 @@ impl AuditLog {
 }
 
 impl App {
-    /// Records an action of `ctx` in the audit log.
+    /// Records an action of `ctx` in the audit log, in the log of the actor's company.
     pub async fn audit(
         &self,
         ctx: &Ctx,
@@ -98,8 +98,25 @@ impl App {
         outcome: Outcome,
         detail: serde_json::Value,
     ) -> Result<i64, AppError> {
+        self.audit_in(ctx, ctx.company_scope(), action, target, outcome, detail)
+            .await
+    }
+
+    /// [`App::audit`] in the log of `company`: for an action whose company is known although
+    /// the actor has none (a failed login to a known account, the command line acting on one
+    /// company).
+    pub async fn audit_in(
+        &self,
+        ctx: &Ctx,
+        company: Option<i64>,
+        action: &str,
+        target: &str,
+        outcome: Outcome,
+        detail: serde_json::Value,
+    ) -> Result<i64, AppError> {
         self.audit
             .record(AuditRecord {
+                company_id: company,
                 at_micros: self.clock.now_micros(),
                 actor_id: ctx.actor_id(),
                 actor: ctx.actor_name(),
@@ -126,10 +143,51 @@ impl App {
             self.clock.now_micros(),
         );
         self.store.insert_checkpoint(&c).await?;
+        // Copies outside the database: whoever can rewrite the database cannot reach them.
+        if self.settings.checkpoint_url.is_some() {
+            let payload =
+                serde_json::to_string(&c).map_err(|e| AppError::Internal(e.to_string()))?;
+            let now = self.clock.now_micros();
+            self.store
+                .enqueue_job(CHECKPOINT_SEND_JOB, &payload, now, now)
+                .await?;
+        }
+        if let Some(path) = &self.settings.checkpoint_file {
+            append_checkpoint(path, &c).map_err(|e| {
+                AppError::Internal(format!(
+                    "checkpoint at entry {seq} signed, but not appended to {}: {e}",
+                    path.display()
+                ))
+            })?;
+        }
         Ok(Some(seq))
     }
 
-    /// The auditor's search: newest first, `limit` entries.
+    /// Sends one checkpoint (the payload of a [`CHECKPOINT_SEND_JOB`]) to the configured URL.
+    /// A network failure or a 5xx, 408 or 429 answer is retried by the job queue; another
+    /// answer is logged and not retried.
+    pub async fn send_checkpoint(&self, payload: &str) -> Result<(), String> {
+        let Some(url) = &self.settings.checkpoint_url else {
+            return Ok(());
+        };
+        let c: Checkpoint = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+        let body = checkpoint_line(&c);
+        let now = self.clock.now_micros().div_euclid(1_000_000);
+        // The checkpoint carries its own Ed25519 signature, which the receiver checks with
+        // audit-signing.pub; the webhook scheme's HMAC headers have no secret to add here.
+        match mamori_mail::webhook::post(&checkpoint_client(), url, b"", body.as_bytes(), now).await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_transient() => Err(format!("checkpoint {}: {e}", c.seq)),
+            Err(e) => {
+                tracing::warn!(seq = c.seq, error = %e, "checkpoint not accepted by checkpoint_url");
+                Ok(())
+            }
+        }
+    }
+
+    /// The auditor's search: newest first, `limit` entries, within the auditor's scope (an
+    /// auditor of one company sees that company's entries whatever the filter asks).
     pub async fn search_audit(
         &self,
         ctx: &Ctx,
@@ -139,8 +197,112 @@ impl App {
         if !ctx.allows(Permission::ReadAuditLog) {
             return Err(AppError::Denied);
         }
-        Ok(self.store.search_audit(filter, limit.clamp(1, 500)).await?)
+        let mut f = filter.clone();
+        if let Some(AuditScope::Company(c)) = ctx.audit_scope()? {
+            f.company = Some(c);
+        }
+        Ok(self.store.search_audit(&f, limit.clamp(1, 500)).await?)
     }
+
+    /// The auditor's export as JSON lines (see [`export`]), within the auditor's scope; the
+    /// export itself is recorded. `company` narrows a group auditor's export to one company.
+    pub async fn export_audit<W: std::io::Write>(
+        &self,
+        ctx: &Ctx,
+        since: Option<i64>,
+        until: Option<i64>,
+        company: Option<i64>,
+        out: &mut W,
+    ) -> Result<u64, AppError> {
+        if !ctx.allows(Permission::ExportAuditLog) {
+            return Err(AppError::Denied);
+        }
+        let company = match ctx.audit_scope()? {
+            Some(AuditScope::Company(c)) => Some(c),
+            _ => company,
+        };
+        let n = export(&self.store, since, until, company, out).await?;
+        self.audit(
+            ctx,
+            "audit.export",
+            &company.map_or_else(|| "audit:all".to_owned(), |c| format!("company:{c}")),
+            Outcome::Success,
+            serde_json::json!({ "entries": n }),
+        )
+        .await?;
+        Ok(n)
+    }
+}
+
+impl Ctx {
+    /// Whose audit entries this caller may read: `None` for everything (the command line),
+    /// otherwise the scope of an auditor; [`AppError::Denied`] for anybody else.
+    pub fn audit_scope(&self) -> Result<Option<AuditScope>, AppError> {
+        match &self.principal {
+            Principal::Local => Ok(None),
+            Principal::User(u) if !u.disabled => AuditScope::of(&u.roles, u.company_id)
+                .map(Some)
+                .ok_or(AppError::Denied),
+            Principal::User(_) | Principal::Anonymous => Err(AppError::Denied),
+        }
+    }
+}
+
+/// The job kind that sends one checkpoint to `checkpoint_url`.
+pub const CHECKPOINT_SEND_JOB: &str = "audit.checkpoint.send";
+
+/// A checkpoint as one line of the checkpoint file (and the body sent to the URL): a JSON
+/// object with `seq`, `hash`, `at_micros`, `key_id` and `signature`.
+pub fn checkpoint_line(c: &Checkpoint) -> String {
+    serde_json::to_string(c).expect("a checkpoint serialises")
+}
+
+/// Appends `c` as one line to the checkpoint file, created owner-only (0600) and opened for
+/// appending only, so a line once written is never rewritten by mamori.
+pub fn append_checkpoint(path: &std::path::Path, c: &Checkpoint) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o.open(path)?;
+    let mut line = checkpoint_line(c);
+    line.push('\n');
+    // One write of the whole line: appends from two processes never interleave within it.
+    f.write_all(line.as_bytes())?;
+    f.sync_data()
+}
+
+/// Reads a checkpoint file: one JSON checkpoint per line, blank lines ignored. An unreadable
+/// line is an error naming its number.
+pub fn read_checkpoints(text: &str) -> Result<Vec<Checkpoint>, String> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| format!("line {}: not a checkpoint: {e}", i + 1))
+        })
+        .collect()
+}
+
+fn checkpoint_client() -> reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(mamori_mail::webhook::client).clone()
+}
+
+/// How long the oldest entry not covered by a checkpoint has waited, in seconds, when that is
+/// more than twice `interval_secs` (see [`checkpoint_lag_secs`]).
+pub async fn checkpoint_lag(
+    store: &Store,
+    now_micros: i64,
+    interval_secs: i64,
+) -> Result<Option<i64>, StoreError> {
+    let first_waiting = store.last_checkpoint_seq().await? + 1;
+    let at = store.audit_entry_at(first_waiting).await?;
+    Ok(checkpoint_lag_secs(at, now_micros, interval_secs))
 }
 
 /// The result of verification: either the whole log verified, or the first failure.
@@ -150,19 +312,34 @@ pub enum Verified {
     Failed { error: VerifyError, checked: u64 },
 }
 
-/// Verifies the whole chain and every checkpoint with `key`.
+/// Verifies the whole chain and every checkpoint with `key`: [`verify_with`] without
+/// checkpoints from elsewhere.
+pub async fn verify(
+    store: &Store,
+    key: &ed25519_dalek::VerifyingKey,
+    chunk: usize,
+) -> Result<Verified, StoreError> {
+    verify_with(store, key, chunk, Vec::new()).await
+}
+
+/// Verifies the whole chain, the checkpoints in the database and `external` ones (read from
+/// the checkpoint file) with `key`. An external checkpoint is checked exactly as one in the
+/// database: its signature, and the hash of the entry it names; so a tail rewritten in the
+/// database (with its checkpoints removed) fails at the first external checkpoint it changed.
 ///
 /// The entries are read in chunks of `chunk` by the store's fast read path. Checking an entry's
 /// content against its hash needs only the entry itself, so those hashes are recomputed on
 /// several threads (chunk `i` goes to worker `i % workers`); one thread then walks the chunks in
 /// order through [`ChainVerifier::push_checked`], which checks the links, the sequence and the
 /// checkpoints exactly as [`ChainVerifier::push`] does, and reports the same first failure.
-pub async fn verify(
+pub async fn verify_with(
     store: &Store,
     key: &ed25519_dalek::VerifyingKey,
     chunk: usize,
+    external: Vec<Checkpoint>,
 ) -> Result<Verified, StoreError> {
-    let checkpoints = store.list_checkpoints().await?;
+    let mut checkpoints = store.list_checkpoints().await?;
+    checkpoints.extend(external);
     let key = *key;
     let workers = std::thread::available_parallelism()
         .map_or(2, std::num::NonZeroUsize::get)
@@ -229,17 +406,21 @@ pub async fn verify(
     verified
 }
 
-/// Writes entries with `since <= at < until` as JSON lines; returns how many.
+/// Writes entries with `since <= at < until` (of `company` only, when given) as JSON lines;
+/// returns how many.
 pub async fn export<W: std::io::Write>(
     store: &Store,
     since: Option<i64>,
     until: Option<i64>,
+    company: Option<i64>,
     out: &mut W,
 ) -> Result<u64, AppError> {
     let mut after = 0;
     let mut n = 0;
     loop {
-        let entries = store.audit_page(after, 10_000, since, until).await?;
+        let entries = store
+            .audit_page_of(after, 10_000, since, until, company)
+            .await?;
         let Some(last) = entries.last() else { break };
         after = last.seq;
         for e in &entries {

@@ -46,6 +46,10 @@ pub struct Settings {
     pub throttle_window_secs: i64,
     /// How often a signed checkpoint of the audit chain is written.
     pub checkpoint_interval_secs: i64,
+    /// Each checkpoint is also appended to this file (one JSON line), outside the database.
+    pub checkpoint_file: Option<std::path::PathBuf>,
+    /// Each checkpoint is also POSTed to this URL (job `audit.checkpoint.send`, retried).
+    pub checkpoint_url: Option<String>,
     /// The name in authenticator apps.
     pub totp_issuer: String,
     /// The address people use to reach mamori, for links in mail (`https://mamori.example.co.jp`).
@@ -77,6 +81,8 @@ impl Default for Settings {
             max_failures_per_ip: 20,
             throttle_window_secs: 15 * 60,
             checkpoint_interval_secs: 60,
+            checkpoint_file: None,
+            checkpoint_url: None,
             totp_issuer: "mamori".into(),
             public_url: "http://127.0.0.1:8080".into(),
             escalate_after_secs: 600,

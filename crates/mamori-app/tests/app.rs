@@ -496,7 +496,9 @@ async fn audit_verify_detects_tampering_and_exports() {
         assert_eq!(s.last_seq, cp + 10);
 
         let mut out = Vec::new();
-        let n = export(&app.store, None, None, &mut out).await.unwrap();
+        let n = export(&app.store, None, None, None, &mut out)
+            .await
+            .unwrap();
         assert_eq!(n as i64, s.last_seq);
         let first: serde_json::Value =
             serde_json::from_slice(out.split(|b| *b == b'\n').next().unwrap()).unwrap();
@@ -597,5 +599,456 @@ async fn closing_the_store_does_not_wait_for_the_audit_writer() {
             "{name}: closing the store waited for the audit writer"
         );
         drop(app);
+    }
+}
+
+/// A company with a department and a user holding `roles` in it; returns (company, ctx).
+async fn member(app: &App, company: &str, login: &str, roles: &[Role]) -> (i64, Ctx) {
+    let ctx = Ctx::local();
+    let id = match app
+        .store
+        .list_companies()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.code == company)
+    {
+        Some(c) => c.id,
+        None => app
+            .create_company(&ctx, company, "試験株式会社")
+            .await
+            .unwrap(),
+    };
+    let dept = match app.store.list_departments(id).await.unwrap().first() {
+        Some(d) => d.id,
+        None => app.create_department(&ctx, id, None, "本社").await.unwrap(),
+    };
+    let (uid, _) = app
+        .create_user(
+            &ctx,
+            &UserInput {
+                company_id: Some(id),
+                department_id: dept,
+                login: login.into(),
+                display_name: "試験 太郎".into(),
+                email: format!("{login}@example.jp"),
+                roles: roles.to_vec(),
+                password: Some("correct horse battery".into()),
+                locale: "ja".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let user = app.store.get_user(uid).await.unwrap();
+    (id, Ctx::user(user, "127.0.0.1"))
+}
+
+/// Issue 12, item 4: an auditor reads the own company's entries only (search and export);
+/// an auditor who also holds the group headquarters role reads every company's, and the
+/// entries of no company.
+#[tokio::test]
+async fn auditors_read_their_own_company_and_group_auditors_the_group() {
+    for Env { app, db, .. } in envs().await {
+        let (a, a_staff) = member(&app, "a-co", "a_staff", &[Role::Staff]).await;
+        let (_, a_auditor) = member(&app, "a-co", "a_audit", &[Role::Auditor]).await;
+        let (b, b_staff) = member(&app, "b-co", "b_staff", &[Role::Staff]).await;
+        let (_, b_auditor) = member(&app, "b-co", "b_audit", &[Role::Auditor]).await;
+        let (_, group) = member(&app, "a-co", "g_audit", &[Role::Auditor, Role::GroupHq]).await;
+        let (_, hq) = member(&app, "a-co", "hq_only", &[Role::GroupHq]).await;
+        for (ctx, action) in [(&a_staff, "test.a"), (&b_staff, "test.b")] {
+            app.audit(ctx, action, "x", Outcome::Success, serde_json::json!({}))
+                .await
+                .unwrap();
+        }
+        app.audit(
+            &Ctx::anonymous("10.0.0.9"),
+            "test.anon",
+            "x",
+            Outcome::Failure,
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap();
+        let f = AuditFilter {
+            action: Some("test.".into()),
+            ..Default::default()
+        };
+        let actions = |v: Vec<mamori_domain::audit::AuditEntry>| {
+            let mut a: Vec<String> = v.into_iter().map(|e| e.record.action).collect();
+            a.sort();
+            a
+        };
+        let seen = app.search_audit(&a_auditor, &f, 50).await.unwrap();
+        assert!(seen.iter().all(|e| e.record.company_id == Some(a)));
+        assert_eq!(actions(seen), vec!["test.a"], "{}", db.name);
+        assert_eq!(
+            actions(app.search_audit(&b_auditor, &f, 50).await.unwrap()),
+            vec!["test.b"]
+        );
+        // Asking for the other company changes nothing for a company auditor.
+        let other = AuditFilter {
+            company: Some(b),
+            ..f.clone()
+        };
+        assert_eq!(
+            actions(app.search_audit(&a_auditor, &other, 50).await.unwrap()),
+            vec!["test.a"]
+        );
+        assert_eq!(
+            actions(app.search_audit(&group, &f, 50).await.unwrap()),
+            vec!["test.a", "test.anon", "test.b"]
+        );
+        assert_eq!(
+            actions(app.search_audit(&group, &other, 50).await.unwrap()),
+            vec!["test.b"]
+        );
+        assert!(matches!(
+            app.search_audit(&hq, &f, 50).await,
+            Err(AppError::Denied)
+        ));
+        // The export has the same scope, and is itself recorded.
+        let exported = |out: Vec<u8>| -> Vec<serde_json::Value> {
+            out.split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+                .map(|l| serde_json::from_slice(l).unwrap())
+                .collect()
+        };
+        let mut out = Vec::new();
+        app.export_audit(&b_auditor, None, None, Some(a), &mut out)
+            .await
+            .unwrap();
+        let lines = exported(out);
+        assert!(lines.iter().any(|e| e["action"] == "test.b"));
+        assert!(
+            lines.iter().all(|e| e["company_id"] == b),
+            "{}: {lines:?}",
+            db.name
+        );
+        assert!(lines.iter().all(|e| e["form"] == 2));
+        let mut out = Vec::new();
+        app.export_audit(&group, None, None, None, &mut out)
+            .await
+            .unwrap();
+        let lines = exported(out);
+        for action in ["test.a", "test.b", "test.anon"] {
+            assert!(lines.iter().any(|e| e["action"] == action), "{action}");
+        }
+        assert!(matches!(
+            app.export_audit(&a_staff, None, None, None, &mut Vec::new())
+                .await,
+            Err(AppError::Denied)
+        ));
+        assert_eq!(
+            app.search_audit(
+                &b_auditor,
+                &AuditFilter {
+                    action: Some("audit.export".into()),
+                    ..Default::default()
+                },
+                10
+            )
+            .await
+            .unwrap()
+            .len(),
+            1
+        );
+        let vk = app.keys.verifying_key();
+        assert!(matches!(
+            verify(&app.store, &vk, 5).await.unwrap(),
+            Verified::Ok(_)
+        ));
+        db.cleanup().await;
+    }
+}
+
+/// Issue 12, item 4: the upgrade on real data. Entries written by the old release (canonical
+/// form 1, no company column) are given their actor's company by migration 0010 and still
+/// verify, with their checkpoint, beside the entries written after it (form 2).
+#[tokio::test]
+async fn audit_entries_written_before_the_company_migration_still_verify() {
+    use mamori_domain::audit::{entry_hash_in, sign_checkpoint, AuditRecord, FORM_1, GENESIS_HASH};
+    for db in TestDb::all_at(8).await {
+        let s = &db.store;
+        // The old release's data, in its columns: a company, a department, a user.
+        for sql in [
+            "INSERT INTO companies (id, code, name, created_at) VALUES (5, 'old-co', '旧株式会社', 1)",
+            "INSERT INTO departments (id, company_id, parent_id, name, created_at) \
+             VALUES (6, 5, NULL, '本社', 1)",
+            "INSERT INTO users (id, company_id, department_id, login, display_name, email, \
+             password_hash, created_at, updated_at) \
+             VALUES (7, 5, 6, 'olduser', '旧 利用者', 'old@example.jp', '$argon2id$x', 1, 1)",
+            "INSERT INTO user_roles (user_id, role) VALUES (7, 'auditor')",
+        ] {
+            sqlx::query(sql).execute(s.pool()).await.unwrap();
+        }
+        let keys = Keys::load_or_create(&temp_dir("keys").join("k"), true).unwrap();
+        let mut prev = GENESIS_HASH.to_owned();
+        for seq in 1..=4_i64 {
+            let r = AuditRecord {
+                at_micros: T0 + seq,
+                actor_id: (seq % 2 == 1).then_some(7),
+                actor: if seq % 2 == 1 { "olduser" } else { "-" }.into(),
+                ip: "127.0.0.1".into(),
+                action: "old.event".into(),
+                target: format!("n:{seq}"),
+                outcome: Outcome::Success,
+                detail: "{}".into(),
+                company_id: None,
+            };
+            let hash = entry_hash_in(FORM_1, &prev, seq, &r).unwrap();
+            sqlx::query(
+                "INSERT INTO audit_log (seq, at, actor_id, actor, ip, action, target, outcome, \
+                 detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(seq)
+            .bind(r.at_micros)
+            .bind(r.actor_id)
+            .bind(r.actor.as_str())
+            .bind(r.ip.as_str())
+            .bind(r.action.as_str())
+            .bind(r.target.as_str())
+            .bind(r.outcome.code())
+            .bind(r.detail.as_str())
+            .bind(prev.as_str())
+            .bind(hash.as_str())
+            .execute(s.pool())
+            .await
+            .unwrap();
+            prev = hash;
+        }
+        sqlx::query("UPDATE audit_head SET last_seq = 4, last_hash = $1 WHERE id = 1")
+            .bind(prev.as_str())
+            .execute(s.pool())
+            .await
+            .unwrap();
+        s.insert_checkpoint(&sign_checkpoint(&keys.signing_key(), 4, &prev, T0 + 5))
+            .await
+            .unwrap();
+
+        s.migrate().await.unwrap();
+        let old = s.audit_page(0, 10, None, None).await.unwrap();
+        assert!(old.iter().all(|e| e.form == FORM_1), "{}", db.name);
+        let companies: Vec<Option<i64>> = old.iter().map(|e| e.record.company_id).collect();
+        assert_eq!(companies, vec![Some(5), None, Some(5), None], "{}", db.name);
+
+        let clock = Arc::new(ManualClock::new(T0 + 10));
+        let (app, _writer) = App::new(s.clone(), keys, clock, Settings::default());
+        let vk = app.keys.verifying_key();
+        let Verified::Ok(sum) = verify(s, &vk, 3).await.unwrap() else {
+            panic!(
+                "{}: entries of the old release must verify after the upgrade",
+                db.name
+            )
+        };
+        assert_eq!((sum.entries, sum.checkpoints), (4, 1));
+        let auditor = Ctx::user(s.get_user(7).await.unwrap(), "127.0.0.1");
+        app.audit(
+            &auditor,
+            "new.event",
+            "n:5",
+            Outcome::Success,
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap();
+        app.checkpoint_audit().await.unwrap();
+        let all = s.audit_page(0, 10, None, None).await.unwrap();
+        assert_eq!(all[4].form, mamori_domain::audit::CURRENT_FORM);
+        assert_eq!(all[4].record.company_id, Some(5));
+        let Verified::Ok(sum) = verify(s, &vk, 2).await.unwrap() else {
+            panic!("{}: old and new entries together must verify", db.name)
+        };
+        assert_eq!((sum.entries, sum.checkpoints), (5, 2));
+        // The company auditor finds the old entries of the company through the backfill.
+        let seen = app
+            .search_audit(&auditor, &AuditFilter::default(), 50)
+            .await
+            .unwrap();
+        assert_eq!(
+            seen.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            vec![5, 3, 1],
+            "{}",
+            db.name
+        );
+        db.cleanup().await;
+    }
+}
+
+/// Issue 12, item 13: each checkpoint is appended to the checkpoint file (0600, one JSON line);
+/// a database tail rewritten with a valid chain (and its checkpoints deleted) verifies against
+/// the database alone but not against the file.
+#[tokio::test]
+async fn a_rewritten_tail_is_found_by_the_checkpoint_file() {
+    for db in TestDb::all().await {
+        let dir = temp_dir("cpfile");
+        let file = dir.join("checkpoints.jsonl");
+        let clock = Arc::new(ManualClock::new(T0));
+        let keys = Keys::load_or_create(&dir.join("keys"), true).unwrap();
+        let settings = Settings {
+            checkpoint_file: Some(file.clone()),
+            ..Settings::default()
+        };
+        let (app, _writer) = App::new(db.store.clone(), keys, clock.clone(), settings);
+        let ctx = Ctx::local();
+        let event = |i: i64| {
+            let app = app.clone();
+            let ctx = ctx.clone();
+            async move {
+                app.audit(
+                    &ctx,
+                    "test.event",
+                    &format!("n:{i}"),
+                    Outcome::Success,
+                    serde_json::json!({}),
+                )
+                .await
+                .unwrap()
+            }
+        };
+        for i in 1..=6 {
+            event(i).await;
+        }
+        assert_eq!(app.checkpoint_audit().await.unwrap(), Some(6));
+        for i in 7..=10 {
+            event(i).await;
+        }
+        assert_eq!(app.checkpoint_audit().await.unwrap(), Some(10));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        let external = mamori_app::audit::read_checkpoints(&text).unwrap();
+        assert_eq!(
+            external.iter().map(|c| c.seq).collect::<Vec<_>>(),
+            vec![6, 10]
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let vk = app.keys.verifying_key();
+        assert!(matches!(
+            mamori_app::audit::verify_with(&db.store, &vk, 4, external.clone())
+                .await
+                .unwrap(),
+            Verified::Ok(_)
+        ));
+
+        // Somebody with the database rewrites entries 8.. with a valid chain and removes the
+        // checkpoint that covered them.
+        let s = app.store.clone();
+        let drop_guard = if db.name == "sqlite" {
+            vec![
+                "DROP TRIGGER audit_log_no_update",
+                "DROP TRIGGER audit_log_no_delete",
+            ]
+        } else {
+            vec!["DROP TRIGGER audit_log_no_change ON audit_log"]
+        };
+        for sql in drop_guard {
+            sqlx::query(sql).execute(s.pool()).await.unwrap();
+        }
+        let kept = s.audit_page(0, 7, None, None).await.unwrap();
+        let head = kept.last().unwrap().clone();
+        for sql in [
+            "DELETE FROM audit_log WHERE seq > 7",
+            "DELETE FROM audit_checkpoints WHERE seq > 7",
+        ] {
+            sqlx::query(sql).execute(s.pool()).await.unwrap();
+        }
+        sqlx::query("UPDATE audit_head SET last_seq = $1, last_hash = $2 WHERE id = 1")
+            .bind(head.seq)
+            .bind(head.hash.as_str())
+            .execute(s.pool())
+            .await
+            .unwrap();
+        let mut forged = head.record.clone();
+        forged.target = "n:forged".into();
+        s.append_audit(vec![forged.clone(), forged.clone(), forged])
+            .await
+            .unwrap();
+        assert!(
+            matches!(verify(&s, &vk, 4).await.unwrap(), Verified::Ok(_)),
+            "{}: the database alone cannot tell",
+            db.name
+        );
+        match mamori_app::audit::verify_with(&s, &vk, 4, external)
+            .await
+            .unwrap()
+        {
+            Verified::Failed { error, .. } => assert!(
+                matches!(error, VerifyError::CheckpointMismatch { seq: 10, .. }),
+                "{}: {error}",
+                db.name
+            ),
+            Verified::Ok(_) => panic!("{}: the rewritten tail must be found", db.name),
+        }
+        db.cleanup().await;
+    }
+}
+
+/// Issue 12, item 13: with `checkpoint_url`, each checkpoint is queued as a job and POSTed;
+/// `checkpoint_lag` reports entries that waited more than twice the interval.
+#[tokio::test]
+async fn checkpoints_are_sent_to_the_url_and_a_stalled_checkpoint_is_reported() {
+    use axum::http::StatusCode;
+    use mamori_app::clock::Clock;
+    for db in TestDb::all().await {
+        let got: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+        let sink = got.clone();
+        let fail_first = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let router = axum::Router::new().route(
+            "/cp",
+            axum::routing::post(move |body: String| {
+                let sink = sink.clone();
+                let fail_first = fail_first.clone();
+                async move {
+                    if fail_first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                        return StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    sink.lock().unwrap().push(body);
+                    StatusCode::NO_CONTENT
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let clock = Arc::new(ManualClock::new(T0));
+        let keys = Keys::load_or_create(&temp_dir("keys").join("k"), true).unwrap();
+        let settings = Settings {
+            checkpoint_url: Some(format!("http://{addr}/cp")),
+            checkpoint_interval_secs: 60,
+            ..Settings::default()
+        };
+        let (app, _writer) = App::new(db.store.clone(), keys, clock.clone(), settings);
+        app.audit(
+            &Ctx::local(),
+            "test.event",
+            "n:1",
+            Outcome::Success,
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap();
+        // Nothing waits long yet; after three intervals without a checkpoint it is reported.
+        let lag = |now| mamori_app::audit::checkpoint_lag(&app.store, now, 60);
+        assert_eq!(lag(clock.now_micros()).await.unwrap(), None);
+        clock.advance_secs(180);
+        assert_eq!(lag(clock.now_micros()).await.unwrap(), Some(180));
+        let seq = app.checkpoint_audit().await.unwrap().unwrap();
+        assert_eq!(lag(clock.now_micros()).await.unwrap(), None);
+        // The first attempt meets a 503 and stays queued; the retry delivers it.
+        app.work_once("t", &App::job_handlers()).await.unwrap();
+        assert!(got.lock().unwrap().is_empty());
+        clock.advance_secs(3600);
+        app.work_once("t", &App::job_handlers()).await.unwrap();
+        let bodies = got.lock().unwrap().clone();
+        assert_eq!(bodies.len(), 1, "{}", db.name);
+        let c: mamori_domain::audit::Checkpoint = serde_json::from_str(&bodies[0]).unwrap();
+        assert_eq!(c.seq, seq);
+        assert_eq!(db.store.pending_jobs().await.unwrap(), 0);
+        server.abort();
+        db.cleanup().await;
     }
 }

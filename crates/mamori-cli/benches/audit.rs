@@ -27,6 +27,7 @@ fn record(i: i64) -> AuditRecord {
         target: format!("/audit?page={i}"),
         outcome: Outcome::Success,
         detail: r#"{"status":200,"request_id":"abcdefabcdef"}"#.into(),
+        company_id: Some(1),
     }
 }
 

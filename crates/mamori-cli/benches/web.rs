@@ -25,6 +25,7 @@ fn record(i: i64) -> AuditRecord {
         target: "/".into(),
         outcome: Outcome::Success,
         detail: "{}".into(),
+        company_id: None,
     }
 }
 

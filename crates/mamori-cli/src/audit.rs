@@ -3,8 +3,9 @@
 use crate::config::Config;
 use anyhow::{anyhow, Context, Result};
 use chrono::{DateTime, NaiveDate, TimeZone};
-use mamori_app::audit::{export, verify, Verified};
+use mamori_app::audit::{checkpoint_lag, export, read_checkpoints, verify_with, Verified};
 use mamori_app::keys::Keys;
+use mamori_domain::audit::{Checkpoint, VerifyError};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +20,13 @@ pub enum AuditCommand {
         /// needs only this file, never the private key.
         #[arg(long, value_name = "FILE")]
         public_key: Option<PathBuf>,
+        /// Also check the checkpoints in this file (the `checkpoint_file` written outside the
+        /// database): a database tail rewritten after one of them fails at that checkpoint.
+        #[arg(long, value_name = "FILE")]
+        checkpoints: Option<PathBuf>,
+        /// Print the result as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Write entries as JSON lines, one object per entry with its hashes.
     Export {
@@ -31,6 +39,9 @@ pub enum AuditCommand {
         /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Only the entries of this company (its code, as in `admin create-company`).
+        #[arg(long, value_name = "CODE")]
+        company: Option<String>,
     },
     /// Sign a checkpoint of the current head now (the server does this periodically).
     Checkpoint,
@@ -54,36 +65,64 @@ fn parse_time(s: &str, what: &str) -> Result<i64> {
 pub async fn run(cfg: Config, cmd: AuditCommand) -> Result<ExitCode> {
     let store = crate::serve::open_store(&cfg, false).await?;
     let code = match cmd {
-        AuditCommand::Verify { public_key } => {
+        AuditCommand::Verify {
+            public_key,
+            checkpoints,
+            json,
+        } => {
             let path = public_key.unwrap_or_else(|| cfg.key_dir().join("audit-signing.pub"));
             let key = Keys::read_public(&path)
                 .with_context(|| format!("reading the public key {}", path.display()))?;
+            let external = match &checkpoints {
+                Some(file) => {
+                    let text = std::fs::read_to_string(file).with_context(|| {
+                        format!("reading the checkpoint file {}", file.display())
+                    })?;
+                    read_checkpoints(&text)
+                        .map_err(|e| anyhow!("checkpoint file {}: {e}", file.display()))?
+                }
+                None => Vec::new(),
+            };
+            let from_file = external.clone();
             let start = Instant::now();
-            let result = verify(&store, &key, 20_000).await?;
+            let result = verify_with(&store, &key, 20_000, external).await?;
             let secs = start.elapsed().as_secs_f64();
-            match result {
-                Verified::Ok(s) => {
-                    println!(
-                        "OK: {} entries verified (last {}), {} signed checkpoints, {:.0} entries/s",
-                        s.entries,
-                        s.last_seq,
-                        s.checkpoints,
-                        s.entries as f64 / secs.max(1e-9)
-                    );
-                    ExitCode::SUCCESS
-                }
-                Verified::Failed { error, checked } => {
-                    println!("FAILED at entry {}: {error}", error.first_bad_seq());
-                    println!("({checked} entries before it verified)");
-                    ExitCode::from(1)
-                }
+            let now = chrono::Utc::now().timestamp_micros();
+            let lag = checkpoint_lag(&store, now, cfg.checkpoint_interval_secs).await?;
+            let mut warnings = Vec::new();
+            if let Some(waited) = lag {
+                warnings.push(format!(
+                    "entries have waited {waited} s for a signed checkpoint (more than twice \
+                     checkpoint_interval_secs = {}): is `mamori serve` running its worker? \
+                     A truncated tail is detected only up to the newest checkpoint",
+                    cfg.checkpoint_interval_secs
+                ));
             }
+            report_verify(&result, &from_file, &warnings, secs, json)
         }
         AuditCommand::Export {
             since,
             until,
             output,
+            company,
         } => {
+            let company = match company {
+                None => None,
+                Some(code) => Some(
+                    store
+                        .list_companies()
+                        .await?
+                        .into_iter()
+                        .find(|c| c.code == code)
+                        .map(|c| c.id)
+                        .ok_or_else(|| {
+                            anyhow!(
+                                "no company with the code `{code}` (`mamori admin list-users` \
+                                 shows the companies)"
+                            )
+                        })?,
+                ),
+            };
             let since = since
                 .as_deref()
                 .map(|s| parse_time(s, "--since"))
@@ -96,7 +135,7 @@ pub async fn run(cfg: Config, cmd: AuditCommand) -> Result<ExitCode> {
                 let f = std::fs::File::create(&path)
                     .with_context(|| format!("creating {}", path.display()))?;
                 let mut w = std::io::BufWriter::new(f);
-                let n = export(&store, since, until, &mut w)
+                let n = export(&store, since, until, company, &mut w)
                     .await
                     .map_err(|e| anyhow!("{e}"))?;
                 w.flush()?;
@@ -104,7 +143,7 @@ pub async fn run(cfg: Config, cmd: AuditCommand) -> Result<ExitCode> {
             } else {
                 let stdout = std::io::stdout();
                 let mut w = std::io::BufWriter::new(stdout.lock());
-                let n = export(&store, since, until, &mut w)
+                let n = export(&store, since, until, company, &mut w)
                     .await
                     .map_err(|e| anyhow!("{e}"))?;
                 w.flush()?;
@@ -133,6 +172,89 @@ pub async fn run(cfg: Config, cmd: AuditCommand) -> Result<ExitCode> {
     };
     store.close().await;
     Ok(code)
+}
+
+/// Prints the result of `audit verify` (text or one JSON object) and gives the exit status:
+/// 0 when everything verified (warnings included), 1 when not.
+fn report_verify(
+    result: &Verified,
+    from_file: &[Checkpoint],
+    warnings: &[String],
+    secs: f64,
+    json: bool,
+) -> ExitCode {
+    // Which checkpoint failed: one only the file has is evidence from outside the database.
+    let source = |e: &VerifyError| -> &'static str {
+        let seq = match e {
+            VerifyError::BadSignature { seq } | VerifyError::CheckpointMismatch { seq, .. } => *seq,
+            VerifyError::Truncated { checkpoint, .. } => *checkpoint,
+            _ => return "chain",
+        };
+        if from_file.iter().any(|c| c.seq == seq) {
+            "checkpoint_file"
+        } else {
+            "database"
+        }
+    };
+    let code = match result {
+        Verified::Ok(_) => ExitCode::SUCCESS,
+        Verified::Failed { .. } => ExitCode::from(1),
+    };
+    if json {
+        let value = match result {
+            Verified::Ok(s) => serde_json::json!({
+                "ok": true,
+                "entries": s.entries,
+                "last_seq": s.last_seq,
+                "checkpoints": s.checkpoints,
+                "file_checkpoints": from_file.len(),
+                "warnings": warnings,
+            }),
+            Verified::Failed { error, checked } => serde_json::json!({
+                "ok": false,
+                "first_bad_seq": error.first_bad_seq(),
+                "error": error.to_string(),
+                "found_by": source(error),
+                "checked": checked,
+                "file_checkpoints": from_file.len(),
+                "warnings": warnings,
+            }),
+        };
+        println!("{value}");
+        return code;
+    }
+    match result {
+        Verified::Ok(s) => {
+            println!(
+                "OK: {} entries verified (last {}), {} signed checkpoints, {:.0} entries/s",
+                s.entries,
+                s.last_seq,
+                s.checkpoints,
+                s.entries as f64 / secs.max(1e-9)
+            );
+            if !from_file.is_empty() {
+                println!(
+                    "the {} checkpoints of the checkpoint file match the database",
+                    from_file.len()
+                );
+            }
+        }
+        Verified::Failed { error, checked } => {
+            println!("FAILED at entry {}: {error}", error.first_bad_seq());
+            if source(error) == "checkpoint_file" {
+                println!(
+                    "(found by the checkpoint file: the database from entry {} on differs from \
+                     what was signed then — its tail was rewritten or truncated)",
+                    error.first_bad_seq()
+                );
+            }
+            println!("({checked} entries before it verified)");
+        }
+    }
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    code
 }
 
 #[cfg(test)]

@@ -25,6 +25,11 @@ pub struct Config {
     pub session_idle_minutes: i64,
     pub session_absolute_hours: i64,
     pub checkpoint_interval_secs: i64,
+    /// Append each signed audit checkpoint to this file too (one JSON line, 0600), so that a
+    /// rewritten database tail is detectable without trusting the database.
+    pub checkpoint_file: Option<PathBuf>,
+    /// POST each signed audit checkpoint to this URL too (retried until it is accepted).
+    pub checkpoint_url: Option<String>,
     /// Largest request body in bytes.
     pub max_body_bytes: usize,
     /// The address people use to reach mamori, for links in alert mail.
@@ -61,6 +66,8 @@ impl Default for Config {
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             checkpoint_interval_secs: 60,
+            checkpoint_file: None,
+            checkpoint_url: None,
             max_body_bytes: 1024 * 1024,
             public_url: String::new(),
             escalate_after_minutes: 10,
@@ -150,6 +157,12 @@ impl Config {
         if let Some(v) = parse_env("MAMORI_CHECKPOINT_INTERVAL_SECS", &mut sources)? {
             cfg.checkpoint_interval_secs = v;
         }
+        if let Some(v) = env_var("MAMORI_CHECKPOINT_FILE", &mut sources) {
+            cfg.checkpoint_file = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env_var("MAMORI_CHECKPOINT_URL", &mut sources) {
+            cfg.checkpoint_url = Some(v);
+        }
         if let Some(v) = parse_env("MAMORI_MAX_BODY_BYTES", &mut sources)? {
             cfg.max_body_bytes = v;
         }
@@ -229,6 +242,11 @@ impl Config {
         if self.checkpoint_interval_secs < 1 {
             bail!("checkpoint_interval_secs must be positive");
         }
+        if let Some(url) = &self.checkpoint_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                bail!("checkpoint_url must start with http:// or https://, not `{url}`");
+            }
+        }
         if self.vault_max_custodians < 1 {
             bail!("vault_max_custodians must be at least 1");
         }
@@ -276,6 +294,8 @@ impl Config {
             session_idle_secs: self.session_idle_minutes * 60,
             session_absolute_secs: self.session_absolute_hours * 3600,
             checkpoint_interval_secs: self.checkpoint_interval_secs,
+            checkpoint_file: self.checkpoint_file.clone(),
+            checkpoint_url: self.checkpoint_url.clone(),
             public_url: if self.public_url.is_empty() {
                 format!("http://{}", self.listen)
             } else {

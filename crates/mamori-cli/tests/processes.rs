@@ -719,3 +719,108 @@ async fn vault_from_the_command_line_with_no_plaintext_in_files_or_logs() {
         db.cleanup().await;
     }
 }
+
+/// `mamori ARGS` with the checkpoint file `file` configured (`MAMORI_CHECKPOINT_FILE`).
+fn mamori_with_checkpoint_file(
+    url: &str,
+    keys: &Path,
+    file: &Path,
+    args: &[&str],
+) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("MAMORI_DATABASE_URL", url)
+        .env("MAMORI_KEY_DIR", keys)
+        .env("MAMORI_LOG", "warn")
+        .env("MAMORI_CHECKPOINT_FILE", file)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Issue 12, item 13: checkpoints go to the checkpoint file as well, and `audit verify
+/// --checkpoints FILE` finds a database tail that was cut back together with its checkpoints,
+/// which the database alone no longer shows.
+#[test]
+fn audit_verify_compares_the_database_with_the_checkpoint_file() {
+    let dir = temp_dir("cli_cp");
+    let db = dir.join("mamori.db");
+    let url = format!("sqlite://{}", db.display());
+    let keys = dir.join("keys");
+    let file = dir.join("checkpoints.jsonl");
+    let file_arg = file.to_str().unwrap();
+    let run = |args: &[&str]| mamori_with_checkpoint_file(&url, &keys, &file, args);
+    assert!(run(&["migrate", "--create"]).0);
+    assert!(
+        run(&[
+            "admin",
+            "create-company",
+            "--code",
+            "kaisha",
+            "--name",
+            "会社"
+        ])
+        .0
+    );
+    let (ok, out, err) = run(&["audit", "checkpoint"]);
+    assert!(ok && out.contains("checkpoint signed"), "{out}{err}");
+    assert!(run(&["admin", "create-department", "--name", "本社"]).0);
+    assert!(run(&["admin", "create-department", "--name", "支社"]).0);
+    let (ok, out, err) = run(&["audit", "checkpoint"]);
+    assert!(ok && out.contains("checkpoint signed"), "{out}{err}");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    let first = lines[0]["seq"].as_i64().unwrap();
+    let last = lines[1]["seq"].as_i64().unwrap();
+    assert!(first < last);
+    let (ok, out, err) = run(&["audit", "verify", "--checkpoints", file_arg, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(
+        ok && v["ok"] == true && v["file_checkpoints"] == 2,
+        "{out}{err}"
+    );
+
+    // Somebody cuts the tail after the first checkpoint and removes the later checkpoint.
+    let status = Command::new("python3")
+        .args(["-c", &format!(
+            "import sqlite3; c=sqlite3.connect('{}'); c.execute('DROP TRIGGER audit_log_no_delete'); \
+             c.execute('DELETE FROM audit_log WHERE seq > {first}'); \
+             c.execute('DELETE FROM audit_checkpoints WHERE seq > {first}'); \
+             h=c.execute('SELECT hash FROM audit_log WHERE seq = {first}').fetchone()[0]; \
+             c.execute('UPDATE audit_head SET last_seq = {first}, last_hash = ?', (h,)); c.commit()",
+            db.display()
+        )])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let (ok, out, err) = run(&["audit", "verify"]);
+    assert!(
+        ok && out.starts_with("OK:"),
+        "the database alone cannot tell: {out}{err}"
+    );
+    let (ok, out, _) = run(&["audit", "verify", "--checkpoints", file_arg]);
+    assert!(!ok && out.contains("checkpoint file"), "{out}");
+    let (ok, out, _) = run(&["audit", "verify", "--checkpoints", file_arg, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(!ok);
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["found_by"], "checkpoint_file");
+    assert_eq!(v["first_bad_seq"], first + 1);
+    // A file that is not a checkpoint file is named as such.
+    std::fs::write(dir.join("bad.jsonl"), "not json\n").unwrap();
+    let (ok, _, err) = run(&[
+        "audit",
+        "verify",
+        "--checkpoints",
+        dir.join("bad.jsonl").to_str().unwrap(),
+    ]);
+    assert!(!ok && err.contains("line 1"), "{err}");
+}

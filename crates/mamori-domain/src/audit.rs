@@ -5,12 +5,22 @@
 //! that point. A truncated tail keeps a valid chain, which is why a signed checkpoint
 //! periodically commits to `(seq, hash)` with an Ed25519 key kept outside the database: a
 //! checkpoint beyond the last entry proves that entries were removed.
+//!
+//! The canonical content has versions ("forms"), stored with each entry: form 1 (the first
+//! release) covers the fields up to `detail`; form 2 adds the company the entry belongs to.
+//! An entry is always checked with the form it was written in, so entries written before a new
+//! form still verify after the upgrade.
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::str::FromStr;
+
+/// The canonical form of the first release: no company.
+pub const FORM_1: u8 = 1;
+/// The canonical form written now: form 1 and the company the entry belongs to.
+pub const CURRENT_FORM: u8 = 2;
 
 /// The hash that the first entry of a log points back to.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -83,6 +93,10 @@ pub struct AuditRecord {
     pub outcome: Outcome,
     /// A small JSON object with codes and counts; `{}` when there is nothing to add.
     pub detail: String,
+    /// The company whose log this entry belongs to (the actor's company); `None` for the
+    /// command line and anonymous requests. Covered by the hash from form 2 on.
+    #[serde(default)]
+    pub company_id: Option<i64>,
 }
 
 /// An entry as stored: the record, its position and its two hashes.
@@ -93,18 +107,22 @@ pub struct AuditEntry {
     pub record: AuditRecord,
     pub prev_hash: String,
     pub hash: String,
+    /// The canonical form the hash was computed over ([`FORM_1`] or [`CURRENT_FORM`]).
+    pub form: u8,
 }
 
-/// The canonical bytes that an entry's hash covers: a JSON array with the fields in a fixed
-/// order. JSON gives unambiguous escaping of arbitrary text without inventing a format.
+/// The canonical bytes that an entry's hash covers, in the current form: a JSON array with
+/// the fields in a fixed order. JSON gives unambiguous escaping of arbitrary text without
+/// inventing a format.
 pub fn canonical(seq: i64, r: &AuditRecord) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
-    write_canonical(&mut out, seq, r);
+    write_canonical(&mut out, CURRENT_FORM, seq, r);
     out
 }
 
-fn write_canonical<W: std::io::Write>(w: W, seq: i64, r: &AuditRecord) {
-    let value = (
+/// Writes the canonical content in `form`; false (and nothing written) for an unknown form.
+fn write_canonical<W: std::io::Write>(w: W, form: u8, seq: i64, r: &AuditRecord) -> bool {
+    let first = (
         seq,
         r.at_micros,
         r.actor_id,
@@ -116,7 +134,28 @@ fn write_canonical<W: std::io::Write>(w: W, seq: i64, r: &AuditRecord) {
         &r.detail,
     );
     // Serialising plain strings and integers into a hasher or a Vec cannot fail.
-    let _ = serde_json::to_writer(w, &value);
+    match form {
+        FORM_1 => {
+            let _ = serde_json::to_writer(w, &first);
+        }
+        CURRENT_FORM => {
+            let value = (
+                first.0,
+                first.1,
+                first.2,
+                first.3,
+                first.4,
+                first.5,
+                first.6,
+                first.7,
+                first.8,
+                r.company_id,
+            );
+            let _ = serde_json::to_writer(w, &value);
+        }
+        _ => return false,
+    }
+    true
 }
 
 /// Feeds what is written straight into the hash, so hashing allocates nothing.
@@ -132,23 +171,31 @@ impl std::io::Write for HashWriter<'_> {
     }
 }
 
-/// hash = SHA-256(prev_hash (hex) ‖ "\n" ‖ canonical content), in lower-case hex.
+/// hash = SHA-256(prev_hash (hex) ‖ "\n" ‖ canonical content), in lower-case hex, in the
+/// current form.
 pub fn entry_hash(prev_hash: &str, seq: i64, r: &AuditRecord) -> String {
+    entry_hash_in(CURRENT_FORM, prev_hash, seq, r).expect("the current form is known")
+}
+
+/// [`entry_hash`] in a given canonical form; `None` for an unknown form.
+pub fn entry_hash_in(form: u8, prev_hash: &str, seq: i64, r: &AuditRecord) -> Option<String> {
     let mut h = Sha256::new();
     h.update(prev_hash.as_bytes());
     h.update(b"\n");
-    write_canonical(HashWriter(&mut h), seq, r);
-    hex::encode(h.finalize())
+    write_canonical(HashWriter(&mut h), form, seq, r).then(|| hex::encode(h.finalize()))
 }
 
-/// Whether `e.hash` is the hash of `e.prev_hash` and `e`'s content: exactly
-/// `entry_hash(&e.prev_hash, e.seq, &e.record) == e.hash`, the check behind
-/// [`VerifyError::Altered`], without allocating (`buf` is scratch space reused across calls).
+/// Whether `e.hash` is the hash of `e.prev_hash` and `e`'s content in the entry's own form:
+/// exactly `entry_hash_in(e.form, &e.prev_hash, e.seq, &e.record) == Some(e.hash)`, the check
+/// behind [`VerifyError::Altered`], without allocating (`buf` is scratch space reused across
+/// calls). An unknown form never matches.
 pub fn hash_matches(e: &AuditEntry, buf: &mut Vec<u8>) -> bool {
     buf.clear();
     buf.extend_from_slice(e.prev_hash.as_bytes());
     buf.push(b'\n');
-    write_canonical(&mut *buf, e.seq, &e.record);
+    if !write_canonical(&mut *buf, e.form, e.seq, &e.record) {
+        return false;
+    }
     let digest = Sha256::digest(buf.as_slice());
     let mut hex = [0u8; 64];
     hex::encode_to_slice(digest, &mut hex).is_ok() && hex[..] == *e.hash.as_bytes()
@@ -191,6 +238,7 @@ pub fn chain(last_seq: i64, last_hash: &str, records: Vec<AuditRecord>) -> Vec<A
                 record,
                 prev_hash: std::mem::replace(&mut prev, hash.clone()),
                 hash,
+                form: CURRENT_FORM,
             };
             debug_assert_eq!(e.prev_hash.len(), 64);
             e
@@ -300,7 +348,10 @@ impl<'k> ChainVerifier<'k> {
     }
 
     pub fn push(&mut self, e: &AuditEntry) -> Result<(), VerifyError> {
-        self.push_with(e, |e| entry_hash(&e.prev_hash, e.seq, &e.record) == e.hash)
+        self.push_with(e, |e| {
+            entry_hash_in(e.form, &e.prev_hash, e.seq, &e.record).as_deref()
+                == Some(e.hash.as_str())
+        })
     }
 
     /// Like [`ChainVerifier::push`], with the content check already done: `hash_ok` must be
@@ -386,6 +437,55 @@ impl<'k> ChainVerifier<'k> {
     }
 }
 
+/// Whose entries an auditor reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditScope {
+    /// The entries of one company (an auditor of that company).
+    Company(i64),
+    /// Every entry of this installation: every company of the group and the entries that
+    /// belong to none (the command line, anonymous requests).
+    Group,
+}
+
+impl AuditScope {
+    /// The scope of an auditor of `company_id` with `roles`: an auditor who also holds the
+    /// group headquarters role (グループ統括部門) audits the whole group, which is every company
+    /// of this installation (one installation serves one group); any other auditor audits
+    /// their own company. `None` without the auditor role.
+    pub fn of(roles: &crate::role::Roles, company_id: i64) -> Option<AuditScope> {
+        use crate::role::{Permission, Role};
+        if !roles.allows(Permission::ReadAuditLog) {
+            return None;
+        }
+        Some(if roles.contains(Role::GroupHq) {
+            AuditScope::Group
+        } else {
+            AuditScope::Company(company_id)
+        })
+    }
+
+    /// Whether an entry of `company` is in this scope.
+    pub fn covers(self, company: Option<i64>) -> bool {
+        match self {
+            AuditScope::Group => true,
+            AuditScope::Company(c) => company == Some(c),
+        }
+    }
+}
+
+/// How long the oldest entry not covered by a signed checkpoint has waited, in seconds, when
+/// that is more than twice the checkpoint interval (the periodic checkpoint has stopped, so a
+/// truncated tail would go unnoticed); `None` when nothing waits or it is not late.
+/// `first_waiting_at` is the time of the first entry after the newest checkpoint.
+pub fn checkpoint_lag_secs(
+    first_waiting_at: Option<i64>,
+    now_micros: i64,
+    interval_secs: i64,
+) -> Option<i64> {
+    let waited = now_micros.saturating_sub(first_waiting_at?) / 1_000_000;
+    (waited > interval_secs.saturating_mul(2)).then_some(waited)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifySummary {
     pub entries: u64,
@@ -408,6 +508,7 @@ mod tests {
             target: format!("/audit?page={i}"),
             outcome: Outcome::Success,
             detail: "{}".into(),
+            company_id: Some(3),
         }
     }
 
@@ -629,5 +730,89 @@ mod tests {
         r.target = "a\"b\nc".into();
         let c = String::from_utf8(canonical(1, &r)).unwrap();
         assert!(c.contains(r#""a\"b\nc""#));
+    }
+
+    /// The first release's canonical content, byte for byte: entries written by it must keep
+    /// verifying after the upgrade.
+    #[test]
+    fn form_1_is_the_first_release_content() {
+        let r = rec(1);
+        let mut out = Vec::new();
+        assert!(write_canonical(&mut out, FORM_1, 1, &r));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"[1,1700000000000001,7,"sato","127.0.0.1","GET /audit","/audit?page=1","success","{}"]"#
+        );
+        let c = String::from_utf8(canonical(1, &r)).unwrap();
+        assert!(c.ends_with(r#""{}",3]"#), "{c}");
+    }
+
+    /// A log written in form 1 and continued in form 2 verifies; the company is covered by the
+    /// hash of a form-2 entry only, and neither the form nor the company can be changed.
+    #[test]
+    fn old_form_entries_verify_beside_new_ones() {
+        let mut old = Vec::new();
+        let mut prev = GENESIS_HASH.to_owned();
+        for seq in 1..=3 {
+            let mut record = rec(seq);
+            record.company_id = None;
+            let hash = entry_hash_in(FORM_1, &prev, seq, &record).unwrap();
+            old.push(AuditEntry {
+                seq,
+                record,
+                prev_hash: std::mem::replace(&mut prev, hash.clone()),
+                hash,
+                form: FORM_1,
+            });
+        }
+        let mut l = old.clone();
+        l.extend(chain(3, &prev, (4..=6).map(rec).collect()));
+        let cps = vec![cp(&l, 2), cp(&l, 6)];
+        assert!(verify(&l, cps.clone()).is_ok());
+        both_ways(&l, &cps);
+        // The backfilled company of an old entry is not covered by its hash.
+        let mut t = l.clone();
+        t[1].record.company_id = Some(3);
+        assert!(verify(&t, cps.clone()).is_ok());
+        // A new entry's company is.
+        let mut t = l.clone();
+        t[4].record.company_id = Some(4);
+        assert_eq!(
+            verify(&t, cps.clone()),
+            Err(VerifyError::Altered { seq: 5 })
+        );
+        both_ways(&t, &cps);
+        for form in [FORM_1, 9] {
+            let mut t = l.clone();
+            t[4].form = form;
+            assert_eq!(verify(&t, vec![]), Err(VerifyError::Altered { seq: 5 }));
+            both_ways(&t, &[]);
+        }
+        let mut t = l.clone();
+        t[0].form = CURRENT_FORM;
+        assert_eq!(verify(&t, vec![]), Err(VerifyError::Altered { seq: 1 }));
+    }
+
+    #[test]
+    fn audit_scope_follows_the_roles() {
+        use crate::role::{Role, Roles};
+        let auditor = Roles::new(vec![Role::Auditor]);
+        assert_eq!(AuditScope::of(&auditor, 4), Some(AuditScope::Company(4)));
+        let group = Roles::new(vec![Role::Auditor, Role::GroupHq]);
+        assert_eq!(AuditScope::of(&group, 4), Some(AuditScope::Group));
+        assert_eq!(AuditScope::of(&Roles::new(vec![Role::GroupHq]), 4), None);
+        assert!(AuditScope::Company(4).covers(Some(4)));
+        assert!(!AuditScope::Company(4).covers(Some(5)));
+        assert!(!AuditScope::Company(4).covers(None));
+        assert!(AuditScope::Group.covers(None));
+    }
+
+    #[test]
+    fn checkpoint_lag_counts_from_the_first_waiting_entry() {
+        let s = 1_000_000;
+        assert_eq!(checkpoint_lag_secs(None, 1000 * s, 60), None);
+        assert_eq!(checkpoint_lag_secs(Some(900 * s), 1000 * s, 60), None);
+        assert_eq!(checkpoint_lag_secs(Some(880 * s), 1000 * s, 60), None);
+        assert_eq!(checkpoint_lag_secs(Some(879 * s), 1000 * s, 60), Some(121));
     }
 }

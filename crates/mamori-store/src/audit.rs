@@ -2,21 +2,27 @@
 //! verification and export.
 
 use crate::{Backend, Result, Store, StoreError};
-use mamori_domain::audit::{chain_hashes, AuditEntry, AuditRecord, Checkpoint, Outcome};
+use mamori_domain::audit::{
+    chain_hashes, AuditEntry, AuditRecord, Checkpoint, Outcome, CURRENT_FORM,
+};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
 const INSERT_SQLITE: &str = "INSERT INTO audit_log \
-    (seq, at, actor_id, actor, ip, action, target, outcome, detail, prev_hash, hash) \
+    (seq, at, actor_id, actor, ip, action, target, outcome, detail, prev_hash, hash, company_id, \
+    form) \
     SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), \
     json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), \
     json_extract(value, '$[6]'), json_extract(value, '$[7]'), json_extract(value, '$[8]'), \
-    json_extract(value, '$[9]'), json_extract(value, '$[10]') FROM json_each($1)";
+    json_extract(value, '$[9]'), json_extract(value, '$[10]'), json_extract(value, '$[11]'), \
+    json_extract(value, '$[12]') FROM json_each($1)";
 
 const INSERT_POSTGRES: &str = "INSERT INTO audit_log \
-    (seq, at, actor_id, actor, ip, action, target, outcome, detail, prev_hash, hash) \
+    (seq, at, actor_id, actor, ip, action, target, outcome, detail, prev_hash, hash, company_id, \
+    form) \
     SELECT (e->>0)::bigint, (e->>1)::bigint, (e->>2)::bigint, e->>3, e->>4, e->>5, e->>6, \
-    e->>7, e->>8, e->>9, e->>10 FROM jsonb_array_elements(CAST($1 AS TEXT)::jsonb) AS e";
+    e->>7, e->>8, e->>9, e->>10, (e->>11)::bigint, (e->>12)::bigint \
+    FROM jsonb_array_elements(CAST($1 AS TEXT)::jsonb) AS e";
 
 /// The batch as one JSON array of rows, each row an array in the column order of the bulk
 /// inserts, written straight from borrowed fields.
@@ -40,6 +46,8 @@ fn rows_json(last_seq: i64, last_hash: &str, records: &[AuditRecord], hashes: &[
             &r.detail,
             prev,
             hash,
+            r.company_id,
+            CURRENT_FORM,
         );
         // Integers and strings always serialise.
         let _ = serde_json::to_writer(&mut out, &row);
@@ -56,45 +64,47 @@ const ROWS_PER_INSERT: usize = 32;
 /// parameter, which SQLite finds by a linear search (quadratic in their number).
 const INSERT_ROWS_SQLITE: &str = concat!(
     "INSERT INTO audit_log \
-    (seq, at, actor_id, actor, ip, action, target, outcome, detail, prev_hash, hash) VALUES ",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    (seq, at, actor_id, actor, ip, action, target, outcome, detail, prev_hash, hash, company_id, \
+    form) VALUES ",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),",
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 );
 
 /// The columns of an entry, in the order `entry_from_row` reads them.
 macro_rules! columns {
     () => {
-        "seq, at, actor_id, actor, ip, action, target, outcome, detail, prev_hash, hash"
+        "seq, at, actor_id, actor, ip, action, target, outcome, detail, prev_hash, hash, \
+         company_id, form"
     };
 }
 
@@ -112,8 +122,8 @@ enum WriterConn {
 }
 
 const INSERT_ONE_NATIVE: &str = "INSERT INTO audit_log \
-    (seq, at, actor_id, actor, ip, action, target, outcome, detail, prev_hash, hash) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    (seq, at, actor_id, actor, ip, action, target, outcome, detail, prev_hash, hash, company_id, \
+    form) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 
 /// One batch on a native SQLite connection: the same statements as `append_audit_on`, in one
 /// immediate transaction, durable when it returns (`synchronous = FULL`).
@@ -145,6 +155,8 @@ fn append_native(
                 r.detail,
                 prev,
                 hashes[k],
+                r.company_id,
+                CURRENT_FORM,
             ])?;
         }
     }
@@ -200,6 +212,8 @@ pub struct AuditFilter {
     pub target: Option<String>,
     /// Keyset pagination: only entries with a smaller sequence number.
     pub before_seq: Option<i64>,
+    /// Only the entries of this company (an auditor's scope, or a group auditor's choice).
+    pub company: Option<i64>,
 }
 
 fn like_pattern(s: &str) -> String {
@@ -212,6 +226,11 @@ fn like_pattern(s: &str) -> String {
     }
     out.push('%');
     out
+}
+
+/// A stored form number; one that does not fit is data nobody wrote.
+fn form_of(v: i64) -> Result<u8> {
+    u8::try_from(v).map_err(|_| StoreError::Corrupt(format!("audit_log form {v}")))
 }
 
 fn entry_from_row(r: &AnyRow) -> Result<AuditEntry> {
@@ -227,9 +246,11 @@ fn entry_from_row(r: &AnyRow) -> Result<AuditEntry> {
             target: r.get(6),
             outcome: outcome.parse().map_err(StoreError::Corrupt)?,
             detail: r.get(8),
+            company_id: r.get(11),
         },
         prev_hash: r.get(9),
         hash: r.get(10),
+        form: form_of(r.get(12))?,
     })
 }
 
@@ -341,7 +362,9 @@ impl Store {
                     .bind(r.outcome.code())
                     .bind(r.detail.as_str())
                     .bind(prev.as_str())
-                    .bind(hashes[k].as_str());
+                    .bind(hashes[k].as_str())
+                    .bind(r.company_id)
+                    .bind(i64::from(CURRENT_FORM));
             }
             q.execute(&mut *tx).await?;
         }
@@ -386,6 +409,7 @@ impl Store {
              AND (CAST($5 AS BIGINT) IS NULL OR at < $5) \
              AND (CAST($6 AS TEXT) IS NULL OR LOWER(target) LIKE $6 ESCAPE '\\') \
              AND (CAST($7 AS BIGINT) IS NULL OR seq < $7) \
+             AND (CAST($9 AS BIGINT) IS NULL OR company_id = $9) \
              ORDER BY seq DESC LIMIT $8"
         );
         let rows = sqlx::query(SQL)
@@ -397,6 +421,7 @@ impl Store {
             .bind(f.target.as_deref().map(like_pattern))
             .bind(f.before_seq)
             .bind(limit)
+            .bind(f.company)
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(entry_from_row).collect()
@@ -411,12 +436,26 @@ impl Store {
         since: Option<i64>,
         until: Option<i64>,
     ) -> Result<Vec<AuditEntry>> {
+        self.audit_page_of(after_seq, limit, since, until, None)
+            .await
+    }
+
+    /// [`Store::audit_page`] limited to the entries of one company when `company` is given.
+    pub async fn audit_page_of(
+        &self,
+        after_seq: i64,
+        limit: i64,
+        since: Option<i64>,
+        until: Option<i64>,
+        company: Option<i64>,
+    ) -> Result<Vec<AuditEntry>> {
         const SQL: &str = concat!(
             "SELECT ",
             columns!(),
             " FROM audit_log WHERE seq > $1 \
              AND (CAST($2 AS BIGINT) IS NULL OR at >= $2) \
              AND (CAST($3 AS BIGINT) IS NULL OR at < $3) \
+             AND (CAST($5 AS BIGINT) IS NULL OR company_id = $5) \
              ORDER BY seq LIMIT $4"
         );
         let rows = sqlx::query(SQL)
@@ -424,6 +463,7 @@ impl Store {
             .bind(since)
             .bind(until)
             .bind(limit)
+            .bind(company)
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(entry_from_row).collect()
@@ -484,6 +524,16 @@ impl Store {
                 signature: r.get(4),
             })
             .collect())
+    }
+
+    /// The time of entry `seq`, if there is one.
+    pub async fn audit_entry_at(&self, seq: i64) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT at FROM audit_log WHERE seq = $1")
+                .bind(seq)
+                .fetch_optional(self.pool())
+                .await?,
+        )
     }
 
     pub async fn last_checkpoint_seq(&self) -> Result<i64> {
@@ -649,9 +699,11 @@ fn sqlite_chunks(
                     .parse()
                     .map_err(StoreError::Corrupt)?,
                 detail: text(8)?,
+                company_id: int(11)?,
             },
             prev_hash: text(9)?,
             hash: text(10)?,
+            form: form_of(required(12)?)?,
         });
         if buf.len() == chunk {
             let full = std::mem::replace(&mut buf, Vec::with_capacity(chunk));
@@ -666,7 +718,7 @@ fn sqlite_chunks(
     Ok(())
 }
 
-/// A parser for PostgreSQL's binary `COPY` format carrying the eleven columns of
+/// A parser for PostgreSQL's binary `COPY` format carrying the thirteen columns of
 /// `ALL_IN_ORDER`, fed with the data as it arrives (rows may be split across messages).
 #[derive(Default)]
 struct CopyBinary {
@@ -758,10 +810,10 @@ impl CopyBinary {
                 self.trailer_seen = true;
                 return Ok(c.pos);
             }
-            if n != 11 {
+            if n != 13 {
                 return Err(corrupt("unexpected column count"));
             }
-            let mut f: [Option<&[u8]>; 11] = [None; 11];
+            let mut f: [Option<&[u8]>; 13] = [None; 13];
             let mut complete = true;
             for slot in &mut f {
                 let Some(v) = c.field() else {
@@ -786,7 +838,7 @@ impl CopyBinary {
     }
 }
 
-fn copy_entry(f: &[Option<&[u8]>; 11]) -> Result<AuditEntry> {
+fn copy_entry(f: &[Option<&[u8]>; 13]) -> Result<AuditEntry> {
     let corrupt = |i: usize| StoreError::Corrupt(format!("COPY data: bad column {i}"));
     let int = |i: usize| -> Result<Option<i64>> {
         match f[i] {
@@ -811,9 +863,11 @@ fn copy_entry(f: &[Option<&[u8]>; 11]) -> Result<AuditEntry> {
             target: text(6)?.to_owned(),
             outcome: text(7)?.parse().map_err(StoreError::Corrupt)?,
             detail: text(8)?.to_owned(),
+            company_id: int(11)?,
         },
         prev_hash: text(9)?.to_owned(),
         hash: text(10)?.to_owned(),
+        form: form_of(required(12)?)?,
     })
 }
 
@@ -836,7 +890,7 @@ mod copy_tests {
         out.extend_from_slice(&0i32.to_be_bytes());
         out.extend_from_slice(&0i32.to_be_bytes());
         for seq in 1..=rows {
-            out.extend_from_slice(&11i16.to_be_bytes());
+            out.extend_from_slice(&13i16.to_be_bytes());
             field(&mut out, Some(&seq.to_be_bytes()));
             field(&mut out, Some(&(seq * 10).to_be_bytes()));
             let seven = 7i64.to_be_bytes();
@@ -853,6 +907,8 @@ mod copy_tests {
             ] {
                 field(&mut out, Some(v.as_bytes()));
             }
+            field(&mut out, if seq == 2 { Some(&seven) } else { None });
+            field(&mut out, Some(&2i64.to_be_bytes()));
         }
         out.extend_from_slice(&(-1i16).to_be_bytes());
         out
@@ -876,6 +932,9 @@ mod copy_tests {
             assert_eq!(out[2].record.target, "/x\t\\y");
             assert_eq!(out[2].record.outcome, Outcome::Denied);
             assert_eq!(out[2].hash, "h");
+            assert_eq!(out[1].record.company_id, Some(7));
+            assert_eq!(out[2].record.company_id, None);
+            assert_eq!(out[2].form, 2);
         }
         let mut p = CopyBinary::default();
         let mut out = Vec::new();

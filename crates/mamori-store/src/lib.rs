@@ -237,6 +237,28 @@ impl Store {
             .map_err(|e| StoreError::Migrate(e.to_string()))
     }
 
+    /// Applies the migrations up to and including `version` that are not yet applied: a
+    /// database as an older release left it, for tests of an upgrade (`migrate` then applies
+    /// the rest).
+    pub async fn migrate_to(&self, version: i64) -> Result<()> {
+        let all = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        let m = sqlx::migrate::Migrator {
+            migrations: all
+                .iter()
+                .filter(|x| x.version <= version)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into(),
+            ..all
+        };
+        m.run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Migrate(e.to_string()))
+    }
+
     /// The migrations this binary knows and which of them the database has applied.
     pub async fn migration_status(&self) -> Result<Vec<(i64, String, bool)>> {
         let m = match self.backend {

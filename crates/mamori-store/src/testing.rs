@@ -39,12 +39,24 @@ pub fn temp_dir(prefix: &str) -> PathBuf {
     d
 }
 
+async fn migrate(store: &Store, version: Option<i64>) {
+    match version {
+        None => store.migrate().await.expect("migrate"),
+        Some(v) => store.migrate_to(v).await.expect("migrate up to a version"),
+    }
+}
+
 impl TestDb {
     pub async fn sqlite() -> TestDb {
+        Self::sqlite_at(None).await
+    }
+
+    /// A fresh SQLite database migrated up to `version` (all migrations for `None`).
+    pub async fn sqlite_at(version: Option<i64>) -> TestDb {
         let dir = temp_dir("mamori_test");
         let url = format!("sqlite://{}", dir.join("mamori.db").display());
         let store = Store::connect(&url, true).await.expect("open sqlite");
-        store.migrate().await.expect("migrate sqlite");
+        migrate(&store, version).await;
         TestDb {
             name: "sqlite",
             url,
@@ -70,6 +82,11 @@ impl TestDb {
     }
 
     pub async fn postgres() -> Option<TestDb> {
+        Self::postgres_at(None).await
+    }
+
+    /// A fresh PostgreSQL database migrated up to `version` (all migrations for `None`).
+    pub async fn postgres_at(version: Option<i64>) -> Option<TestDb> {
         let admin_url = Self::postgres_admin_url()?;
         let db_name = unique("mamori_test");
         let admin = Store::connect(&admin_url, false)
@@ -90,7 +107,7 @@ impl TestDb {
             .map_or(admin_url.as_str(), |(b, _)| b);
         let url = format!("{base}/{db_name}");
         let store = Store::connect(&url, false).await.expect("open postgres");
-        store.migrate().await.expect("migrate postgres");
+        migrate(&store, version).await;
         Some(TestDb {
             name: "postgres",
             url,
@@ -105,6 +122,16 @@ impl TestDb {
     pub async fn all() -> Vec<TestDb> {
         let mut v = vec![TestDb::sqlite().await];
         if let Some(pg) = TestDb::postgres().await {
+            v.push(pg);
+        }
+        v
+    }
+
+    /// [`TestDb::all`] with the databases migrated up to `version` only: a database as an
+    /// older release left it, to test an upgrade.
+    pub async fn all_at(version: i64) -> Vec<TestDb> {
+        let mut v = vec![TestDb::sqlite_at(Some(version)).await];
+        if let Some(pg) = TestDb::postgres_at(Some(version)).await {
             v.push(pg);
         }
         v

@@ -22,6 +22,7 @@ fn rec(i: i64, actor: &str, outcome: Outcome) -> AuditRecord {
         target: format!("user:{i}"),
         outcome,
         detail: "{}".into(),
+        company_id: None,
     }
 }
 
@@ -395,4 +396,80 @@ async fn settings_and_missing_files() {
         Store::connect("mysql://x", true).await,
         Err(StoreError::BadUrl(_))
     ));
+}
+
+/// Issue 12, item 4: every write path (bound groups of 32 and the JSON remainder through the
+/// pool, the audit writer's own connection) stores the company and the canonical form, every
+/// read path (search, pages, the fast chunked reader) returns them, and the company filter
+/// keeps to one company.
+#[tokio::test]
+async fn audit_entries_keep_their_company_on_every_path() {
+    for db in TestDb::all().await {
+        let s = &db.store;
+        let company = |i: i64| match i % 3 {
+            0 => None,
+            1 => Some(1),
+            _ => Some(2),
+        };
+        let batch: Vec<AuditRecord> = (1..=40)
+            .map(|i| AuditRecord {
+                company_id: company(i),
+                ..rec(i, "sato", Outcome::Success)
+            })
+            .collect();
+        s.append_audit(batch).await.unwrap();
+        let mut conn = mamori_store::audit::WriterConnection::default();
+        let more: Vec<AuditRecord> = (41..=45)
+            .map(|i| AuditRecord {
+                company_id: company(i),
+                ..rec(i, "sato", Outcome::Success)
+            })
+            .collect();
+        s.append_audit_kept(&mut conn, &more).await.unwrap();
+        let all = s.audit_page(0, 100, None, None).await.unwrap();
+        assert_eq!(all.len(), 45);
+        for e in &all {
+            assert_eq!(
+                e.record.company_id,
+                company(e.seq),
+                "{}: {}",
+                db.name,
+                e.seq
+            );
+            assert_eq!(e.form, mamori_domain::audit::CURRENT_FORM);
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+        let reader = {
+            let s = s.clone();
+            tokio::spawn(async move { s.audit_chunks(7, tx).await })
+        };
+        let mut chunked = Vec::new();
+        while let Some(c) = rx.recv().await {
+            chunked.extend(c);
+        }
+        reader.await.unwrap().unwrap();
+        assert_eq!(chunked, all, "{}", db.name);
+        let key = ed25519_dalek::SigningKey::from_bytes(&[1u8; 32]);
+        let vk = key.verifying_key();
+        let mut v = ChainVerifier::new(&vk, vec![]);
+        for e in &all {
+            v.push(e).unwrap();
+        }
+        let of_two = s
+            .search_audit(
+                &AuditFilter {
+                    company: Some(2),
+                    ..Default::default()
+                },
+                100,
+            )
+            .await
+            .unwrap();
+        assert_eq!(of_two.len(), 15);
+        assert!(of_two.iter().all(|e| e.record.company_id == Some(2)));
+        let page = s.audit_page_of(0, 100, None, None, Some(1)).await.unwrap();
+        assert_eq!(page.len(), 15);
+        assert!(page.iter().all(|e| e.record.company_id == Some(1)));
+        db.cleanup().await;
+    }
 }

@@ -122,6 +122,7 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             post(pages::admin::update_department),
         )
         .route("/audit", get(pages::audit::audit_page))
+        .route("/audit/export", get(pages::audit::audit_export))
         .route(
             "/admin/alerts",
             get(pages::alerts::alerts_page).post(pages::alerts::save_call_tree),

@@ -848,3 +848,114 @@ async fn first_report_over_http_with_named_errors() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     env.db.cleanup().await;
 }
+
+/// Issue 12, item 4: an auditor's page and export hold the own company's entries only; a
+/// group auditor (auditor and group headquarters) sees every company's, with a company column.
+#[tokio::test]
+async fn the_audit_page_and_export_keep_to_the_auditors_company() {
+    for mut env in env().await {
+        let companies = env.app.store.list_companies().await.unwrap();
+        let mirai = companies
+            .iter()
+            .find(|c| c.code == "mirai-tsuhan")
+            .unwrap()
+            .id;
+        let logistics = companies
+            .iter()
+            .find(|c| c.code == "mirai-logistics")
+            .unwrap()
+            .id;
+        let local = mamori_app::Ctx::local();
+        for (login, company, roles) in [
+            ("l_staff", logistics, vec![Role::Staff]),
+            ("l_audit", logistics, vec![Role::Auditor]),
+            ("g_audit", mirai, vec![Role::Auditor, Role::GroupHq]),
+        ] {
+            let dept = env.app.store.list_departments(company).await.unwrap()[0].id;
+            let password = "a long enough password 1".to_owned();
+            env.app
+                .create_user(
+                    &local,
+                    &mamori_app::admin::UserInput {
+                        company_id: Some(company),
+                        department_id: dept,
+                        login: login.into(),
+                        display_name: "試験 太郎".into(),
+                        email: format!("{login}@example.jp"),
+                        roles,
+                        password: Some(password.clone()),
+                        locale: "ja".into(),
+                    },
+                )
+                .await
+                .unwrap();
+            env.passwords.insert(login.into(), password);
+        }
+        let mut l_staff = Client::new(&env.router);
+        l_staff.login(&env, "l_staff").await;
+        l_staff.get("/incidents").await;
+
+        let mut kato = Client::new(&env.router);
+        kato.login(&env, "kato").await;
+        let r = kato.get("/audit?actor=l_staff").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            r.body.contains("audit-empty"),
+            "{}: {}",
+            env.db.name,
+            r.body
+        );
+        assert!(!r.body.contains("audit-company"), "no company filter");
+        let r = kato
+            .get(&format!("/audit?actor=l_staff&company={logistics}"))
+            .await;
+        assert!(
+            r.body.contains("audit-empty"),
+            "asking for another company changes nothing"
+        );
+        let export = kato.get("/audit/export").await;
+        assert_eq!(export.status, StatusCode::OK);
+        let lines: Vec<serde_json::Value> = export
+            .body
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(!lines.is_empty());
+        assert!(
+            lines.iter().all(|e| e["company_id"] == mirai),
+            "{}",
+            env.db.name
+        );
+
+        let mut l_audit = Client::new(&env.router);
+        l_audit.login(&env, "l_audit").await;
+        let r = l_audit.get("/audit?actor=l_staff").await;
+        assert!(r.body.contains("GET /incidents"), "{}", r.body);
+        assert!(!r.body.contains("audit-row-company"));
+
+        let mut group = Client::new(&env.router);
+        group.login(&env, "g_audit").await;
+        let r = group.get("/audit?actor=l_staff").await;
+        assert!(r.body.contains("GET /incidents"));
+        assert!(r.body.contains("audit-company") && r.body.contains("audit-row-company"));
+        assert!(r.body.contains("みらいロジスティクス株式会社"));
+        let r = group
+            .get(&format!("/audit?actor=l_staff&company={mirai}"))
+            .await;
+        assert!(
+            r.body.contains("audit-empty"),
+            "a group auditor may narrow to one company"
+        );
+        let export = group.get("/audit/export").await;
+        assert!(export.body.contains("\"actor\":\"l_staff\""));
+        assert!(export.body.contains("\"actor\":\"kato\""));
+
+        let mut staff = Client::new(&env.router);
+        staff.login(&env, "yamada").await;
+        assert_eq!(
+            staff.get("/audit/export").await.status,
+            StatusCode::FORBIDDEN
+        );
+        env.db.cleanup().await;
+    }
+}
