@@ -175,8 +175,21 @@ impl App {
         let now = self.clock.now_micros().div_euclid(1_000_000);
         // The checkpoint carries its own Ed25519 signature, which the receiver checks with
         // audit-signing.pub; the webhook scheme's HMAC headers have no secret to add here.
-        match mamori_mail::webhook::post(&checkpoint_client(), url, b"", body.as_bytes(), now).await
-        {
+        // The operator named this URL in the configuration file, which is the allowance the
+        // outbound check asks for: its host is allowed like a `webhook_allow_hosts` entry (an
+        // off-machine log collector is often on a private network). The connection is still
+        // pinned to the checked address, without proxy or redirects.
+        let operator_host = reqwest::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned));
+        let policy = mamori_mail::webhook::TargetPolicy::allowing(
+            self.settings
+                .webhook_allow_hosts
+                .iter()
+                .cloned()
+                .chain(operator_host),
+        );
+        match mamori_mail::webhook::post(&policy, url, b"", body.as_bytes(), now).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_transient() => Err(format!("checkpoint {}: {e}", c.seq)),
             Err(e) => {
@@ -286,11 +299,6 @@ pub fn read_checkpoints(text: &str) -> Result<Vec<Checkpoint>, String> {
             serde_json::from_str(l).map_err(|e| format!("line {}: not a checkpoint: {e}", i + 1))
         })
         .collect()
-}
-
-fn checkpoint_client() -> reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(mamori_mail::webhook::client).clone()
 }
 
 /// How long the oldest entry not covered by a checkpoint has waited, in seconds, when that is
