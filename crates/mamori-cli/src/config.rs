@@ -39,6 +39,16 @@ pub struct Config {
     /// Vault lookups one user may make per minute and per hour.
     pub vault_lookups_per_minute: i64,
     pub vault_lookups_per_hour: i64,
+    /// Reverse proxies (addresses or ranges such as `10.0.0.0/8`) whose `X-Forwarded-For` is
+    /// believed; without them the header is ignored and every connection is its own client.
+    pub trusted_proxies: Vec<String>,
+    /// Argon2 password hashes computed at once; past that a login waits up to
+    /// `argon2_wait_millis` for a slot and is then answered 503.
+    pub argon2_permits: usize,
+    pub argon2_wait_millis: u64,
+    /// Wrong second-factor codes in a row that lock the second factor until
+    /// `mamori admin unlock`.
+    pub max_totp_failures: i64,
     /// The SMTP server for alerts and reminders; without it mail waits in the outbox and the
     /// timeline shows it as failing.
     pub smtp: Option<mamori_mail::SmtpConfig>,
@@ -64,6 +74,10 @@ impl Default for Config {
             vault_max_grant_hours: 24,
             vault_lookups_per_minute: 30,
             vault_lookups_per_hour: 300,
+            trusted_proxies: Vec::new(),
+            argon2_permits: 4,
+            argon2_wait_millis: 2000,
+            max_totp_failures: 5,
             smtp: None,
         }
     }
@@ -166,6 +180,22 @@ impl Config {
         if let Some(v) = parse_env("MAMORI_VAULT_LOOKUPS_PER_HOUR", &mut sources)? {
             cfg.vault_lookups_per_hour = v;
         }
+        if let Some(v) = env_var("MAMORI_TRUSTED_PROXIES", &mut sources) {
+            cfg.trusted_proxies = v
+                .split([',', ' '])
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| p.trim().to_owned())
+                .collect();
+        }
+        if let Some(v) = parse_env("MAMORI_ARGON2_PERMITS", &mut sources)? {
+            cfg.argon2_permits = v;
+        }
+        if let Some(v) = parse_env("MAMORI_ARGON2_WAIT_MILLIS", &mut sources)? {
+            cfg.argon2_wait_millis = v;
+        }
+        if let Some(v) = parse_env("MAMORI_MAX_TOTP_FAILURES", &mut sources)? {
+            cfg.max_totp_failures = v;
+        }
         if let Some(host) = env_var("MAMORI_SMTP_HOST", &mut sources) {
             let mut smtp = cfg.smtp.take().unwrap_or_default();
             smtp.host = host;
@@ -233,7 +263,27 @@ impl Config {
         if self.vault_lookups_per_minute < 1 || self.vault_lookups_per_hour < 1 {
             bail!("vault_lookups_per_minute and vault_lookups_per_hour must be at least 1");
         }
+        self.trusted_proxies()?;
+        if self.argon2_permits < 1 {
+            bail!("argon2_permits must be at least 1");
+        }
+        if self.max_totp_failures < 1 {
+            bail!("max_totp_failures must be at least 1");
+        }
         Ok(())
+    }
+
+    /// The trusted proxies, parsed; an entry that is not an address or a range is named.
+    pub fn trusted_proxies(&self) -> Result<Vec<mamori_domain::net::Cidr>> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse().with_context(|| {
+                    "trusted_proxies (MAMORI_TRUSTED_PROXIES) lists addresses or ranges of the \
+                     reverse proxies in front of mamori, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]"
+                })
+            })
+            .collect()
     }
 
     /// The database URL, defaulting to the SQLite file in the data directory.
@@ -274,6 +324,9 @@ impl Config {
             vault_max_grant_hours: self.vault_max_grant_hours,
             vault_lookups_per_minute: self.vault_lookups_per_minute,
             vault_lookups_per_hour: self.vault_lookups_per_hour,
+            max_totp_failures: self.max_totp_failures,
+            argon2_permits: self.argon2_permits,
+            argon2_wait_millis: self.argon2_wait_millis,
             ..mamori_app::Settings::default()
         }
     }

@@ -74,6 +74,8 @@ impl IntoResponse for WebError {
                 None,
             ),
             AppError::Throttled(s) => (StatusCode::TOO_MANY_REQUESTS, None, Some(*s)),
+            AppError::TotpLocked => (StatusCode::FORBIDDEN, None, None),
+            AppError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, None, None),
             AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, None, None),
             AppError::DiskFull => (StatusCode::INSUFFICIENT_STORAGE, None, None),
             AppError::Internal(detail) => {
@@ -81,10 +83,16 @@ impl IntoResponse for WebError {
                 (StatusCode::INTERNAL_SERVER_ERROR, None, None)
             }
         };
+        // Two refusals share a status with others but need their own words.
+        let key = match &self.0 {
+            AppError::TotpLocked => "totp.locked",
+            AppError::Overloaded => "login.overloaded",
+            _ => status_key(status),
+        };
         error_response(
             status,
             PageError {
-                key: status_key(status),
+                key,
                 message,
                 retry_after: retry,
                 field,

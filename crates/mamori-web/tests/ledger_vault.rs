@@ -985,14 +985,28 @@ async fn the_api_with_personal_tokens_and_grants() {
         let r = staff.get("/account").await;
         assert!(r.body.contains("data-testid=\"api-tokens\""), "{name}");
         let r = staff
-            .post("/account/tokens", &[("name", "照会ツール"), ("days", "91")])
+            .post(
+                "/account/tokens",
+                &[
+                    ("name", "照会ツール"),
+                    ("days", "91"),
+                    ("password", &env.passwords["yamada"]),
+                ],
+            )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
         assert!(
             r.body.contains("有効日数は1から90まで") && r.body.contains("value=\"照会ツール\"")
         );
         let r = staff
-            .post("/account/tokens", &[("name", "照会ツール"), ("days", "30")])
+            .post(
+                "/account/tokens",
+                &[
+                    ("name", "照会ツール"),
+                    ("days", "30"),
+                    ("password", &env.passwords["yamada"]),
+                ],
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
         let token = element_value(&r.body, "new-token");
@@ -1215,8 +1229,17 @@ async fn the_api_with_personal_tokens_and_grants() {
 
         // A one-day token expires after a day; a disabled user's token stops at once.
         let ctx = Ctx::user(yamada.clone(), "10.0.0.3");
-        let (_, day) = env.app.create_api_token(&ctx, "一日", "1").await.unwrap();
-        let (_, other) = env.app.create_api_token(&ctx, "別", "90").await.unwrap();
+        let pw = &env.passwords["yamada"];
+        let (_, day) = env
+            .app
+            .create_api_token(&ctx, pw, "一日", "1")
+            .await
+            .unwrap();
+        let (_, other) = env
+            .app
+            .create_api_token(&ctx, pw, "別", "90")
+            .await
+            .unwrap();
         let ok = api(&env.router, "GET", "/api/v1/vault/datasets", &day, None).await;
         assert_eq!(ok.status, StatusCode::OK);
         env.clock.advance_secs(86_400);
