@@ -61,7 +61,8 @@ impl std::fmt::Debug for Argon2Pool {
         f.debug_struct("Argon2Pool")
             .field("size", &self.size)
             .field("available", &self.permits.available_permits())
-            .finish()
+            .field("wait", &self.wait)
+            .finish_non_exhaustive()
     }
 }
 

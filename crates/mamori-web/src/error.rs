@@ -66,7 +66,7 @@ impl IntoResponse for WebError {
             AppError::Unauthenticated | AppError::BadCredentials | AppError::BadTotp => {
                 (StatusCode::UNAUTHORIZED, None, None)
             }
-            AppError::Denied => (StatusCode::FORBIDDEN, None, None),
+            AppError::Denied | AppError::TotpLocked => (StatusCode::FORBIDDEN, None, None),
             AppError::NotFound => (StatusCode::NOT_FOUND, None, None),
             AppError::Invalid(p) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -74,9 +74,7 @@ impl IntoResponse for WebError {
                 None,
             ),
             AppError::Throttled(s) => (StatusCode::TOO_MANY_REQUESTS, None, Some(*s)),
-            AppError::TotpLocked => (StatusCode::FORBIDDEN, None, None),
-            AppError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, None, None),
-            AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, None, None),
+            AppError::Busy | AppError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, None, None),
             AppError::DiskFull => (StatusCode::INSUFFICIENT_STORAGE, None, None),
             AppError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");

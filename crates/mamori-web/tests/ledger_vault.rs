@@ -306,7 +306,7 @@ async fn fresh_totp_code(env: &Env, login: &str) -> String {
         .unwrap();
     let step = mamori_domain::totp::STEP_SECONDS;
     let last = u.totp_last_step.unwrap_or(i64::MIN);
-    if env.clock.now_secs() / step + 1 <= last {
+    if env.clock.now_secs() / step < last {
         env.clock.advance_secs(2 * step);
     }
     let now = env.clock.now_secs();
