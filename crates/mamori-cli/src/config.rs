@@ -331,3 +331,30 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_are_checked_and_parsed() {
+        let cfg = Config {
+            trusted_proxies: vec!["127.0.0.1".into(), "10.0.0.0/8".into(), "::1".into()],
+            ..Config::default()
+        };
+        cfg.validate().unwrap();
+        assert_eq!(cfg.trusted_proxies().unwrap().len(), 3);
+        let bad = Config {
+            trusted_proxies: vec!["proxy.example".into()],
+            ..Config::default()
+        };
+        let e = format!("{:#}", bad.validate().unwrap_err());
+        assert!(
+            e.contains("trusted_proxies") && e.contains("proxy.example"),
+            "{e}"
+        );
+        let parsed: Config = toml::from_str("trusted_proxies = [\"192.0.2.1\"]\n").unwrap();
+        assert_eq!(parsed.trusted_proxies, vec!["192.0.2.1".to_owned()]);
+        assert!(Config::default().trusted_proxies().unwrap().is_empty());
+    }
+}
