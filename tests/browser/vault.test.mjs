@@ -94,6 +94,7 @@ describe('the vault in the browser', () => {
     const tokens = open.page.getByTestId('api-tokens');
     await tokens.locator('input[name=name]').fill('照会ツール');
     await tokens.locator('input[name=days]').fill('7');
+    await tokens.locator('input[name=password]').fill(stack.user('yamada').password);
     await Promise.all([open.page.waitForNavigation(), tokens.locator('button[type=submit]').click()]);
     const token = await open.page.getByTestId('new-token').inputValue();
     assert.match(token, /^mmr_/);

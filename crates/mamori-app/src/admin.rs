@@ -1,7 +1,7 @@
 //! Managing companies, departments and users. Only `admin` (in its own company) and the local
 //! command line may do this; every change is in the audit log.
 
-use crate::auth::{generate_password, hash_password};
+use crate::auth::generate_password;
 use crate::{App, AppError, Ctx};
 use mamori_domain::audit::Outcome;
 use mamori_domain::org::{check_reparent, depth_first, DeptNode, TreeError};
@@ -308,7 +308,7 @@ impl App {
         let mail = email(&input.email)?;
         let (password, generated) = given_or_generated(input.password.as_deref());
         check_password(&password, &login)?;
-        let hash = hash_password(&password)?;
+        let hash = self.argon2.hash(&password).await?;
         let id = self
             .store
             .create_user(
@@ -410,9 +410,17 @@ impl App {
         self.store.set_user_roles(id, roles).await?;
         if disabled != user.disabled {
             self.store.set_disabled(id, disabled, now).await?;
-            if disabled {
-                self.end_user_access(id).await?;
-            }
+        }
+        // A role that requires a second factor, given to a user without one, ends what the
+        // user is signed in with: sessions made without a second factor and API tokens must not
+        // carry the new role's powers. The user enrols at the next login.
+        let must_enrol = !user.totp_enabled
+            && roles
+                .iter()
+                .any(|r| r.requires_totp() && !user.roles.contains(*r));
+        let ended = disabled || must_enrol;
+        if ended {
+            self.end_user_access(id).await?;
         }
         let codes: Vec<&str> = roles.iter().map(|r| r.code()).collect();
         self.audit(
@@ -420,7 +428,7 @@ impl App {
             "admin.users.update",
             &target,
             Outcome::Success,
-            json!({"roles": codes, "disabled": disabled}),
+            json!({"roles": codes, "disabled": disabled, "access_ended": ended}),
         )
         .await?;
         Ok(())
@@ -438,7 +446,7 @@ impl App {
         let login = LoginName::parse(&user.login)?;
         let (password, generated) = given_or_generated(password);
         check_password(&password, &login)?;
-        let hash = hash_password(&password)?;
+        let hash = self.argon2.hash(&password).await?;
         self.store
             .set_password_hash(id, &hash, self.clock.now_micros())
             .await?;
@@ -464,6 +472,7 @@ impl App {
         self.store
             .set_totp(id, None, false, self.clock.now_micros())
             .await?;
+        self.store.clear_totp_failures(id).await?;
         self.end_user_access(id).await?;
         self.audit(
             ctx,
@@ -494,5 +503,32 @@ impl App {
         )
         .await?;
         Ok(())
+    }
+
+    /// Unlocks a user locked by failed attempts: the second factor (locked after too many
+    /// wrong codes, which nothing but a right code or this clears) and the password lock.
+    /// Returns whether the second factor was locked.
+    pub async fn unlock_user(&self, ctx: &Ctx, id: i64) -> Result<bool, AppError> {
+        let target = format!("user:{id}");
+        let user = self.get_user_for_admin(ctx, id).await?;
+        let was_locked = user.totp_failures >= self.settings.max_totp_failures;
+        self.store.clear_totp_failures(id).await?;
+        self.store
+            .clear_login_failures("account", &user.login)
+            .await?;
+        self.audit(
+            ctx,
+            "admin.users.unlock",
+            &target,
+            Outcome::Success,
+            json!({"totp_failures": user.totp_failures}),
+        )
+        .await?;
+        Ok(was_locked)
+    }
+
+    /// True when the user's second factor is locked by wrong codes.
+    pub fn totp_locked(&self, user: &User) -> bool {
+        user.totp_failures >= self.settings.max_totp_failures
     }
 }

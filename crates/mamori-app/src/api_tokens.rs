@@ -62,16 +62,35 @@ fn token_days(days: &str) -> Result<i64, AppError> {
 
 impl App {
     /// Creates a token for the calling user and returns it with its id; the token is never
-    /// readable again.
+    /// readable again. The user gives their password again: a token outlives the session, so
+    /// a session left open (or stolen) must not be enough to mint one.
     pub async fn create_api_token(
         &self,
         ctx: &Ctx,
+        password: &str,
         name: &str,
         days: &str,
     ) -> Result<(i64, String), AppError> {
         let user = ctx.user_ref().ok_or(AppError::Unauthenticated)?;
         let name = token_name(name)?;
         let days = token_days(days)?;
+        // The stored hash, not the session's copy: a password changed elsewhere counts.
+        let stored = self.store.get_user(user.id).await?;
+        if password.is_empty() || !self.argon2.verify(password, &stored.password_hash).await? {
+            self.audit(
+                ctx,
+                "account.api_token.create",
+                &format!("user:{}", user.id),
+                Outcome::Failure,
+                json!({"reason": "wrong_password"}),
+            )
+            .await?;
+            return Err(AppError::invalid(
+                "password",
+                "パスワードが正しくありません。トークンを作るには現在のパスワードを入力してください",
+                "the password is wrong; enter your current password to create a token",
+            ));
+        }
         let token = format!("{TOKEN_PREFIX}{}", random_token());
         let now = self.clock.now_micros();
         let id = self
@@ -136,7 +155,8 @@ impl App {
     }
 
     /// The caller a bearer token stands for, or `None` when the token is unknown, revoked,
-    /// expired or its user disabled. The user and roles are read afresh on every call.
+    /// expired or its user disabled, or when a role of the user requires a second factor the
+    /// user has not enrolled. The user and roles are read afresh on every call.
     pub async fn api_caller(&self, token: &str) -> Result<Option<TokenCaller>, AppError> {
         if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
             return Ok(None);
@@ -149,7 +169,11 @@ impl App {
             return Ok(None);
         };
         let now = self.clock.now_micros();
-        if row.revoked_at.is_some() || row.expires_at <= now || user.disabled {
+        if row.revoked_at.is_some()
+            || row.expires_at <= now
+            || user.disabled
+            || App::must_enrol(&user)
+        {
             return Ok(None);
         }
         // As with sessions, a minute is precise enough for "last used".

@@ -9,6 +9,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine;
 use mamori_domain::audit::Outcome;
+use mamori_domain::net::throttle_key_of;
 use mamori_domain::text::{check_password, LoginName};
 use mamori_domain::totp;
 use mamori_store::sessions::{SessionRow, Stage};
@@ -16,6 +17,9 @@ use mamori_store::users::User;
 use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 fn argon2() -> Argon2<'static> {
     // OWASP's recommended minimum for Argon2id: 19 MiB, 2 iterations, 1 lane.
@@ -36,6 +40,77 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// Runs Argon2 on the blocking thread pool, at most `permits` at once.
+///
+/// An Argon2id check takes 19 MiB and tens of milliseconds of a core; run on the async workers
+/// it would stall every other request, and unbounded it lets a burst of logins exhaust memory.
+/// A request waits a bounded time for a slot and is then answered 503 ([`AppError::Overloaded`])
+/// instead of queueing without end. The permit moves into the blocking task, so a slot stays
+/// taken until the hash is done even when the client has gone away.
+#[derive(Clone)]
+pub struct Argon2Pool {
+    permits: Arc<Semaphore>,
+    size: usize,
+    wait: Duration,
+}
+
+impl std::fmt::Debug for Argon2Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Argon2Pool")
+            .field("size", &self.size)
+            .field("available", &self.permits.available_permits())
+            .field("wait", &self.wait)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Argon2Pool {
+    pub fn new(permits: usize, wait_millis: u64) -> Argon2Pool {
+        let size = permits.max(1);
+        Argon2Pool {
+            permits: Arc::new(Semaphore::new(size)),
+            size,
+            wait: Duration::from_millis(wait_millis),
+        }
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| AppError::Overloaded)?
+            .map_err(|_| AppError::Overloaded)?;
+        tokio::task::spawn_blocking(move || {
+            let out = f();
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("password hashing task: {e}")))
+    }
+
+    /// Hashes a new password.
+    pub async fn hash(&self, password: &str) -> Result<String, AppError> {
+        let password = password.to_owned();
+        self.run(move || hash_password(&password)).await?
+    }
+
+    /// Checks a password against a stored hash.
+    pub async fn verify(&self, password: &str, hash: &str) -> Result<bool, AppError> {
+        let (password, hash) = (password.to_owned(), hash.to_owned());
+        self.run(move || verify_password(&password, &hash)).await
+    }
+
+    /// Takes every slot, as a burst of logins would (tests use it to show the 503); the slots
+    /// are free again when the returned permit is dropped.
+    pub fn occupy_all(&self) -> Option<OwnedSemaphorePermit> {
+        let n = u32::try_from(self.size).ok()?;
+        self.permits.clone().try_acquire_many_owned(n).ok()
+    }
 }
 
 /// A password for a new account or a reset: 16 characters without look-alikes.
@@ -87,6 +162,12 @@ fn totp_context(user_id: i64) -> String {
 }
 
 impl App {
+    /// True when a role of the user requires a second factor the user has not enrolled yet;
+    /// such a user has no full session and no working API token.
+    pub fn must_enrol(user: &User) -> bool {
+        user.roles.requires_totp() && !user.totp_enabled
+    }
+
     fn stage_after_password(user: &User) -> Stage {
         if user.totp_enabled {
             Stage::Totp
@@ -163,9 +244,39 @@ impl App {
         Ok(())
     }
 
+    /// Refuses (and records) a login step from an address (an IPv6 /64) blocked by failures.
+    async fn refuse_if_address_blocked(
+        &self,
+        ctx: &Ctx,
+        action: &str,
+        target: &str,
+    ) -> Result<(), AppError> {
+        if let Some(wait) = self
+            .throttled(
+                "ip",
+                &throttle_key_of(&ctx.ip),
+                self.settings.max_failures_per_ip,
+            )
+            .await?
+        {
+            self.audit(
+                ctx,
+                action,
+                target,
+                Outcome::Denied,
+                json!({"reason": "ip_throttled"}),
+            )
+            .await?;
+            return Err(AppError::Throttled(wait));
+        }
+        Ok(())
+    }
+
     async fn note_failure(&self, ctx: &Ctx, login: Option<&str>) -> Result<(), AppError> {
         let now = self.clock.now_micros();
-        self.store.record_login_failure("ip", &ctx.ip, now).await?;
+        self.store
+            .record_login_failure("ip", &throttle_key_of(&ctx.ip), now)
+            .await?;
         if let Some(l) = login {
             self.store.record_login_failure("account", l, now).await?;
         }
@@ -181,20 +292,8 @@ impl App {
         user_agent: &str,
     ) -> Result<LoggedIn, AppError> {
         let name = LoginName::parse(login).ok();
-        if let Some(wait) = self
-            .throttled("ip", &ctx.ip, self.settings.max_failures_per_ip)
-            .await?
-        {
-            self.audit(
-                ctx,
-                "auth.login",
-                "ip",
-                Outcome::Denied,
-                json!({"reason": "ip_throttled"}),
-            )
+        self.refuse_if_address_blocked(ctx, "auth.login", "ip")
             .await?;
-            return Err(AppError::Throttled(wait));
-        }
         let user = match &name {
             Some(n) => self.store.find_user_by_login(n.as_str()).await?,
             None => None,
@@ -204,17 +303,20 @@ impl App {
         let target = user
             .as_ref()
             .map_or_else(|| "user:unknown".to_owned(), |u| format!("user:{}", u.id));
-        if let Some(u) = &user {
-            self.refuse_if_locked(ctx, &u.login, "auth.login", &target)
+        // The account counter is kept under the name asked for, whether or not an account has
+        // it: were it consulted only for real accounts, the sixth try would answer "locked"
+        // for a real name and "wrong password" for an unknown one, telling them apart.
+        if let Some(n) = &name {
+            self.refuse_if_locked(ctx, n.as_str(), "auth.login", &target)
                 .await?;
         }
-        let ok = if let Some(u) = &user {
-            verify_password(password, &u.password_hash) && !u.disabled
-        } else {
-            // Spend the same time as a real check so that timing does not reveal names.
-            let _ = verify_password(password, DUMMY_HASH);
-            false
-        };
+        // An unknown name is checked against a dummy hash with the same parameters, so that
+        // it costs the same time (and the same Argon2 slot) as a real check.
+        let hash = user
+            .as_ref()
+            .map_or(DUMMY_HASH, |u| u.password_hash.as_str());
+        let verified = self.argon2.verify(password, hash).await?;
+        let ok = verified && user.as_ref().is_some_and(|u| !u.disabled);
         let Some(user) = user.filter(|_| ok) else {
             self.note_failure(ctx, name.as_ref().map(LoginName::as_str))
                 .await?;
@@ -266,6 +368,12 @@ impl App {
                 return Ok(None);
             }
         };
+        // A role that requires a second factor, given after this session was made, ends it:
+        // the user logs in again and enrols before anything else.
+        if s.stage == Stage::Full && Self::must_enrol(&user) {
+            self.store.delete_session(&h).await?;
+            return Ok(None);
+        }
         // Writing on every request would make every page a write; a minute is precise enough
         // for an idle timeout counted in tens of minutes.
         if now - s.last_seen_at > 60_000_000 {
@@ -305,8 +413,21 @@ impl App {
         if session.stage != Stage::Totp {
             return Err(AppError::Denied);
         }
+        // Codes are guessed from one address as passwords are: the same per-address limit.
+        self.refuse_if_address_blocked(ctx, "auth.totp", &target)
+            .await?;
+        // The lock that only an administrator lifts is named before the one that expires.
+        let max = self.settings.max_totp_failures;
+        if user.totp_failures >= max {
+            return Err(self.totp_locked_refusal(ctx, &target).await);
+        }
         self.refuse_if_locked(ctx, &user.login, "auth.totp", &target)
             .await?;
+        // The attempt is counted before the code is checked (so parallel guesses cannot pass
+        // the limit); only a right code clears the count, a right password does not.
+        let Some(attempt) = self.store.take_totp_attempt(user.id, max).await? else {
+            return Err(self.totp_locked_refusal(ctx, &target).await);
+        };
         let secret = self.totp_secret(user)?;
         let accepted = totp::verify(&secret, code, self.clock.now_secs(), user.totp_last_step);
         let used = match accepted {
@@ -315,10 +436,28 @@ impl App {
         };
         if !used {
             self.note_failure(ctx, Some(&user.login)).await?;
-            self.audit(ctx, "auth.totp", &target, Outcome::Failure, json!({}))
+            self.audit(
+                ctx,
+                "auth.totp",
+                &target,
+                Outcome::Failure,
+                json!({"failures": attempt}),
+            )
+            .await?;
+            if attempt >= max {
+                self.audit(
+                    ctx,
+                    "auth.totp.lock",
+                    &target,
+                    Outcome::Success,
+                    json!({"failures": attempt}),
+                )
                 .await?;
+                return Err(AppError::TotpLocked);
+            }
             return Err(AppError::BadTotp);
         }
+        self.store.clear_totp_failures(user.id).await?;
         self.store
             .clear_login_failures("account", &user.login)
             .await?;
@@ -331,6 +470,23 @@ impl App {
             stage: Stage::Full,
             user: user.clone(),
         })
+    }
+
+    /// Records a code refused because the second factor is locked, and the error to answer.
+    async fn totp_locked_refusal(&self, ctx: &Ctx, target: &str) -> AppError {
+        match self
+            .audit(
+                ctx,
+                "auth.totp",
+                target,
+                Outcome::Denied,
+                json!({"reason": "totp_locked"}),
+            )
+            .await
+        {
+            Ok(_) => AppError::TotpLocked,
+            Err(e) => e,
+        }
     }
 
     fn totp_secret(&self, user: &User) -> Result<Vec<u8>, AppError> {
@@ -404,6 +560,7 @@ impl App {
             )
             .await?;
         self.store.use_totp_step(user.id, step).await?;
+        self.store.clear_totp_failures(user.id).await?;
         self.store.delete_session(&session.token_hash).await?;
         let token = self
             .new_session(ctx, &user, Stage::Full, user_agent)
@@ -418,7 +575,8 @@ impl App {
         })
     }
 
-    /// Changes the own password; every other session of the user ends.
+    /// Changes the own password; every other session of the user ends and every API token of
+    /// the user is revoked (whoever learnt the old password may have made one).
     pub async fn change_own_password(
         &self,
         ctx: &Ctx,
@@ -429,7 +587,7 @@ impl App {
     ) -> Result<LoggedIn, AppError> {
         let user = &session.user;
         let target = format!("user:{}", user.id);
-        if !verify_password(current, &user.password_hash) {
+        if !self.argon2.verify(current, &user.password_hash).await? {
             self.audit(
                 ctx,
                 "account.password",
@@ -446,18 +604,18 @@ impl App {
         }
         let login = LoginName::parse(&user.login)?;
         check_password(new, &login)?;
-        let hash = hash_password(new)?;
-        self.store
-            .set_password_hash(user.id, &hash, self.clock.now_micros())
-            .await?;
+        let hash = self.argon2.hash(new).await?;
+        let now = self.clock.now_micros();
+        self.store.set_password_hash(user.id, &hash, now).await?;
         self.store.delete_user_sessions(user.id).await?;
+        let revoked = self.store.revoke_user_api_tokens(user.id, now).await?;
         let token = self.new_session(ctx, user, Stage::Full, user_agent).await?;
         self.audit(
             ctx,
             "account.password",
             &target,
             Outcome::Success,
-            json!({}),
+            json!({"api_tokens_revoked": revoked}),
         )
         .await?;
         Ok(LoggedIn {

@@ -5,7 +5,7 @@
 //! printed once, so a newcomer can log in as any role at once.
 
 use crate::admin::UserInput;
-use crate::auth::{generate_password, hash_password};
+use crate::auth::generate_password;
 use crate::{App, AppError, Ctx};
 use mamori_domain::role::Role;
 
@@ -77,7 +77,7 @@ impl App {
             for (login, name, _, role) in USERS {
                 if let Some(u) = self.store.find_user_by_login(login).await? {
                     let password = generate_password();
-                    let hash = hash_password(&password)?;
+                    let hash = self.argon2.hash(&password).await?;
                     self.store
                         .set_password_hash(u.id, &hash, self.clock.now_micros())
                         .await?;

@@ -81,6 +81,16 @@ pub enum AppError {
     BadCredentials,
     #[error("wrong or already used one-time code")]
     BadTotp,
+    /// Too many wrong one-time codes: the second factor stays locked until an administrator
+    /// unlocks it (`mamori admin unlock`, or the user's admin page).
+    #[error(
+        "the second factor is locked after too many wrong codes; an administrator must unlock it"
+    )]
+    TotpLocked,
+    /// Every password-hashing slot stayed busy for the configured wait: answer 503 rather than
+    /// queue without end.
+    #[error("too many logins at once; try again shortly")]
+    Overloaded,
     #[error("the database is busy")]
     Busy,
     #[error("the disk is full")]

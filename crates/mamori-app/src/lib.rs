@@ -70,6 +70,13 @@ pub struct Settings {
     /// Hosts a webhook may reach although they are (or resolve to) a loopback, private,
     /// link-local or other internal address. Only the configuration file sets it.
     pub webhook_allow_hosts: Vec<String>,
+    /// Wrong second-factor codes in a row that lock the second factor until an administrator
+    /// unlocks it (a right password does not clear the count; only a right code does).
+    pub max_totp_failures: i64,
+    /// Argon2 hashes computed at once (each takes 19 MiB and tens of milliseconds of a core),
+    /// and how long a login waits for a free slot before it is answered 503.
+    pub argon2_permits: usize,
+    pub argon2_wait_millis: u64,
 }
 
 impl Default for Settings {
@@ -92,6 +99,9 @@ impl Default for Settings {
             vault_lookups_per_minute: 30,
             vault_lookups_per_hour: 300,
             webhook_allow_hosts: Vec::new(),
+            max_totp_failures: 5,
+            argon2_permits: 4,
+            argon2_wait_millis: 2000,
         }
     }
 }
@@ -109,6 +119,8 @@ pub struct App {
     pub mailer: Option<mamori_mail::Mailer>,
     /// The vault's keys, once `open_vault` has checked them against the database.
     pub vault: vault::VaultSlot,
+    /// The bounded pool that runs Argon2 off the async workers.
+    pub argon2: auth::Argon2Pool,
 }
 
 impl App {
@@ -121,6 +133,7 @@ impl App {
         settings: Settings,
     ) -> (App, tokio::task::JoinHandle<()>) {
         let (audit, writer) = audit::AuditLog::start(store.clone(), 4096);
+        let argon2 = auth::Argon2Pool::new(settings.argon2_permits, settings.argon2_wait_millis);
         (
             App {
                 store,
@@ -130,6 +143,7 @@ impl App {
                 settings: Arc::new(settings),
                 mailer: None,
                 vault: vault::VaultSlot::default(),
+                argon2,
             },
             writer,
         )

@@ -58,6 +58,13 @@ pub enum AdminCommand {
         #[arg(long)]
         login: String,
     },
+    /// Unlock a user locked by failed attempts: the second factor (locked after too many wrong
+    /// codes) and the password lock.
+    Unlock {
+        /// The login name.
+        #[arg(long = "user", alias = "login", value_name = "NAME")]
+        user: String,
+    },
     /// Create a company of the group.
     CreateCompany {
         /// Short code: a–z, 0–9, '.', '_', '-'.
@@ -290,6 +297,15 @@ async fn run_with(app: &App, ctx: &Ctx, cmd: AdminCommand) -> Result<ExitCode> {
             let id = user_id(app, &login).await?;
             app.reset_totp(ctx, id).await.map_err(app_err)?;
             println!("second factor of {login} removed; it is set up again at the next login");
+        }
+        AdminCommand::Unlock { user } => {
+            let id = user_id(app, &user).await?;
+            let was_locked = app.unlock_user(ctx, id).await.map_err(app_err)?;
+            if was_locked {
+                println!("{user}: the second factor is unlocked; failed logins are cleared");
+            } else {
+                println!("{user}: the second factor was not locked; failed logins are cleared");
+            }
         }
         AdminCommand::CreateCompany { code, name } => {
             let id = app

@@ -48,6 +48,16 @@ pub struct Config {
     /// internal addresses. Set only in the configuration file: no environment variable, flag or
     /// page can widen it.
     pub webhook_allow_hosts: Vec<String>,
+    /// Reverse proxies (addresses or ranges such as `10.0.0.0/8`) whose `X-Forwarded-For` is
+    /// believed; without them the header is ignored and every connection is its own client.
+    pub trusted_proxies: Vec<String>,
+    /// Argon2 password hashes computed at once; past that a login waits up to
+    /// `argon2_wait_millis` for a slot and is then answered 503.
+    pub argon2_permits: usize,
+    pub argon2_wait_millis: u64,
+    /// Wrong second-factor codes in a row that lock the second factor until
+    /// `mamori admin unlock`.
+    pub max_totp_failures: i64,
     /// The SMTP server for alerts and reminders; without it mail waits in the outbox and the
     /// timeline shows it as failing.
     pub smtp: Option<mamori_mail::SmtpConfig>,
@@ -76,6 +86,10 @@ impl Default for Config {
             vault_lookups_per_minute: 30,
             vault_lookups_per_hour: 300,
             webhook_allow_hosts: Vec::new(),
+            trusted_proxies: Vec::new(),
+            argon2_permits: 4,
+            argon2_wait_millis: 2000,
+            max_totp_failures: 5,
             smtp: None,
         }
     }
@@ -184,6 +198,22 @@ impl Config {
         if let Some(v) = parse_env("MAMORI_VAULT_LOOKUPS_PER_HOUR", &mut sources)? {
             cfg.vault_lookups_per_hour = v;
         }
+        if let Some(v) = env_var("MAMORI_TRUSTED_PROXIES", &mut sources) {
+            cfg.trusted_proxies = v
+                .split([',', ' '])
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| p.trim().to_owned())
+                .collect();
+        }
+        if let Some(v) = parse_env("MAMORI_ARGON2_PERMITS", &mut sources)? {
+            cfg.argon2_permits = v;
+        }
+        if let Some(v) = parse_env("MAMORI_ARGON2_WAIT_MILLIS", &mut sources)? {
+            cfg.argon2_wait_millis = v;
+        }
+        if let Some(v) = parse_env("MAMORI_MAX_TOTP_FAILURES", &mut sources)? {
+            cfg.max_totp_failures = v;
+        }
         if let Some(host) = env_var("MAMORI_SMTP_HOST", &mut sources) {
             let mut smtp = cfg.smtp.take().unwrap_or_default();
             smtp.host = host;
@@ -263,7 +293,27 @@ impl Config {
         {
             bail!("webhook_allow_hosts lists host names or IP addresses only (no URL, path or space), not `{h}`");
         }
+        self.trusted_proxies()?;
+        if self.argon2_permits < 1 {
+            bail!("argon2_permits must be at least 1");
+        }
+        if self.max_totp_failures < 1 {
+            bail!("max_totp_failures must be at least 1");
+        }
         Ok(())
+    }
+
+    /// The trusted proxies, parsed; an entry that is not an address or a range is named.
+    pub fn trusted_proxies(&self) -> Result<Vec<mamori_domain::net::Cidr>> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse().with_context(|| {
+                    "trusted_proxies (MAMORI_TRUSTED_PROXIES) lists addresses or ranges of the \
+                     reverse proxies in front of mamori, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]"
+                })
+            })
+            .collect()
     }
 
     /// The database URL, defaulting to the SQLite file in the data directory.
@@ -307,6 +357,9 @@ impl Config {
             vault_lookups_per_minute: self.vault_lookups_per_minute,
             vault_lookups_per_hour: self.vault_lookups_per_hour,
             webhook_allow_hosts: self.webhook_allow_hosts.clone(),
+            max_totp_failures: self.max_totp_failures,
+            argon2_permits: self.argon2_permits,
+            argon2_wait_millis: self.argon2_wait_millis,
             ..mamori_app::Settings::default()
         }
     }
@@ -331,5 +384,32 @@ mod webhook_allow_tests {
             toml::from_str("webhook_allow_hosts = [\"http://x.example/hook\"]").unwrap();
         let e = bad.validate().unwrap_err().to_string();
         assert!(e.contains("webhook_allow_hosts"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_are_checked_and_parsed() {
+        let cfg = Config {
+            trusted_proxies: vec!["127.0.0.1".into(), "10.0.0.0/8".into(), "::1".into()],
+            ..Config::default()
+        };
+        cfg.validate().unwrap();
+        assert_eq!(cfg.trusted_proxies().unwrap().len(), 3);
+        let bad = Config {
+            trusted_proxies: vec!["proxy.example".into()],
+            ..Config::default()
+        };
+        let e = format!("{:#}", bad.validate().unwrap_err());
+        assert!(
+            e.contains("trusted_proxies") && e.contains("proxy.example"),
+            "{e}"
+        );
+        let parsed: Config = toml::from_str("trusted_proxies = [\"192.0.2.1\"]\n").unwrap();
+        assert_eq!(parsed.trusted_proxies, vec!["192.0.2.1".to_owned()]);
+        assert!(Config::default().trusted_proxies().unwrap().is_empty());
     }
 }

@@ -145,6 +145,7 @@ pub async fn serve(mut cfg: Config, args: ServeArgs) -> Result<ExitCode> {
         mamori_web::WebConfig {
             cookie_secure: cfg.cookie_secure,
             max_body_bytes: cfg.max_body_bytes,
+            trusted_proxies: cfg.trusted_proxies()?,
         },
     );
     axum::serve(

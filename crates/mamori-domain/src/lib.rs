@@ -9,6 +9,7 @@ pub mod audit;
 pub mod calendar;
 pub mod incident;
 pub mod ledger;
+pub mod net;
 pub mod org;
 pub mod role;
 pub mod text;

@@ -84,10 +84,12 @@ impl Role {
     }
 
     /// Roles whose holders can reach the most sensitive functions must use a second factor.
+    /// The privacy office is one: it erases records, changes vault schemas and configures
+    /// webhooks.
     pub fn requires_totp(self) -> bool {
         matches!(
             self,
-            Role::Ciso | Role::Custodian | Role::Auditor | Role::Admin
+            Role::PrivacyOffice | Role::Ciso | Role::Custodian | Role::Auditor | Role::Admin
         )
     }
 }
@@ -217,14 +219,20 @@ mod tests {
     }
 
     #[test]
-    fn totp_required_exactly_for_the_four_roles() {
+    fn totp_required_exactly_for_the_five_roles() {
         let required: Vec<Role> = Role::ALL
             .into_iter()
             .filter(|r| r.requires_totp())
             .collect();
         assert_eq!(
             required,
-            vec![Role::Ciso, Role::Custodian, Role::Auditor, Role::Admin]
+            vec![
+                Role::PrivacyOffice,
+                Role::Ciso,
+                Role::Custodian,
+                Role::Auditor,
+                Role::Admin
+            ]
         );
     }
 

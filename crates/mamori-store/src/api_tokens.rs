@@ -98,7 +98,7 @@ impl Store {
             "SELECT t.id, t.user_id, t.name, t.created_at, t.expires_at, t.last_used_at, \
              t.revoked_at, u.id, u.company_id, u.department_id, u.login, u.display_name, \
              u.email, u.password_hash, u.totp_secret, u.totp_enabled, u.totp_last_step, \
-             u.locale, u.disabled, u.created_at, r.role \
+             u.locale, u.disabled, u.created_at, u.totp_failures, r.role \
              FROM api_tokens t JOIN users u ON u.id = t.user_id \
              LEFT JOIN user_roles r ON r.user_id = u.id \
              WHERE t.token_hash = $1 ORDER BY r.role",
@@ -111,7 +111,7 @@ impl Store {
         };
         let codes: Vec<String> = rows
             .iter()
-            .filter_map(|r| r.get::<Option<String>, _>(20))
+            .filter_map(|r| r.get::<Option<String>, _>(21))
             .collect();
         let user = user_from_row_at(r, 7, parse_roles(&codes)?);
         Ok(Some((token_from_row(r), user)))

@@ -98,7 +98,7 @@ impl Store {
             "SELECT s.token_hash, s.user_id, s.csrf_token, s.stage, s.created_at, \
              s.last_seen_at, u.id, u.company_id, u.department_id, u.login, u.display_name, \
              u.email, u.password_hash, u.totp_secret, u.totp_enabled, u.totp_last_step, \
-             u.locale, u.disabled, u.created_at, r.role \
+             u.locale, u.disabled, u.created_at, u.totp_failures, r.role \
              FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
              LEFT JOIN user_roles r ON r.user_id = u.id \
              WHERE s.token_hash = $1 ORDER BY r.role",
@@ -125,7 +125,7 @@ impl Store {
         }
         let codes: Vec<String> = rows
             .iter()
-            .filter_map(|r| r.get::<Option<String>, _>(19))
+            .filter_map(|r| r.get::<Option<String>, _>(20))
             .collect();
         let user = user_from_row_at(r, 6, parse_roles(&codes)?);
         Ok(Some((session, Some(user))))

@@ -24,6 +24,9 @@ pub struct User {
     pub disabled: bool,
     pub roles: Roles,
     pub created_at: i64,
+    /// Wrong second-factor codes since the last right one; at the limit the second factor is
+    /// locked until an administrator unlocks it.
+    pub totp_failures: i64,
 }
 
 impl fmt::Debug for User {
@@ -35,6 +38,7 @@ impl fmt::Debug for User {
             .field("department_id", &self.department_id)
             .field("roles", &self.roles)
             .field("disabled", &self.disabled)
+            .field("totp_failures", &self.totp_failures)
             .finish_non_exhaustive()
     }
 }
@@ -55,7 +59,7 @@ fn user_from_row(r: &AnyRow, roles: Roles) -> User {
     user_from_row_at(r, 0, roles)
 }
 
-/// A user from the thirteen columns of `get_user`'s SELECT, starting at column `at`.
+/// A user from the fourteen columns of `get_user`'s SELECT, starting at column `at`.
 pub(crate) fn user_from_row_at(r: &AnyRow, at: usize, roles: Roles) -> User {
     User {
         id: r.get(at),
@@ -72,6 +76,7 @@ pub(crate) fn user_from_row_at(r: &AnyRow, at: usize, roles: Roles) -> User {
         disabled: r.get::<i64, _>(at + 11) != 0,
         roles,
         created_at: r.get(at + 12),
+        totp_failures: r.get(at + 13),
     }
 }
 
@@ -126,7 +131,7 @@ impl Store {
     pub async fn get_user(&self, id: i64) -> Result<User> {
         let r = sqlx::query(
             "SELECT id, company_id, department_id, login, display_name, email, password_hash, \
-             totp_secret, totp_enabled, totp_last_step, locale, disabled, created_at \
+             totp_secret, totp_enabled, totp_last_step, locale, disabled, created_at, totp_failures \
              FROM users WHERE id = $1",
         )
         .bind(id)
@@ -139,7 +144,7 @@ impl Store {
     pub async fn find_user_by_login(&self, login: &str) -> Result<Option<User>> {
         let r = sqlx::query(
             "SELECT id, company_id, department_id, login, display_name, email, password_hash, \
-             totp_secret, totp_enabled, totp_last_step, locale, disabled, created_at \
+             totp_secret, totp_enabled, totp_last_step, locale, disabled, created_at, totp_failures \
              FROM users WHERE login = $1",
         )
         .bind(login)
@@ -159,7 +164,7 @@ impl Store {
     pub async fn list_users(&self, company_id: Option<i64>) -> Result<Vec<User>> {
         let rows = sqlx::query(
             "SELECT id, company_id, department_id, login, display_name, email, password_hash, \
-             totp_secret, totp_enabled, totp_last_step, locale, disabled, created_at \
+             totp_secret, totp_enabled, totp_last_step, locale, disabled, created_at, totp_failures \
              FROM users WHERE (CAST($1 AS BIGINT) IS NULL OR company_id = $1) ORDER BY login",
         )
         .bind(company_id)
@@ -292,6 +297,33 @@ impl Store {
         .execute(self.pool())
         .await?
         .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Counts one more second-factor attempt before the code is checked, unless the second
+    /// factor is locked (`limit` failures reached): the new count, or `None` when locked.
+    /// Counting first, in one statement, means parallel guesses cannot overshoot the limit;
+    /// a right code then clears the count with [`Store::clear_totp_failures`].
+    pub async fn take_totp_attempt(&self, id: i64, limit: i64) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "UPDATE users SET totp_failures = totp_failures + 1 \
+             WHERE id = $1 AND totp_failures < $2 RETURNING totp_failures",
+        )
+        .bind(id)
+        .bind(limit)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Clears the second-factor failure count (a right code, or an administrator's unlock);
+    /// true when there was something to clear.
+    pub async fn clear_totp_failures(&self, id: i64) -> Result<bool> {
+        let n =
+            sqlx::query("UPDATE users SET totp_failures = 0 WHERE id = $1 AND totp_failures <> 0")
+                .bind(id)
+                .execute(self.pool())
+                .await?
+                .rows_affected();
         Ok(n == 1)
     }
 }

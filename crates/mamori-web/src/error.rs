@@ -66,7 +66,7 @@ impl IntoResponse for WebError {
             AppError::Unauthenticated | AppError::BadCredentials | AppError::BadTotp => {
                 (StatusCode::UNAUTHORIZED, None, None)
             }
-            AppError::Denied => (StatusCode::FORBIDDEN, None, None),
+            AppError::Denied | AppError::TotpLocked => (StatusCode::FORBIDDEN, None, None),
             AppError::NotFound => (StatusCode::NOT_FOUND, None, None),
             AppError::Invalid(p) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -74,17 +74,23 @@ impl IntoResponse for WebError {
                 None,
             ),
             AppError::Throttled(s) => (StatusCode::TOO_MANY_REQUESTS, None, Some(*s)),
-            AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, None, None),
+            AppError::Busy | AppError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, None, None),
             AppError::DiskFull => (StatusCode::INSUFFICIENT_STORAGE, None, None),
             AppError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, None, None)
             }
         };
+        // Two refusals share a status with others but need their own words.
+        let key = match &self.0 {
+            AppError::TotpLocked => "totp.locked",
+            AppError::Overloaded => "login.overloaded",
+            _ => status_key(status),
+        };
         error_response(
             status,
             PageError {
-                key: status_key(status),
+                key,
                 message,
                 retry_after: retry,
                 field,

@@ -5,6 +5,7 @@
 //! audit log with its outcome, and renders every error as a page in the visitor's language (or
 //! JSON for API clients). Handlers stay thin: extract, call one use case, render.
 
+pub mod client_addr;
 pub mod error;
 pub mod i18n;
 pub mod multipart;
@@ -29,6 +30,8 @@ pub struct WebConfig {
     pub cookie_secure: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (see [`client_addr`]).
+    pub trusted_proxies: Vec<mamori_domain::net::Cidr>,
 }
 
 impl Default for WebConfig {
@@ -36,6 +39,7 @@ impl Default for WebConfig {
         WebConfig {
             cookie_secure: true,
             max_body_bytes: 1024 * 1024,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -113,6 +117,7 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             "/admin/users/{id}/totp-reset",
             post(pages::admin::reset_totp),
         )
+        .route("/admin/users/{id}/unlock", post(pages::admin::unlock_user))
         .route(
             "/admin/departments",
             get(pages::admin::departments_page).post(pages::admin::create_department),

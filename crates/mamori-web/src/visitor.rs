@@ -132,10 +132,13 @@ fn wants_json(req_headers: &axum::http::HeaderMap) -> bool {
 pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) -> Response {
     let request_id = random_token()[..12].to_owned();
     let started = std::time::Instant::now();
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    let ip = crate::client_addr::client_ip_text(
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0),
+        req.headers(),
+        &state.cfg.trusted_proxies,
+    );
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     // What the logs may say of this request: the route, never a secret or a query value.

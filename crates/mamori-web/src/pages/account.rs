@@ -160,6 +160,9 @@ pub struct TokenForm {
     name: String,
     #[serde(default)]
     days: String,
+    /// The current password, asked again: a token outlives the session that made it.
+    #[serde(default)]
+    password: String,
 }
 
 /// Creates a personal API token and shows it once.
@@ -169,7 +172,11 @@ pub async fn create_token(
     Form(f): Form<TokenForm>,
 ) -> WebResult {
     v.full()?;
-    match s.app.create_api_token(&v.ctx(), &f.name, &f.days).await {
+    match s
+        .app
+        .create_api_token(&v.ctx(), &f.password, &f.name, &f.days)
+        .await
+    {
         Ok((_, token)) => {
             let mut p = page(
                 &s,

@@ -36,6 +36,8 @@ pub struct UserLine {
     pub roles: String,
     pub disabled: bool,
     pub totp: bool,
+    /// The second factor is locked by wrong codes.
+    pub locked: bool,
 }
 
 fn role_label(r: Role, lang: Lang) -> &'static str {
@@ -106,6 +108,7 @@ pub async fn users_page(State(s): State<WebState>, Extension(v): Extension<Visit
                 .join("、"),
             disabled: u.disabled,
             totp: u.totp_enabled,
+            locked: s.app.totp_locked(u),
         })
         .collect();
     render(&UsersPage {
@@ -127,6 +130,8 @@ pub struct UserFormPage {
     pub departments: Vec<DeptOption>,
     pub disabled: bool,
     pub generated_password: Option<String>,
+    /// The second factor is locked by wrong codes (an unlock button is shown).
+    pub locked: bool,
 }
 
 pub async fn new_user_page(
@@ -145,6 +150,7 @@ pub async fn new_user_page(
         departments: dept_options(&tree, None),
         disabled: false,
         generated_password: None,
+        locked: false,
     })
 }
 
@@ -217,6 +223,7 @@ pub async fn create_user(
         Ok((id, generated)) => {
             let user = s.app.get_user_for_admin(&v.ctx(), id).await?;
             let page = edit_form(
+                &s,
                 &v,
                 &tree,
                 &user,
@@ -238,6 +245,7 @@ pub async fn create_user(
                 departments: dept_options(&tree, dept.ok()),
                 disabled: false,
                 generated_password: None,
+                locked: false,
             },
         ),
         Err(e) => Err(WebError(e)),
@@ -245,6 +253,7 @@ pub async fn create_user(
 }
 
 fn edit_form(
+    s: &WebState,
     v: &Visitor,
     tree: &[DeptLine],
     u: &User,
@@ -265,6 +274,7 @@ fn edit_form(
         departments: dept_options(tree, Some(u.department_id)),
         disabled: u.disabled,
         generated_password: generated,
+        locked: s.app.totp_locked(u),
     }
 }
 
@@ -276,7 +286,7 @@ pub async fn edit_user_page(
     let company = own_company(&v)?;
     let user = s.app.get_user_for_admin(&v.ctx(), id).await?;
     let tree = s.app.department_tree(&v.ctx(), company).await?;
-    render(&edit_form(&v, &tree, &user, None, None, None))
+    render(&edit_form(&s, &v, &tree, &user, None, None, None))
 }
 
 pub async fn update_user(
@@ -309,6 +319,7 @@ pub async fn update_user(
     let user = s.app.get_user_for_admin(&v.ctx(), id).await?;
     match result {
         Ok(()) => render(&edit_form(
+            &s,
             &v,
             &tree,
             &user,
@@ -317,7 +328,7 @@ pub async fn update_user(
             None,
         )),
         Err(e @ AppError::Invalid(_)) => {
-            let mut page = edit_form(&v, &tree, &user, None, Some(problem_text(&v, &e)), None);
+            let mut page = edit_form(&s, &v, &tree, &user, None, Some(problem_text(&v, &e)), None);
             page.name = form_value(&pairs, "display_name").into();
             page.email = form_value(&pairs, "email").into();
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
@@ -338,6 +349,7 @@ async fn edit_again(
     let user = s.app.get_user_for_admin(&v.ctx(), id).await?;
     let tree = s.app.department_tree(&v.ctx(), company).await?;
     render(&edit_form(
+        s,
         v,
         &tree,
         &user,
@@ -365,6 +377,17 @@ pub async fn reset_totp(
     own_company(&v)?;
     s.app.reset_totp(&v.ctx(), id).await?;
     edit_again(&s, &v, id, "users.totp_reset", None).await
+}
+
+/// Unlocks a user's second factor (and password lock) after failed attempts.
+pub async fn unlock_user(
+    State(s): State<WebState>,
+    Extension(v): Extension<Visitor>,
+    Path(id): Path<i64>,
+) -> WebResult {
+    own_company(&v)?;
+    s.app.unlock_user(&v.ctx(), id).await?;
+    edit_again(&s, &v, id, "users.unlocked", None).await
 }
 
 pub struct DeptRow {

@@ -83,12 +83,16 @@ pub async fn login_submit(
         .await
     {
         Ok(li) => Ok(after_login(&s, jar, li, &next)),
-        Err(e @ (AppError::BadCredentials | AppError::Throttled(_))) => {
+        Err(e @ (AppError::BadCredentials | AppError::Throttled(_) | AppError::Overloaded)) => {
             let t = v.tr();
             let (status, msg) = match e {
                 AppError::Throttled(secs) => (
                     StatusCode::TOO_MANY_REQUESTS,
                     t.fill("login.throttled", "secs", &secs.to_string()),
+                ),
+                AppError::Overloaded => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    t.get("login.overloaded").to_owned(),
                 ),
                 _ => (
                     StatusCode::UNAUTHORIZED,
@@ -151,6 +155,13 @@ pub async fn totp_submit(
             &TotpPage {
                 c: Chrome::new(&v, "totp.title")
                     .with_error(Some(v.tr().get("totp.bad").to_owned())),
+            },
+        ),
+        Err(AppError::TotpLocked) => render_status(
+            StatusCode::FORBIDDEN,
+            &TotpPage {
+                c: Chrome::new(&v, "totp.title")
+                    .with_error(Some(v.tr().get("totp.locked").to_owned())),
             },
         ),
         Err(AppError::Throttled(secs)) => render_status(
