@@ -223,6 +223,7 @@ impl App {
     async fn refuse_if_locked(
         &self,
         ctx: &Ctx,
+        company: Option<i64>,
         login: &str,
         action: &str,
         target: &str,
@@ -231,8 +232,9 @@ impl App {
             .throttled("account", login, self.settings.max_failures_per_account)
             .await?
         {
-            self.audit(
+            self.audit_in(
                 ctx,
+                company,
                 action,
                 target,
                 Outcome::Denied,
@@ -306,8 +308,12 @@ impl App {
         // The account counter is kept under the name asked for, whether or not an account has
         // it: were it consulted only for real accounts, the sixth try would answer "locked"
         // for a real name and "wrong password" for an unknown one, telling them apart.
+        // A refused or failed login on a real account belongs to that account's company, so
+        // the company's auditor sees the attempts on its people; an unknown name belongs to
+        // no company (only a group auditor sees it).
+        let company = user.as_ref().map(|u| u.company_id);
         if let Some(n) = &name {
-            self.refuse_if_locked(ctx, n.as_str(), "auth.login", &target)
+            self.refuse_if_locked(ctx, company, n.as_str(), "auth.login", &target)
                 .await?;
         }
         // An unknown name is checked against a dummy hash with the same parameters, so that
@@ -320,8 +326,9 @@ impl App {
         let Some(user) = user.filter(|_| ok) else {
             self.note_failure(ctx, name.as_ref().map(LoginName::as_str))
                 .await?;
-            self.audit(
+            self.audit_in(
                 ctx,
+                company,
                 "auth.login",
                 &target,
                 Outcome::Failure,
@@ -419,14 +426,24 @@ impl App {
         // The lock that only an administrator lifts is named before the one that expires.
         let max = self.settings.max_totp_failures;
         if user.totp_failures >= max {
-            return Err(self.totp_locked_refusal(ctx, &target).await);
+            return Err(self
+                .totp_locked_refusal(ctx, user.company_id, &target)
+                .await);
         }
-        self.refuse_if_locked(ctx, &user.login, "auth.totp", &target)
-            .await?;
+        self.refuse_if_locked(
+            ctx,
+            Some(user.company_id),
+            &user.login,
+            "auth.totp",
+            &target,
+        )
+        .await?;
         // The attempt is counted before the code is checked (so parallel guesses cannot pass
         // the limit); only a right code clears the count, a right password does not.
         let Some(attempt) = self.store.take_totp_attempt(user.id, max).await? else {
-            return Err(self.totp_locked_refusal(ctx, &target).await);
+            return Err(self
+                .totp_locked_refusal(ctx, user.company_id, &target)
+                .await);
         };
         let secret = self.totp_secret(user)?;
         let accepted = totp::verify(&secret, code, self.clock.now_secs(), user.totp_last_step);
@@ -436,8 +453,9 @@ impl App {
         };
         if !used {
             self.note_failure(ctx, Some(&user.login)).await?;
-            self.audit(
+            self.audit_in(
                 ctx,
+                Some(user.company_id),
                 "auth.totp",
                 &target,
                 Outcome::Failure,
@@ -445,8 +463,9 @@ impl App {
             )
             .await?;
             if attempt >= max {
-                self.audit(
+                self.audit_in(
                     ctx,
+                    Some(user.company_id),
                     "auth.totp.lock",
                     &target,
                     Outcome::Success,
@@ -473,10 +492,11 @@ impl App {
     }
 
     /// Records a code refused because the second factor is locked, and the error to answer.
-    async fn totp_locked_refusal(&self, ctx: &Ctx, target: &str) -> AppError {
+    async fn totp_locked_refusal(&self, ctx: &Ctx, company: i64, target: &str) -> AppError {
         match self
-            .audit(
+            .audit_in(
                 ctx,
+                Some(company),
                 "auth.totp",
                 target,
                 Outcome::Denied,

@@ -752,6 +752,36 @@ async fn auditors_read_their_own_company_and_group_auditors_the_group() {
             .len(),
             1
         );
+        // A failed login on a company's account is in that company's log, although nobody
+        // was logged in: its auditor sees the attempts on its people, the other does not.
+        assert!(app
+            .login(
+                &Ctx::anonymous("10.0.0.9"),
+                "b_staff",
+                "not the password",
+                "ua"
+            )
+            .await
+            .is_err());
+        let logins = AuditFilter {
+            action: Some("auth.login".into()),
+            ..Default::default()
+        };
+        let failed = |v: Vec<mamori_domain::audit::AuditEntry>| {
+            v.iter()
+                .filter(|e| matches!(e.record.outcome, Outcome::Failure))
+                .count()
+        };
+        assert_eq!(
+            failed(app.search_audit(&b_auditor, &logins, 10).await.unwrap()),
+            1,
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            failed(app.search_audit(&a_auditor, &logins, 10).await.unwrap()),
+            0
+        );
         let vk = app.keys.verifying_key();
         assert!(matches!(
             verify(&app.store, &vk, 5).await.unwrap(),
