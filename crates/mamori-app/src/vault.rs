@@ -1294,24 +1294,22 @@ impl App {
             after = last.id;
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
-                if !schemas.contains_key(&r.dataset_id) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = schemas.entry(r.dataset_id)
+                {
                     let d = self.store.get_dataset(r.dataset_id).await?;
-                    schemas.insert(r.dataset_id, schema_of(&d).ok());
+                    slot.insert(schema_of(&d).ok());
                 }
                 let Some(schema) = schemas.get(&r.dataset_id).and_then(Option::as_ref) else {
                     failed += 1;
                     continue;
                 };
-                match open_row_with_key(v, schema, r) {
-                    Ok((dek, opened)) => {
-                        let layout = vault_keys::Layout::of(r.dataset_id, schema);
-                        let sealed = vault_keys::seal_fields(&dek, &layout, r.id, &opened);
-                        out.push((r.id, r.sealed.clone(), sealed));
-                    }
-                    Err(_) => {
-                        tracing::warn!(record = r.id, "re-seal: record does not open");
-                        failed += 1;
-                    }
+                if let Ok((dek, opened)) = open_row_with_key(v, schema, r) {
+                    let layout = vault_keys::Layout::of(r.dataset_id, schema);
+                    let sealed = vault_keys::seal_fields(&dek, &layout, r.id, &opened);
+                    out.push((r.id, r.sealed.clone(), sealed));
+                } else {
+                    tracing::warn!(record = r.id, "re-seal: record does not open");
+                    failed += 1;
                 }
             }
             done += self.store.reseal_batch(&out).await?;

@@ -1414,7 +1414,12 @@ async fn exports_for_excel_guard_formula_cells_and_round_trip() {
                 line.starts_with("\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"台帳\"\")\","),
                 "{line}"
             );
-            for guarded in [",'-2+3+cmd", ",'@SUM(A1:A9),", ",'=1+1,", ",'+81 3-1234-5678,"] {
+            for guarded in [
+                ",'-2+3+cmd",
+                ",'@SUM(A1:A9),",
+                ",'=1+1,",
+                ",'+81 3-1234-5678,",
+            ] {
                 assert!(line.contains(guarded), "{guarded:?} in {line}");
             }
             // Imported back: the same entry is updated with the same values, nothing is created.

@@ -437,5 +437,4 @@ mod tests {
         );
         assert_eq!(json_unescape(r"\u5c71\u7530 \ud83d\ude00"), "山田 😀");
     }
-
 }

@@ -223,7 +223,9 @@ pub fn run(
             .map_err(RunError::Output)?;
     } else if opts.format == OutputFormat::Csv {
         let mut head = Vec::new();
-        let names = ["path", "line", "column", "sheet", "kind", "masked", "encoding", "value"];
+        let names = [
+            "path", "line", "column", "sheet", "kind", "masked", "encoding", "value",
+        ];
         crate::csv_out::push_record(&mut head, &names[..if opts.reveal { 8 } else { 7 }]);
         out.write_all(&head).map_err(RunError::Output)?;
     }

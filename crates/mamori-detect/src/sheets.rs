@@ -64,7 +64,11 @@ pub enum TooLarge {
     /// A sheet holds (or its rows filled out from column A span) more cells than the limit.
     Cells { sheet: String, limit: u64 },
     /// A part of the workbook expands to more than the limit.
-    Part { part: String, bytes: u64, limit: u64 },
+    Part {
+        part: String,
+        bytes: u64,
+        limit: u64,
+    },
     /// The parts together expand to more than the limit.
     Workbook { bytes: u64, limit: u64 },
 }
@@ -124,7 +128,7 @@ fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -155,8 +159,9 @@ pub fn read_sheets(
         let parts = measure_zip(bytes, limits)?;
         let has = |n: &str| parts.iter().any(|p| p == n);
         if has("xl/workbook.bin") {
-            let mut wb = calamine::open_workbook_from_rs::<calamine::Xlsb<_>, _>(Cursor::new(bytes))
-                .map_err(|e| SheetError::Unreadable(e.to_string()))?;
+            let mut wb =
+                calamine::open_workbook_from_rs::<calamine::Xlsb<_>, _>(Cursor::new(bytes))
+                    .map_err(|e| SheetError::Unreadable(e.to_string()))?;
             for name in wb.sheet_names() {
                 let mut cells = wb
                     .worksheet_cells_reader(&name)
@@ -393,8 +398,10 @@ fn check_ods(bytes: &[u8], limits: &SheetLimits) -> Result<(), SheetError> {
                     }
                     "table:table" => {
                         if let Some(t) = table.take() {
-                            workbook = workbook
-                                .saturating_add(t.spanned.saturating_mul(t.col_end.saturating_sub(t.col_min)));
+                            workbook = workbook.saturating_add(
+                                t.spanned
+                                    .saturating_mul(t.col_end.saturating_sub(t.col_min)),
+                            );
                             if workbook > limits.max_cells {
                                 return Err(SheetError::TooLarge(TooLarge::Cells {
                                     sheet: t.name,
@@ -589,7 +596,10 @@ fn xls_workbook_stream(b: &[u8]) -> Result<Vec<u8>, SheetError> {
             return Err(damaged());
         }
         let s = sectors.get(id)?;
-        difat.extend(s.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])));
+        difat.extend(
+            s.chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+        );
         id = difat.pop().ok_or_else(damaged)?;
     }
     let fat_ids: Vec<u32> = difat.into_iter().filter(|id| *id < DIFSECT).collect();
@@ -601,7 +611,10 @@ fn xls_workbook_stream(b: &[u8]) -> Result<Vec<u8>, SheetError> {
     let mut fats = Vec::new();
     for id in fat_ids {
         let s = sectors.get(id)?;
-        fats.extend(s.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])));
+        fats.extend(
+            s.chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+        );
     }
     let dir = sectors.chain(dir_start, &fats, usize::MAX)?;
     let dirs: Vec<(String, u32, usize)> = dir

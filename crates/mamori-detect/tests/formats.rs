@@ -286,7 +286,10 @@ fn runner_formats_globs_and_errors() {
 }
 
 /// Rows of a workbook as `read_sheets` gives them, or why it refused.
-fn sheet_rows(data: &[u8], limits: &SheetLimits) -> Result<Vec<(String, Vec<(u64, Vec<String>)>)>, SheetError> {
+fn sheet_rows(
+    data: &[u8],
+    limits: &SheetLimits,
+) -> Result<Vec<(String, Vec<sheets::Row>)>, SheetError> {
     let mut out = Vec::new();
     sheets::read_sheets(data, limits, |name, rows| out.push((name.to_owned(), rows)))?;
     Ok(out)
@@ -314,7 +317,12 @@ fn a_sheet_over_the_cell_limit_is_skipped_with_the_reason() {
     // would be 6.5 million cells.
     let mut cells = Vec::new();
     let refs: Vec<(String, String)> = (1..=400)
-        .flat_map(|r| [(format!("A{r}"), "x".to_owned()), (format!("XFD{r}"), "y".to_owned())])
+        .flat_map(|r| {
+            [
+                (format!("A{r}"), "x".to_owned()),
+                (format!("XFD{r}"), "y".to_owned()),
+            ]
+        })
         .collect();
     for (r, v) in &refs {
         cells.push((r.as_str(), v.as_str()));
@@ -383,7 +391,10 @@ fn a_sparse_but_legal_xlsx_still_scans() {
     );
     let rows = sheet_rows(&sparse, &SheetLimits::default()).unwrap();
     assert_eq!(rows[0].0, "会員");
-    assert_eq!(rows[0].1[0], (1, vec!["氏名".into(), String::new(), "電話".into()]));
+    assert_eq!(
+        rows[0].1[0],
+        (1, vec!["氏名".into(), String::new(), "電話".into()])
+    );
 }
 
 #[test]
@@ -434,7 +445,13 @@ fn xls_dimensions_are_measured_before_calamine_builds_the_sheet() {
     let rows = sheet_rows(&small, &SheetLimits::default()).unwrap();
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0].1.len(), 2);
-    assert_eq!(rows[0].1[1], (10, vec![String::new(), String::new(), String::new(), "42".into()]));
+    assert_eq!(
+        rows[0].1[1],
+        (
+            10,
+            vec![String::new(), String::new(), String::new(), "42".into()]
+        )
+    );
 }
 
 #[test]
@@ -455,8 +472,12 @@ fn a_workbook_bomb_among_other_files_leaves_their_findings() {
     std::fs::write(dir.join("a.csv"), "氏名,電話\n山田 太郎,090-1234-5678\n").unwrap();
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let summary = runner::run(&opts(vec![dir.clone()], OutputFormat::Jsonl), &mut out, &mut err)
-        .unwrap();
+    let summary = runner::run(
+        &opts(vec![dir.clone()], OutputFormat::Jsonl),
+        &mut out,
+        &mut err,
+    )
+    .unwrap();
     let text = String::from_utf8(out).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}");
     assert!(text.contains("a.csv"), "{text}");
