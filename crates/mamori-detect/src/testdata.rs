@@ -1021,6 +1021,22 @@ pub fn ods(rows_xml: &str) -> Vec<u8> {
 /// An xls (BIFF8 in a version 3 compound file) with one sheet of numbers at (row, column),
 /// 0-based, as NUMBER records.
 pub fn xls_numbers(cells: &[(u16, u16, f64)]) -> Vec<u8> {
+    let records: Vec<(u16, Vec<u8>)> = cells
+        .iter()
+        .map(|&(r, c, v)| {
+            let mut d = Vec::new();
+            d.extend_from_slice(&r.to_le_bytes());
+            d.extend_from_slice(&c.to_le_bytes());
+            d.extend_from_slice(&0u16.to_le_bytes());
+            d.extend_from_slice(&v.to_le_bytes());
+            (0x0203, d)
+        })
+        .collect();
+    xls_records(&records)
+}
+
+/// An xls whose one sheet holds the given BIFF records (type, data) between its BOF and EOF.
+pub fn xls_records(records: &[(u16, Vec<u8>)]) -> Vec<u8> {
     fn rec(out: &mut Vec<u8>, typ: u16, data: &[u8]) {
         out.extend_from_slice(&typ.to_le_bytes());
         out.extend_from_slice(&(data.len() as u16).to_le_bytes());
@@ -1040,13 +1056,8 @@ pub fn xls_numbers(cells: &[(u16, u16, f64)]) -> Vec<u8> {
     let pos = stream.len() as u32;
     stream[bound_at..bound_at + 4].copy_from_slice(&pos.to_le_bytes());
     rec(&mut stream, 0x0809, &sheet_bof);
-    for &(r, c, v) in cells {
-        let mut d = Vec::new();
-        d.extend_from_slice(&r.to_le_bytes());
-        d.extend_from_slice(&c.to_le_bytes());
-        d.extend_from_slice(&0u16.to_le_bytes());
-        d.extend_from_slice(&v.to_le_bytes());
-        rec(&mut stream, 0x0203, &d);
+    for (typ, d) in records {
+        rec(&mut stream, *typ, d);
     }
     rec(&mut stream, 0x000A, &[]);
     // At least 4096 bytes, so that the stream lives in regular sectors, not the mini stream.

@@ -2,7 +2,7 @@
 
 use mamori_detect::runner::{self, OutputFormat, RunError, RunOptions};
 use mamori_detect::sheets::{self, SheetError, SheetLimits, TooLarge};
-use mamori_detect::testdata::{ods, xls_numbers, xlsx, xlsx_cells, xlsx_sheet, zip};
+use mamori_detect::testdata::{ods, xls_numbers, xls_records, xlsx, xlsx_cells, xlsx_sheet, zip};
 use mamori_detect::{FileReport, Finding, KindSet, Limits, Scanner, Status};
 
 fn scan_with(scanner: &Scanner, name: &str, data: &[u8]) -> (Vec<Finding>, Vec<FileReport>) {
@@ -441,6 +441,17 @@ fn xls_dimensions_are_measured_before_calamine_builds_the_sheet() {
         matches!(&reports[0].status, Status::Skipped(m) if m.contains("cells")),
         "{reports:?}"
     );
+    // A DIMENSIONS record whose last row comes before its first: calamine reserves
+    // (end - start + 1) cells in u32 arithmetic, which wraps round to four billion rows.
+    let mut dims = Vec::new();
+    for v in [5u32, 2] {
+        dims.extend_from_slice(&v.to_le_bytes());
+    }
+    dims.extend_from_slice(&[0, 0, 1, 0, 0, 0]);
+    match sheet_rows(&xls_records(&[(0x0200, dims)]), &SheetLimits::default()) {
+        Err(SheetError::TooLarge(TooLarge::Cells { .. })) => {}
+        other => panic!("{other:?}"),
+    }
     let small = xls_numbers(&[(0, 0, 1.0), (9, 3, 42.0)]);
     let rows = sheet_rows(&small, &SheetLimits::default()).unwrap();
     assert_eq!(rows.len(), 1, "{rows:?}");
