@@ -159,17 +159,20 @@ pub fn read_sheets(
         let parts = measure_zip(bytes, limits)?;
         let has = |n: &str| parts.iter().any(|p| p == n);
         if has("xl/workbook.bin") {
-            let mut wb =
+            let mut wb = guard(|| {
                 calamine::open_workbook_from_rs::<calamine::Xlsb<_>, _>(Cursor::new(bytes))
-                    .map_err(|e| SheetError::Unreadable(e.to_string()))?;
+                    .map_err(|e| SheetError::Unreadable(e.to_string()))
+            })?;
             for name in wb.sheet_names() {
                 let mut cells = wb
                     .worksheet_cells_reader(&name)
                     .map_err(|e| SheetError::Unreadable(format!("sheet {name}: {e}")))?;
                 let rows = stream_rows(&name, limits, || {
-                    cells
-                        .next_cell()
-                        .map_err(|e| SheetError::Unreadable(format!("sheet {name}: {e}")))
+                    guard(|| {
+                        cells
+                            .next_cell()
+                            .map_err(|e| SheetError::Unreadable(format!("sheet {name}: {e}")))
+                    })
                 })?;
                 each(&name, rows);
             }
@@ -177,20 +180,26 @@ pub fn read_sheets(
         }
         if has("content.xml") && !has("xl/workbook.xml") {
             check_ods(bytes, limits)?;
-            let wb = calamine::open_workbook_from_rs::<calamine::Ods<_>, _>(Cursor::new(bytes))
-                .map_err(|e| SheetError::Unreadable(e.to_string()))?;
+            let wb = guard(|| {
+                calamine::open_workbook_from_rs::<calamine::Ods<_>, _>(Cursor::new(bytes))
+                    .map_err(|e| SheetError::Unreadable(e.to_string()))
+            })?;
             return dense_sheets(wb, limits, each);
         }
-        let mut wb = calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(Cursor::new(bytes))
-            .map_err(|e| SheetError::Unreadable(e.to_string()))?;
+        let mut wb = guard(|| {
+            calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(Cursor::new(bytes))
+                .map_err(|e| SheetError::Unreadable(e.to_string()))
+        })?;
         for name in wb.sheet_names() {
             let mut cells = wb
                 .worksheet_cells_reader(&name)
                 .map_err(|e| SheetError::Unreadable(format!("sheet {name}: {e}")))?;
             let rows = stream_rows(&name, limits, || {
-                cells
-                    .next_cell()
-                    .map_err(|e| SheetError::Unreadable(format!("sheet {name}: {e}")))
+                guard(|| {
+                    cells
+                        .next_cell()
+                        .map_err(|e| SheetError::Unreadable(format!("sheet {name}: {e}")))
+                })
             })?;
             each(&name, rows);
         }
@@ -198,13 +207,25 @@ pub fn read_sheets(
     }
     if bytes.starts_with(&CFB_MAGIC) {
         check_xls(bytes, limits)?;
-        let wb = calamine::open_workbook_from_rs::<calamine::Xls<_>, _>(Cursor::new(bytes))
-            .map_err(|e| SheetError::Unreadable(e.to_string()))?;
+        let wb = guard(|| {
+            calamine::open_workbook_from_rs::<calamine::Xls<_>, _>(Cursor::new(bytes))
+                .map_err(|e| SheetError::Unreadable(e.to_string()))
+        })?;
         return dense_sheets(wb, limits, each);
     }
     Err(SheetError::Unreadable(
         "not an xlsx, xlsb, xls or ods file".to_owned(),
     ))
+}
+
+/// Runs a call into calamine, turning a panic in it (a damaged file it does not expect) into
+/// an unreadable file, so that the vault import answers with an error and the scanner goes on.
+fn guard<T>(f: impl FnOnce() -> Result<T, SheetError>) -> Result<T, SheetError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(SheetError::Unreadable(
+            "the spreadsheet reader stopped on a damaged part of the file".to_owned(),
+        ))
+    })
 }
 
 /// Collects a sheet's cells from a stream, refusing it past the limits, and makes rows.
@@ -275,9 +296,10 @@ where
     W::Error: fmt::Display,
 {
     for name in wb.sheet_names() {
-        let range = wb
-            .worksheet_range(&name)
-            .map_err(|e| SheetError::Unreadable(format!("sheet {name}: {e}")))?;
+        let range = guard(|| {
+            wb.worksheet_range(&name)
+                .map_err(|e| SheetError::Unreadable(format!("sheet {name}: {e}")))
+        })?;
         let (row0, col0) = range.start().unwrap_or((0, 0));
         let mut rows = Vec::new();
         let mut spanned = 0u64;
@@ -562,6 +584,16 @@ impl<'a> Sectors<'a> {
     }
 }
 
+/// A sector of the DIFAT or the FAT: calamine asserts that it holds whole u32s, so a file cut
+/// inside one is refused here rather than making it panic (found by fuzzing).
+fn table_sector<'a>(sectors: &Sectors<'a>, id: u32) -> Result<&'a [u8], SheetError> {
+    let s = sectors.get(id)?;
+    if !s.len().is_multiple_of(4) {
+        return Err(damaged());
+    }
+    Ok(s)
+}
+
 /// The Workbook stream of an xls, read the way calamine's compound-file reader reads it, or
 /// refused where calamine would panic or allocate without bound.
 fn xls_workbook_stream(b: &[u8]) -> Result<Vec<u8>, SheetError> {
@@ -595,7 +627,7 @@ fn xls_workbook_stream(b: &[u8]) -> Result<Vec<u8>, SheetError> {
         if steps > sectors.maxid + 1 {
             return Err(damaged());
         }
-        let s = sectors.get(id)?;
+        let s = table_sector(&sectors, id)?;
         difat.extend(
             s.chunks_exact(4)
                 .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
@@ -610,7 +642,7 @@ fn xls_workbook_stream(b: &[u8]) -> Result<Vec<u8>, SheetError> {
     }
     let mut fats = Vec::new();
     for id in fat_ids {
-        let s = sectors.get(id)?;
+        let s = table_sector(&sectors, id)?;
         fats.extend(
             s.chunks_exact(4)
                 .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
@@ -648,8 +680,11 @@ fn xls_workbook_stream(b: &[u8]) -> Result<Vec<u8>, SheetError> {
             return Err(damaged());
         }
         let ministream = sectors.chain(dirs[0].1, &fats, dirs[0].2)?;
-        let minifat: Vec<u32> = sectors
-            .chain(mini_fat_start, &fats, minifat_bytes)?
+        let minifat = sectors.chain(mini_fat_start, &fats, minifat_bytes)?;
+        if !minifat.len().is_multiple_of(4) {
+            return Err(damaged());
+        }
+        let minifat: Vec<u32> = minifat
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
