@@ -375,11 +375,8 @@ impl App {
     /// The ledger as CSV for Excel: UTF-8 with a BOM, or CP932 (`cp932 = true`).
     pub async fn export_ledger(&self, ctx: &Ctx, cp932: bool) -> Result<Vec<u8>, AppError> {
         let overview = self.ledger(ctx).await?;
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(Vec::new());
-        let io = |e: csv::Error| AppError::Internal(e.to_string());
-        w.write_record(ledger::CSV_HEADERS).map_err(io)?;
+        let mut w = mamori_detect::csv_out::CsvOut::new();
+        w.record(ledger::CSV_HEADERS);
         for e in &overview.entries {
             let r = &e.row;
             let yes_no = |b: bool| if b { "あり" } else { "なし" };
@@ -387,7 +384,7 @@ impl App {
                 .reviewed_at
                 .map(|t| jst_date(t).to_string())
                 .unwrap_or_default();
-            w.write_record([
+            w.record([
                 r.name.as_str(),
                 &e.department,
                 &e.items_text(),
@@ -405,14 +402,8 @@ impl App {
                 &r.entrusted_from,
                 &reviewed,
                 &r.review_due,
-            ])
-            .map_err(io)?;
+            ]);
         }
-        let text = String::from_utf8(
-            w.into_inner()
-                .map_err(|e| AppError::Internal(e.to_string()))?,
-        )
-        .map_err(|e| AppError::Internal(e.to_string()))?;
         self.audit(
             ctx,
             "ledger.export",
@@ -421,7 +412,11 @@ impl App {
             json!({"rows": overview.entries.len(), "encoding": if cp932 { "cp932" } else { "utf-8" }}),
         )
         .await?;
-        Ok(crate::vault_import::encode_for_excel(&text, cp932))
+        Ok(w.finish(if cp932 {
+            mamori_detect::csv_out::Encoding::Cp932
+        } else {
+            mamori_detect::csv_out::Encoding::Utf8Bom
+        }))
     }
 
     /// Reads a ledger CSV (any encoding the scanner reads; columns found by their Japanese
@@ -453,7 +448,7 @@ impl App {
                 )
             })?
             .iter()
-            .map(|h| h.trim().to_owned())
+            .map(|h| mamori_detect::csv_out::from_excel_cell(h).trim().to_owned())
             .collect();
         let col = |name: &str| headers.iter().position(|h| h == name);
         let Some(name_col) = col("台帳名") else {
@@ -475,7 +470,13 @@ impl App {
                     continue;
                 }
             };
-            let cell = |name: &str| col(name).and_then(|c| rec.get(c)).unwrap_or("").trim();
+            // Cells as the export wrote them for Excel: the formula guard comes off first.
+            let cell = |name: &str| {
+                col(name)
+                    .and_then(|c| rec.get(c))
+                    .map_or("", mamori_detect::csv_out::from_excel_cell)
+                    .trim()
+            };
             let parsed = (|| -> Result<DatasetInput, LedgerError> {
                 let dept_name = cell("主管部門");
                 let department_id = depts
@@ -490,7 +491,10 @@ impl App {
                         ),
                     })?;
                 DatasetInput {
-                    name: rec.get(name_col).unwrap_or("").to_owned(),
+                    name: rec
+                        .get(name_col)
+                        .map_or("", mamori_detect::csv_out::from_excel_cell)
+                        .to_owned(),
                     department_id,
                     items: ledger::parse_items(cell("項目"))?,
                     card_data: ledger::parse_flag(cell("カード情報")).ok_or(LedgerError {

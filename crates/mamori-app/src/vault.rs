@@ -646,13 +646,10 @@ impl App {
         let cols: Vec<usize> = (0..schema.fields.len())
             .filter(|&i| access.may_reveal(&schema.fields[i].name))
             .collect();
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(Vec::new());
-        let io = |e: csv::Error| AppError::Internal(e.to_string());
+        let mut w = mamori_detect::csv_out::CsvOut::new();
         let mut header = vec!["record_id".to_owned()];
         header.extend(cols.iter().map(|&i| schema.fields[i].name.clone()));
-        w.write_record(&header).map_err(io)?;
+        w.record(&header);
         let mut after = 0;
         let mut n = 0;
         let mut failed = Vec::new();
@@ -669,7 +666,7 @@ impl App {
                             Opened::Scrubbed => SCRUBBED.to_owned(),
                             Opened::Absent => String::new(),
                         }));
-                        w.write_record(&row).map_err(io)?;
+                        w.record(&row);
                         n += 1;
                     }
                     Err(_) => failed.push(r.id),
@@ -703,11 +700,6 @@ impl App {
                 ),
             ));
         }
-        let text = String::from_utf8(
-            w.into_inner()
-                .map_err(|e| AppError::Internal(e.to_string()))?,
-        )
-        .map_err(|e| AppError::Internal(e.to_string()))?;
         self.audit(
             ctx,
             "vault.export",
@@ -716,7 +708,12 @@ impl App {
             json!({"records": n, "fields": header[1..].to_vec(), "basis": access.basis()}),
         )
         .await?;
-        Ok((crate::vault_import::encode_for_excel(&text, cp932), n))
+        let encoding = if cp932 {
+            mamori_detect::csv_out::Encoding::Cp932
+        } else {
+            mamori_detect::csv_out::Encoding::Utf8Bom
+        };
+        Ok((w.finish(encoding), n))
     }
 
     // ---- grants ------------------------------------------------------------------------------

@@ -78,29 +78,9 @@ fn memchr_count(b: &[u8]) -> usize {
     b.split(|&c| c == b'\n').count() - 1
 }
 
-/// UTF-8 with a BOM (Excel then reads it as UTF-8), or CP932 with characters it cannot hold
-/// replaced by 〓 (the geta mark Japanese printers use for the same purpose).
+/// UTF-8 with a BOM, or CP932 with 〓 for what it cannot hold (see `mamori_detect::csv_out`).
 pub fn encode_for_excel(text: &str, cp932: bool) -> Vec<u8> {
-    if !cp932 {
-        let mut out = b"\xEF\xBB\xBF".to_vec();
-        out.extend_from_slice(text.as_bytes());
-        return out;
-    }
-    let (bytes, _, had_errors) = encoding_rs::SHIFT_JIS.encode(text);
-    if !had_errors {
-        return bytes.into_owned();
-    }
-    let mut out = Vec::with_capacity(text.len());
-    let mut buf = [0u8; 4];
-    for c in text.chars() {
-        let (b, _, bad) = encoding_rs::SHIFT_JIS.encode(c.encode_utf8(&mut buf));
-        if bad {
-            out.extend_from_slice(&[0x81, 0xAC]); // 〓
-        } else {
-            out.extend_from_slice(&b);
-        }
-    }
-    out
+    mamori_detect::csv_out::encode_for_excel(text, cp932)
 }
 
 /// A table read from a file: header and rows (row numbers as a spreadsheet shows them).
@@ -126,16 +106,22 @@ pub fn read_table(bytes: &[u8], file_name: &str) -> Result<Table, AppError> {
         || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]);
     if is_sheet {
         let mut first: Option<Vec<(u64, Vec<String>)>> = None;
-        mamori_detect::formats::read_sheets(std::io::Cursor::new(bytes), |_, rows| {
-            if first.is_none() {
-                first = Some(rows);
-            }
-        })
+        // Within the scanner's limits: a sheet over them is refused, naming the file and why,
+        // before anything is written.
+        mamori_detect::sheets::read_sheets(
+            bytes,
+            &mamori_detect::sheets::SheetLimits::default(),
+            |_, rows| {
+                if first.is_none() {
+                    first = Some(rows);
+                }
+            },
+        )
         .map_err(|e| {
             AppError::invalid(
                 "file",
-                format!("表計算ファイルを読めません: {e}"),
-                format!("cannot read the spreadsheet: {e}"),
+                format!("{file_name}: {}", e.ja()),
+                format!("{file_name}: {e}"),
             )
         })?;
         let mut rows = first.unwrap_or_default();
@@ -170,12 +156,18 @@ pub fn read_table(bytes: &[u8], file_name: &str) -> Result<Table, AppError> {
         if !rdr.read_record(&mut rec).map_err(|e| bad_csv(&e))? {
             return Err(empty_file());
         }
-        rec.iter().map(|h| h.trim().to_owned()).collect()
+        rec.iter().map(|h| unguard(h).trim().to_owned()).collect()
     };
     Ok(Table {
         header,
         rows: TableRows::Text { text, delimiter },
     })
+}
+
+/// A CSV cell as mamori wrote it for Excel, back to its value (`csv_out::from_excel_cell`), so
+/// that an export imported again keeps `=`, `+`, `-`, `@` at the start of a value.
+fn unguard(cell: &str) -> String {
+    mamori_detect::csv_out::from_excel_cell(cell).to_owned()
 }
 
 fn empty_file() -> AppError {
@@ -611,7 +603,7 @@ impl App {
                 .records()
                 .take(200)
                 .filter_map(Result::ok)
-                .map(|r| r.iter().map(str::to_owned).collect())
+                .map(|r| r.iter().map(unguard).collect())
                 .collect(),
         };
         let kinds = infer_kinds(&table.header, &sample);
@@ -762,7 +754,7 @@ impl App {
                     match rdr.read_record(&mut rec) {
                         Ok(true) => {
                             n += 1;
-                            Some(Ok((n, rec.iter().map(str::to_owned).collect())))
+                            Some(Ok((n, rec.iter().map(unguard).collect())))
                         }
                         Ok(false) => None,
                         Err(e) => Some(Err(bad_csv(&e))),

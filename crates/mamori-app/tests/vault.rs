@@ -1379,3 +1379,222 @@ async fn the_upgrade_re_seals_records_written_by_the_old_code() {
         e.db.cleanup().await;
     }
 }
+
+/// The text of an export for Excel: CP932, or UTF-8 after its BOM.
+fn excel_text(bytes: &[u8], cp932: bool) -> String {
+    if cp932 {
+        let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(bytes);
+        assert!(!bad);
+        text.into_owned()
+    } else {
+        String::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").expect("a BOM").to_vec()).unwrap()
+    }
+}
+
+/// Issue 12, item 9: a cell that starts with `=`, `+`, `-`, `@`, tab or CR is written so that
+/// Excel shows it as text, in UTF-8 and CP932, and comes back unchanged when imported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_for_excel_guard_formula_cells_and_round_trip() {
+    let hyperlink = "=HYPERLINK(\"http://evil.example/\",\"台帳\")";
+    let dde = "-2+3+cmd|' /C calc'!A0";
+    for e in envs().await {
+        let app = &e.app;
+        let mut d = entry(hyperlink, e.sales);
+        d.purpose = dde.into();
+        d.source = "@SUM(A1:A9)".into();
+        d.access = "=1+1".into();
+        d.entrusted_to = "+81 3-1234-5678".into();
+        app.create_dataset(&e.privacy, d).await.unwrap();
+        for cp932 in [false, true] {
+            let bytes = app.export_ledger(&e.privacy, cp932).await.unwrap();
+            let text = excel_text(&bytes, cp932);
+            assert!(text.ends_with("\r\n"), "{text:?}");
+            let line = text.lines().find(|l| l.contains("HYPERLINK")).unwrap();
+            assert!(
+                line.starts_with("\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"台帳\"\")\","),
+                "{line}"
+            );
+            for guarded in [
+                ",'-2+3+cmd",
+                ",'@SUM(A1:A9),",
+                ",'=1+1,",
+                ",'+81 3-1234-5678,",
+            ] {
+                assert!(line.contains(guarded), "{guarded:?} in {line}");
+            }
+            // Imported back: the same entry is updated with the same values, nothing is created.
+            let r = app.import_ledger(&e.privacy, &bytes).await.unwrap();
+            assert_eq!((r.created, r.rejected.len()), (0, 0), "{:?}", r.rejected);
+            let after = app.ledger(&e.privacy).await.unwrap();
+            let row = &after
+                .entries
+                .iter()
+                .find(|x| x.row.name == hyperlink)
+                .expect("the name came back without the apostrophe")
+                .row;
+            assert_eq!(row.purpose, dde);
+            assert_eq!(row.source, "@SUM(A1:A9)");
+            assert_eq!(row.access, "=1+1");
+            assert_eq!(row.entrusted_to, "+81 3-1234-5678");
+        }
+
+        // The vault: values that start formulas, exported guarded and imported back unchanged.
+        let schema = "name:name, email:email, memo:text";
+        let mut ids = Vec::new();
+        for name in ["会員メモ", "会員メモ（再取込）"] {
+            let id = app
+                .create_dataset(&e.privacy, entry(name, e.sales))
+                .await
+                .unwrap();
+            let d = app.store.get_dataset(id).await.unwrap();
+            app.set_vault_schema(&e.privacy, id, d.version, schema, None)
+                .await
+                .unwrap();
+            ids.push(id);
+        }
+        let memos = [
+            "=1+1",
+            dde,
+            "@SUM(A1)",
+            "'=already quoted",
+            "-12",
+            "+81 90-1234-5678",
+            "普通のメモ",
+        ];
+        // The file is written the way mamori writes CSV for Excel; an import takes the guard
+        // off, so a value that really starts with an apostrophe is stored as it is.
+        let mut csv = mamori_detect::csv_out::CsvOut::new();
+        csv.record(["氏名", "メールアドレス", "備考"]);
+        for (i, m) in memos.iter().enumerate() {
+            csv.record(["山田 花子", &format!("hanako{i}@example.jp"), m]);
+        }
+        let report = app
+            .vault_import(
+                &e.privacy,
+                csv.text().as_bytes(),
+                &ImportOptions {
+                    dataset: "会員メモ".into(),
+                    file_name: "memo.csv".into(),
+                    ..ImportOptions::default()
+                },
+                &|_| true,
+            )
+            .await
+            .unwrap();
+        assert_eq!(report.imported, memos.len() as i64, "{:?}", report.rejects);
+        for cp932 in [false, true] {
+            let (bytes, n) = app.vault_export(&e.custodian, ids[0], cp932).await.unwrap();
+            assert_eq!(n, memos.len());
+            let text = excel_text(&bytes, cp932);
+            for written in [
+                ",'=1+1\r\n",
+                ",'-2+3+cmd|' /C calc'!A0\r\n",
+                ",'@SUM(A1)\r\n",
+                ",''=already quoted\r\n",
+                ",-12\r\n",
+                ",'+81 90-1234-5678\r\n",
+                ",普通のメモ\r\n",
+            ] {
+                assert!(text.contains(written), "{written:?} in {text}");
+            }
+            // Imported into a second dataset, then exported: the same values.
+            let opts = ImportOptions {
+                dataset: "会員メモ（再取込）".into(),
+                file_name: format!("export-{cp932}.csv"),
+                map: vec![
+                    ("name".into(), "name".into()),
+                    ("email".into(), "email".into()),
+                    ("memo".into(), "memo".into()),
+                ],
+                ..ImportOptions::default()
+            };
+            let report = app
+                .vault_import(&e.privacy, &bytes, &opts, &|_| true)
+                .await
+                .unwrap();
+            assert_eq!(report.imported, memos.len() as i64, "{:?}", report.rejects);
+            let (again, _) = app.vault_export(&e.custodian, ids[1], false).await.unwrap();
+            let again = excel_text(&again, false);
+            let mut rdr = csv::ReaderBuilder::new().from_reader(again.as_bytes());
+            let mut got: Vec<String> = rdr
+                .records()
+                .map(|r| mamori_detect::csv_out::from_excel_cell(&r.unwrap()[3]).to_owned())
+                .collect();
+            got.sort();
+            got.dedup();
+            let mut want: Vec<String> = memos.iter().map(|m| (*m).to_owned()).collect();
+            want.sort();
+            assert_eq!(got, want);
+        }
+        e.db.cleanup().await;
+    }
+}
+
+/// Issue 12, item 8: a workbook over the spreadsheet limits is refused before anything is
+/// written, naming the file and the reason; one cell at XFD1048576 no longer takes the process
+/// down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spreadsheet_bomb_is_refused_by_the_vault_import() {
+    use mamori_detect::testdata::{ods, xls_numbers, xlsx_cells};
+    for e in envs().await {
+        let app = &e.app;
+        let id = app
+            .create_dataset(&e.privacy, entry("会員", e.sales))
+            .await
+            .unwrap();
+        let d = app.store.get_dataset(id).await.unwrap();
+        app.set_vault_schema(&e.privacy, id, d.version, "name:name, email:email", None)
+            .await
+            .unwrap();
+        let privacy = &e.privacy;
+        let import = |bytes: Vec<u8>, file: &'static str| {
+            let opts = ImportOptions {
+                dataset: "会員".into(),
+                file_name: file.into(),
+                ..ImportOptions::default()
+            };
+            async move { app.vault_import(privacy, &bytes, &opts, &|_| true).await }
+        };
+        // A sheet whose rows, filled out from column A, span 6.5 million cells.
+        let refs: Vec<(String, &str)> = (1..=400)
+            .flat_map(|r| [(format!("A{r}"), "氏名"), (format!("XFD{r}"), "x")])
+            .collect();
+        let cells: Vec<(&str, &str)> = refs.iter().map(|(r, v)| (r.as_str(), *v)).collect();
+        let ods_bomb = ods(
+            r#"<table:table-row table:number-rows-repeated="6000"><table:table-cell office:value-type="string" table:number-columns-repeated="16384"><text:p>x</text:p></table:table-cell></table:table-row>"#,
+        );
+        let xls_bomb = xls_numbers(&[(0, 0, 1.0), (65_535, 65_535, 2.0)]);
+        for (bytes, file) in [
+            (xlsx_cells(&cells), "wide.xlsx"),
+            (ods_bomb, "bomb.ods"),
+            (xls_bomb, "bomb.xls"),
+        ] {
+            let err = import(bytes, file).await.unwrap_err();
+            assert!(
+                matches!(&err, AppError::Invalid(p)
+                    if p.field == Some("file")
+                        && p.ja.starts_with(&format!("{file}: "))
+                        && p.ja.contains("上限")
+                        && p.en.contains("cells")),
+                "{file}: {err:?}"
+            );
+        }
+        // Nothing was written: no import was started.
+        assert_eq!(app.store.records_page(id, 0, 10).await.unwrap().len(), 0);
+        // A1 and XFD1048576: read as two cells, imported as one row.
+        let report = import(
+            xlsx_cells(&[
+                ("A1", "氏名"),
+                ("B1", "メールアドレス"),
+                ("A1048576", "山田 花子"),
+                ("B1048576", "hanako@example.jp"),
+                ("XFD1048576", "x"),
+            ]),
+            "sparse.xlsx",
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.imported, 1, "{:?}", report.rejects);
+        e.db.cleanup().await;
+    }
+}

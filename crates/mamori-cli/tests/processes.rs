@@ -824,3 +824,40 @@ fn audit_verify_compares_the_database_with_the_checkpoint_file() {
     ]);
     assert!(!ok && err.contains("line 1"), "{err}");
 }
+
+/// Issue 12, item 8: a 1.5 KB xlsx with cells A1 and XFD1048576 made `mamori scan` abort
+/// (exit 134) and lose the other files' findings. Now it is read as two cells, a workbook over
+/// the cell limit is reported as skipped, and the other files' findings are printed.
+#[test]
+fn scan_survives_spreadsheet_bombs() {
+    use mamori_detect::testdata::xlsx_cells;
+    let dir = temp_dir("scan-bombs");
+    std::fs::write(
+        dir.join("bomb.xlsx"),
+        xlsx_cells(&[("A1", "電話"), ("XFD1048576", "090-1234-5678")]),
+    )
+    .unwrap();
+    let refs: Vec<(String, &str)> = (1..=400)
+        .flat_map(|r| [(format!("A{r}"), "x"), (format!("XFD{r}"), "y")])
+        .collect();
+    let cells: Vec<(&str, &str)> = refs.iter().map(|(r, v)| (r.as_str(), *v)).collect();
+    std::fs::write(dir.join("wide.xlsx"), xlsx_cells(&cells)).unwrap();
+    std::fs::write(dir.join("a.csv"), "氏名,電話\n山田 太郎,090-1111-2222\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["scan", "--format", "jsonl"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}\n{stdout}\n{stderr}", out.status);
+    assert!(stdout.contains("a.csv"), "{stdout}");
+    assert!(
+        stdout.contains("bomb.xlsx") && stdout.contains("\"line\":1048576"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("wide.xlsx") && stderr.contains("5,000,000 cells"),
+        "{stderr}"
+    );
+}

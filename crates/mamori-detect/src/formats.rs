@@ -1,7 +1,6 @@
 //! Format helpers: HTML/XML tag stripping (streaming, line by line), JSON key/value pairs on a
-//! line, docx text, spreadsheets through calamine, and e-mail through mail-parser.
+//! line, docx text, and e-mail through mail-parser. Spreadsheets are read in `sheets`.
 
-use calamine::{Data, Reader};
 use std::io::{Read, Seek};
 
 /// Tag-stripping state carried from one line to the next (a tag or comment may span lines).
@@ -291,72 +290,6 @@ fn collapse_tag_spaces(s: &str) -> String {
     out
 }
 
-/// Reads every sheet of an xlsx/xls/ods; `each` gets the sheet name and its rows as
-/// (1-based row number, cells as text).
-pub fn read_sheets<R: Read + Seek + Clone>(
-    r: R,
-    mut each: impl FnMut(&str, Vec<(u64, Vec<String>)>),
-) -> Result<(), String> {
-    let mut wb = calamine::open_workbook_auto_from_rs(r)
-        .map_err(|e| format!("not a readable spreadsheet: {e}"))?;
-    let names = wb.sheet_names().clone();
-    for name in names {
-        let range = match wb.worksheet_range(&name) {
-            Ok(r) => r,
-            Err(e) => return Err(format!("sheet {name}: {e}")),
-        };
-        let (row0, col0) = range.start().unwrap_or((0, 0));
-        let rows: Vec<(u64, Vec<String>)> = range
-            .rows()
-            .enumerate()
-            .map(|(i, row)| {
-                let mut cells: Vec<String> = vec![String::new(); col0 as usize];
-                cells.extend(row.iter().map(cell_text));
-                (u64::from(row0) + i as u64 + 1, cells)
-            })
-            .collect();
-        each(&name, rows);
-    }
-    Ok(())
-}
-
-fn cell_text(d: &Data) -> String {
-    match d {
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) => {
-            if f.fract() == 0.0 && f.abs() < 1e17 {
-                format!("{}", *f as i64)
-            } else {
-                f.to_string()
-            }
-        }
-        Data::DateTime(dt) => excel_date(dt.as_f64()),
-        Data::Bool(b) => b.to_string(),
-        Data::Error(_) | Data::Empty => String::new(),
-    }
-}
-
-/// An Excel serial date as YYYY/MM/DD (epoch 1899-12-30, which absorbs the 1900 leap bug).
-fn excel_date(serial: f64) -> String {
-    let days = serial.floor() as i64;
-    if !(1..=2_958_465).contains(&days) {
-        return serial.to_string();
-    }
-    // Civil-from-days (Howard Hinnant), from 1970-01-01.
-    let z = days - 25_569 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}/{m:02}/{d:02}")
-}
-
 /// An e-mail as lines to scan (with their line numbers in the raw message) and attachments.
 pub struct Mail {
     pub charset: &'static str,
@@ -503,11 +436,5 @@ mod tests {
             ]
         );
         assert_eq!(json_unescape(r"\u5c71\u7530 \ud83d\ude00"), "山田 😀");
-    }
-
-    #[test]
-    fn excel_serial_dates() {
-        assert_eq!(excel_date(31_111.0), "1985/03/05");
-        assert_eq!(excel_date(1.0), "1899/12/31");
     }
 }

@@ -14,10 +14,12 @@ pub mod validate;
 pub use detect::{Engine, Hit};
 pub use kind::{Kind, KindSet};
 pub mod columns;
+pub mod csv_out;
 pub mod decode;
 pub mod formats;
 pub mod runner;
 pub mod scan;
+pub mod sheets;
 pub mod testdata;
 
 pub use scan::{FileReport, Finding, Limits, Scanner, Status};

@@ -222,12 +222,12 @@ pub fn run(
         out.write_all(b"{\"findings\":[")
             .map_err(RunError::Output)?;
     } else if opts.format == OutputFormat::Csv {
-        let head: &[u8] = if opts.reveal {
-            b"path,line,column,sheet,kind,masked,encoding,value\n"
-        } else {
-            b"path,line,column,sheet,kind,masked,encoding\n"
-        };
-        out.write_all(head).map_err(RunError::Output)?;
+        let mut head = Vec::new();
+        let names = [
+            "path", "line", "column", "sheet", "kind", "masked", "encoding", "value",
+        ];
+        crate::csv_out::push_record(&mut head, &names[..if opts.reveal { 8 } else { 7 }]);
+        out.write_all(&head).map_err(RunError::Output)?;
     }
     let shared = Mutex::new(Out {
         w: out,
@@ -302,7 +302,6 @@ pub fn run(
                                     serde_json::to_writer(&mut buf, &json_finding(f, opts.reveal));
                             }
                             OutputFormat::Csv => {
-                                let mut w = csv::Writer::from_writer(&mut buf);
                                 let masked = f.masked();
                                 let line = f.line.to_string();
                                 let col = f.column.to_string();
@@ -318,7 +317,7 @@ pub fn run(
                                 if opts.reveal {
                                     rec.push(&f.value);
                                 }
-                                let _ = w.write_record(rec);
+                                crate::csv_out::push_record(&mut buf, rec);
                             }
                             OutputFormat::Table => {}
                         }

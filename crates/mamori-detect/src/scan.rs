@@ -9,6 +9,7 @@ use crate::detect::{Engine, Hit};
 use crate::formats;
 use crate::kind::{Kind, KindSet};
 use crate::normalize::{normalize_into, original_span, SpanMap};
+use crate::sheets;
 use std::cell::Cell;
 use std::fmt;
 use std::fs::File;
@@ -111,6 +112,8 @@ pub struct Limits {
     pub sample_rows: usize,
     /// Largest CSV/TSV record without a line break (the CSV reader holds one record in memory).
     pub max_record: u64,
+    /// Cells per sheet and expanded sizes of a workbook (see `sheets`).
+    pub sheets: crate::sheets::SheetLimits,
 }
 
 impl Default for Limits {
@@ -124,6 +127,7 @@ impl Default for Limits {
             max_line: 1 << 20,
             sample_rows: 200,
             max_record: 64 << 20,
+            sheets: crate::sheets::SheetLimits::default(),
         }
     }
 }
@@ -419,14 +423,20 @@ impl Scanner {
                     ctx.reports.push(report);
                     return;
                 }
-                let result = formats::read_sheets(Cursor::new(&buf[..]), |sheet, rows| {
+                let result = sheets::read_sheets(&buf, &self.limits.sheets, |sheet, rows| {
                     let mut sc =
                         LineScanner::new(&self.engine, name, "UTF-8", &mut report, &mut *ctx.sink);
                     sc.sheet = Some(sheet.to_owned());
                     sc.table(rows.into_iter(), false, self.limits.sample_rows);
                 });
-                if let Err(e) = result {
-                    report.status = Status::Failed(e);
+                match result {
+                    Ok(()) => {}
+                    // Over a limit: the file is skipped with the reason, like an archive member
+                    // over its limit; sheets before the one refused have been scanned.
+                    Err(e @ sheets::SheetError::TooLarge(_)) => {
+                        report.status = Status::Skipped(e.to_string());
+                    }
+                    Err(e) => report.status = Status::Failed(e.to_string()),
                 }
                 ctx.reports.push(report);
             }

@@ -937,6 +937,188 @@ pub fn xlsx(rows: &[Vec<String>]) -> Vec<u8> {
         .collect::<Vec<_>>())
 }
 
+/// An xlsx with one sheet holding the given cells (`("A1", "氏名")`, `("XFD1048576", "x")`), in
+/// the order given, as inline strings. The workbook a 1.5 KB bomb is made of.
+pub fn xlsx_cells(cells: &[(&str, &str)]) -> Vec<u8> {
+    xlsx_sheet("会員", cells)
+}
+
+/// `xlsx_cells` with the sheet named.
+pub fn xlsx_sheet(sheet_name: &str, cells: &[(&str, &str)]) -> Vec<u8> {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut sheet = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
+    );
+    let mut open_row: Option<String> = None;
+    for (r, v) in cells {
+        let row: String = r.chars().filter(char::is_ascii_digit).collect();
+        if open_row.as_deref() != Some(row.as_str()) {
+            if open_row.is_some() {
+                sheet.push_str("</row>");
+            }
+            let _ = write!(sheet, r#"<row r="{row}">"#);
+            open_row = Some(row);
+        }
+        let _ = write!(
+            sheet,
+            r#"<c r="{r}" t="inlineStr"><is><t>{}</t></is></c>"#,
+            esc(v)
+        );
+    }
+    if open_row.is_some() {
+        sheet.push_str("</row>");
+    }
+    sheet.push_str("</sheetData></worksheet>");
+    let workbook = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="{}" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+        esc(sheet_name).replace('"', "&quot;")
+    );
+    let files = [
+        (
+            "[Content_Types].xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#,
+        ),
+        (
+            "_rels/.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+        ),
+        ("xl/workbook.xml", workbook.as_str()),
+        (
+            "xl/_rels/workbook.xml.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
+        ),
+        ("xl/worksheets/sheet1.xml", sheet.as_str()),
+    ];
+    zip(&files
+        .iter()
+        .map(|(n, c)| ((*n).to_owned(), c.as_bytes().to_vec()))
+        .collect::<Vec<_>>())
+}
+
+/// An ods with one table whose `<table:table-row>` elements are given as XML.
+pub fn ods(rows_xml: &str) -> Vec<u8> {
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="会員">{rows_xml}</table:table></office:spreadsheet></office:body></office:document-content>"#
+    );
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+    zip(&[
+        (
+            "mimetype".to_owned(),
+            b"application/vnd.oasis.opendocument.spreadsheet".to_vec(),
+        ),
+        ("content.xml".to_owned(), content.into_bytes()),
+        (
+            "META-INF/manifest.xml".to_owned(),
+            manifest.as_bytes().to_vec(),
+        ),
+    ])
+}
+
+/// An xls (BIFF8 in a version 3 compound file) with one sheet of numbers at (row, column),
+/// 0-based, as NUMBER records.
+pub fn xls_numbers(cells: &[(u16, u16, f64)]) -> Vec<u8> {
+    let records: Vec<(u16, Vec<u8>)> = cells
+        .iter()
+        .map(|&(r, c, v)| {
+            let mut d = Vec::new();
+            d.extend_from_slice(&r.to_le_bytes());
+            d.extend_from_slice(&c.to_le_bytes());
+            d.extend_from_slice(&0u16.to_le_bytes());
+            d.extend_from_slice(&v.to_le_bytes());
+            (0x0203, d)
+        })
+        .collect();
+    xls_records(&records)
+}
+
+/// An xls whose one sheet holds the given BIFF records (type, data) between its BOF and EOF.
+pub fn xls_records(records: &[(u16, Vec<u8>)]) -> Vec<u8> {
+    fn rec(out: &mut Vec<u8>, typ: u16, data: &[u8]) {
+        out.extend_from_slice(&typ.to_le_bytes());
+        out.extend_from_slice(&(data.len() as u16).to_le_bytes());
+        out.extend_from_slice(data);
+    }
+    let bof = [0x00, 0x06, 0x05, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let mut sheet_bof = bof;
+    sheet_bof[2] = 0x10;
+    // Globals: BOF, BOUNDSHEET (offset patched below), EOF.
+    let mut stream = Vec::new();
+    rec(&mut stream, 0x0809, &bof);
+    let bound_at = stream.len() + 4;
+    let mut bound = vec![0, 0, 0, 0, 0, 0, 2, 1];
+    bound.extend_from_slice(&[b'S', 0, b'1', 0]);
+    rec(&mut stream, 0x0085, &bound);
+    rec(&mut stream, 0x000A, &[]);
+    let pos = stream.len() as u32;
+    stream[bound_at..bound_at + 4].copy_from_slice(&pos.to_le_bytes());
+    rec(&mut stream, 0x0809, &sheet_bof);
+    for (typ, d) in records {
+        rec(&mut stream, *typ, d);
+    }
+    rec(&mut stream, 0x000A, &[]);
+    // At least 4096 bytes, so that the stream lives in regular sectors, not the mini stream.
+    stream.resize(stream.len().max(4096).div_ceil(512) * 512, 0);
+    let n = stream.len() / 512;
+    let mut file = vec![0u8; 512];
+    file[..8].copy_from_slice(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+    let put16 =
+        |f: &mut Vec<u8>, at: usize, v: u16| f[at..at + 2].copy_from_slice(&v.to_le_bytes());
+    let put32 =
+        |f: &mut Vec<u8>, at: usize, v: u32| f[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    put16(&mut file, 24, 0x3E);
+    put16(&mut file, 26, 3);
+    put16(&mut file, 28, 0xFFFE);
+    put16(&mut file, 30, 9);
+    put16(&mut file, 32, 6);
+    put32(&mut file, 44, 1); // FAT sectors
+    put32(&mut file, 48, 1); // directory at sector 1
+    put32(&mut file, 56, 4096);
+    put32(&mut file, 60, 0xFFFF_FFFE);
+    put32(&mut file, 68, 0xFFFF_FFFE);
+    for k in 0..109 {
+        put32(&mut file, 76 + 4 * k, if k == 0 { 0 } else { 0xFFFF_FFFF });
+    }
+    // Sector 0: the FAT. Sector 1: the directory. Sectors 2..: the Workbook stream.
+    let mut fat = vec![0xFFFF_FFFFu32; 128];
+    fat[0] = 0xFFFF_FFFD;
+    fat[1] = 0xFFFF_FFFE;
+    for i in 0..n {
+        fat[2 + i] = if i + 1 == n {
+            0xFFFF_FFFE
+        } else {
+            (3 + i) as u32
+        };
+    }
+    for v in fat {
+        file.extend_from_slice(&v.to_le_bytes());
+    }
+    let entry = |name: &str, typ: u8, start: u32, size: u32| {
+        let mut e = vec![0u8; 128];
+        let units: Vec<u16> = name.encode_utf16().collect();
+        for (i, u) in units.iter().enumerate() {
+            e[2 * i..2 * i + 2].copy_from_slice(&u.to_le_bytes());
+        }
+        e[64..66].copy_from_slice(&((units.len() as u16 + 1) * 2).to_le_bytes());
+        e[66] = typ;
+        e[67] = 1;
+        e[68..80].copy_from_slice(&[0xFF; 12]);
+        e[116..120].copy_from_slice(&start.to_le_bytes());
+        e[120..124].copy_from_slice(&size.to_le_bytes());
+        e
+    };
+    let mut root = entry("Root Entry", 5, 0xFFFF_FFFE, 0);
+    root[76..80].copy_from_slice(&1u32.to_le_bytes());
+    file.extend_from_slice(&root);
+    file.extend_from_slice(&entry("Workbook", 2, 2, stream.len() as u32));
+    file.extend_from_slice(&[0u8; 256]);
+    file.extend_from_slice(&stream);
+    file
+}
+
 /// A zip archive of (name, bytes) entries.
 pub fn zip(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));

@@ -1,7 +1,8 @@
 //! Formats, limits and the runner, end to end through the public API.
 
 use mamori_detect::runner::{self, OutputFormat, RunError, RunOptions};
-use mamori_detect::testdata::{xlsx, zip};
+use mamori_detect::sheets::{self, SheetError, SheetLimits, TooLarge};
+use mamori_detect::testdata::{ods, xls_numbers, xls_records, xlsx, xlsx_cells, xlsx_sheet, zip};
 use mamori_detect::{FileReport, Finding, KindSet, Limits, Scanner, Status};
 
 fn scan_with(scanner: &Scanner, name: &str, data: &[u8]) -> (Vec<Finding>, Vec<FileReport>) {
@@ -248,7 +249,7 @@ fn runner_formats_globs_and_errors() {
     runner::run(&o, &mut out, &mut err).unwrap();
     let csv = String::from_utf8(out).unwrap();
     assert!(
-        csv.starts_with("path,line,column,sheet,kind,masked,encoding,value\n"),
+        csv.starts_with("path,line,column,sheet,kind,masked,encoding,value\r\n"),
         "{csv}"
     );
     assert!(
@@ -282,4 +283,279 @@ fn runner_formats_globs_and_errors() {
         Err(RunError::BadArgs(_))
     ));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Rows of a workbook as `read_sheets` gives them, or why it refused.
+fn sheet_rows(
+    data: &[u8],
+    limits: &SheetLimits,
+) -> Result<Vec<(String, Vec<sheets::Row>)>, SheetError> {
+    let mut out = Vec::new();
+    sheets::read_sheets(data, limits, |name, rows| out.push((name.to_owned(), rows)))?;
+    Ok(out)
+}
+
+#[test]
+fn a_cell_at_xfd1048576_streams_instead_of_allocating_the_rectangle() {
+    // Issue 12, item 8: 1.5 KB that made calamine ask for 17 billion cells (549 GB) and abort.
+    let bomb = xlsx_cells(&[("A1", "電話"), ("XFD1048576", "090-1234-5678")]);
+    assert!(bomb.len() < 2048, "{}", bomb.len());
+    let started = std::time::Instant::now();
+    let (found, reports) = scan("bomb.xlsx", &bomb);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(reports[0].status, Status::Scanned, "{reports:?}");
+    let got: Vec<(u64, u64, &str)> = found
+        .iter()
+        .map(|f| (f.line, f.column, f.kind.as_str()))
+        .collect();
+    assert_eq!(got, vec![(1_048_576, 16_384, "phone")]);
+}
+
+#[test]
+fn a_sheet_over_the_cell_limit_is_skipped_with_the_reason() {
+    // 400 rows with a value in A and in XFD: a few KB of XML, but rows filled out from column A
+    // would be 6.5 million cells.
+    let mut cells = Vec::new();
+    let refs: Vec<(String, String)> = (1..=400)
+        .flat_map(|r| {
+            [
+                (format!("A{r}"), "x".to_owned()),
+                (format!("XFD{r}"), "y".to_owned()),
+            ]
+        })
+        .collect();
+    for (r, v) in &refs {
+        cells.push((r.as_str(), v.as_str()));
+    }
+    let wide = xlsx_cells(&cells);
+    assert!(wide.len() < 64 << 10, "{}", wide.len());
+    let (found, reports) = scan("wide.xlsx", &wide);
+    assert!(found.is_empty());
+    assert!(
+        matches!(&reports[0].status, Status::Skipped(m) if m.contains("5,000,000 cells") && m.contains("会員")),
+        "{reports:?}"
+    );
+    // Cells with a value count too, with a limit made small.
+    let mut scanner = Scanner::new(KindSet::all());
+    scanner.limits.sheets.max_cells = 10;
+    let many: Vec<Vec<String>> = (0..11).map(|i| vec![format!("v{i}")]).collect();
+    let (_, reports) = scan_with(&scanner, "many.xlsx", &xlsx(&many));
+    assert!(
+        matches!(&reports[0].status, Status::Skipped(m) if m.contains("more than 10 cells")),
+        "{reports:?}"
+    );
+    // The expanded size of a part is read from the zip directory before anything is parsed.
+    scanner.limits.sheets = SheetLimits {
+        max_part: 1000,
+        ..SheetLimits::default()
+    };
+    let long: Vec<Vec<String>> = (0..50).map(|i| vec![format!("value number {i}")]).collect();
+    let (_, reports) = scan_with(&scanner, "long.xlsx", &xlsx(&long));
+    assert!(
+        matches!(&reports[0].status, Status::Skipped(m) if m.contains("xl/worksheets/sheet1.xml expands to")),
+        "{reports:?}"
+    );
+    scanner.limits.sheets = SheetLimits {
+        max_workbook: 3000,
+        ..SheetLimits::default()
+    };
+    let (_, reports) = scan_with(&scanner, "long.xlsx", &xlsx(&long));
+    assert!(
+        matches!(&reports[0].status, Status::Skipped(m) if m.contains("the workbook expands to")),
+        "{reports:?}"
+    );
+}
+
+#[test]
+fn a_sparse_but_legal_xlsx_still_scans() {
+    let sparse = xlsx_cells(&[
+        ("A1", "氏名"),
+        ("C1", "電話"),
+        ("A5000", "佐藤 花子"),
+        ("C5000", "03-1234-5678"),
+        ("Z70000", "hanako@example.jp"),
+    ]);
+    let (found, reports) = scan("sparse.xlsx", &sparse);
+    assert_eq!(reports[0].status, Status::Scanned, "{reports:?}");
+    let got: Vec<(u64, u64, &str)> = found
+        .iter()
+        .map(|f| (f.line, f.column, f.kind.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (5000, 1, "person_name"),
+            (5000, 3, "phone"),
+            (70_000, 26, "email")
+        ]
+    );
+    let rows = sheet_rows(&sparse, &SheetLimits::default()).unwrap();
+    assert_eq!(rows[0].0, "会員");
+    assert_eq!(
+        rows[0].1[0],
+        (1, vec!["氏名".into(), String::new(), "電話".into()])
+    );
+}
+
+#[test]
+fn ods_repeats_are_counted_before_calamine_expands_them() {
+    // One row of 16,384 cells repeated 6,000 times: 98 million cells (5.5 GB with calamine's
+    // formula range) from a few hundred bytes.
+    let bomb = ods(
+        r#"<table:table-row table:number-rows-repeated="6000"><table:table-cell office:value-type="string" table:number-columns-repeated="16384"><text:p>x</text:p></table:table-cell></table:table-row>"#,
+    );
+    assert!(bomb.len() < 4096);
+    let (found, reports) = scan("bomb.ods", &bomb);
+    assert!(found.is_empty());
+    assert!(
+        matches!(&reports[0].status, Status::Skipped(m) if m.contains("cells")),
+        "{reports:?}"
+    );
+    // As LibreOffice writes a sheet: the data, then the rest of the sheet as repeated empty
+    // rows and cells, which calamine drops.
+    let legal = ods(concat!(
+        r#"<table:table-row><table:table-cell office:value-type="string"><text:p>氏名</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>電話</text:p></table:table-cell><table:table-cell table:number-columns-repeated="16382"/></table:table-row>"#,
+        r#"<table:table-row><table:table-cell office:value-type="string"><text:p>佐藤 花子</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>03-1234-5678</text:p></table:table-cell><table:table-cell table:number-columns-repeated="16382"/></table:table-row>"#,
+        r#"<table:table-row table:number-rows-repeated="1048574"><table:table-cell table:number-columns-repeated="16384"/></table:table-row>"#,
+    ));
+    let (found, reports) = scan("legal.ods", &legal);
+    assert_eq!(reports[0].status, Status::Scanned, "{reports:?}");
+    let got: Vec<(u64, u64, &str)> = found
+        .iter()
+        .map(|f| (f.line, f.column, f.kind.as_str()))
+        .collect();
+    assert_eq!(got, vec![(2, 1, "person_name"), (2, 2, "phone")]);
+}
+
+#[test]
+fn xls_dimensions_are_measured_before_calamine_builds_the_sheet() {
+    // Two NUMBER records at A1 and at row 65536, column 65536: calamine fills in 4.3 billion
+    // cells (137 GB).
+    let bomb = xls_numbers(&[(0, 0, 1.0), (65_535, 65_535, 2.0)]);
+    match sheet_rows(&bomb, &SheetLimits::default()) {
+        Err(SheetError::TooLarge(TooLarge::Cells { .. })) => {}
+        other => panic!("{other:?}"),
+    }
+    let (_, reports) = scan("bomb.xls", &bomb);
+    assert!(
+        matches!(&reports[0].status, Status::Skipped(m) if m.contains("cells")),
+        "{reports:?}"
+    );
+    // A DIMENSIONS record whose last row comes before its first: calamine reserves
+    // (end - start + 1) cells in u32 arithmetic, which wraps round to four billion rows.
+    let mut dims = Vec::new();
+    for v in [5u32, 2] {
+        dims.extend_from_slice(&v.to_le_bytes());
+    }
+    dims.extend_from_slice(&[0, 0, 1, 0, 0, 0]);
+    match sheet_rows(&xls_records(&[(0x0200, dims)]), &SheetLimits::default()) {
+        Err(SheetError::TooLarge(TooLarge::Cells { .. })) => {}
+        other => panic!("{other:?}"),
+    }
+    // Found by fuzzing: a file cut inside a FAT sector made calamine's compound-file reader
+    // panic; it is now refused as damaged before calamine sees it.
+    let cut = include_bytes!("../fuzz/corpus/archive/regress-xls-cut-fat-sector.xls");
+    match sheet_rows(cut, &SheetLimits::default()) {
+        Err(SheetError::Unreadable(m)) => assert!(m.contains("damaged"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    let small = xls_numbers(&[(0, 0, 1.0), (9, 3, 42.0)]);
+    let rows = sheet_rows(&small, &SheetLimits::default()).unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].1.len(), 2);
+    assert_eq!(
+        rows[0].1[1],
+        (
+            10,
+            vec![String::new(), String::new(), String::new(), "42".into()]
+        )
+    );
+}
+
+#[test]
+fn a_workbook_bomb_among_other_files_leaves_their_findings() {
+    let dir = std::env::temp_dir().join(format!("mamori-detect-bombs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("bomb.xlsx"),
+        xlsx_cells(&[("A1", "x"), ("XFD1048576", "y")]),
+    )
+    .unwrap();
+    let refs: Vec<(String, &str)> = (1..=400)
+        .flat_map(|r| [(format!("A{r}"), "x"), (format!("XFD{r}"), "y")])
+        .collect();
+    let cells: Vec<(&str, &str)> = refs.iter().map(|(r, v)| (r.as_str(), *v)).collect();
+    std::fs::write(dir.join("wide.xlsx"), xlsx_cells(&cells)).unwrap();
+    std::fs::write(dir.join("a.csv"), "氏名,電話\n山田 太郎,090-1234-5678\n").unwrap();
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let summary = runner::run(
+        &opts(vec![dir.clone()], OutputFormat::Jsonl),
+        &mut out,
+        &mut err,
+    )
+    .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.contains("a.csv"), "{text}");
+    assert_eq!(summary.count(|r| matches!(r.status, Status::Skipped(_))), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn scanner_csv_output_guards_formula_cells() {
+    let dir = std::env::temp_dir().join(format!("mamori-detect-csvout-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // A sheet named like a formula: its name is a cell of every finding in it.
+    let book = xlsx_sheet("=1+2", &[("A1", "電話"), ("A2", "090-1234-5678")]);
+    std::fs::write(dir.join("book.xlsx"), book).unwrap();
+    let mut out = Vec::new();
+    runner::run(
+        &opts(vec![dir.join("book.xlsx")], OutputFormat::Csv),
+        &mut out,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    let csv = String::from_utf8(out).unwrap();
+    assert!(csv.ends_with("\r\n"), "{csv:?}");
+    assert!(csv.contains(",2,1,'=1+2,phone,"), "{csv}");
+    let mut rdr = csv::ReaderBuilder::new().from_reader(csv.as_bytes());
+    let rec = rdr.records().next().unwrap().unwrap();
+    assert_eq!(mamori_detect::csv_out::from_excel_cell(&rec[3]), "=1+2");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every file of the fuzz corpora through what its fuzz target runs, so that the seeds (the
+/// spreadsheet bombs among them) stay covered where cargo-fuzz is not installed.
+#[test]
+fn fuzz_corpora_replay() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let mut archive = Scanner::new(KindSet::all());
+    archive.limits.max_expanded = 8 << 20;
+    archive.limits.max_in_memory = 4 << 20;
+    archive.limits.sheets.max_cells = 200_000;
+    archive.limits.sheets.max_part = 16 << 20;
+    archive.limits.sheets.max_workbook = 32 << 20;
+    let plain = Scanner::new(KindSet::all());
+    let targets: [(&str, &Scanner, &[&str]); 3] = [
+        ("archive", &archive, &["f.zip", "f.docx", "f.xlsx"]),
+        ("decode", &plain, &["f.txt", "f.html", "f.jsonl", "f.eml"]),
+        ("tabular", &plain, &["f.csv", "f.tsv"]),
+    ];
+    let mut files = 0;
+    for (target, scanner, names) in targets {
+        for entry in std::fs::read_dir(root.join(target)).unwrap() {
+            let data = std::fs::read(entry.unwrap().path()).unwrap();
+            let _ = mamori_detect::decode::sniff(&data, true);
+            for name in names {
+                scanner.scan_bytes(name, &data, &mut |f| {
+                    assert!(!f.value.is_empty() && f.line >= 1 && f.column >= 1);
+                });
+            }
+            files += 1;
+        }
+    }
+    assert!(files >= 15, "{files}");
 }
