@@ -10,7 +10,6 @@ use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, HeaderName, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use serde::Serialize;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use tower::ServiceExt;
@@ -142,22 +141,18 @@ impl<'a> Client<'a> {
 
     /// Posts a form with the CSRF token of the last page, as htmx does when `htmx`.
     pub async fn post_with(&mut self, path: &str, fields: &[(&str, &str)], htmx: bool) -> Resp {
-        let mut all = vec![("csrf", self.csrf.clone())];
-        all.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let csrf = self.csrf.clone();
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
         self.post_form(path, &all, htmx).await
     }
 
     /// Posts exactly `fields`, with no CSRF token added.
-    pub async fn post_raw<V: Serialize>(&mut self, path: &str, fields: &[(&str, V)]) -> Resp {
+    pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
         self.post_form(path, fields, false).await
     }
 
-    async fn post_form<V: Serialize>(
-        &mut self,
-        path: &str,
-        fields: &[(&str, V)],
-        htmx: bool,
-    ) -> Resp {
+    async fn post_form(&mut self, path: &str, fields: &[(&str, &str)], htmx: bool) -> Resp {
         let body = serde_urlencoded::to_string(fields).unwrap();
         let mut req = Request::post(path)
             .header(header::COOKIE, self.cookie_header())
