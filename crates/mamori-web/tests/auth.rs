@@ -5,10 +5,9 @@
 use axum::http::StatusCode;
 use axum::Router;
 use mamori_app::clock::{Clock, ManualClock};
-use mamori_app::keys::Keys;
 use mamori_app::{App, Settings};
 use mamori_store::audit::AuditFilter;
-use mamori_store::testing::{temp_dir, TestDb};
+use mamori_store::testing::TestDb;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -28,16 +27,7 @@ struct Env {
 async fn envs_with(settings: impl Fn() -> Settings, proxies: &[&str]) -> Vec<Env> {
     let mut out = Vec::new();
     for db in TestDb::all().await {
-        let clock = Arc::new(ManualClock::new(T0));
-        let keys = Keys::load_or_create(&temp_dir("webauth").join("k"), true).unwrap();
-        let (app, _w) = App::new(db.store.clone(), keys, clock.clone(), settings());
-        let passwords = app
-            .seed_demo()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|l| (l.login, l.password))
-            .collect();
+        let (app, clock, passwords) = common::demo_app(&db, T0, settings()).await;
         let cfg = mamori_web::WebConfig {
             trusted_proxies: proxies.iter().map(|p| p.parse().unwrap()).collect(),
             ..mamori_web::WebConfig::default()

@@ -5,9 +5,8 @@ use axum::http::StatusCode;
 use axum::Router;
 use mamori_app::clock::{Clock, ManualClock};
 use mamori_app::incident::FirstReportInput;
-use mamori_app::keys::Keys;
-use mamori_app::{App, Ctx, Settings};
-use mamori_store::testing::{temp_dir, TestDb};
+use mamori_app::{Ctx, Settings};
+use mamori_store::testing::TestDb;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -29,16 +28,7 @@ struct Env {
 async fn envs() -> Vec<Env> {
     let mut out = Vec::new();
     for db in TestDb::all().await {
-        let clock = Arc::new(ManualClock::new(T0));
-        let keys = Keys::load_or_create(&temp_dir("webkeys").join("k"), true).unwrap();
-        let (app, _w) = App::new(db.store.clone(), keys, clock.clone(), Settings::default());
-        let passwords = app
-            .seed_demo()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|l| (l.login, l.password))
-            .collect();
+        let (app, clock, passwords) = common::demo_app(&db, T0, Settings::default()).await;
         let yamada = app
             .store
             .find_user_by_login("yamada")

@@ -7,12 +7,11 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use mamori_app::clock::{Clock, ManualClock};
-use mamori_app::keys::Keys;
 use mamori_app::vault_import::{decode_text, ImportOptions};
 use mamori_app::{App, Ctx, Settings};
 use mamori_domain::appi::item::Item;
 use mamori_domain::ledger::DatasetInput;
-use mamori_store::testing::{temp_dir, TestDb};
+use mamori_store::testing::TestDb;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -50,18 +49,9 @@ async fn dept(app: &App, name: &str) -> i64 {
 async fn envs() -> Vec<Env> {
     let mut out = Vec::new();
     for db in TestDb::all().await {
-        let clock = Arc::new(ManualClock::new(T0));
-        let keys = Keys::load_or_create(&temp_dir("webvault").join("k"), true).unwrap();
-        let (app, _w) = App::new(db.store.clone(), keys, clock.clone(), Settings::default());
         // The demo users first: the demo's own ledger and vault data are only added when the
         // vault is already open, and these tests bring their own.
-        let passwords = app
-            .seed_demo()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|l| (l.login, l.password))
-            .collect();
+        let (app, clock, passwords) = common::demo_app(&db, T0, Settings::default()).await;
         app.open_vault_default(true).await.unwrap();
         let local = Ctx::local();
         let members = app

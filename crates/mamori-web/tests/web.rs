@@ -3,12 +3,11 @@
 use axum::http::{header, StatusCode};
 use axum::Router;
 use mamori_app::clock::ManualClock;
-use mamori_app::keys::Keys;
 use mamori_app::{App, Settings};
 use mamori_domain::audit::Outcome;
 use mamori_domain::role::Role;
 use mamori_store::audit::AuditFilter;
-use mamori_store::testing::{temp_dir, TestDb};
+use mamori_store::testing::TestDb;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -28,16 +27,7 @@ struct Env {
 async fn env() -> Vec<Env> {
     let mut out = Vec::new();
     for db in TestDb::all().await {
-        let clock = Arc::new(ManualClock::new(T0));
-        let keys = Keys::load_or_create(&temp_dir("webkeys").join("k"), true).unwrap();
-        let (app, _w) = App::new(db.store.clone(), keys, clock.clone(), Settings::default());
-        let passwords = app
-            .seed_demo()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|l| (l.login, l.password))
-            .collect();
+        let (app, clock, passwords) = common::demo_app(&db, T0, Settings::default()).await;
         let router = mamori_web::router(app.clone(), mamori_web::WebConfig::default());
         out.push(Env {
             app,

@@ -10,9 +10,34 @@ use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, HeaderName, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
+use mamori_app::clock::ManualClock;
+use mamori_app::keys::Keys;
+use mamori_app::{App, Settings};
+use mamori_store::testing::{temp_dir, TestDb};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tower::ServiceExt;
+
+/// The application on `db` with fresh keys and a clock stopped at `t0`, the demo company
+/// seeded: the app, its clock, and each demo user's password by login name.
+pub async fn demo_app(
+    db: &TestDb,
+    t0: i64,
+    settings: Settings,
+) -> (App, Arc<ManualClock>, HashMap<String, String>) {
+    let clock = Arc::new(ManualClock::new(t0));
+    let keys = Keys::load_or_create(&temp_dir("webkeys").join("k"), true).unwrap();
+    let (app, _w) = App::new(db.store.clone(), keys, clock.clone(), settings);
+    let passwords = app
+        .seed_demo()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.login, l.password))
+        .collect();
+    (app, clock, passwords)
+}
 
 /// One response, read whole.
 pub struct Resp {
