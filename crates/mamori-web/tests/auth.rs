@@ -2,20 +2,17 @@
 //! factor and its unlock, the 503 of saturated password hashing, and the password asked again
 //! before an API token is made.
 
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::http::StatusCode;
 use axum::Router;
-use http_body_util::BodyExt;
 use mamori_app::clock::{Clock, ManualClock};
-use mamori_app::keys::Keys;
 use mamori_app::{App, Settings};
 use mamori_store::audit::AuditFilter;
-use mamori_store::testing::{temp_dir, TestDb};
+use mamori_store::testing::TestDb;
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use tower::ServiceExt;
+
+mod common;
+use common::Client;
 
 const T0: i64 = 1_767_225_600_000_000;
 
@@ -30,16 +27,7 @@ struct Env {
 async fn envs_with(settings: impl Fn() -> Settings, proxies: &[&str]) -> Vec<Env> {
     let mut out = Vec::new();
     for db in TestDb::all().await {
-        let clock = Arc::new(ManualClock::new(T0));
-        let keys = Keys::load_or_create(&temp_dir("webauth").join("k"), true).unwrap();
-        let (app, _w) = App::new(db.store.clone(), keys, clock.clone(), settings());
-        let passwords = app
-            .seed_demo()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|l| (l.login, l.password))
-            .collect();
+        let (app, clock, passwords) = common::demo_app(&db, T0, settings()).await;
         let cfg = mamori_web::WebConfig {
             trusted_proxies: proxies.iter().map(|p| p.parse().unwrap()).collect(),
             ..mamori_web::WebConfig::default()
@@ -56,124 +44,12 @@ async fn envs_with(settings: impl Fn() -> Settings, proxies: &[&str]) -> Vec<Env
     out
 }
 
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Resp {
-    fn location(&self) -> &str {
-        self.headers
-            .get(header::LOCATION)
-            .map_or("", |h| h.to_str().unwrap())
-    }
-}
-
-/// A browser in miniature, connecting from `peer` and sending `forwarded` as
-/// `X-Forwarded-For` when set.
-struct Client<'a> {
-    router: &'a Router,
-    cookies: HashMap<String, String>,
-    csrf: String,
-    peer: SocketAddr,
-    forwarded: Option<String>,
-}
-
-impl<'a> Client<'a> {
-    fn new(router: &'a Router, peer: &str) -> Self {
-        Client {
-            router,
-            cookies: HashMap::new(),
-            csrf: String::new(),
-            peer: format!("{peer}:40000").parse().unwrap(),
-            forwarded: None,
-        }
-    }
-
-    fn via(mut self, forwarded: &str) -> Self {
-        self.forwarded = Some(forwarded.to_owned());
-        self
-    }
-
-    async fn send(&mut self, mut req: Request<Body>) -> Resp {
-        req.extensions_mut().insert(ConnectInfo(self.peer));
-        if let Some(f) = &self.forwarded {
-            req.headers_mut()
-                .insert("x-forwarded-for", f.parse().unwrap());
-        }
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        req.headers_mut()
-            .insert(header::COOKIE, cookie.parse().unwrap());
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        for c in headers.get_all(header::SET_COOKIE) {
-            let c = c.to_str().unwrap();
-            let (kv, _) = c.split_once(';').unwrap_or((c, ""));
-            let (k, v) = kv.split_once('=').unwrap();
-            if v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_owned(), v.to_owned());
-            }
-        }
-        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
-            .unwrap();
-        if let Some(i) = body.find("name=\"csrf\" value=\"") {
-            let rest = &body[i + 19..];
-            rest[..rest.find('"').unwrap()].clone_into(&mut self.csrf);
-        }
-        Resp {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Resp {
-        self.send(Request::get(path).body(Body::empty()).unwrap())
-            .await
-    }
-
-    /// Posts a form with the current CSRF token.
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
-        let mut all = vec![("csrf", self.csrf.clone())];
-        all.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
-        let req = Request::post(path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(serde_urlencoded::to_string(&all).unwrap()))
-            .unwrap();
-        self.send(req).await
-    }
-
-    async fn password(&mut self, login: &str, password: &str) -> Resp {
-        self.get("/login").await;
-        self.post("/login", &[("login", login), ("password", password)])
-            .await
-    }
-
+impl Client<'_> {
     /// Logs in completely, enrolling the second factor when the role needs it; returns the
     /// TOTP secret when one was enrolled.
     async fn login(&mut self, env: &Env, login: &str) -> Option<Vec<u8>> {
-        let r = self.password(login, &env.passwords[login]).await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{login}: {}", r.body);
-        if r.location() != "/login/totp-setup" {
-            return None;
-        }
-        let page = self.get("/login/totp-setup").await;
-        let i = page.body.find("data-testid=\"totp-secret\">").unwrap() + 26;
-        let secret = &page.body[i..i + page.body[i..].find('<').unwrap()];
-        let key = mamori_domain::totp::decode_secret(secret).unwrap();
-        let code = mamori_domain::totp::code_at(&key, env.clock.now_secs());
-        let done = self.post("/login/totp-setup", &[("code", &code)]).await;
-        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-        Some(key)
+        let now = env.clock.now_secs();
+        self.sign_in(login, &env.passwords[login], now).await.1
     }
 }
 
@@ -184,14 +60,14 @@ async fn x_forwarded_for_counts_only_from_a_trusted_proxy() {
         // Twenty wrong passwords from one client behind the proxy block that client only:
         // before, every client had the proxy's address and the whole company was locked out.
         for i in 0..20 {
-            let mut c = Client::new(&env.router, "10.0.0.1").via("203.0.113.5");
+            let mut c = Client::new(&env.router).peer("10.0.0.1").via("203.0.113.5");
             let r = c.password(&format!("guess{i}"), "password123456").await;
             assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{name}");
         }
-        let mut blocked = Client::new(&env.router, "10.0.0.1").via("203.0.113.5");
+        let mut blocked = Client::new(&env.router).peer("10.0.0.1").via("203.0.113.5");
         let r = blocked.password("yamada", &env.passwords["yamada"]).await;
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{name}");
-        let mut colleague = Client::new(&env.router, "10.0.0.1").via("203.0.113.6");
+        let mut colleague = Client::new(&env.router).peer("10.0.0.1").via("203.0.113.6");
         let r = colleague.password("yamada", &env.passwords["yamada"]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
         let entries = env
@@ -212,10 +88,14 @@ async fn x_forwarded_for_counts_only_from_a_trusted_proxy() {
 
         // A client that is not a proxy cannot escape its own count by naming other addresses.
         for i in 0..20 {
-            let mut c = Client::new(&env.router, "198.51.100.7").via(&format!("192.0.2.{i}"));
+            let mut c = Client::new(&env.router)
+                .peer("198.51.100.7")
+                .via(&format!("192.0.2.{i}"));
             c.password(&format!("guess{i}"), "password123456").await;
         }
-        let mut forger = Client::new(&env.router, "198.51.100.7").via("192.0.2.200");
+        let mut forger = Client::new(&env.router)
+            .peer("198.51.100.7")
+            .via("192.0.2.200");
         let r = forger.password("yamada", &env.passwords["yamada"]).await;
         assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{name}");
         env.db.cleanup().await;
@@ -225,7 +105,9 @@ async fn x_forwarded_for_counts_only_from_a_trusted_proxy() {
 #[tokio::test]
 async fn without_trusted_proxies_the_header_is_ignored() {
     for env in envs_with(Settings::default, &[]).await {
-        let mut c = Client::new(&env.router, "198.51.100.8").via("203.0.113.77");
+        let mut c = Client::new(&env.router)
+            .peer("198.51.100.8")
+            .via("203.0.113.77");
         c.login(&env, "yamada").await;
         let entries = env
             .app
@@ -252,14 +134,14 @@ async fn without_trusted_proxies_the_header_is_ignored() {
 async fn a_locked_second_factor_says_so_and_an_admin_unlocks_it() {
     for env in envs_with(Settings::default, &[]).await {
         let name = env.db.name;
-        let mut first = Client::new(&env.router, "192.0.2.1");
+        let mut first = Client::new(&env.router).peer("192.0.2.1");
         let key = first.login(&env, "kato").await.expect("auditors enrol");
         env.clock.advance_secs(60);
         let right = mamori_domain::totp::code_at(&key, env.clock.now_secs());
         let wrong = format!("{:06}", (right.parse::<u32>().unwrap() + 1) % 1_000_000);
-        let mut c = Client::new(&env.router, "192.0.2.2");
+        let mut c = Client::new(&env.router).peer("192.0.2.2");
         let r = c.password("kato", &env.passwords["kato"]).await;
-        assert_eq!(r.location(), "/login/totp");
+        assert_eq!(r.location, "/login/totp");
         c.get("/login/totp").await;
         for i in 0..5 {
             let r = c.post("/login/totp", &[("code", &wrong)]).await;
@@ -280,7 +162,7 @@ async fn a_locked_second_factor_says_so_and_an_admin_unlocks_it() {
             .await
             .unwrap()
             .unwrap();
-        let mut admin = Client::new(&env.router, "192.0.2.3");
+        let mut admin = Client::new(&env.router).peer("192.0.2.3");
         admin.login(&env, "admin").await;
         let list = admin.get("/admin/users").await;
         assert!(list.body.contains("二要素認証ロック中"), "{name}");
@@ -313,7 +195,7 @@ async fn saturated_password_hashing_answers_503() {
     };
     for env in envs_with(settings, &[]).await {
         let held = env.app.argon2.occupy_all().unwrap();
-        let mut c = Client::new(&env.router, "192.0.2.9");
+        let mut c = Client::new(&env.router).peer("192.0.2.9");
         let r = c.password("yamada", &env.passwords["yamada"]).await;
         assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", env.db.name);
         assert!(r.body.contains("ログインが集中しています"), "{}", r.body);
@@ -328,7 +210,7 @@ async fn saturated_password_hashing_answers_503() {
 async fn the_token_form_asks_for_the_password_again() {
     for env in envs_with(Settings::default, &[]).await {
         let name = env.db.name;
-        let mut c = Client::new(&env.router, "192.0.2.4");
+        let mut c = Client::new(&env.router).peer("192.0.2.4");
         c.login(&env, "yamada").await;
         let page = c.get("/account").await;
         let form = &page.body[page.body.find("action=\"/account/tokens\"").unwrap()..];

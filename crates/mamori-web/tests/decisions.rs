@@ -1,18 +1,17 @@
 //! The publication and recurrence pages through the real router: forms with CSRF, who sees
 //! which form and button, errors shown again with what was typed, the drill banner.
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::StatusCode;
 use axum::Router;
-use http_body_util::BodyExt;
 use mamori_app::clock::{Clock, ManualClock};
 use mamori_app::incident::FirstReportInput;
-use mamori_app::keys::Keys;
-use mamori_app::{App, Ctx, Settings};
-use mamori_store::testing::{temp_dir, TestDb};
+use mamori_app::{Ctx, Settings};
+use mamori_store::testing::TestDb;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tower::ServiceExt;
+
+mod common;
+use common::Client;
 
 // 2026-11-24T01:00:00Z = 2026-11-24 10:00 JST.
 const T0: i64 = 1_795_482_000_000_000;
@@ -29,16 +28,7 @@ struct Env {
 async fn envs() -> Vec<Env> {
     let mut out = Vec::new();
     for db in TestDb::all().await {
-        let clock = Arc::new(ManualClock::new(T0));
-        let keys = Keys::load_or_create(&temp_dir("webkeys").join("k"), true).unwrap();
-        let (app, _w) = App::new(db.store.clone(), keys, clock.clone(), Settings::default());
-        let passwords = app
-            .seed_demo()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|l| (l.login, l.password))
-            .collect();
+        let (app, clock, passwords) = common::demo_app(&db, T0, Settings::default()).await;
         let yamada = app
             .store
             .find_user_by_login("yamada")
@@ -72,106 +62,11 @@ async fn envs() -> Vec<Env> {
     out
 }
 
-struct Resp {
-    status: StatusCode,
-    location: String,
-    body: String,
-}
-
-/// A browser in miniature: keeps cookies, finds the CSRF token in the last page.
-struct Client<'a> {
-    router: &'a Router,
-    cookies: HashMap<String, String>,
-    csrf: String,
-}
-
 impl<'a> Client<'a> {
-    fn new(router: &'a Router) -> Self {
-        Client {
-            router,
-            cookies: HashMap::new(),
-            csrf: String::new(),
-        }
-    }
-
-    async fn send(&mut self, req: Request<Body>) -> Resp {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        for c in headers.get_all(header::SET_COOKIE) {
-            let c = c.to_str().unwrap();
-            let (kv, _) = c.split_once(';').unwrap_or((c, ""));
-            let (k, v) = kv.split_once('=').unwrap();
-            if v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_owned(), v.to_owned());
-            }
-        }
-        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
-            .unwrap();
-        if let Some(i) = body.find("name=\"csrf\" value=\"") {
-            let rest = &body[i + 19..];
-            rest[..rest.find('"').unwrap()].clone_into(&mut self.csrf);
-        }
-        Resp {
-            status,
-            location: headers
-                .get(header::LOCATION)
-                .map(|l| l.to_str().unwrap().to_owned())
-                .unwrap_or_default(),
-            body,
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn get(&mut self, path: &str) -> Resp {
-        let req = Request::get(path)
-            .header(header::COOKIE, self.cookie_header())
-            .body(Body::empty())
-            .unwrap();
-        self.send(req).await
-    }
-
-    /// Posts a form with the CSRF token of the last page.
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
-        let mut all = vec![("csrf", self.csrf.clone())];
-        all.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
-        let body = serde_urlencoded::to_string(&all).unwrap();
-        let req = Request::post(path)
-            .header(header::COOKIE, self.cookie_header())
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        self.send(req).await
-    }
-
     async fn login(env: &'a Env, login: &str) -> Client<'a> {
         let mut c = Client::new(&env.router);
-        c.get("/login").await;
-        let r = c
-            .post(
-                "/login",
-                &[("login", login), ("password", &env.passwords[login])],
-            )
+        c.sign_in(login, &env.passwords[login], env.clock.now_secs())
             .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{login}: {}", r.body);
-        if r.location == "/login/totp-setup" {
-            let page = c.get(&r.location).await;
-            let i = page.body.find("data-testid=\"totp-secret\">").unwrap() + 26;
-            let secret = &page.body[i..i + page.body[i..].find('<').unwrap()];
-            let key = mamori_domain::totp::decode_secret(secret).unwrap();
-            let code = mamori_domain::totp::code_at(&key, env.clock.now_secs());
-            let done = c.post("/login/totp-setup", &[("code", &code)]).await;
-            assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-        }
         c
     }
 }

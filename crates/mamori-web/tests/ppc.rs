@@ -2,18 +2,17 @@
 //! items, saving versions with CSRF, submitting once, the printable page, PDF and JSON
 //! downloads, and who may do what.
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use mamori_app::clock::{Clock, ManualClock};
 use mamori_app::incident::FirstReportInput;
-use mamori_app::keys::Keys;
-use mamori_app::{App, Ctx, Settings};
-use mamori_store::testing::{temp_dir, TestDb};
+use mamori_app::{Ctx, Settings};
+use mamori_store::testing::TestDb;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tower::ServiceExt;
+
+mod common;
+use common::{Client, Resp};
 
 // 2026-11-24T01:00:00Z = 2026-11-24 10:00 JST.
 const T0: i64 = 1_795_482_000_000_000;
@@ -33,16 +32,7 @@ struct Env {
 async fn envs() -> Vec<Env> {
     let mut out = Vec::new();
     for db in TestDb::all().await {
-        let clock = Arc::new(ManualClock::new(T0));
-        let keys = Keys::load_or_create(&temp_dir("webkeys").join("k"), true).unwrap();
-        let (app, _w) = App::new(db.store.clone(), keys, clock.clone(), Settings::default());
-        let passwords = app
-            .seed_demo()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|l| (l.login, l.password))
-            .collect();
+        let (app, clock, passwords) = common::demo_app(&db, T0, Settings::default()).await;
         let yamada = app
             .store
             .find_user_by_login("yamada")
@@ -76,124 +66,11 @@ async fn envs() -> Vec<Env> {
     out
 }
 
-struct Resp {
-    status: StatusCode,
-    location: String,
-    content_type: String,
-    disposition: String,
-    bytes: Vec<u8>,
-}
-
-impl Resp {
-    fn body(&self) -> String {
-        String::from_utf8_lossy(&self.bytes).into_owned()
-    }
-}
-
-/// A browser in miniature: keeps cookies, finds the CSRF token in the last page.
-struct Client<'a> {
-    router: &'a Router,
-    cookies: HashMap<String, String>,
-    csrf: String,
-}
-
 impl<'a> Client<'a> {
-    fn new(router: &'a Router) -> Self {
-        Client {
-            router,
-            cookies: HashMap::new(),
-            csrf: String::new(),
-        }
-    }
-
-    async fn send(&mut self, req: Request<Body>) -> Resp {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        for c in headers.get_all(header::SET_COOKIE) {
-            let c = c.to_str().unwrap();
-            let (kv, _) = c.split_once(';').unwrap_or((c, ""));
-            let (k, v) = kv.split_once('=').unwrap();
-            if v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_owned(), v.to_owned());
-            }
-        }
-        let bytes = res.into_body().collect().await.unwrap().to_bytes().to_vec();
-        let text = String::from_utf8_lossy(&bytes);
-        if let Some(i) = text.find("name=\"csrf\" value=\"") {
-            let rest = &text[i + 19..];
-            rest[..rest.find('"').unwrap()].clone_into(&mut self.csrf);
-        }
-        let h = |name: header::HeaderName| {
-            headers
-                .get(name)
-                .map(|l| l.to_str().unwrap().to_owned())
-                .unwrap_or_default()
-        };
-        Resp {
-            status,
-            location: h(header::LOCATION),
-            content_type: h(header::CONTENT_TYPE),
-            disposition: h(header::CONTENT_DISPOSITION),
-            bytes,
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn get(&mut self, path: &str) -> Resp {
-        let req = Request::get(path)
-            .header(header::COOKIE, self.cookie_header())
-            .body(Body::empty())
-            .unwrap();
-        self.send(req).await
-    }
-
-    /// Posts a form with the CSRF token of the last page.
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
-        let mut all = vec![("csrf", self.csrf.clone())];
-        all.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
-        self.post_raw(path, &all).await
-    }
-
-    async fn post_raw(&mut self, path: &str, fields: &[(&str, String)]) -> Resp {
-        let body = serde_urlencoded::to_string(fields).unwrap();
-        let req = Request::post(path)
-            .header(header::COOKIE, self.cookie_header())
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        self.send(req).await
-    }
-
     async fn login(env: &'a Env, login: &str) -> Client<'a> {
         let mut c = Client::new(&env.router);
-        c.get("/login").await;
-        let r = c
-            .post(
-                "/login",
-                &[("login", login), ("password", &env.passwords[login])],
-            )
+        c.sign_in(login, &env.passwords[login], env.clock.now_secs())
             .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{login}: {}", r.body());
-        if r.location == "/login/totp-setup" {
-            let page = c.get(&r.location).await;
-            let body = page.body();
-            let i = body.find("data-testid=\"totp-secret\">").unwrap() + 26;
-            let secret = &body[i..i + body[i..].find('<').unwrap()];
-            let key = mamori_domain::totp::decode_secret(secret).unwrap();
-            let code = mamori_domain::totp::code_at(&key, env.clock.now_secs());
-            let done = c.post("/login/totp-setup", &[("code", &code)]).await;
-            assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body());
-        }
         c
     }
 }
@@ -233,9 +110,12 @@ fn escaped(body: &str, text: &str) -> bool {
 }
 
 async fn post_form(c: &mut Client<'_>, path: &str, fields: Vec<(&str, String)>) -> Resp {
-    let mut all = vec![("csrf", c.csrf.clone())];
-    all.extend(fields);
-    c.post_raw(path, &all).await
+    c.post(path, &pairs(&fields)).await
+}
+
+/// `fields` as the client posts them.
+fn pairs<'a>(fields: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 #[tokio::test]
@@ -246,8 +126,8 @@ async fn the_editor_shows_the_draft_and_saves_versions_of_both_stages() {
         let mut c = Client::login(&env, "tanaka").await;
 
         let r = c.get(&page).await;
-        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body());
-        let body = r.body();
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+        let body = &r.body;
         assert!(body.contains("個人情報保護委員会への報告"));
         assert!(body.contains("data-testid=\"ppc-form\""));
         assert!(body.contains("data-testid=\"ppc-basis\">まだ保存されていません"));
@@ -275,21 +155,21 @@ async fn the_editor_shows_the_draft_and_saves_versions_of_both_stages() {
 
         // Save: a new version, back to the stage with a message.
         let r = post_form(&mut c, &page, form("preliminary", &["other"])).await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body());
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
         assert_eq!(r.location, format!("{page}?stage=preliminary&saved=1"));
         let r = c.get(&r.location).await;
-        let body = r.body();
+        let body = &r.body;
         assert!(body.contains("第1版として保存しました"));
         assert!(body.contains("data-testid=\"ppc-version-1\""));
         assert!(body.contains("最新の第1版を表示しています"));
         // Saved text is escaped on the way out.
-        assert!(escaped(&body, "summaryについて<記載>"), "{body}");
+        assert!(escaped(body, "summaryについて<記載>"), "{body}");
         let r = post_form(&mut c, &page, form("preliminary", &[])).await;
         assert_eq!(r.location, format!("{page}?stage=preliminary&saved=2"));
 
         // The final report starts from the latest preliminary version…
         let r = c.get(&format!("{page}?stage=final")).await;
-        let body = r.body();
+        let body = &r.body;
         assert_eq!(r.status, StatusCode::OK);
         assert!(body.contains("速報の第2版をもとにしています"), "{name}");
         assert!(body.contains("name=\"stage\" value=\"final\""));
@@ -298,12 +178,12 @@ async fn the_editor_shows_the_draft_and_saves_versions_of_both_stages() {
         // …and is refused with an empty item, naming it, showing what was typed.
         let r = post_form(&mut c, &page, form("final", &["cause"])).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
-        let body = r.body();
+        let body = &r.body;
         assert!(body.contains("4「原因」が空です"), "{body}");
         assert!(body.contains(
             "id=\"f-cause\" name=\"cause\" rows=\"4\" maxlength=\"8000\" aria-invalid=\"true\""
         ));
-        assert!(escaped(&body, "summaryについて<記載>"));
+        assert!(escaped(body, "summaryについて<記載>"));
         assert!(body.contains("data-testid=\"missing-cause\""));
         let r = post_form(&mut c, &page, form("final", &[])).await;
         assert_eq!(r.location, format!("{page}?stage=final&saved=1"), "{name}");
@@ -316,10 +196,10 @@ async fn the_editor_shows_the_draft_and_saves_versions_of_both_stages() {
         // Without the CSRF token nothing is saved.
         let mut bad = vec![("csrf", "wrong".to_owned())];
         bad.extend(form("preliminary", &[]));
-        let r = c.post_raw(&page, &bad).await;
+        let r = c.post_raw(&page, &pairs(&bad)).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         let r = c.get(&page).await;
-        assert!(!r.body().contains("data-testid=\"ppc-version-3\""));
+        assert!(!r.body.contains("data-testid=\"ppc-version-3\""));
         env.db.cleanup().await;
     }
 }
@@ -334,14 +214,14 @@ async fn submitting_once_and_who_may_do_what() {
         c.get(&page).await;
         post_form(&mut c, &page, form("preliminary", &[])).await;
         let r = c.get(&page).await;
-        assert!(r.body().contains("data-testid=\"ppc-submit-1\""));
+        assert!(r.body.contains("data-testid=\"ppc-submit-1\""));
 
         // Others see the page without the forms and are refused when they post.
         for login in ["yamada", "watanabe"] {
             let mut o = Client::login(&env, login).await;
             let r = o.get(&page).await;
             assert_eq!(r.status, StatusCode::OK, "{name} {login}");
-            let body = r.body();
+            let body = &r.body;
             assert!(body.contains("data-testid=\"ppc-readonly\""));
             assert!(!body.contains("data-testid=\"ppc-form\""));
             assert!(!body.contains("ppc-submit-1"));
@@ -366,10 +246,10 @@ async fn submitting_once_and_who_may_do_what() {
         // Ten minutes later (sessions end after 30 idle minutes).
         env.clock.advance_secs(600);
         let r = c.post(&submit, &[]).await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body());
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
         assert_eq!(r.location, format!("{page}?stage=preliminary&submitted=1"));
         let r = c.get(&r.location).await;
-        let body = r.body();
+        let body = &r.body;
         assert!(body.contains("第1版を提出済みにしました"));
         assert!(
             body.contains("2026-11-24 10:10:00 田中 美咲（tanaka）"),
@@ -384,7 +264,7 @@ async fn submitting_once_and_who_may_do_what() {
         // A second submission is refused with a message.
         let r = c.post(&submit, &[]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
-        assert!(r.body().contains("すでに提出済みです"));
+        assert!(r.body.contains("すでに提出済みです"));
         // An unknown version is not found.
         let r = c.post(&format!("{page}/final/7/submit"), &[]).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -407,8 +287,8 @@ async fn printable_page_pdf_and_json() {
         // The reporter may print and download.
         let mut y = Client::login(&env, "yamada").await;
         let r = y.get(&format!("{base}/print")).await;
-        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body());
-        let body = r.body();
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+        let body = &r.body;
         assert!(body.contains("<h1>個人情報保護委員会への漏えい等報告（速報）</h1>"));
         assert!(body.contains("報告日：令和8年11月24日"));
         assert!(body.contains("data-testid=\"print-draft\""));
@@ -423,13 +303,13 @@ async fn printable_page_pdf_and_json() {
         );
         assert!(!body.contains("<script"));
         assert!(body.contains("9. その他参考となる事項</th><td class=\"pre\">（未記入）"));
-        assert!(escaped(&body, "summaryについて<記載>"));
+        assert!(escaped(body, "summaryについて<記載>"));
 
         let r = y.get(&format!("{base}/pdf")).await;
         assert_eq!(r.status, StatusCode::OK, "{name}");
-        assert_eq!(r.content_type, "application/pdf");
+        assert_eq!(r.header(header::CONTENT_TYPE), "application/pdf");
         assert_eq!(
-            r.disposition,
+            r.header(header::CONTENT_DISPOSITION),
             format!(
                 "attachment; filename=\"ppc-{}-preliminary-v1.pdf\"",
                 env.ref_no
@@ -440,9 +320,11 @@ async fn printable_page_pdf_and_json() {
 
         let r = y.get(&format!("{base}/json")).await;
         assert_eq!(r.status, StatusCode::OK);
-        assert!(r.content_type.starts_with("application/json"));
+        assert!(r
+            .header(header::CONTENT_TYPE)
+            .starts_with("application/json"));
         assert_eq!(
-            r.disposition,
+            r.header(header::CONTENT_DISPOSITION),
             format!(
                 "attachment; filename=\"ppc-{}-preliminary-v1.json\"",
                 env.ref_no
@@ -463,7 +345,7 @@ async fn printable_page_pdf_and_json() {
         let r = y
             .get(&format!("/incidents/{}/ppc/preliminary/1/print", env.drill))
             .await;
-        assert!(r.body().contains("data-testid=\"print-drill\""), "{name}");
+        assert!(r.body.contains("data-testid=\"print-drill\""), "{name}");
 
         // Unknown stages and versions are not found.
         for path in [

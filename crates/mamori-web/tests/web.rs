@@ -1,19 +1,18 @@
 //! In-process HTTP tests: the real router, a real database, requests through `oneshot`.
 
-use axum::body::Body;
-use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use mamori_app::clock::ManualClock;
-use mamori_app::keys::Keys;
 use mamori_app::{App, Settings};
 use mamori_domain::audit::Outcome;
 use mamori_domain::role::Role;
 use mamori_store::audit::AuditFilter;
-use mamori_store::testing::{temp_dir, TestDb};
+use mamori_store::testing::TestDb;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tower::ServiceExt;
+
+mod common;
+use common::{Client, Resp};
 
 const T0: i64 = 1_767_225_600_000_000;
 
@@ -28,16 +27,7 @@ struct Env {
 async fn env() -> Vec<Env> {
     let mut out = Vec::new();
     for db in TestDb::all().await {
-        let clock = Arc::new(ManualClock::new(T0));
-        let keys = Keys::load_or_create(&temp_dir("webkeys").join("k"), true).unwrap();
-        let (app, _w) = App::new(db.store.clone(), keys, clock.clone(), Settings::default());
-        let passwords = app
-            .seed_demo()
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|l| (l.login, l.password))
-            .collect();
+        let (app, clock, passwords) = common::demo_app(&db, T0, Settings::default()).await;
         let router = mamori_web::router(app.clone(), mamori_web::WebConfig::default());
         out.push(Env {
             app,
@@ -60,118 +50,11 @@ async fn sqlite_env() -> Env {
     first
 }
 
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-/// A browser in miniature: keeps cookies, finds the CSRF token in the last page.
-struct Client<'a> {
-    router: &'a Router,
-    cookies: HashMap<String, String>,
-    csrf: String,
-}
-
-impl<'a> Client<'a> {
-    fn new(router: &'a Router) -> Self {
-        Client {
-            router,
-            cookies: HashMap::new(),
-            csrf: String::new(),
-        }
-    }
-
-    async fn send(&mut self, req: Request<Body>) -> Resp {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        for c in headers.get_all(header::SET_COOKIE) {
-            let c = c.to_str().unwrap();
-            let (kv, _) = c.split_once(';').unwrap_or((c, ""));
-            let (k, v) = kv.split_once('=').unwrap();
-            if v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_owned(), v.to_owned());
-            }
-        }
-        let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
-            .unwrap();
-        if let Some(i) = body.find("name=\"csrf\" value=\"") {
-            let rest = &body[i + 19..];
-            rest[..rest.find('"').unwrap()].clone_into(&mut self.csrf);
-        }
-        Resp {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn get(&mut self, path: &str) -> Resp {
-        let req = Request::get(path)
-            .header(header::COOKIE, self.cookie_header())
-            .body(Body::empty())
-            .unwrap();
-        self.send(req).await
-    }
-
-    async fn get_with(&mut self, path: &str, name: &str, value: &str) -> Resp {
-        let req = Request::get(path)
-            .header(header::COOKIE, self.cookie_header())
-            .header(name, value)
-            .body(Body::empty())
-            .unwrap();
-        self.send(req).await
-    }
-
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
-        let body = serde_urlencoded::to_string(fields).unwrap();
-        let req = Request::post(path)
-            .header(header::COOKIE, self.cookie_header())
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        self.send(req).await
-    }
-
-    /// Logs in, enrolling or answering the second factor when the role needs it.
+impl Client<'_> {
+    /// Logs in, enrolling the second factor when the role needs it; returns the last response.
     async fn login(&mut self, env: &Env, login: &str) -> Resp {
-        self.get("/login").await;
-        let csrf = self.csrf.clone();
-        let r = self
-            .post(
-                "/login",
-                &[
-                    ("csrf", &csrf),
-                    ("login", login),
-                    ("password", &env.passwords[login]),
-                ],
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{login}: {}", r.body);
-        let to = r.headers[header::LOCATION].to_str().unwrap().to_owned();
-        if to == "/login/totp-setup" {
-            let page = self.get(&to).await;
-            let i = page.body.find("data-testid=\"totp-secret\">").unwrap() + 26;
-            let secret = &page.body[i..i + page.body[i..].find('<').unwrap()];
-            let key = mamori_domain::totp::decode_secret(secret).unwrap();
-            let code = mamori_domain::totp::code_at(&key, env.clock.now_secs());
-            let csrf = self.csrf.clone();
-            let done = self.post(&to, &[("csrf", &csrf), ("code", &code)]).await;
-            assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-            return done;
-        }
-        r
+        let now = env.clock.now_secs();
+        self.sign_in(login, &env.passwords[login], now).await.0
     }
 }
 
@@ -211,7 +94,7 @@ async fn login_sets_a_hardened_session_cookie_and_logout_ends_it() {
         c.get("/login").await;
         let csrf = c.csrf.clone();
         let bad = c
-            .post(
+            .post_raw(
                 "/login",
                 &[
                     ("csrf", &csrf),
@@ -227,7 +110,7 @@ async fn login_sets_a_hardened_session_cookie_and_logout_ends_it() {
         assert!(!c.cookies.contains_key("mamori_session"));
 
         let r = c
-            .post(
+            .post_raw(
                 "/login",
                 &[
                     ("csrf", &csrf),
@@ -255,7 +138,7 @@ async fn login_sets_a_hardened_session_cookie_and_logout_ends_it() {
             "navigation shows only what the role may use"
         );
         let csrf = c.csrf.clone();
-        let out = c.post("/logout", &[("csrf", &csrf)]).await;
+        let out = c.post_raw("/logout", &[("csrf", &csrf)]).await;
         assert_eq!(out.status, StatusCode::SEE_OTHER);
         let after = c.get("/").await;
         assert_eq!(after.status, StatusCode::SEE_OTHER, "{}", env.db.name);
@@ -273,7 +156,7 @@ async fn forged_or_missing_csrf_tokens_are_refused_and_recorded() {
         let mut c = Client::new(&env.router);
         c.get("/login").await;
         let r = c
-            .post(
+            .post_raw(
                 "/login",
                 &[("login", "yamada"), ("password", &env.passwords["yamada"])],
             )
@@ -281,7 +164,7 @@ async fn forged_or_missing_csrf_tokens_are_refused_and_recorded() {
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         assert!(r.body.contains("フォームの有効期限が切れたか"));
         let r = c
-            .post(
+            .post_raw(
                 "/login",
                 &[
                     ("csrf", "forged"),
@@ -293,7 +176,7 @@ async fn forged_or_missing_csrf_tokens_are_refused_and_recorded() {
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         c.login(&env, "admin").await;
         let r = c
-            .post("/admin/departments", &[("csrf", "x"), ("name", "不正部署")])
+            .post_raw("/admin/departments", &[("csrf", "x"), ("name", "不正部署")])
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         let company = env.app.store.list_companies().await.unwrap()[0].id;
@@ -405,7 +288,7 @@ async fn admin_creates_users_and_departments_with_named_errors() {
         };
         let csrf = c.csrf.clone();
         let bad = c
-            .post(
+            .post_raw(
                 "/admin/users",
                 &[
                     ("csrf", &csrf),
@@ -421,7 +304,7 @@ async fn admin_creates_users_and_departments_with_named_errors() {
         assert!(bad.body.contains("ログイン名は英小文字"), "{}", bad.body);
         let csrf = c.csrf.clone();
         let ok = c
-            .post(
+            .post_raw(
                 "/admin/users",
                 &[
                     ("csrf", &csrf),
@@ -451,7 +334,7 @@ async fn admin_creates_users_and_departments_with_named_errors() {
         assert!(u.roles.contains(Role::ContactDesk));
         let csrf = c.csrf.clone();
         let reset = c
-            .post(
+            .post_raw(
                 &format!("/admin/users/{}/password", u.id),
                 &[("csrf", &csrf)],
             )
@@ -463,7 +346,7 @@ async fn admin_creates_users_and_departments_with_named_errors() {
         );
         let csrf = c.csrf.clone();
         let totp = c
-            .post(
+            .post_raw(
                 &format!("/admin/users/{}/totp-reset", u.id),
                 &[("csrf", &csrf)],
             )
@@ -471,7 +354,7 @@ async fn admin_creates_users_and_departments_with_named_errors() {
         assert!(totp.body.contains("二要素認証をリセットしました"));
         let csrf = c.csrf.clone();
         let r = c
-            .post(
+            .post_raw(
                 "/admin/departments",
                 &[("csrf", &csrf), ("name", "法務部"), ("parent_id", "")],
             )
@@ -529,7 +412,7 @@ async fn bad_requests_get_clear_pages_never_panics() {
 
         c.get("/login").await;
         let csrf = c.csrf.clone();
-        let r = c.post("/login", &[("csrf", &csrf)]).await;
+        let r = c.post_raw("/login", &[("csrf", &csrf)]).await;
         assert!(r.status.is_client_error(), "{}", r.status);
         assert!(
             r.body.contains("<html") && r.body.contains("問い合わせ番号"),
@@ -537,7 +420,9 @@ async fn bad_requests_get_clear_pages_never_panics() {
         );
 
         let big = "x".repeat(2 * 1024 * 1024);
-        let r = c.post("/login", &[("csrf", &csrf), ("login", &big)]).await;
+        let r = c
+            .post_raw("/login", &[("csrf", &csrf), ("login", &big)])
+            .await;
         assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
         assert!(r.body.contains("送信されたデータが大きすぎます"));
 
@@ -678,13 +563,13 @@ async fn any_user_may_turn_on_a_second_factor_from_the_account_page() {
     let key = mamori_domain::totp::decode_secret(&secret).unwrap();
     let csrf = c.csrf.clone();
     let bad = c
-        .post("/account/totp", &[("csrf", &csrf), ("code", "000000")])
+        .post_raw("/account/totp", &[("csrf", &csrf), ("code", "000000")])
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let csrf = c.csrf.clone();
     let code = mamori_domain::totp::code_at(&key, env.clock.now_secs());
     let ok = c
-        .post("/account/totp", &[("csrf", &csrf), ("code", &code)])
+        .post_raw("/account/totp", &[("csrf", &csrf), ("code", &code)])
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     assert!(c
@@ -702,7 +587,7 @@ async fn any_user_may_turn_on_a_second_factor_from_the_account_page() {
     again.get("/login").await;
     let csrf = again.csrf.clone();
     let r = again
-        .post(
+        .post_raw(
             "/login",
             &[
                 ("csrf", &csrf),
@@ -793,7 +678,7 @@ async fn first_report_over_http_with_named_errors() {
     let csrf = c.csrf.clone();
     // A negative count: the form again (422) with the field named, nothing stored.
     let r = c
-        .post(
+        .post_raw(
             "/incidents",
             &[
                 ("csrf", &csrf),
@@ -813,12 +698,12 @@ async fn first_report_over_http_with_named_errors() {
         "what was typed is kept"
     );
     // Without the CSRF token: refused.
-    let r = c.post("/incidents", &[("description", "x")]).await;
+    let r = c.post_raw("/incidents", &[("description", "x")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // A good report: redirected to the new incident, which the reporter sees with its timeline.
     let csrf = c.csrf.clone();
     let r = c
-        .post(
+        .post_raw(
             "/incidents",
             &[
                 ("csrf", &csrf),
@@ -840,7 +725,7 @@ async fn first_report_over_http_with_named_errors() {
     // The staff reporter sees the page but not the manager's forms.
     assert!(!page.body.contains("data-testid=\"facts-form\""));
     let r = c
-        .post(
+        .post_raw(
             "/incidents/3/facts",
             &[("csrf", &c.csrf.clone()), ("version", "1")],
         )
