@@ -146,6 +146,26 @@ fn too_many_cells(sheet: &str, limits: &SheetLimits) -> SheetError {
 /// A row: its 1-based number and its cells as text from column A.
 pub type Row = (u64, Vec<String>);
 
+/// Every sheet of an xlsx or xlsb workbook read as a stream of cells (the two readers are
+/// different types with the same calls), each handed to `each` as rows within the limits.
+macro_rules! stream_sheets {
+    ($wb:ident, $limits:ident, $each:ident) => {
+        for name in $wb.sheet_names() {
+            let mut cells = $wb
+                .worksheet_cells_reader(&name)
+                .map_err(|e| SheetError::Unreadable(format!("sheet {name}: {e}")))?;
+            let rows = stream_rows(&name, $limits, || {
+                guard(|| {
+                    cells
+                        .next_cell()
+                        .map_err(|e| SheetError::Unreadable(format!("sheet {name}: {e}")))
+                })
+            })?;
+            $each(&name, rows);
+        }
+    };
+}
+
 /// Reads every sheet of an xlsx/xlsm/xlsb/xls/ods within `limits`; `each` gets the sheet name
 /// and its rows (1-based row number, cells as text from column A; rows with no value left out).
 /// Sheets are handed over one by one: when a later sheet is over a limit, the earlier ones have
@@ -163,19 +183,7 @@ pub fn read_sheets(
                 calamine::open_workbook_from_rs::<calamine::Xlsb<_>, _>(Cursor::new(bytes))
                     .map_err(|e| SheetError::Unreadable(e.to_string()))
             })?;
-            for name in wb.sheet_names() {
-                let mut cells = wb
-                    .worksheet_cells_reader(&name)
-                    .map_err(|e| SheetError::Unreadable(format!("sheet {name}: {e}")))?;
-                let rows = stream_rows(&name, limits, || {
-                    guard(|| {
-                        cells
-                            .next_cell()
-                            .map_err(|e| SheetError::Unreadable(format!("sheet {name}: {e}")))
-                    })
-                })?;
-                each(&name, rows);
-            }
+            stream_sheets!(wb, limits, each);
             return Ok(());
         }
         if has("content.xml") && !has("xl/workbook.xml") {
@@ -190,19 +198,7 @@ pub fn read_sheets(
             calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(Cursor::new(bytes))
                 .map_err(|e| SheetError::Unreadable(e.to_string()))
         })?;
-        for name in wb.sheet_names() {
-            let mut cells = wb
-                .worksheet_cells_reader(&name)
-                .map_err(|e| SheetError::Unreadable(format!("sheet {name}: {e}")))?;
-            let rows = stream_rows(&name, limits, || {
-                guard(|| {
-                    cells
-                        .next_cell()
-                        .map_err(|e| SheetError::Unreadable(format!("sheet {name}: {e}")))
-                })
-            })?;
-            each(&name, rows);
-        }
+        stream_sheets!(wb, limits, each);
         return Ok(());
     }
     if bytes.starts_with(&CFB_MAGIC) {
