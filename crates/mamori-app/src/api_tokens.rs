@@ -50,8 +50,8 @@ fn token_name(name: &str) -> Result<String, AppError> {
 }
 
 fn token_days(days: &str) -> Result<i64, AppError> {
-    match days.trim().parse::<i64>() {
-        Ok(d) if (1..=MAX_TOKEN_DAYS).contains(&d) => Ok(d),
+    match mamori_domain::number::parse_whole(days).and_then(|d| i64::try_from(d).ok()) {
+        Some(d) if (1..=MAX_TOKEN_DAYS).contains(&d) => Ok(d),
         _ => Err(AppError::invalid(
             "days",
             format!("有効日数は1から{MAX_TOKEN_DAYS}までの数で入力してください"),

@@ -230,28 +230,20 @@ pub fn parse_time(field: &'static str, s: &str) -> Result<Option<i64>, AppError>
     ))
 }
 
-/// Reads a count: empty is unknown; negative or not a number is an error naming the field.
+/// Reads a count as people type it (「３００」「約300人」「1,250」「千五百」, see
+/// [`mamori_domain::number`]): empty is unknown; anything else that is not one non-negative
+/// whole number is an error naming the field and why.
 pub fn parse_count(field: &'static str, s: &str) -> Result<Option<u64>, AppError> {
-    let t: String = s
-        .trim()
-        .chars()
-        .filter(|c| *c != ',' && *c != '，')
-        .collect();
-    if t.is_empty() {
-        return Ok(None);
-    }
-    if t.starts_with('-') {
-        return Err(AppError::invalid(
-            field,
-            "本人の数に負の数は入力できません",
-            format!("{field} must not be negative"),
-        ));
-    }
-    t.parse::<u64>().map(Some).map_err(|_| {
+    let (ja, en) = match field {
+        "persons" => ("本人の数", "number of persons"),
+        "volume" => ("件数", "volume"),
+        _ => ("数", field),
+    };
+    mamori_domain::number::parse_count(s).map_err(|e| {
         AppError::invalid(
             field,
-            format!("本人の数「{}」は数字で入力してください", s.trim()),
-            format!("{field}: `{}` is not a whole number", s.trim()),
+            format!("{ja}「{}」: {}", s.trim(), e.ja()),
+            format!("{en} `{}` {}", s.trim(), e.en()),
         )
     })
 }

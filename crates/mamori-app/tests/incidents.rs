@@ -457,6 +457,14 @@ async fn bad_input_names_the_field_and_changes_nothing() {
                 "persons",
             ),
             (
+                // A bound is not a count: which end is meant decides the APPI threshold.
+                FirstReportInput {
+                    persons: "1000人以上".into(),
+                    ..report("x")
+                },
+                "persons",
+            ),
+            (
                 FirstReportInput {
                     items: vec!["name".into(), "shoe_size".into()],
                     ..report("x")
@@ -556,7 +564,8 @@ async fn count_passing_1000_creates_obligations_and_says_why() {
     {
         let mut input = report("設定不備で会員情報が公開状態になっていた");
         input.items = vec!["name".into(), "address".into(), "phone".into()];
-        input.persons = "800".into();
+        // Typed with an IME, as an estimate: 「約８００人」 is 800.
+        input.persons = "約８００人".into();
         input.certainty = "confirmed".into();
         let (id, _) = app
             .file_first_report(&people.reporter, &input)
@@ -570,7 +579,8 @@ async fn count_passing_1000_creates_obligations_and_says_why() {
             event: "leak".into(),
             certainty: "confirmed".into(),
             items: input.items.clone(),
-            persons: "1001".into(),
+            // In kanji numerals: 千一 is 1,001, one past the threshold.
+            persons: "千一".into(),
             contact_info: "yes".into(),
             found_at: "2026-11-24T10:00".into(),
             knew_at: "2026-11-24T10:00".into(),

@@ -305,18 +305,16 @@ pub fn parse_date_cell(field: &'static str, s: &str) -> Result<Option<NaiveDate>
         })
 }
 
-/// Reads a count cell: digits with optional separators (1,250 / 1250人).
+/// Reads a count cell as people type it (1,250 / 1250人 / 約３００人 / 千五百; see
+/// [`crate::number`]); empty or 不明 is unknown.
 pub fn parse_persons(s: &str) -> Result<Option<i64>, LedgerError> {
-    let t: String = crate::vault::normalize::nfkc(s.trim())
-        .chars()
-        .filter(|c| !matches!(c, ',' | '人' | '名' | ' ' | '約'))
-        .collect();
-    if t.is_empty() || t == "不明" {
-        return Ok(None);
+    match crate::number::parse_count(s) {
+        Ok(n) => n
+            .map(i64::try_from)
+            .transpose()
+            .map_err(|_| err("persons", "大きすぎます (too large)")),
+        Err(e) => Err(err("persons", format!("{} ({})", e.ja(), e.en()))),
     }
-    t.parse::<i64>()
-        .map(Some)
-        .map_err(|_| err("persons", "数として読めません (not a number)"))
 }
 
 /// The fiscal-year label of a date, for review reports (2026年度 runs April to March).

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod incident;
 pub mod ledger;
 pub mod net;
+pub mod number;
 pub mod org;
 pub mod role;
 pub mod text;

@@ -115,13 +115,19 @@ async fn publication_page_records_viewpoints_and_takes_managements_decision() {
                     ("manager", "own"),
                     ("form", "mis_sending"),
                     ("content", "contact"),
-                    ("volume", "千五百"),
+                    ("volume", "1000人以上"),
                     ("damage", "none"),
                 ],
             )
             .await;
+        // A bound is not a count: the APPI threshold depends on which end is meant.
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
-        assert!(r.body.contains("数字で入力してください") && r.body.contains("value=\"千五百\""));
+        assert!(
+            r.body.contains("一つの数で入力してください")
+                && r.body.contains("value=\"1000人以上\""),
+            "{}",
+            r.body
+        );
         assert!(r.body.contains("<option value=\"mis_sending\" selected>"));
         let r = office
             .post(
@@ -130,7 +136,8 @@ async fn publication_page_records_viewpoints_and_takes_managements_decision() {
                     ("manager", "own"),
                     ("form", "mis_sending"),
                     ("content", "contact"),
-                    ("volume", "1,500"),
+                    // As an IME or a person writes it: kanji numerals are read.
+                    ("volume", "千五百"),
                     ("damage", "none"),
                 ],
             )

@@ -689,7 +689,7 @@ async fn first_report_over_http_with_named_errors() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        r.body.contains("本人の数に負の数は入力できません"),
+        r.body.contains("本人の数「-3」: 負の数は入力できません"),
         "{}",
         r.body
     );

@@ -131,7 +131,9 @@ pub async fn save_call_tree(
                 .collect()
         })
         .collect();
-    let minutes = p.get("minutes").trim().parse().unwrap_or(0);
+    let minutes = mamori_domain::number::parse_whole(p.get("minutes"))
+        .and_then(|m| i64::try_from(m).ok())
+        .unwrap_or(0);
     let r = s.app.set_call_tree(&v.ctx(), &levels, minutes).await;
     match outcome(&s, &v, r)? {
         None => Ok(Redirect::to("/admin/alerts?saved=1").into_response()),

@@ -22,6 +22,7 @@ use mamori_app::vault::{AccessView, GrantView, LookupBy, RecordView};
 use mamori_app::vault_overview::VaultDataset;
 use mamori_app::AppError;
 use mamori_domain::incident::jst_date;
+use mamori_domain::number::parse_whole;
 use mamori_domain::role::Permission;
 use mamori_domain::vault::grant::GrantRequest;
 use mamori_domain::vault::normalize::IndexClass;
@@ -249,13 +250,18 @@ impl DatasetPage {
     }
 }
 
+/// A record number as typed (「１２」 from an IME is 12).
+fn parse_record(s: &str) -> Option<i64> {
+    parse_whole(s).and_then(|n| i64::try_from(n).ok())
+}
+
 fn lookup_of(q: &LookupQuery) -> Result<LookupBy, AppError> {
     let value = q.q.trim().to_owned();
     Ok(match q.by.as_str() {
         "phone" => LookupBy::Phone(value),
         "name" if !q.birth.trim().is_empty() => LookupBy::NameBirth(value, q.birth.trim().into()),
         "name" => LookupBy::Name(value),
-        "record" => LookupBy::Record(value.parse().map_err(|_| {
+        "record" => LookupBy::Record(parse_record(&value).ok_or_else(|| {
             AppError::invalid(
                 "q",
                 "レコード番号は数字で入力してください",
@@ -587,7 +593,7 @@ fn erase_by(e: &EraseEcho) -> Result<LookupBy, AppError> {
     }
     Ok(match e.by.as_str() {
         "phone" => LookupBy::Phone(value),
-        "record" => LookupBy::Record(value.parse().map_err(|_| {
+        "record" => LookupBy::Record(parse_record(&value).ok_or_else(|| {
             AppError::invalid(
                 "value",
                 "レコード番号は数字で入力してください",
@@ -750,13 +756,15 @@ fn rule_of(p: &Pairs) -> Result<Option<RetentionRule>, AppError> {
         },
         _ => return Ok(None),
     };
-    let days = p.get("days").trim().parse::<u32>().map_err(|_| {
-        AppError::invalid(
-            "days",
-            "日数を数字で入力してください（1〜36500）",
-            "days: a number from 1 to 36,500",
-        )
-    })?;
+    let days = parse_whole(p.get("days"))
+        .and_then(|d| u32::try_from(d).ok())
+        .ok_or_else(|| {
+            AppError::invalid(
+                "days",
+                "日数を数字で入力してください（1〜36500）",
+                "days: a number from 1 to 36,500",
+            )
+        })?;
     Ok(Some(RetentionRule {
         base_field: p.get("base_field").trim().to_owned(),
         after_days: days,
@@ -1055,8 +1063,8 @@ pub async fn issue_grant(
         hours: p.get("hours").to_owned(),
         may_export: p.flag("may_export"),
     };
-    let result = match f.hours.trim().parse::<u32>() {
-        Ok(hours) => {
+    let result = match parse_whole(&f.hours).and_then(|h| u32::try_from(h).ok()) {
+        Some(hours) => {
             s.app
                 .issue_grant(
                     &ctx,
@@ -1071,7 +1079,7 @@ pub async fn issue_grant(
                 )
                 .await
         }
-        Err(_) => Err(AppError::invalid(
+        None => Err(AppError::invalid(
             "hours",
             format!(
                 "期間は1〜{}時間の数字で入力してください",
