@@ -779,6 +779,7 @@ impl App {
         f.high_grade_encryption = input.high_grade_encryption;
         f.malicious = input.malicious;
         f.being_acquired = input.being_acquired;
+        f.keep_times_shown_unchanged(&old);
         f.validate(now)?;
         let diff = old.diff_ja(&f);
         if diff.is_empty() {

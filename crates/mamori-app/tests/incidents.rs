@@ -908,3 +908,63 @@ async fn webhooks_are_signed_and_on_the_timeline() {
         db.cleanup().await;
     }
 }
+
+/// Issue 13, item 7: saving the facts form with only 本人の数 changed logged four
+/// 「発見日時: 05:20 → 05:20」 lines, because `datetime-local` sends the minute and the stored
+/// time has seconds. The timeline is a legal record: only the real change, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_save_that_changes_one_fact_records_only_that_change() {
+    for Env {
+        app,
+        clock,
+        db,
+        people,
+        ..
+    } in envs().await
+    {
+        clock.advance_secs(37);
+        let mut input = report("宛先を誤ってメールを送信した");
+        input.persons = "3".into();
+        let (id, _) = app
+            .file_first_report(&people.reporter, &input)
+            .await
+            .unwrap();
+        let before = app.store.get_incident(id).await.unwrap();
+        // What the form shows and sends back: 2026-11-24 10:00 (the stored time is 10:00:37).
+        let shown = "2026-11-24T10:00".to_owned();
+        let facts = FactsInput {
+            version: before.version,
+            event: "leak".into(),
+            found_at: shown.clone(),
+            knew_at: shown,
+            persons: "4".into(),
+            ..FactsInput::default()
+        };
+        app.update_facts(&people.privacy, id, &facts).await.unwrap();
+        let tl = timeline_text(&app, id).await;
+        let line = tl
+            .lines()
+            .find(|l| l.starts_with("事実を更新しました"))
+            .unwrap_or_else(|| panic!("{}: {tl}", db.name));
+        assert_eq!(line, "事実を更新しました: 本人の数: 3 → 4", "{}", db.name);
+        assert!(
+            !tl.contains("日時: 2026-11-24 10:00 → 2026-11-24 10:00"),
+            "{tl}"
+        );
+        // The stored times keep their seconds: nobody changed them.
+        let after = app.store.get_incident(id).await.unwrap();
+        let f: serde_json::Value = serde_json::from_str(&after.facts).unwrap();
+        let b: serde_json::Value = serde_json::from_str(&before.facts).unwrap();
+        assert_eq!(f["found_at"], b["found_at"]);
+        assert_eq!(f["knew_at"], b["knew_at"]);
+        // Saving the same form again changes nothing and logs nothing.
+        let again = FactsInput {
+            version: after.version,
+            ..facts
+        };
+        app.update_facts(&people.privacy, id, &again).await.unwrap();
+        let tl2 = timeline_text(&app, id).await;
+        assert_eq!(tl2.matches("事実を更新しました").count(), 1, "{tl2}");
+        db.cleanup().await;
+    }
+}

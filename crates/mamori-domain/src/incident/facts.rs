@@ -255,28 +255,55 @@ impl IncidentFacts {
         Ok(a)
     }
 
+    /// Keeps each stored time whose value came back from the form unchanged at the precision
+    /// the form shows (the minute: `datetime-local` drops the seconds), so a save that changed
+    /// only the number of persons does not rewrite, nor log, four times nobody touched.
+    pub fn keep_times_shown_unchanged(&mut self, old: &IncidentFacts) {
+        fn keep(new: &mut i64, old: i64) {
+            if same_minute(*new, old) {
+                *new = old;
+            }
+        }
+        keep(&mut self.found_at, old.found_at);
+        keep(&mut self.knew_at, old.knew_at);
+        for (new, old) in [
+            (&mut self.occurred_at, old.occurred_at),
+            (&mut self.notified_entruster_at, old.notified_entruster_at),
+        ] {
+            if let (Some(n), Some(o)) = (new.as_mut(), old) {
+                keep(n, o);
+            }
+        }
+    }
+
     /// Lines describing what changed between two versions of the facts, in Japanese, for the
-    /// timeline ("本人の数: 800 → 1,200").
+    /// timeline ("本人の数: 800 → 1,200"). Times are compared at the minute, the precision the
+    /// form and the timeline show: the timeline is a legal record, and 「05:20 → 05:20」 says
+    /// something changed that did not.
     pub fn diff_ja(&self, new: &IncidentFacts) -> Vec<String> {
         let mut out = Vec::new();
+        let same = |a: Option<i64>, b: Option<i64>| match (a, b) {
+            (Some(a), Some(b)) => same_minute(a, b),
+            (a, b) => a == b,
+        };
         let opt = |v: Option<u64>| v.map_or_else(|| "不明".to_owned(), group_digits);
         let flag = |b: bool| if b { "はい" } else { "いいえ" };
         let time = |v: Option<i64>| v.map_or_else(|| "不明".to_owned(), format_jst);
-        if self.occurred_at != new.occurred_at {
+        if !same(self.occurred_at, new.occurred_at) {
             out.push(format!(
                 "発生日時: {} → {}",
                 time(self.occurred_at),
                 time(new.occurred_at)
             ));
         }
-        if self.found_at != new.found_at {
+        if !same_minute(self.found_at, new.found_at) {
             out.push(format!(
                 "発見日時: {} → {}",
                 format_jst(self.found_at),
                 format_jst(new.found_at)
             ));
         }
-        if self.knew_at != new.knew_at {
+        if !same_minute(self.knew_at, new.knew_at) {
             out.push(format!(
                 "知った日時: {} → {}",
                 format_jst(self.knew_at),
@@ -351,7 +378,7 @@ impl IncidentFacts {
             };
             out.push(format!("立場: {} → {}", r(self.role), r(new.role)));
         }
-        if self.notified_entruster_at != new.notified_entruster_at {
+        if !same(self.notified_entruster_at, new.notified_entruster_at) {
             out.push(format!(
                 "委託元への通知: {} → {}",
                 time(self.notified_entruster_at),
@@ -388,6 +415,12 @@ pub fn group_digits(n: u64) -> String {
 }
 
 /// An instant as `2026-04-07 10:00` in Japan.
+/// Whether two instants fall in the same minute (what a `datetime-local` field and the
+/// timeline show).
+pub fn same_minute(a: i64, b: i64) -> bool {
+    a.div_euclid(60_000_000) == b.div_euclid(60_000_000)
+}
+
 pub fn format_jst(micros: i64) -> String {
     appi::facts::jst()
         .timestamp_micros(micros)
@@ -398,6 +431,44 @@ pub fn format_jst(micros: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_sent_back_at_the_minute_is_no_change() {
+        // 2026-11-24 05:20:37 JST, stored with its seconds; the form sends 05:20.
+        let stored = 1_795_460_437_000_000;
+        let shown = stored - 37_000_000;
+        let mut old = IncidentFacts::new(stored, stored, EventKind::Leak);
+        old.occurred_at = Some(stored);
+        old.notified_entruster_at = Some(stored);
+        old.persons = Some(3);
+        let mut new = old.clone();
+        new.found_at = shown;
+        new.knew_at = shown;
+        new.occurred_at = Some(shown);
+        new.notified_entruster_at = Some(shown);
+        new.persons = Some(4);
+        assert_eq!(old.diff_ja(&new), vec!["本人の数: 3 → 4".to_owned()]);
+        new.keep_times_shown_unchanged(&old);
+        assert_eq!(
+            (
+                new.found_at,
+                new.knew_at,
+                new.occurred_at,
+                new.notified_entruster_at
+            ),
+            (stored, stored, Some(stored), Some(stored))
+        );
+        // A real change of a minute is kept and logged once.
+        let mut moved = old.clone();
+        moved.found_at = shown + 60_000_000;
+        moved.keep_times_shown_unchanged(&old);
+        assert_eq!(moved.found_at, shown + 60_000_000);
+        assert_eq!(old.diff_ja(&moved).len(), 1);
+        // Unknown ↔ known is a change.
+        let mut cleared = old.clone();
+        cleared.occurred_at = None;
+        assert_eq!(old.diff_ja(&cleared).len(), 1);
+    }
     use crate::appi::Category;
     use chrono::NaiveDate;
 
