@@ -91,6 +91,9 @@ describe('incident response in the browser', () => {
     await stack.signIn(phone.page, 'yamada');
     await phone.page.getByTestId('report-button').click();
     await phone.page.waitForURL('**/incidents/new');
+    // The first Tab stop is the skip link to the content, not seven header links.
+    await phone.page.keyboard.press('Tab');
+    assert.equal(await phone.page.evaluate(() => document.activeElement.getAttribute('href')), '#main');
     const form = phone.page.getByTestId('first-report');
     await form.locator('textarea[name=description]').fill('顧客リスト（氏名・メールアドレス）を添付したメールを取引先以外に誤送信した');
     await form.locator('select[name=event]').selectOption('leak');
@@ -99,12 +102,26 @@ describe('incident response in the browser', () => {
     await form.locator('input[name=items][value=name]').check();
     await form.locator('input[name=items][value=email]').check();
     await screenshot(phone.page, 'first-report-phone', { fullPage: true });
+    // On a phone every field is at least 16 px (below that iOS zooms on each focus).
+    const small = await phone.page.evaluate(() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+      .filter((e) => parseFloat(getComputedStyle(e).fontSize) < 16).map((e) => e.name));
+    assert.deepEqual(small, [], `inputs under 16 px: ${small.join(', ')}`);
     const filedAt = Date.now();
     await Promise.all([phone.page.waitForURL(/\/incidents\/\d+\?filed=1/), form.locator('button[type=submit]').click()]);
     const incidentPath = new URL(phone.page.url()).pathname;
     const title = await phone.page.locator('h1').textContent();
     const ref = title.match(/\d{4}-\d{4}/)[0];
     assert.match(await phone.page.locator('.flash').textContent(), /第一報を受け付けました/);
+    // The summary reads on a phone: labels above values, so a value gets the card's width
+    // (it had ~30% of it, 2–4 characters a line), and nothing is wider than the screen.
+    await screenshot(phone.page, 'incident-phone', { fullPage: true });
+    const widths = await phone.page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      screen: window.innerWidth,
+      values: [...document.querySelectorAll('.facts dd')].map((d) => d.getBoundingClientRect().width),
+    }));
+    assert.ok(widths.page <= widths.screen, `the page is ${widths.page} px wide on a ${widths.screen} px screen`);
+    assert.ok(widths.values.length > 0 && Math.min(...widths.values) > 250, `value widths ${widths.values.join(', ')}`);
 
     // The alert arrives at the SMTP server: level 1 of the call tree, Japanese subject encoded.
     const alerts = await waitForMails(mailbox, (m) => m.subject.includes(ref), 2);
