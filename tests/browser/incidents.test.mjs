@@ -145,6 +145,9 @@ describe('incident response in the browser', () => {
     assert.match(await office.page.getByTestId('acknowledged').textContent(), /アラート確認済み/);
     assert.match(await office.page.getByTestId('assessment').textContent(), /報告対象です/);
     assert.match(await office.page.getByTestId('final-due').textContent(), /^\d{4}-\d{2}-\d{2}$/);
+    // Each repeated button says which row it acts on (for screen readers).
+    const doneButtons = office.page.locator('[data-testid=obligations] button[aria-label^="完了にする: "]');
+    assert.ok(await doneButtons.count() > 0, 'the obligation buttons name their obligation');
     const timeline = () => office.page.getByTestId('timeline').textContent();
     let tl = await timeline();
     assert.match(tl, /第一報を受け付けました/);
