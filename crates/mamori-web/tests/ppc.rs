@@ -148,6 +148,20 @@ async fn the_editor_shows_the_draft_and_saves_versions_of_both_stages() {
         assert!(body.contains("1,200人（最大）"));
         assert!(body.contains("data-testid=\"missing-other\""));
         assert!(!body.contains("data-testid=\"missing-summary\""));
+        // The note counts the empty items and names them, so 「9」 is not read as nine items.
+        assert!(
+            body.contains("未記入の項目: 1件 — 第9項「その他参考となる事項」"),
+            "{body}"
+        );
+        c.get(&format!("/lang/en?next={page}")).await;
+        let r = c.get(&page).await;
+        assert!(
+            r.body
+                .contains("Empty items: 1 item — No. 9 (Anything else that helps)"),
+            "{}",
+            r.body
+        );
+        c.get(&format!("/lang/ja?next={page}")).await;
         assert!(
             body.contains("2026-11-28"),
             "the preliminary due date (day 5)"
