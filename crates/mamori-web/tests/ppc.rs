@@ -130,6 +130,22 @@ async fn the_editor_shows_the_draft_and_saves_versions_of_both_stages() {
         let body = &r.body;
         assert!(body.contains("個人情報保護委員会への報告"));
         assert!(body.contains("data-testid=\"ppc-form\""));
+        // Tab titles name the incident, not just 「事故」 (issue 13, item 10).
+        let subject = format!("{} ECサイトの決済画面改ざん", env.ref_no);
+        assert!(
+            body.contains(&format!(
+                "<title>個人情報保護委員会への報告 · {subject} — mamori 守り</title>"
+            )),
+            "{body}"
+        );
+        let incident = c.get(&format!("/incidents/{}", env.incident)).await;
+        assert!(
+            incident
+                .body
+                .contains(&format!("<title>{subject} — mamori 守り</title>")),
+            "{}",
+            incident.body
+        );
         assert!(body.contains("data-testid=\"ppc-basis\">まだ保存されていません"));
         assert!(body.contains("data-testid=\"ppc-no-versions\""));
         // The nine items, in the rule's order, as textareas under their numbered headings.

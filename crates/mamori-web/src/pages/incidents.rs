@@ -766,6 +766,7 @@ fn build_page(
     let item_codes: Vec<String> = f.items.iter().map(|i| i.code().to_owned()).collect();
     IncidentPage {
         c: Chrome::new(v, "incident.title")
+            .about_incident(&i.ref_no, &i.title, true)
             .with_error(error)
             .with_flash(flash),
         id: i.id,

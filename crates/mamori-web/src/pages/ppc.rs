@@ -207,6 +207,7 @@ fn page(
         .collect();
     PpcPage {
         c: Chrome::new(v, "ppc.title")
+            .about_incident(&view.incident.ref_no, &view.incident.title, false)
             .with_error(error.map(|(m, _)| m))
             .with_flash(flash),
         id: view.incident.id,
