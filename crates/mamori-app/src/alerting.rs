@@ -59,6 +59,19 @@ pub fn mask_address(addr: &str) -> String {
     }
 }
 
+/// Who a delivery line on the timeline is about. Two people can share a mask
+/// (`tanaka@…` and `takahashi@…` are both `t***@…`), which read as one mail sent twice; the
+/// call-tree member's display name — already shown on the alert line and across the app — tells
+/// them apart without spelling out the address. A recipient who is not a user gets the
+/// outbox's mail number instead, which reveals nothing about the address.
+pub fn recipient_label(addr: &str, name: Option<&str>, mail_id: i64) -> String {
+    let masked = mask_address(addr);
+    match name {
+        Some(n) if !n.trim().is_empty() => format!("{n}（{masked}）"),
+        _ => format!("{masked}（メール#{mail_id}）"),
+    }
+}
+
 fn drill_mark(i: &Incident) -> &'static str {
     if i.drill {
         "【訓練】"
@@ -365,7 +378,13 @@ impl App {
             )),
         };
         let now = self.clock.now_micros();
-        let to = mask_address(&m.to_addr);
+        let to = recipient_label(
+            &m.to_addr,
+            self.recipient_name(m.incident_id, &m.to_addr)
+                .await
+                .as_deref(),
+            m.id,
+        );
         let attempt = m.attempts + 1;
         let (status, line, retry) = match &result {
             Ok(_) => (
@@ -421,6 +440,18 @@ impl App {
         } else {
             Ok(())
         }
+    }
+
+    /// The display name of the user of the incident's company with this address, if any.
+    async fn recipient_name(&self, incident: Option<i64>, addr: &str) -> Option<String> {
+        let company = self.store.get_incident(incident?).await.ok()?.company_id;
+        self.store
+            .list_users(Some(company))
+            .await
+            .ok()?
+            .into_iter()
+            .find(|u| u.email.eq_ignore_ascii_case(addr))
+            .map(|u| u.display_name)
     }
 
     /// The escalation job: if nobody acknowledged, alert the next level (and at the top of the
@@ -1073,5 +1104,22 @@ impl App {
         )
         .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipients_sharing_a_mask_stay_apart() {
+        let a = recipient_label("tanaka@example.co.jp", Some("田中 美咲"), 1);
+        let b = recipient_label("takahashi@example.co.jp", Some("高橋 健"), 2);
+        assert_eq!(a, "田中 美咲（t***@example.co.jp）");
+        assert_ne!(a, b);
+        // Not a user: the mail's number, never more of the address.
+        let c = recipient_label("tsuchiya@example.co.jp", None, 7);
+        assert_eq!(c, "t***@example.co.jp（メール#7）");
+        assert!(!c.contains("tsuchiya"));
     }
 }

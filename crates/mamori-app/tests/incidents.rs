@@ -253,8 +253,13 @@ async fn first_report_alerts_by_mail_and_the_link_acknowledges() {
         let tl = timeline_text(app, id).await;
         assert!(tl.contains("【訓練】第一報を受け付けました"), "{tl}");
         assert!(tl.contains("アラートを送信します（レベル1"), "{tl}");
+        // tanaka@ and takahashi@ share the mask t***@; the names tell the two mails apart.
         assert!(
-            tl.contains("メールを配信しました → t***@example.co.jp"),
+            tl.contains("メールを配信しました → 田中 美咲（t***@example.co.jp）"),
+            "{tl}"
+        );
+        assert!(
+            tl.contains("メールを配信しました → 高橋 健（t***@example.co.jp）"),
             "{tl}"
         );
         assert!(tl.contains("アラートを確認しました"), "{tl}");

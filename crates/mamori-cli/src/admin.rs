@@ -253,10 +253,7 @@ async fn run_with(app: &App, ctx: &Ctx, cmd: AdminCommand) -> Result<ExitCode> {
         AdminCommand::ListUsers => {
             let companies = app.store.list_companies().await?;
             let users = app.list_users(ctx).await.map_err(app_err)?;
-            println!(
-                "{:<16} {:<16} {:<18} {:<24} {:<5} {:<8} roles",
-                "login", "company", "name", "department", "2fa", "state"
-            );
+            let mut rows = Vec::with_capacity(users.len());
             for u in users {
                 let company = companies
                     .iter()
@@ -269,17 +266,32 @@ async fn run_with(app: &App, ctx: &Ctx, cmd: AdminCommand) -> Result<ExitCode> {
                     .map(|d| d.name)
                     .unwrap_or_default();
                 let roles: Vec<&str> = u.roles.iter().map(Role::code).collect();
-                println!(
-                    "{:<16} {:<16} {:<18} {:<24} {:<5} {:<8} {}",
-                    u.login,
-                    company,
-                    u.display_name,
+                rows.push(vec![
+                    u.login.clone(),
+                    company.to_owned(),
+                    u.display_name.clone(),
                     dept,
-                    if u.totp_enabled { "yes" } else { "no" },
-                    if u.disabled { "disabled" } else { "active" },
-                    roles.join(",")
-                );
+                    if u.totp_enabled { "yes" } else { "no" }.to_owned(),
+                    if u.disabled { "disabled" } else { "active" }.to_owned(),
+                    roles.join(","),
+                ]);
             }
+            // Padded by display width, so names in kanji and kana line up in a terminal.
+            print!(
+                "{}",
+                mamori_domain::text::text_table(
+                    &[
+                        "login",
+                        "company",
+                        "name",
+                        "department",
+                        "2fa",
+                        "state",
+                        "roles"
+                    ],
+                    &rows
+                )
+            );
         }
         AdminCommand::DisableUser { login, enable } => {
             let id = user_id(app, &login).await?;

@@ -110,6 +110,101 @@ pub fn check_password(password: &str, login: &LoginName) -> Result<(), TextError
     Ok(())
 }
 
+/// How many terminal columns `c` takes: 2 for East Asian wide and full-width characters (kanji,
+/// kana, Hangul, full-width forms), 0 for combining marks and zero-width characters, 1 otherwise.
+///
+/// A deliberately small table rather than the whole of Unicode's East Asian Width property: it
+/// covers the scripts a Japanese company's names are written in, which is what the command
+/// line's tables show.
+#[must_use]
+pub fn char_width(c: char) -> usize {
+    let u = u32::from(c);
+    let zero = matches!(u,
+        0x0300..=0x036F      // combining diacritical marks
+        | 0x1AB0..=0x1AFF
+        | 0x1DC0..=0x1DFF
+        | 0x200B..=0x200F    // zero-width space, joiners, direction marks
+        | 0x20D0..=0x20FF
+        | 0x3099..=0x309A    // combining (han)dakuten
+        | 0xFE00..=0xFE0F    // variation selectors
+        | 0xFE20..=0xFE2F
+        | 0xE0100..=0xE01EF) // ideographic variation selectors
+        || c.is_control();
+    if zero {
+        return 0;
+    }
+    let wide = matches!(u,
+        0x1100..=0x115F      // Hangul Jamo leading consonants
+        | 0x2E80..=0x303E    // CJK radicals, symbols and punctuation (、。「」)
+        | 0x3041..=0x33FF    // hiragana, katakana, CJK compatibility
+        | 0x3400..=0x4DBF    // CJK extension A
+        | 0x4E00..=0x9FFF    // CJK unified ideographs
+        | 0xA960..=0xA97F
+        | 0xAC00..=0xD7A3    // Hangul syllables
+        | 0xF900..=0xFAFF    // CJK compatibility ideographs
+        | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF60    // full-width forms (ＡＢＣ、１２３)
+        | 0xFFE0..=0xFFE6
+        | 0x1F300..=0x1F64F  // emoji
+        | 0x1F900..=0x1F9FF
+        | 0x20000..=0x3FFFD); // CJK extensions B and beyond
+    if wide {
+        2
+    } else {
+        1
+    }
+}
+
+/// How many terminal columns `s` takes (see [`char_width`]).
+#[must_use]
+pub fn display_width(s: &str) -> usize {
+    s.chars().map(char_width).sum()
+}
+
+/// `s` followed by spaces up to `width` columns; never cut.
+#[must_use]
+pub fn pad_to_width(s: &str, width: usize) -> String {
+    let pad = width.saturating_sub(display_width(s));
+    let mut out = String::with_capacity(s.len() + pad);
+    out.push_str(s);
+    out.extend(std::iter::repeat_n(' ', pad));
+    out
+}
+
+/// A plain-text table for a terminal: each column padded to its widest cell by display width,
+/// one space between columns, the last column unpadded, every line ending in a newline.
+#[must_use]
+pub fn text_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| display_width(h)).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(display_width(cell));
+            } else {
+                widths.push(display_width(cell));
+            }
+        }
+    }
+    let mut out = String::new();
+    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push(' ');
+            }
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&pad_to_width(cell, widths[i]));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +234,45 @@ mod tests {
         assert!(email("taro@example.co.jp").is_ok());
         assert!(email("taro@localhost").is_err());
         assert!(email("ta ro@example.jp").is_err());
+    }
+    #[test]
+    fn widths_count_wide_characters_twice() {
+        assert_eq!(display_width("sato"), 4);
+        assert_eq!(display_width("山田 太郎"), 9);
+        assert_eq!(display_width("ヤマダ"), 6);
+        assert_eq!(display_width("ｶﾅ"), 2); // half-width katakana stay narrow
+        assert_eq!(display_width("ＡＢ１"), 6);
+        assert_eq!(display_width("김민수"), 6);
+        assert_eq!(display_width("e\u{301}"), 1);
+        assert_eq!(display_width("か\u{3099}"), 2);
+        assert_eq!(pad_to_width("山田", 6), "山田  ");
+        assert_eq!(pad_to_width("山田太郎", 4), "山田太郎");
+    }
+
+    #[test]
+    fn text_tables_line_up_japanese_names() {
+        let rows = vec![
+            vec![
+                "sato".to_owned(),
+                "佐藤 花子".to_owned(),
+                "総務部".to_owned(),
+                "admin".to_owned(),
+            ],
+            vec![
+                "yamada".to_owned(),
+                "Yamada Taro".to_owned(),
+                "IT".to_owned(),
+                "staff".to_owned(),
+            ],
+        ];
+        let t = text_table(&["login", "name", "department", "roles"], &rows);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 3);
+        // The roles column starts at the same terminal column on every line.
+        let col = |l: &str| display_width(&l[..l.rfind(' ').unwrap()]);
+        assert_eq!(col(lines[0]), col(lines[1]));
+        assert_eq!(col(lines[1]), col(lines[2]));
+        assert_eq!(lines[1], "sato   佐藤 花子   総務部     admin");
+        assert_eq!(lines[2], "yamada Yamada Taro IT         staff");
     }
 }

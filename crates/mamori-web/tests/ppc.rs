@@ -130,6 +130,22 @@ async fn the_editor_shows_the_draft_and_saves_versions_of_both_stages() {
         let body = &r.body;
         assert!(body.contains("個人情報保護委員会への報告"));
         assert!(body.contains("data-testid=\"ppc-form\""));
+        // Tab titles name the incident, not just 「事故」 (issue 13, item 10).
+        let subject = format!("{} ECサイトの決済画面改ざん", env.ref_no);
+        assert!(
+            body.contains(&format!(
+                "<title>個人情報保護委員会への報告 · {subject} — mamori 守り</title>"
+            )),
+            "{body}"
+        );
+        let incident = c.get(&format!("/incidents/{}", env.incident)).await;
+        assert!(
+            incident
+                .body
+                .contains(&format!("<title>{subject} — mamori 守り</title>")),
+            "{}",
+            incident.body
+        );
         assert!(body.contains("data-testid=\"ppc-basis\">まだ保存されていません"));
         assert!(body.contains("data-testid=\"ppc-no-versions\""));
         // The nine items, in the rule's order, as textareas under their numbered headings.
@@ -148,6 +164,20 @@ async fn the_editor_shows_the_draft_and_saves_versions_of_both_stages() {
         assert!(body.contains("1,200人（最大）"));
         assert!(body.contains("data-testid=\"missing-other\""));
         assert!(!body.contains("data-testid=\"missing-summary\""));
+        // The note counts the empty items and names them, so 「9」 is not read as nine items.
+        assert!(
+            body.contains("未記入の項目: 1件 — 第9項「その他参考となる事項」"),
+            "{body}"
+        );
+        c.get(&format!("/lang/en?next={page}")).await;
+        let r = c.get(&page).await;
+        assert!(
+            r.body
+                .contains("Empty items: 1 item — No. 9 (Anything else that helps)"),
+            "{}",
+            r.body
+        );
+        c.get(&format!("/lang/ja?next={page}")).await;
         assert!(
             body.contains("2026-11-28"),
             "the preliminary due date (day 5)"
@@ -355,6 +385,59 @@ async fn printable_page_pdf_and_json() {
         ] {
             assert_eq!(y.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
         }
+        env.db.cleanup().await;
+    }
+}
+
+/// Issue 13, item 10: one tap no longer marks the 速報 done. The first submit shows a
+/// confirmation (「本当に完了にしますか」) and changes nothing; only the second, carrying
+/// `confirm=1` and the CSRF token, records it.
+#[tokio::test]
+async fn marking_the_preliminary_report_done_asks_for_confirmation() {
+    for env in envs().await {
+        let name = env.db.name;
+        let incident = format!("/incidents/{}", env.incident);
+        let mut c = Client::login(&env, "tanaka").await;
+        let r = c.get(&incident).await;
+        let body = &r.body;
+        let prefix = "<td>個人情報保護委員会への速報</td>";
+        let row = &body[body
+            .find(prefix)
+            .unwrap_or_else(|| panic!("{name}: {body}"))..];
+        let needle = format!("action=\"{incident}/obligations/");
+        let at = row.find(&needle).unwrap() + needle.len();
+        let oid: String = row[at..].chars().take_while(char::is_ascii_digit).collect();
+        let action = format!("{incident}/obligations/{oid}");
+
+        // The first submit: a confirmation page, nothing recorded.
+        let r = c.post(&action, &[("done", "1")]).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+        assert!(r.body.contains("本当に完了にしますか"), "{}", r.body);
+        assert!(r.body.contains("data-testid=\"obligation-confirm\""));
+        assert!(r.body.contains("name=\"confirm\" value=\"1\""));
+        assert!(r.body.contains("個人情報保護委員会への速報"));
+        let page = c.get(&incident).await.body;
+        let row = &page[page.find(prefix).unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(row.contains("<td class=\"nowrap\">未完了"), "{name}: {row}");
+
+        // Without the token the confirmation is refused.
+        let r = c
+            .post_raw(&action, &[("done", "1"), ("confirm", "1")])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+        // The second submit records it.
+        c.post(&action, &[("done", "1")]).await;
+        let r = c.post(&action, &[("done", "1"), ("confirm", "1")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let page = c.get(&incident).await.body;
+        let row = &page[page.find(prefix).unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(
+            row.contains("<td class=\"nowrap\">完了<br>"),
+            "{name}: {row}"
+        );
         env.db.cleanup().await;
     }
 }

@@ -230,6 +230,7 @@ fn publication_page(
         .collect();
     PublicationPage {
         c: Chrome::new(v, "pub.title")
+            .about_incident(&view.incident.ref_no, &view.incident.title, false)
             .with_error(error)
             .with_flash(flash),
         h: head(&view.incident),
@@ -534,6 +535,7 @@ fn recurrence_page(
     };
     RecurrencePage {
         c: Chrome::new(v, "rec.title")
+            .about_incident(&view.incident.ref_no, &view.incident.title, false)
             .with_error(error)
             .with_flash(flash),
         h: head(&view.incident),

@@ -766,6 +766,7 @@ fn build_page(
     let item_codes: Vec<String> = f.items.iter().map(|i| i.code().to_owned()).collect();
     IncidentPage {
         c: Chrome::new(v, "incident.title")
+            .about_incident(&i.ref_no, &i.title, true)
             .with_error(error)
             .with_flash(flash),
         id: i.id,
@@ -1006,12 +1007,51 @@ pub async fn set_obligation(
 ) -> WebResult {
     v.full()?;
     let p = Pairs(pairs);
+    let done = p.get("done") == "1";
+    // Marking a legal obligation done (the report to the PPC, the notice to the persons) is
+    // asked twice: the first submit shows what is being confirmed, the second carries
+    // `confirm=1`. Without scripts, so it works under the CSP and without JavaScript.
+    if done && p.get("confirm") != "1" {
+        let view = s.app.incident_view(&v.ctx(), id).await?;
+        if !view.can_manage {
+            return Err(WebError(AppError::Denied));
+        }
+        let page = build_page(&v, &view, None, None);
+        if let Some(o) = page
+            .obligations
+            .into_iter()
+            .find(|o| o.id == obligation && o.status_code == "open")
+        {
+            return render(&ObligationConfirm {
+                c: Chrome::new(&v, "obligation.confirm.title").about_incident(
+                    &page.ref_no,
+                    &page.title,
+                    false,
+                ),
+                id,
+                ref_no: page.ref_no,
+                title: page.title,
+                o,
+            });
+        }
+    }
     let r = s
         .app
-        .set_obligation(&v.ctx(), obligation, p.get("done") == "1")
+        .set_obligation(&v.ctx(), obligation, done)
         .await
         .map(|_| ());
     after(&s, &v, id, r, "obligations").await
+}
+
+/// 「本当に完了にしますか」: the second step before a legal obligation is marked done.
+#[derive(Template)]
+#[template(path = "obligation_confirm.html")]
+pub struct ObligationConfirm {
+    pub c: Chrome,
+    pub id: i64,
+    pub ref_no: String,
+    pub title: String,
+    pub o: ObligationRow,
 }
 
 pub async fn add_note(

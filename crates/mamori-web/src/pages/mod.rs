@@ -108,6 +108,20 @@ impl Chrome {
         self.flash = f;
         self
     }
+
+    /// Names the incident a page is about in the tab title, so that several incidents open in
+    /// tabs (or in the browser's history) can be told apart: 「INC-2026-0001 顧客名簿の誤送信」
+    /// for the incident itself, 「個人情報保護委員会への報告 · INC-2026-0001 …」 for its sub-pages.
+    #[must_use]
+    pub fn about_incident(mut self, ref_no: &str, title: &str, main: bool) -> Self {
+        let subject = format!("{ref_no} {title}");
+        self.title = if main {
+            subject
+        } else {
+            format!("{} · {subject}", self.title)
+        };
+        self
+    }
 }
 
 /// Percent-encodes a value for a query string.

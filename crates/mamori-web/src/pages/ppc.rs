@@ -72,7 +72,7 @@ pub struct PpcPage {
     pub due: String,
     pub obligation: String,
     pub items: Vec<ItemRow>,
-    /// The empty items, as their numbers (`4, 9`); empty when all nine are there.
+    /// The empty items, counted and named (see `missing_text`); empty when all nine are there.
     pub missing: String,
     pub is_final: bool,
     pub versions: Vec<VersionRow>,
@@ -92,8 +92,39 @@ fn heading(v: &Visitor, n: u8, ja: &str, en: &str) -> String {
     format!("{n}. {}", if v.lang == Lang::En { en } else { ja })
 }
 
-fn numbers(ns: &[u8]) -> String {
-    ns.iter().map(u8::to_string).collect::<Vec<_>>().join(", ")
+/// The empty items as a count and a list of numbers with names (「2件 — 第4項「原因」、第9項
+/// 「その他参考となる事項」」), so that 「未記入の項目: 9」 cannot be read as nine items.
+fn missing_text(v: &Visitor, ns: &[u8]) -> String {
+    if ns.is_empty() {
+        return String::new();
+    }
+    let t = v.tr();
+    let en = v.lang == Lang::En;
+    let list: Vec<String> = ns
+        .iter()
+        .map(|n| {
+            let name = ITEMS
+                .iter()
+                .find(|(m, _, _, _)| m == n)
+                .map(|(_, _, ja, e)| {
+                    // Item 8 has two halves; name the item, not the first half.
+                    if en {
+                        e.split(':').next().unwrap_or(e)
+                    } else {
+                        ja.split('（').next().unwrap_or(ja)
+                    }
+                })
+                .unwrap_or_default();
+            t.fill("ppc.missing.item", "n", &n.to_string())
+                .replace("{name}", name)
+        })
+        .collect();
+    let count = if ns.len() == 1 {
+        t.get("ppc.missing.count.one").to_owned()
+    } else {
+        t.fill("ppc.missing.count", "n", &ns.len().to_string())
+    };
+    format!("{count} — {}", list.join(t.get("ppc.missing.sep")))
 }
 
 fn obligation_text(t: &Tr, s: &StageView) -> (String, String) {
@@ -165,7 +196,7 @@ fn page(
             submitted: x
                 .submitted_at
                 .map(|at| format!("{} {}", jst(at), x.submitted_by.clone().unwrap_or_default())),
-            missing: numbers(&x.report.missing()),
+            missing: missing_text(v, &x.report.missing()),
             base: format!(
                 "/incidents/{}/ppc/{}/{}",
                 view.incident.id,
@@ -176,6 +207,7 @@ fn page(
         .collect();
     PpcPage {
         c: Chrome::new(v, "ppc.title")
+            .about_incident(&view.incident.ref_no, &view.incident.title, false)
             .with_error(error.map(|(m, _)| m))
             .with_flash(flash),
         id: view.incident.id,
@@ -189,7 +221,7 @@ fn page(
         due,
         obligation,
         items,
-        missing: numbers(&missing),
+        missing: missing_text(v, &missing),
         is_final: stage == Stage::Final,
         versions,
         can_manage: view.can_manage,
