@@ -122,6 +122,11 @@ describe('incident response in the browser', () => {
     }));
     assert.ok(widths.page <= widths.screen, `the page is ${widths.page} px wide on a ${widths.screen} px screen`);
     assert.ok(widths.values.length > 0 && Math.min(...widths.values) > 250, `value widths ${widths.values.join(', ')}`);
+    // A task row and the note field take the height of their content, not a flex basis turned
+    // into a height (that left 220–320 px of empty space under each title).
+    const tall = await phone.page.evaluate(() => [...document.querySelectorAll('.task-title, .grow')]
+      .map((e) => e.getBoundingClientRect().height).filter((h) => h > 120));
+    assert.deepEqual(tall, [], `elements taller than their content: ${tall.join(', ')}`);
 
     // The alert arrives at the SMTP server: level 1 of the call tree, Japanese subject encoded.
     const alerts = await waitForMails(mailbox, (m) => m.subject.includes(ref), 2);
