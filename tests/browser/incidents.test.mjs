@@ -127,6 +127,9 @@ describe('incident response in the browser', () => {
     const tall = await phone.page.evaluate(() => [...document.querySelectorAll('.task-title, .grow')]
       .map((e) => e.getBoundingClientRect().height).filter((h) => h > 120));
     assert.deepEqual(tall, [], `elements taller than their content: ${tall.join(', ')}`);
+    // The obligations table becomes cards: the obligation's name gets the card's width.
+    const nameWidth = await phone.page.evaluate(() => document.querySelector('[data-testid=obligations] td').getBoundingClientRect().width);
+    assert.ok(nameWidth > 250, `obligation name cell ${nameWidth} px wide`);
 
     // The alert arrives at the SMTP server: level 1 of the call tree, Japanese subject encoded.
     const alerts = await waitForMails(mailbox, (m) => m.subject.includes(ref), 2);
