@@ -400,7 +400,7 @@ async fn marking_the_preliminary_report_done_asks_for_confirmation() {
         let mut c = Client::login(&env, "tanaka").await;
         let r = c.get(&incident).await;
         let body = &r.body;
-        let prefix = "<td>個人情報保護委員会への速報</td>";
+        let prefix = "個人情報保護委員会への速報</td>";
         let row = &body[body
             .find(prefix)
             .unwrap_or_else(|| panic!("{name}: {body}"))..];
@@ -419,7 +419,7 @@ async fn marking_the_preliminary_report_done_asks_for_confirmation() {
         let page = c.get(&incident).await.body;
         let row = &page[page.find(prefix).unwrap()..];
         let row = &row[..row.find("</tr>").unwrap()];
-        assert!(row.contains("<td class=\"nowrap\">未完了"), "{name}: {row}");
+        assert!(row.contains("data-label=\"状態\">未完了"), "{name}: {row}");
 
         // Without the token the confirmation is refused.
         let r = c
@@ -435,7 +435,7 @@ async fn marking_the_preliminary_report_done_asks_for_confirmation() {
         let row = &page[page.find(prefix).unwrap()..];
         let row = &row[..row.find("</tr>").unwrap()];
         assert!(
-            row.contains("<td class=\"nowrap\">完了<br>"),
+            row.contains("data-label=\"状態\">完了<br>"),
             "{name}: {row}"
         );
         env.db.cleanup().await;
