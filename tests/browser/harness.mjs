@@ -5,8 +5,10 @@
 // Environment:
 //   MAMORI_BIN  the mamori binary (default: target/debug/mamori under the repository root)
 //   CHROMIUM    the Chromium executable (default: /usr/bin/chromium)
+//   MAMORI_TEST_POSTGRES_URL  the PostgreSQL server for tests that run on it too (scripts/test
+//               sets it to a fresh database of its run; a test makes its own database beside it)
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -152,9 +154,31 @@ async function waitHealthy(base, child, output, timeoutMs) {
 }
 
 /**
- * Starts `mamori serve --demo` and returns { base, users, stop, output, dataDir }.
+ * A fresh, empty PostgreSQL database on the server of MAMORI_TEST_POSTGRES_URL (the one
+ * scripts/test creates for its run), made with psql; returns { url, drop }. Its name starts with
+ * `mamori_test_`, so scripts/test also drops it if this process dies first.
  */
-export async function startMamori({ timeoutMs = 30_000 } = {}) {
+export function createPostgresDatabase() {
+  const base = process.env.MAMORI_TEST_POSTGRES_URL;
+  if (!base) throw new Error('MAMORI_TEST_POSTGRES_URL is not set: scripts/test sets it');
+  const name = `mamori_test_browser_${process.pid}_${Date.now()}`;
+  const admin = new URL(base);
+  admin.pathname = '/postgres';
+  const psql = (sql) => {
+    const r = spawnSync('psql', [admin.href, '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`psql ${sql}: ${r.stderr || r.error}`);
+  };
+  psql(`CREATE DATABASE "${name}"`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return { url: url.href, drop: () => psql(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
+/**
+ * Starts `mamori serve --demo` and returns { base, users, stop, output, dataDir }: on SQLite in
+ * its data directory, or with `postgres: true` on a fresh PostgreSQL database (dropped by stop).
+ */
+export async function startMamori({ timeoutMs = 30_000, postgres = false } = {}) {
   const bin = resolve(repoRoot, process.env.MAMORI_BIN || 'target/debug/mamori');
   if (!existsSync(bin)) {
     throw new Error(`no mamori binary at ${bin}: run \`cargo build -p mamori-cli\` or set MAMORI_BIN`);
@@ -167,6 +191,8 @@ export async function startMamori({ timeoutMs = 30_000 } = {}) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MAMORI_')));
   env.MAMORI_LOG = 'warn';
   env.NO_COLOR = '1';
+  const pg = postgres ? createPostgresDatabase() : null;
+  if (pg) env.MAMORI_DATABASE_URL = pg.url;
   const child = spawn(
     bin,
     ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--data-dir', join(tmp, 'data'), '--create'],
@@ -191,6 +217,7 @@ export async function startMamori({ timeoutMs = 30_000 } = {}) {
     }
     live.delete(child);
     rmSync(tmp, { recursive: true, force: true });
+    pg?.drop();
   };
 
   try {
@@ -232,8 +259,8 @@ export async function screenshot(page, name, opts = {}) {
  * The stack remembers each user's TOTP secret and the last step accepted for them, so that
  * helpers can log in again without replaying a code.
  */
-export async function startStack() {
-  const server = await startMamori();
+export async function startStack({ postgres = false } = {}) {
+  const server = await startMamori({ postgres });
   let browser;
   try {
     browser = await launchBrowser();
