@@ -210,7 +210,11 @@ pub fn parse_time_near(field: &'static str, s: &str, now: i64) -> Result<Option<
     parse_time_with(field, s, Some(now))
 }
 
-fn parse_time_with(field: &'static str, s: &str, now: Option<i64>) -> Result<Option<i64>, AppError> {
+fn parse_time_with(
+    field: &'static str,
+    s: &str,
+    now: Option<i64>,
+) -> Result<Option<i64>, AppError> {
     let s = s.trim();
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Ok(Some(t.timestamp_micros()));

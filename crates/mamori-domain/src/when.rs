@@ -122,19 +122,16 @@ pub fn parse_minute(text: &str, now: Option<i64>) -> Result<Option<i64>, WhenErr
             .ok_or(WhenError::NoSuchTime)?;
         local_micros(&naive).ok_or(WhenError::NoSuchTime)
     };
-    match year {
-        Some(y) => at(y).map(Some),
-        None => {
-            let n = now.ok_or(WhenError::NeedsYear)?;
-            let y = now_local.map_or(1970, |l| l.year());
-            // This year's, unless it is more than a day ahead: then last year's (a date typed
-            // in January about December).
-            let this = at(y);
-            match this {
-                Ok(t) if t <= n + DAY => Ok(Some(t)),
-                _ => at(y - 1).map(Some),
-            }
-        }
+    if let Some(y) = year {
+        return at(y).map(Some);
+    }
+    let n = now.ok_or(WhenError::NeedsYear)?;
+    let y = now_local.map_or(1970, |l| l.year());
+    // This year's, unless it is more than a day ahead: then last year's (a date typed in
+    // January about December).
+    match at(y) {
+        Ok(t) if t <= n + DAY => Ok(Some(t)),
+        _ => at(y - 1).map(Some),
     }
 }
 

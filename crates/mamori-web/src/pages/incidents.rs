@@ -137,15 +137,15 @@ async fn new_page(
             ..FormEcho::default()
         },
         |p| FormEcho {
-        drill: p.flag("drill"),
-        title: p.get("title").to_owned(),
-        occurred_at: p.get("occurred_at").to_owned(),
-        found_at: p.get("found_at").to_owned(),
-        found_by: p.get("found_by").to_owned(),
-        confirmed: p.get("certainty") == "confirmed",
-        persons: p.get("persons").to_owned(),
-        description: p.get("description").to_owned(),
-        actions_taken: p.get("actions_taken").to_owned(),
+            drill: p.flag("drill"),
+            title: p.get("title").to_owned(),
+            occurred_at: p.get("occurred_at").to_owned(),
+            found_at: p.get("found_at").to_owned(),
+            found_by: p.get("found_by").to_owned(),
+            confirmed: p.get("certainty") == "confirmed",
+            persons: p.get("persons").to_owned(),
+            description: p.get("description").to_owned(),
+            actions_taken: p.get("actions_taken").to_owned(),
         },
     );
     let status = if error.is_some() {
