@@ -1376,3 +1376,38 @@ fn phase_tasks(phase: Phase, now: i64) -> Vec<(String, Option<String>)> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // 2026-11-24 10:00 JST.
+    const NOW: i64 = 1_795_482_000_000_000;
+    const NINE: i64 = NOW - 3_600_000_000;
+
+    #[test]
+    fn a_time_field_reads_what_people_type() {
+        for s in [
+            "2026-11-24T09:00",
+            "2026-11-24 09:00",
+            "2026/11/24 9:00",
+            "１１／２４　９：００",
+            "11/24 9:00",
+            "9:00",
+            "2026-11-24T00:00:00Z",
+        ] {
+            // (00:00 UTC is 09:00 in Japan.)
+            assert_eq!(
+                parse_time_near("found_at", s, NOW).unwrap(),
+                Some(NINE),
+                "{s}"
+            );
+        }
+        assert_eq!(parse_time_near("found_at", " ", NOW).unwrap(), None);
+        // Without a clock (the list's filter) a year is needed.
+        assert!(parse_time("from", "11/24 9:00").is_err());
+        assert_eq!(parse_time("from", "2026/11/24 9:00").unwrap(), Some(NINE));
+        let e = parse_time_near("occurred_at", "きのう", NOW).unwrap_err();
+        assert!(format!("{e:?}").contains("発生日時"), "{e:?}");
+    }
+}
