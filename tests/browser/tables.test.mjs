@@ -108,9 +108,14 @@ describe('tables on a phone, the first report by keyboard', () => {
     await desk.page.goto(`${href}/recurrence`);
     await screenshot(desk.page, 'tables-recurrence-desktop', { fullPage: true });
 
-    // The incident page (obligations).
+    // The incident page (obligations) and the dashboard's deadlines.
     await phone.page.goto(href);
     await noOverflow(phone.page, 'incident');
+    await phone.page.goto('/');
+    await noOverflow(phone.page, '/');
+    const due = await cellWidths(phone.page, 'deadlines', 'td.main');
+    assert.ok(due.length > 0 && Math.min(...due) > 250, `deadline cells ${due.join(', ')} px wide`);
+    await screenshot(phone.page, 'tables-home-phone', { fullPage: true });
     for (const p of [phone, desk]) await p.context.close();
 
     // The audit log, admin users and the vault, as those who see them.
