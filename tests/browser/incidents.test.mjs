@@ -107,7 +107,7 @@ describe('incident response in the browser', () => {
       .filter((e) => parseFloat(getComputedStyle(e).fontSize) < 16).map((e) => e.name));
     assert.deepEqual(small, [], `inputs under 16 px: ${small.join(', ')}`);
     const filedAt = Date.now();
-    await Promise.all([phone.page.waitForURL(/\/incidents\/\d+\?filed=1/), form.locator('button[type=submit]').click()]);
+    await Promise.all([phone.page.waitForURL(/\/incidents\/\d+\?filed=1/), form.locator('button[type=submit]').first().click()]);
     const incidentPath = new URL(phone.page.url()).pathname;
     const title = await phone.page.locator('h1').textContent();
     const ref = title.match(/\d{4}-\d{4}/)[0];

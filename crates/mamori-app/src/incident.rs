@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{Datelike, Days, NaiveDate};
 use mamori_domain::appi::{self, Assessment, Item};
 use mamori_domain::incident::facts::format_jst;
 use mamori_domain::incident::obligation::{self, Change, Existing};
@@ -197,37 +197,44 @@ pub struct Dashboard {
 const MAX_TEXT: usize = 8000;
 const MAX_TITLE: usize = 200;
 
-/// Reads a time typed in a form: `2026-11-24T10:30` (Japan), `2026-11-24 10:30`,
-/// `2026-11-24` (midnight in Japan) or RFC 3339 with an offset. Empty is `None`.
+/// Reads a time typed in a form, to the minute in Japan (see [`mamori_domain::when`]):
+/// `2026-12-07 09:30`, `2026/12/7 9:30`, full-width digits, `2026-12-07T09:30` (what a
+/// `datetime-local` sends), `2026-12-07` (midnight) — or RFC 3339 with an offset. A time without
+/// a year (`12/7 9:30`) is refused here; [`parse_time_near`] completes it. Empty is `None`.
 pub fn parse_time(field: &'static str, s: &str) -> Result<Option<i64>, AppError> {
+    parse_time_with(field, s, None)
+}
+
+/// [`parse_time`], completing a time typed without a year (or without a date) from `now`.
+pub fn parse_time_near(field: &'static str, s: &str, now: i64) -> Result<Option<i64>, AppError> {
+    parse_time_with(field, s, Some(now))
+}
+
+fn parse_time_with(
+    field: &'static str,
+    s: &str,
+    now: Option<i64>,
+) -> Result<Option<i64>, AppError> {
     let s = s.trim();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    let jst = appi::facts::jst();
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Ok(Some(t.timestamp_micros()));
     }
-    for f in [
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%d %H:%M:%S",
-    ] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
-            if let Some(t) = jst.from_local_datetime(&t).single() {
-                return Ok(Some(t.timestamp_micros()));
-            }
-        }
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(Some(mamori_domain::incident::jst_midnight(d)));
-    }
-    Err(AppError::invalid(
-        field,
-        format!("{field}: 「{s}」は日時として読めません（例: 2026-11-24T10:30）"),
-        format!("{field}: `{s}` is not a date and time (e.g. 2026-11-24T10:30)"),
-    ))
+    mamori_domain::when::parse_minute(s, now).map_err(|e| {
+        let (ja, en) = match field {
+            "found_at" => ("発見日時", "found at"),
+            "occurred_at" => ("発生日時", "occurred at"),
+            "knew_at" => ("把握日時", "knew at"),
+            "notified_entruster_at" => ("委託元への通知日時", "entruster notified at"),
+            "from" | "since" => ("開始日", "from"),
+            "to" | "until" => ("終了日", "to"),
+            _ => ("日時", field),
+        };
+        AppError::invalid(
+            field,
+            format!("{ja}「{s}」: {}", e.ja()),
+            format!("{en} `{s}` {}", e.en()),
+        )
+    })
 }
 
 /// Reads a count as people type it (「３００」「約300人」「1,250」「千五百」, see
@@ -436,8 +443,8 @@ impl App {
                 .take(40)
                 .collect();
         }
-        let occurred_at = parse_time("occurred_at", &input.occurred_at)?;
-        let found_at = parse_time("found_at", &input.found_at)?.unwrap_or(now);
+        let occurred_at = parse_time_near("occurred_at", &input.occurred_at, now)?;
+        let found_at = parse_time_near("found_at", &input.found_at, now)?.unwrap_or(now);
         let event = parse_event(&input.event)?;
         let mut items = parse_items(&input.items)?;
         let persons = parse_count("persons", &input.persons)?;
@@ -740,9 +747,9 @@ impl App {
         let old: IncidentFacts = serde_json::from_str(&incident.facts)
             .map_err(|e| AppError::Internal(format!("incident {id} facts: {e}")))?;
         let mut f = old.clone();
-        f.occurred_at = parse_time("occurred_at", &input.occurred_at)?;
-        f.found_at = parse_time("found_at", &input.found_at)?.unwrap_or(old.found_at);
-        f.knew_at = parse_time("knew_at", &input.knew_at)?.unwrap_or(old.knew_at);
+        f.occurred_at = parse_time_near("occurred_at", &input.occurred_at, now)?;
+        f.found_at = parse_time_near("found_at", &input.found_at, now)?.unwrap_or(old.found_at);
+        f.knew_at = parse_time_near("knew_at", &input.knew_at, now)?.unwrap_or(old.knew_at);
         f.event = parse_event(&input.event)?;
         f.suspected = input.certainty != "confirmed";
         f.items = parse_items(&input.items)?;
@@ -759,7 +766,7 @@ impl App {
             }
         };
         f.notified_entruster_at =
-            parse_time("notified_entruster_at", &input.notified_entruster_at)?;
+            parse_time_near("notified_entruster_at", &input.notified_entruster_at, now)?;
         f.contact_info_available = match input.contact_info.as_str() {
             "yes" => Some(true),
             "no" => Some(false),
@@ -1368,4 +1375,39 @@ fn phase_tasks(phase: Phase, now: i64) -> Vec<(String, Option<String>)> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // 2026-11-24 10:00 JST.
+    const NOW: i64 = 1_795_482_000_000_000;
+    const NINE: i64 = NOW - 3_600_000_000;
+
+    #[test]
+    fn a_time_field_reads_what_people_type() {
+        for s in [
+            "2026-11-24T09:00",
+            "2026-11-24 09:00",
+            "2026/11/24 9:00",
+            "１１／２４　９：００",
+            "11/24 9:00",
+            "9:00",
+            "2026-11-24T00:00:00Z",
+        ] {
+            // (00:00 UTC is 09:00 in Japan.)
+            assert_eq!(
+                parse_time_near("found_at", s, NOW).unwrap(),
+                Some(NINE),
+                "{s}"
+            );
+        }
+        assert_eq!(parse_time_near("found_at", " ", NOW).unwrap(), None);
+        // Without a clock (the list's filter) a year is needed.
+        assert!(parse_time("from", "11/24 9:00").is_err());
+        assert_eq!(parse_time("from", "2026/11/24 9:00").unwrap(), Some(NINE));
+        let e = parse_time_near("occurred_at", "きのう", NOW).unwrap_err();
+        assert!(format!("{e:?}").contains("発生日時"), "{e:?}");
+    }
 }

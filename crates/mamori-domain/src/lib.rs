@@ -16,3 +16,4 @@ pub mod role;
 pub mod text;
 pub mod totp;
 pub mod vault;
+pub mod when;

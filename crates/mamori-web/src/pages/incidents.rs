@@ -130,17 +130,24 @@ async fn new_page(
             selected: id == chosen,
         })
         .collect();
-    let f = p.map_or_else(FormEcho::default, |p| FormEcho {
-        drill: p.flag("drill"),
-        title: p.get("title").to_owned(),
-        occurred_at: p.get("occurred_at").to_owned(),
-        found_at: p.get("found_at").to_owned(),
-        found_by: p.get("found_by").to_owned(),
-        confirmed: p.get("certainty") == "confirmed",
-        persons: p.get("persons").to_owned(),
-        description: p.get("description").to_owned(),
-        actions_taken: p.get("actions_taken").to_owned(),
-    });
+    // The time found is prefilled with now (one text field, see `mamori_domain::when`).
+    let f = p.map_or_else(
+        || FormEcho {
+            found_at: mamori_domain::when::format_minute(s.app.clock.now_micros()),
+            ..FormEcho::default()
+        },
+        |p| FormEcho {
+            drill: p.flag("drill"),
+            title: p.get("title").to_owned(),
+            occurred_at: p.get("occurred_at").to_owned(),
+            found_at: p.get("found_at").to_owned(),
+            found_by: p.get("found_by").to_owned(),
+            confirmed: p.get("certainty") == "confirmed",
+            persons: p.get("persons").to_owned(),
+            description: p.get("description").to_owned(),
+            actions_taken: p.get("actions_taken").to_owned(),
+        },
+    );
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -521,8 +528,9 @@ pub struct FactsEcho {
     pub flags: Vec<(&'static str, String, bool)>,
 }
 
+/// A time as its text field shows it (`2026-12-07 09:30`, see `mamori_domain::when`).
 fn input_time(micros: i64) -> String {
-    format_jst(micros).replace(' ', "T")
+    mamori_domain::when::format_minute(micros)
 }
 
 fn second_fields(v: &Visitor, r: &SecondReport) -> Vec<(String, String)> {
