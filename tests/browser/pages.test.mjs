@@ -429,7 +429,13 @@ describe(`every page, every role, desktop and phone, Japanese and English (${dat
           for (const { screen, s, errors } of screens) {
             await s.page.goto(`/lang/${lang}?next=/`);
             errors.length = 0;
-            const res = await step.open(s.page);
+            let res;
+            try {
+              res = await step.open(s.page);
+            } catch (e) {
+              problems.push(`${step.name} as ${step.login ?? 'nobody'}, ${screen}, ${lang}: ${e.message.split('\n')[0]}`);
+              continue;
+            }
             opened += 1;
             const where = `${step.name} (${new URL(s.page.url()).pathname}) as ${step.login ?? 'nobody'}, ${screen}, ${lang}`;
             // The 404 page and a refused form answer 4xx by design; the console then reports
