@@ -26,12 +26,18 @@ use mamori_store::users::User;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::{App, AppError, Ctx, Problem};
+use crate::{App, AppError, Ctx, Problem, Problems};
 use mamori_domain::audit::Outcome;
 
 impl From<FieldError> for AppError {
     fn from(e: FieldError) -> Self {
-        AppError::Invalid(Problem::new(Some(e.field), e.ja, e.en))
+        AppError::Invalid(e.into())
+    }
+}
+
+impl From<FieldError> for Problem {
+    fn from(e: FieldError) -> Self {
+        Problem::new(Some(e.field), e.ja, e.en)
     }
 }
 
@@ -223,9 +229,16 @@ pub fn parse_time(field: &'static str, s: &str) -> Result<Option<i64>, AppError>
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Ok(Some(mamori_domain::incident::jst_midnight(d)));
     }
+    let ja = match field {
+        "occurred_at" => "発生日時",
+        "found_at" => "発見日時",
+        "knew_at" => "会社が知った日時",
+        "notified_entruster_at" => "委託元へ通知した日時",
+        _ => field,
+    };
     Err(AppError::invalid(
         field,
-        format!("{field}: 「{s}」は日時として読めません（例: 2026-11-24T10:30）"),
+        format!("{ja}: 「{s}」は日時として読めません（例: 2026-11-24T10:30）"),
         format!("{field}: `{s}` is not a date and time (e.g. 2026-11-24T10:30)"),
     ))
 }
@@ -418,69 +431,104 @@ impl App {
             _ => return Err(AppError::Denied),
         };
         let now = self.clock.now_micros();
-        let description = check_text(
+        // Every problem of the report is collected, in the order of the form, so that the
+        // reporter sees them all at once.
+        let mut ps = Problems::new();
+        let description = ps.check(check_text(
             "description",
             &input.description,
             MAX_TEXT,
             Some(("何が起きたかを入力してください", "description is required")),
-        )?;
-        let actions_taken = check_text("actions_taken", &input.actions_taken, MAX_TEXT, None)?;
-        let found_by = check_text("found_by", &input.found_by, MAX_TITLE, None)?;
-        let mut title = check_text("title", &input.title, MAX_TITLE, None)?;
-        if title.is_empty() {
-            title = description
-                .lines()
-                .next()
-                .unwrap_or("")
-                .chars()
-                .take(40)
-                .collect();
-        }
-        let occurred_at = parse_time("occurred_at", &input.occurred_at)?;
-        let found_at = parse_time("found_at", &input.found_at)?.unwrap_or(now);
-        let event = parse_event(&input.event)?;
-        let mut items = parse_items(&input.items)?;
-        let persons = parse_count("persons", &input.persons)?;
-        // Datasets named by the reporter: their items join the facts (a leaked member database
-        // brings its sensitive items and card data into the assessment).
-        let mut datasets = Vec::new();
-        for id in &input.datasets {
-            match self.store.get_dataset(*id).await {
-                Ok(d) if d.company_id == user.company_id => {
-                    items.extend(crate::ledger::parse_items_json(&d.items));
-                    datasets.push(d);
-                }
-                _ => {
-                    return Err(AppError::invalid(
-                        "datasets",
-                        "選んだ台帳が見つかりません",
-                        "datasets: no such dataset in your company",
-                    ))
-                }
-            }
-        }
+        ))?;
+        let event = ps.check(parse_event(&input.event))?;
+        let found_at = ps.check(parse_time("found_at", &input.found_at))?;
+        let occurred_at = ps.check(parse_time("occurred_at", &input.occurred_at))?;
+        let found_by = ps.check(check_text("found_by", &input.found_by, MAX_TITLE, None))?;
         let department_id = input.department_id.unwrap_or(user.department_id);
         let dept = self
             .store
             .get_department(department_id)
             .await
             .ok()
-            .filter(|d| d.company_id == user.company_id)
-            .ok_or_else(|| {
-                AppError::invalid(
-                    "department_id",
-                    "部署が見つかりません",
-                    "department_id: no such department in your company",
-                )
-            })?;
-        // The company knew when its employee found it; the privacy office can correct this.
-        let mut facts = IncidentFacts::new(found_at, found_at.max(occurred_at.unwrap_or(0)), event);
-        facts.knew_at = found_at;
-        facts.occurred_at = occurred_at;
-        facts.suspected = input.certainty != "confirmed";
+            .filter(|d| d.company_id == user.company_id);
+        if dept.is_none() {
+            ps.push(Problem::new(
+                Some("department_id"),
+                "部署が見つかりません",
+                "department_id: no such department in your company",
+            ));
+        }
+        let persons = ps.check(parse_count("persons", &input.persons))?;
+        let title = ps.check(check_text("title", &input.title, MAX_TITLE, None))?;
+        let items = ps.check(parse_items(&input.items))?;
+        // Datasets named by the reporter: their items join the facts (a leaked member database
+        // brings its sensitive items and card data into the assessment).
+        let mut datasets = Vec::new();
+        let mut dataset_items = BTreeSet::new();
+        for id in &input.datasets {
+            match self.store.get_dataset(*id).await {
+                Ok(d) if d.company_id == user.company_id => {
+                    dataset_items.extend(crate::ledger::parse_items_json(&d.items));
+                    datasets.push(d);
+                }
+                _ => {
+                    ps.push(Problem::new(
+                        Some("datasets"),
+                        "選んだ台帳が見つかりません",
+                        "datasets: no such dataset in your company",
+                    ));
+                    break;
+                }
+            }
+        }
+        let actions_taken =
+            ps.check(check_text("actions_taken", &input.actions_taken, MAX_TEXT, None))?;
+        // The facts are checked against each other only when each could be read.
+        let mut facts = None;
+        if let (Some(found_at), Some(occurred_at), Some(persons), Some(event)) =
+            (found_at, occurred_at, persons, event)
+        {
+            let found_at = found_at.unwrap_or(now);
+            // The company knew when its employee found it; the privacy office can correct this.
+            let mut f = IncidentFacts::new(found_at, found_at, event);
+            f.occurred_at = occurred_at;
+            f.suspected = input.certainty != "confirmed";
+            f.persons = persons;
+            for p in f.problems(now) {
+                ps.push(p);
+            }
+            facts = Some(f);
+        }
+        ps.done()?;
+        let (
+            Some(description),
+            Some(actions_taken),
+            Some(found_by),
+            Some(title),
+            Some(mut items),
+            Some(dept),
+            Some(mut facts),
+        ) = (description, actions_taken, found_by, title, items, dept, facts)
+        else {
+            return Err(AppError::Internal("first report: a checked value is missing".into()));
+        };
+        let title = if title.is_empty() {
+            description
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(40)
+                .collect()
+        } else {
+            title
+        };
+        items.extend(dataset_items);
         facts.items = items.clone();
-        facts.persons = persons;
-        facts.validate(now)?;
+        let occurred_at = facts.occurred_at;
+        let found_at = facts.found_at;
+        let event = facts.event;
+        let persons = facts.persons;
         let assessment = Self::assess_facts(&facts)?;
         let first = FirstReport {
             title: title.clone(),

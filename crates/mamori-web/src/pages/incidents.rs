@@ -2,6 +2,7 @@
 //! phases, tasks, second report and timeline, and the acknowledgement link of alert mail.
 
 use super::{jst, problem_text, render, render_status, url_encode, Chrome};
+use crate::form::FormErrors;
 use crate::error::{WebError, WebResult};
 use crate::i18n::Lang;
 use crate::visitor::Visitor;
@@ -95,7 +96,24 @@ pub struct NewIncidentPage {
     /// Ledger datasets the report can name.
     pub datasets: Vec<Opt>,
     pub f: FormEcho,
+    pub errs: FormErrors,
 }
+
+/// The fields of the first report in the order of the form, with their labels.
+const REPORT_FIELDS: &[(&str, &str)] = &[
+    ("description", "incident.description"),
+    ("event", "incident.event"),
+    ("certainty", "incident.certainty"),
+    ("found_at", "incident.found_at"),
+    ("occurred_at", "incident.occurred_at"),
+    ("found_by", "incident.found_by"),
+    ("department_id", "incident.department"),
+    ("persons", "incident.persons"),
+    ("title", "incident.title.label"),
+    ("items", "incident.items"),
+    ("datasets", "incident.datasets"),
+    ("actions_taken", "incident.actions_taken"),
+];
 
 /// What the reporter typed, shown again with an error.
 #[derive(Default)]
@@ -115,7 +133,7 @@ async fn new_page(
     s: &WebState,
     v: &Visitor,
     p: Option<&Pairs>,
-    error: Option<String>,
+    errs: FormErrors,
 ) -> WebResult {
     let session = v.full()?;
     let depts = s.app.departments_for_report(&v.ctx()).await?;
@@ -141,15 +159,10 @@ async fn new_page(
         description: p.get("description").to_owned(),
         actions_taken: p.get("actions_taken").to_owned(),
     });
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     render_status(
-        status,
+        errs.status(),
         &NewIncidentPage {
-            c: Chrome::new(v, "incident.new.title").with_error(error),
+            c: Chrome::new(v, "incident.new.title"),
             departments,
             events: event_options(v, p.map_or("unknown", |p| p.get("event"))),
             items: item_options(v, &p.map(|p| p.all("items")).unwrap_or_default()),
@@ -167,6 +180,7 @@ async fn new_page(
                     .collect()
             },
             f,
+            errs,
         },
     )
 }
@@ -175,7 +189,7 @@ pub async fn new_incident_page(
     State(s): State<WebState>,
     Extension(v): Extension<Visitor>,
 ) -> WebResult {
-    new_page(&s, &v, None, None).await
+    new_page(&s, &v, None, FormErrors::none("report")).await
 }
 
 pub async fn create_incident(
@@ -207,7 +221,8 @@ pub async fn create_incident(
     match s.app.file_first_report(&v.ctx(), &input).await {
         Ok((id, _)) => Ok(Redirect::to(&format!("/incidents/{id}?filed=1")).into_response()),
         Err(e @ AppError::Invalid(_)) => {
-            new_page(&s, &v, Some(&p), Some(problem_text(&v, &e))).await
+            let errs = FormErrors::of(&v, "report", &e, REPORT_FIELDS);
+            new_page(&s, &v, Some(&p), errs).await
         }
         Err(e) => Err(WebError(e)),
     }
