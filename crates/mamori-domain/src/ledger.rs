@@ -63,40 +63,74 @@ fn text(field: &'static str, v: &str, max: usize, required: bool) -> Result<Stri
 
 impl DatasetInput {
     /// Checks the entry and puts it in its stored form: trimmed texts, items sorted, the card
-    /// flag set whenever a card item is held.
-    pub fn validate(mut self) -> Result<DatasetInput, LedgerError> {
-        self.name = text("name", &self.name, 100, true)?;
-        self.purpose = text("purpose", &self.purpose, 1000, true)?;
-        self.source = text("source", &self.source, 500, false)?;
-        self.storage_place = text("storage_place", &self.storage_place, 500, false)?;
-        self.storage_method = text("storage_method", &self.storage_method, 500, false)?;
-        self.access = text("access", &self.access, 500, false)?;
-        self.entrusted_to = text("entrusted_to", &self.entrusted_to, 500, false)?;
-        self.entrusted_from = text("entrusted_from", &self.entrusted_from, 500, false)?;
+    /// flag set whenever a card item is held. The first problem; [`DatasetInput::check`] gives
+    /// them all.
+    pub fn validate(self) -> Result<DatasetInput, LedgerError> {
+        self.check().map_err(|mut all| all.remove(0))
+    }
+
+    /// [`DatasetInput::validate`] with every problem, in the order of the form.
+    pub fn check(mut self) -> Result<DatasetInput, Vec<LedgerError>> {
+        let mut problems = Vec::new();
+        let mut keep = |r: Result<String, LedgerError>, into: &mut String| match r {
+            Ok(v) => *into = v,
+            Err(e) => problems.push(e),
+        };
+        keep(text("name", &self.name, 100, true), &mut self.name);
         if self.items.is_empty() {
-            return Err(err(
+            problems.push(err(
                 "items",
                 "項目を1つ以上選んでください (choose at least one item)",
             ));
         }
-        self.items.sort();
-        self.items.dedup();
         if let Some(n) = self.persons {
             if !(0..=10_000_000_000).contains(&n) {
-                return Err(err(
+                problems.push(err(
                     "persons",
                     "0〜100億の数を入力してください (0 to 10 billion)",
                 ));
             }
         }
+        let mut keep = |r: Result<String, LedgerError>, into: &mut String| match r {
+            Ok(v) => *into = v,
+            Err(e) => problems.push(e),
+        };
+        keep(text("purpose", &self.purpose, 1000, true), &mut self.purpose);
+        keep(text("source", &self.source, 500, false), &mut self.source);
+        keep(text("access", &self.access, 500, false), &mut self.access);
+        keep(
+            text("storage_place", &self.storage_place, 500, false),
+            &mut self.storage_place,
+        );
+        keep(
+            text("storage_method", &self.storage_method, 500, false),
+            &mut self.storage_method,
+        );
         if let (Some(u), Some(r)) = (self.use_until, self.retain_until) {
             if r < u {
-                return Err(err(
+                problems.push(err(
                     "retain_until",
                     "保管期限は利用期限より後にしてください (retain-until is before use-until)",
                 ));
             }
         }
+        let mut keep = |r: Result<String, LedgerError>, into: &mut String| match r {
+            Ok(v) => *into = v,
+            Err(e) => problems.push(e),
+        };
+        keep(
+            text("entrusted_to", &self.entrusted_to, 500, false),
+            &mut self.entrusted_to,
+        );
+        keep(
+            text("entrusted_from", &self.entrusted_from, 500, false),
+            &mut self.entrusted_from,
+        );
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        self.items.sort();
+        self.items.dedup();
         if self.items.iter().any(|i| is_card_item(*i)) {
             self.card_data = true;
         }
@@ -395,6 +429,21 @@ mod tests {
             }),
             "retain_until"
         );
+    }
+
+    #[test]
+    fn every_problem_of_an_entry_is_named_in_the_order_of_the_form() {
+        let all = DatasetInput {
+            name: String::new(),
+            items: vec![],
+            persons: Some(-1),
+            purpose: String::new(),
+            ..entry()
+        }
+        .check()
+        .unwrap_err();
+        let fields: Vec<&str> = all.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["name", "items", "persons", "purpose"]);
     }
 
     #[test]

@@ -106,6 +106,35 @@ impl FormErrors {
         }
     }
 
+    /// One problem about no field (shown in the summary of `form`).
+    pub fn message(v: &Visitor, form: &'static str, message: String) -> Self {
+        FormErrors {
+            form,
+            heading: v.tr().get("form.errors.heading").replace("{n}", "1"),
+            items: vec![FormError {
+                field: String::new(),
+                id: String::new(),
+                label: String::new(),
+                message,
+            }],
+        }
+    }
+
+    /// The messages for the banner above the page when the form they are about is not one of
+    /// `shown` (a button in a list, say, whose form has no summary).
+    pub fn banner(&self, shown: &[&str]) -> Option<String> {
+        if self.is_empty() || shown.contains(&self.form) {
+            return None;
+        }
+        Some(
+            self.items
+                .iter()
+                .map(FormError::link_text)
+                .collect::<Vec<_>>()
+                .join(" / "),
+        )
+    }
+
     /// The problems of `e`, or none when there is none.
     pub fn of_result<T>(
         v: &Visitor,
