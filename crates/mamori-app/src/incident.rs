@@ -483,22 +483,26 @@ impl App {
         }
         let actions_taken =
             ps.check(check_text("actions_taken", &input.actions_taken, MAX_TEXT, None))?;
-        // The facts are checked against each other only when each could be read.
-        let mut facts = None;
-        if let (Some(found_at), Some(occurred_at), Some(persons), Some(event)) =
-            (found_at, occurred_at, persons, event)
-        {
-            let found_at = found_at.unwrap_or(now);
-            // The company knew when its employee found it; the privacy office can correct this.
-            let mut f = IncidentFacts::new(found_at, found_at, event);
-            f.occurred_at = occurred_at;
-            f.suspected = input.certainty != "confirmed";
-            f.persons = persons;
-            for p in f.problems(now) {
+        // The facts are checked against each other with what could be read; a problem of a
+        // field that could not be read is already named.
+        let readable = |field: &str| match field {
+            "found_at" | "knew_at" => found_at.is_some(),
+            "occurred_at" => occurred_at.is_some(),
+            "persons" => persons.is_some(),
+            _ => true,
+        };
+        let found = found_at.flatten().unwrap_or(now);
+        // The company knew when its employee found it; the privacy office can correct this.
+        let mut f = IncidentFacts::new(found, found, event.unwrap_or(EventKind::Unknown));
+        f.occurred_at = occurred_at.flatten();
+        f.suspected = input.certainty != "confirmed";
+        f.persons = persons.flatten();
+        for p in f.problems(now) {
+            if readable(p.field) {
                 ps.push(p);
             }
-            facts = Some(f);
         }
+        let facts = Some(f);
         ps.done()?;
         let (
             Some(description),

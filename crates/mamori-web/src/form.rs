@@ -23,7 +23,14 @@ impl FormError {
     /// The text of the summary's link: 「本人の数: …」, or the message alone when it already
     /// starts with the label.
     pub fn link_text(&self) -> String {
-        if self.label.is_empty() || self.message.starts_with(&self.label) {
+        // 「本人の数（概数）」 is named in its messages as 「本人の数」.
+        let core = self
+            .label
+            .split(['（', '('])
+            .next()
+            .unwrap_or("")
+            .trim_end();
+        if core.is_empty() || self.message.starts_with(core) {
             self.message.clone()
         } else {
             format!("{}: {}", self.label, self.message)
