@@ -792,38 +792,46 @@ impl App {
         let old: IncidentFacts = serde_json::from_str(&incident.facts)
             .map_err(|e| AppError::Internal(format!("incident {id} facts: {e}")))?;
         let mut f = old.clone();
-        f.occurred_at = parse_time("occurred_at", &input.occurred_at)?;
-        f.found_at = parse_time("found_at", &input.found_at)?.unwrap_or(old.found_at);
-        f.knew_at = parse_time("knew_at", &input.knew_at)?.unwrap_or(old.knew_at);
-        f.event = parse_event(&input.event)?;
+        // Every problem of the form is collected; a value that cannot be read keeps the old one
+        // while the others are checked.
+        let mut ps = Problems::new();
+        let event = ps.check(parse_event(&input.event))?;
+        let occurred_at = ps.check(parse_time("occurred_at", &input.occurred_at))?;
+        let found_at = ps.check(parse_time("found_at", &input.found_at))?;
+        let knew_at = ps.check(parse_time("knew_at", &input.knew_at))?;
+        let persons = ps.check(parse_count("persons", &input.persons))?;
+        let items = ps.check(parse_items(&input.items))?;
+        let notified = ps.check(parse_time(
+            "notified_entruster_at",
+            &input.notified_entruster_at,
+        ))?;
+        f.event = event.unwrap_or(old.event);
+        f.occurred_at = occurred_at.unwrap_or(old.occurred_at);
+        f.found_at = found_at.flatten().unwrap_or(old.found_at);
+        f.knew_at = knew_at.flatten().unwrap_or(old.knew_at);
         f.suspected = input.certainty != "confirmed";
-        f.items = parse_items(&input.items)?;
-        f.persons = parse_count("persons", &input.persons)?;
-        f.role = match input.role.as_str() {
-            "contractor" => appi::Role::Contractor,
-            "" | "controller" => appi::Role::Controller,
-            other => {
-                return Err(AppError::invalid(
-                    "role",
-                    "立場は委託元（管理者）か委託先から選んでください",
-                    format!("role: unknown value `{other}`"),
-                ))
-            }
-        };
-        f.notified_entruster_at =
-            parse_time("notified_entruster_at", &input.notified_entruster_at)?;
-        f.contact_info_available = match input.contact_info.as_str() {
-            "yes" => Some(true),
-            "no" => Some(false),
-            "" => None,
-            other => {
-                return Err(AppError::invalid(
-                    "contact_info",
-                    "本人の連絡先はあり・なし・不明から選んでください",
-                    format!("contact_info: unknown value `{other}`"),
-                ))
-            }
-        };
+        f.items = items.unwrap_or_else(|| old.items.clone());
+        f.persons = persons.unwrap_or(old.persons);
+        match input.role.as_str() {
+            "contractor" => f.role = appi::Role::Contractor,
+            "" | "controller" => f.role = appi::Role::Controller,
+            other => ps.push(Problem::new(
+                Some("role"),
+                "立場は委託元（管理者）か委託先から選んでください",
+                format!("role: unknown value `{other}`"),
+            )),
+        }
+        f.notified_entruster_at = notified.unwrap_or(old.notified_entruster_at);
+        match input.contact_info.as_str() {
+            "yes" => f.contact_info_available = Some(true),
+            "no" => f.contact_info_available = Some(false),
+            "" => f.contact_info_available = None,
+            other => ps.push(Problem::new(
+                Some("contact_info"),
+                "本人の連絡先はあり・なし・不明から選んでください",
+                format!("contact_info: unknown value `{other}`"),
+            )),
+        }
         f.recovered_before_viewed = input.recovered_before_viewed;
         f.same_data_held_elsewhere = input.same_data_held_elsewhere;
         f.intentional_provision = input.intentional_provision;
@@ -832,7 +840,20 @@ impl App {
         f.malicious = input.malicious;
         f.being_acquired = input.being_acquired;
         f.keep_times_shown_unchanged(&old);
-        f.validate(now)?;
+        let readable = |field: &str| match field {
+            "occurred_at" => occurred_at.is_some(),
+            "found_at" => found_at.is_some(),
+            "knew_at" => knew_at.is_some(),
+            "persons" => persons.is_some(),
+            "notified_entruster_at" => notified.is_some(),
+            _ => true,
+        };
+        for p in f.problems(now) {
+            if readable(p.field) {
+                ps.push(p);
+            }
+        }
+        ps.done()?;
         let diff = old.diff_ja(&f);
         if diff.is_empty() {
             return Ok(());
