@@ -61,6 +61,22 @@ impl FormErrors {
     /// becomes one problem with its generic message.
     pub fn of(v: &Visitor, form: &'static str, e: &AppError, fields: &[(&str, &str)]) -> Self {
         let t = v.tr();
+        let labelled: Vec<(&str, String)> = fields
+            .iter()
+            .map(|(f, key)| (*f, t.get(key).to_owned()))
+            .collect();
+        FormErrors::of_labelled(v, form, e, &labelled)
+    }
+
+    /// [`FormErrors::of`] for fields whose labels are not simply a catalogue key (the nine
+    /// items of a report to the PPC, say): (name, label).
+    pub fn of_labelled(
+        v: &Visitor,
+        form: &'static str,
+        e: &AppError,
+        fields: &[(&str, String)],
+    ) -> Self {
+        let t = v.tr();
         let problems: Vec<(String, String)> = match e {
             AppError::Invalid(p) => p
                 .all()
@@ -87,7 +103,7 @@ impl FormErrors {
                         i,
                         FormError {
                             id: format!("{form}-{field}"),
-                            label: t.get(fields[i].1).to_owned(),
+                            label: fields[i].1.clone(),
                             field,
                             message,
                         },
