@@ -20,8 +20,8 @@ pub struct FormError {
 }
 
 impl FormError {
-    /// The text of the summary's link: 「本人の数: …」, or the message alone when it already
-    /// starts with the label.
+    /// The text of the summary's link: 「本人の数: …」 (the label without its note in brackets),
+    /// or the message alone when it already starts with the label.
     pub fn link_text(&self) -> String {
         // 「本人の数（概数）」 is named in its messages as 「本人の数」.
         let core = self
@@ -33,7 +33,7 @@ impl FormError {
         if core.is_empty() || self.message.starts_with(core) {
             self.message.clone()
         } else {
-            format!("{}: {}", self.label, self.message)
+            format!("{core}: {}", self.message)
         }
     }
 }
