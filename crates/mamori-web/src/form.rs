@@ -158,6 +158,29 @@ impl FormErrors {
         )
     }
 
+    /// Problems the page finds itself before asking the use case (a field left empty on the
+    /// login form, say): `empty` is (field, catalogue key of the message).
+    pub fn missing(
+        v: &Visitor,
+        form: &'static str,
+        fields: &[(&str, &str)],
+        empty: &[(&'static str, &str)],
+    ) -> Self {
+        use crate::i18n::{Lang, Tr};
+        let mut ps = mamori_app::Problems::new();
+        for (field, key) in empty {
+            ps.push(mamori_app::Problem::new(
+                Some(field),
+                Tr::of(Lang::Ja).get(key),
+                Tr::of(Lang::En).get(key),
+            ));
+        }
+        match ps.done() {
+            Ok(()) => FormErrors::none(form),
+            Err(e) => FormErrors::of(v, form, &e, fields),
+        }
+    }
+
     /// The problems of `e`, or none when there is none.
     pub fn of_result<T>(
         v: &Visitor,
