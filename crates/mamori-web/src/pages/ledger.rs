@@ -4,7 +4,7 @@
 
 use super::incidents::{Opt, Pairs};
 use super::vault::{schema_form, SchemaForm};
-use super::{jst, problem_text, render, render_status, url_encode, Chrome};
+use super::{jst, render, render_status, url_encode, Chrome};
 use crate::error::{WebError, WebResult};
 use crate::form::FormErrors;
 use crate::i18n::Lang;
@@ -75,6 +75,8 @@ pub struct ImportView {
 #[template(path = "ledger.html")]
 pub struct LedgerPage {
     pub c: Chrome,
+    /// The problems of the import form.
+    pub errs: FormErrors,
     pub rows: Vec<LedgerRow>,
     pub can_edit: bool,
     pub datasets: usize,
@@ -128,11 +130,12 @@ fn ledger_page(
     v: &Visitor,
     o: &LedgerOverview,
     import: Option<LedgerImport>,
-    error: Option<String>,
+    errs: FormErrors,
 ) -> LedgerPage {
     let t = &o.totals;
     LedgerPage {
-        c: Chrome::new(v, "ledger.title").with_error(error),
+        c: Chrome::new(v, "ledger.title"),
+        errs,
         rows: o.entries.iter().map(|e| row_of(v, e)).collect(),
         can_edit: o.can_edit,
         datasets: t.datasets,
@@ -173,7 +176,7 @@ fn ledger_page(
 pub async fn list_page(State(s): State<WebState>, Extension(v): Extension<Visitor>) -> WebResult {
     v.full()?;
     let o = s.app.ledger(&v.ctx()).await?;
-    render(&ledger_page(&v, &o, None, None))
+    render(&ledger_page(&v, &o, None, FormErrors::none("import")))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -264,13 +267,13 @@ pub async fn import(
     match result {
         Ok(report) => {
             let o = s.app.ledger(&ctx).await?;
-            render(&ledger_page(&v, &o, Some(report), None))
+            render(&ledger_page(&v, &o, Some(report), FormErrors::none("import")))
         }
         Err(e @ AppError::Invalid(_)) => {
             let o = s.app.ledger(&ctx).await?;
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &ledger_page(&v, &o, None, Some(problem_text(&v, &e))),
+                &ledger_page(&v, &o, None, FormErrors::of(&v, "import", &e, IMPORT_FIELDS)),
             )
         }
         Err(e) => Err(WebError(e)),
@@ -379,6 +382,7 @@ pub(crate) const FORM_FIELDS: &[(&str, &str)] = &[
     ("entrusted_from", "ledger.entrusted_from"),
 ];
 
+const IMPORT_FIELDS: &[(&str, &str)] = &[("file", "ledger.import.file")];
 const REVIEW_FIELDS: &[(&str, &str)] = &[("comment", "ledger.review.comment")];
 
 fn lerr(e: &LedgerError) -> AppError {
