@@ -314,7 +314,9 @@ impl App {
         }
         ps.done()?;
         let (Some(login), Some(name), Some(mail)) = (login, name, mail) else {
-            return Err(AppError::Internal("create_user: a checked value is missing".into()));
+            return Err(AppError::Internal(
+                "create_user: a checked value is missing".into(),
+            ));
         };
         let hash = self.argon2.hash(&password).await?;
         let id = self

@@ -78,7 +78,9 @@ impl App {
         let days = ps.check(token_days(days))?;
         ps.done()?;
         let (Some(name), Some(days)) = (name, days) else {
-            return Err(AppError::Internal("api token: a checked value is missing".into()));
+            return Err(AppError::Internal(
+                "api token: a checked value is missing".into(),
+            ));
         };
         // The stored hash, not the session's copy: a password changed elsewhere counts.
         let stored = self.store.get_user(user.id).await?;

@@ -481,8 +481,12 @@ impl App {
                 }
             }
         }
-        let actions_taken =
-            ps.check(check_text("actions_taken", &input.actions_taken, MAX_TEXT, None))?;
+        let actions_taken = ps.check(check_text(
+            "actions_taken",
+            &input.actions_taken,
+            MAX_TEXT,
+            None,
+        ))?;
         // The facts are checked against each other with what could be read; a problem of a
         // field that could not be read is already named.
         let readable = |field: &str| match field {
@@ -512,9 +516,19 @@ impl App {
             Some(mut items),
             Some(dept),
             Some(mut facts),
-        ) = (description, actions_taken, found_by, title, items, dept, facts)
+        ) = (
+            description,
+            actions_taken,
+            found_by,
+            title,
+            items,
+            dept,
+            facts,
+        )
         else {
-            return Err(AppError::Internal("first report: a checked value is missing".into()));
+            return Err(AppError::Internal(
+                "first report: a checked value is missing".into(),
+            ));
         };
         let title = if title.is_empty() {
             description

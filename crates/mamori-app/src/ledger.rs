@@ -84,7 +84,9 @@ fn problems(all: Vec<LedgerError>) -> AppError {
             ps.push(p);
         }
     }
-    ps.done().err().unwrap_or_else(|| AppError::Internal("no problem".into()))
+    ps.done()
+        .err()
+        .unwrap_or_else(|| AppError::Internal("no problem".into()))
 }
 
 pub fn parse_items_json(s: &str) -> Vec<Item> {

@@ -95,7 +95,10 @@ impl DatasetInput {
             Ok(v) => *into = v,
             Err(e) => problems.push(e),
         };
-        keep(text("purpose", &self.purpose, 1000, true), &mut self.purpose);
+        keep(
+            text("purpose", &self.purpose, 1000, true),
+            &mut self.purpose,
+        );
         keep(text("source", &self.source, 500, false), &mut self.source);
         keep(text("access", &self.access, 500, false), &mut self.access);
         keep(

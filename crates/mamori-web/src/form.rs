@@ -96,7 +96,10 @@ impl FormErrors {
             match fields.iter().position(|(f, _)| *f == field) {
                 Some(i) => {
                     // One message per field: the first found.
-                    if at_fields.iter().any(|(_, e): &(usize, FormError)| e.field == field) {
+                    if at_fields
+                        .iter()
+                        .any(|(_, e): &(usize, FormError)| e.field == field)
+                    {
                         continue;
                     }
                     at_fields.push((

@@ -58,7 +58,8 @@ fn summary_links(body: &str) -> Vec<(String, String)> {
         rest = &rest[i + 10..];
         let href = rest[..rest.find('"').unwrap()].to_owned();
         let text_start = rest.find('>').unwrap() + 1;
-        let text = rest[text_start..text_start + rest[text_start..].find("</a>").unwrap()].to_owned();
+        let text =
+            rest[text_start..text_start + rest[text_start..].find("</a>").unwrap()].to_owned();
         out.push((href, text));
     }
     out
@@ -99,13 +100,19 @@ async fn an_empty_first_report_names_its_problem_at_the_field_and_in_the_summary
     let mut c = Client::new(&env.router);
     c.login(&env, "yamada").await;
     let page = c.get("/incidents/new").await;
-    assert!(page.body.contains("data-testid=\"first-report\" novalidate"));
+    assert!(page
+        .body
+        .contains("data-testid=\"first-report\" novalidate"));
     assert!(!page.body.contains("data-testid=\"form-errors\""));
     assert!(!page.body.contains("autofocus"));
     let csrf = c.csrf.clone();
     let r = c.post_raw("/incidents", &[("csrf", &csrf)]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("入力内容を確認してください（1件）"), "{}", r.body);
+    assert!(
+        r.body.contains("入力内容を確認してください（1件）"),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("role=\"alert\" tabindex=\"-1\""));
     let links = summary_links(&r.body);
     assert_eq!(
@@ -122,8 +129,8 @@ async fn an_empty_first_report_names_its_problem_at_the_field_and_in_the_summary
 }
 
 #[tokio::test]
-async fn a_bad_first_report_names_every_problem_in_the_order_of_the_form_and_keeps_what_was_typed(
-) {
+async fn a_bad_first_report_names_every_problem_in_the_order_of_the_form_and_keeps_what_was_typed()
+{
     let env = sqlite_env().await;
     let mut c = Client::new(&env.router);
     c.login(&env, "yamada").await;
@@ -146,7 +153,11 @@ async fn a_bad_first_report_names_every_problem_in_the_order_of_the_form_and_kee
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("入力内容を確認してください（4件）"), "{}", r.body);
+    assert!(
+        r.body.contains("入力内容を確認してください（4件）"),
+        "{}",
+        r.body
+    );
     let links = summary_links(&r.body);
     let ids: Vec<&str> = links.iter().map(|(h, _)| h.as_str()).collect();
     assert_eq!(
@@ -159,7 +170,10 @@ async fn a_bad_first_report_names_every_problem_in_the_order_of_the_form_and_kee
         ],
         "{links:?}"
     );
-    assert!(links[1].1.contains("「きのう」は日時として読めません"), "{links:?}");
+    assert!(
+        links[1].1.contains("「きのう」は日時として読めません"),
+        "{links:?}"
+    );
     assert!(links[2].1.contains("発生日時が未来の日時です"), "{links:?}");
     assert!(links[3].1.contains("1000人以上"), "{links:?}");
     assert_marked(&r.body, &links);
@@ -183,7 +197,11 @@ async fn a_bad_first_report_names_every_problem_in_the_order_of_the_form_and_kee
         .post_raw("/incidents", &[("csrf", &csrf), ("persons", "-3")])
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("Please check what you entered (2)"), "{}", r.body);
+    assert!(
+        r.body.contains("Please check what you entered (2)"),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("description is required"));
     env.db.cleanup().await;
 }

@@ -161,7 +161,10 @@ impl IncidentFacts {
         }
         if self.found_at > horizon {
             out.push(future("found_at", "発見日時"));
-        } else if self.occurred_at.is_some_and(|o| o <= horizon && o > self.found_at) {
+        } else if self
+            .occurred_at
+            .is_some_and(|o| o <= horizon && o > self.found_at)
+        {
             out.push(FieldError::new(
                 "found_at",
                 "発見日時が発生日時より前になっています",

@@ -1,8 +1,8 @@
 //! The own account: password, second factor and personal API tokens.
 
 use super::{jst, render, render_status, Chrome};
-use crate::form::FormErrors;
 use crate::error::{WebError, WebResult};
+use crate::form::FormErrors;
 use crate::visitor::{session_cookie, Visitor};
 use crate::WebState;
 use askama::Template;

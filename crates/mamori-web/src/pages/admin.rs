@@ -1,8 +1,8 @@
 //! Administration of users and departments (role `admin`, own company only).
 
 use super::{render, render_status, Chrome};
-use crate::form::FormErrors;
 use crate::error::{WebError, WebResult};
+use crate::form::FormErrors;
 use crate::i18n::Lang;
 use crate::visitor::Visitor;
 use crate::WebState;

@@ -3,8 +3,8 @@
 
 use super::incidents::Pairs;
 use super::{render_status, Chrome};
-use crate::form::FormErrors;
 use crate::error::{WebError, WebResult};
+use crate::form::FormErrors;
 use crate::i18n::Lang;
 use crate::visitor::Visitor;
 use crate::WebState;
@@ -87,9 +87,9 @@ async fn page(
                         .collect::<Vec<_>>()
                         .join("・"),
                     checked: match typed {
-                        Some(p) if errs.form == "tree" => p
-                            .all(&format!("level{level}"))
-                            .contains(&u.id.to_string()),
+                        Some(p) if errs.form == "tree" => {
+                            p.all(&format!("level{level}")).contains(&u.id.to_string())
+                        }
                         _ => a.tree.iter().any(|e| e.level == level && e.user_id == u.id),
                     },
                 })

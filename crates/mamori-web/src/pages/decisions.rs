@@ -3,8 +3,8 @@
 
 use super::incidents::{Opt, Pairs};
 use super::{jst, render_status, Chrome};
-use crate::form::FormErrors;
 use crate::error::{WebError, WebResult};
+use crate::form::FormErrors;
 use crate::i18n::Lang;
 use crate::visitor::Visitor;
 use crate::WebState;
@@ -370,7 +370,9 @@ fn viewpoints_of(p: &Pairs) -> Result<Viewpoints, AppError> {
             volume,
             damage,
         }),
-        _ => ps.done().and(Err(AppError::Internal("viewpoints: a problem was lost".into()))),
+        _ => ps.done().and(Err(AppError::Internal(
+            "viewpoints: a problem was lost".into(),
+        ))),
     }
 }
 

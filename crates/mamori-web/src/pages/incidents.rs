@@ -2,8 +2,8 @@
 //! phases, tasks, second report and timeline, and the acknowledgement link of alert mail.
 
 use super::{jst, render, render_status, url_encode, Chrome};
-use crate::form::FormErrors;
 use crate::error::{WebError, WebResult};
+use crate::form::FormErrors;
 use crate::i18n::Lang;
 use crate::visitor::Visitor;
 use crate::WebState;
@@ -129,12 +129,7 @@ pub struct FormEcho {
     pub actions_taken: String,
 }
 
-async fn new_page(
-    s: &WebState,
-    v: &Visitor,
-    p: Option<&Pairs>,
-    errs: FormErrors,
-) -> WebResult {
+async fn new_page(s: &WebState, v: &Visitor, p: Option<&Pairs>, errs: FormErrors) -> WebResult {
     let session = v.full()?;
     let depts = s.app.departments_for_report(&v.ctx()).await?;
     let chosen = p

@@ -267,13 +267,23 @@ pub async fn import(
     match result {
         Ok(report) => {
             let o = s.app.ledger(&ctx).await?;
-            render(&ledger_page(&v, &o, Some(report), FormErrors::none("import")))
+            render(&ledger_page(
+                &v,
+                &o,
+                Some(report),
+                FormErrors::none("import"),
+            ))
         }
         Err(e @ AppError::Invalid(_)) => {
             let o = s.app.ledger(&ctx).await?;
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &ledger_page(&v, &o, None, FormErrors::of(&v, "import", &e, IMPORT_FIELDS)),
+                &ledger_page(
+                    &v,
+                    &o,
+                    None,
+                    FormErrors::of(&v, "import", &e, IMPORT_FIELDS),
+                ),
             )
         }
         Err(e) => Err(WebError(e)),
@@ -780,16 +790,7 @@ pub async fn review_entry(
         Ok(()) => Ok(Redirect::to(&format!("/ledger/{id}?reviewed=1#reviews")).into_response()),
         Err(e @ AppError::Invalid(_)) => {
             let errs = FormErrors::of(&v, "review", &e, REVIEW_FIELDS);
-            entry_page(
-                &s,
-                &v,
-                id,
-                None,
-                p.get("comment").to_owned(),
-                errs,
-                None,
-            )
-            .await
+            entry_page(&s, &v, id, None, p.get("comment").to_owned(), errs, None).await
         }
         Err(e) => Err(WebError(e)),
     }
