@@ -79,8 +79,8 @@ fn problem(e: &LedgerError) -> AppError {
 /// Every problem of an entry as one `Invalid` (the first, with the others in `more`).
 fn problems(all: Vec<LedgerError>) -> AppError {
     let mut ps = crate::Problems::new();
-    for e in &all {
-        if let AppError::Invalid(p) = problem(e) {
+    for e in all {
+        if let AppError::Invalid(p) = problem(&e) {
             ps.push(p);
         }
     }

@@ -110,7 +110,7 @@ impl FormErrors {
                             field,
                             message,
                         },
-                    ))
+                    ));
                 }
                 None => general.push(FormError {
                     field: String::new(),

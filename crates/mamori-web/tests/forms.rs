@@ -72,7 +72,7 @@ fn tag_of<'a>(body: &'a str, id: &str) -> &'a str {
         .find(&needle)
         .unwrap_or_else(|| panic!("no element #{id}"));
     let start = body[..i].rfind('<').unwrap();
-    &body[start..i + body[i..].find('>').unwrap() + 1]
+    &body[start..=i + body[i..].find('>').unwrap()]
 }
 
 /// Every linked field is marked invalid, described by its message, and the message is there.

@@ -212,37 +212,34 @@ pub async fn create_user(
     let password = Some(form_value(&pairs, "password"))
         .filter(|p| !p.is_empty())
         .map(str::to_owned);
-    let result = match (&roles, &dept) {
-        (Ok(roles), Ok(dept)) => {
-            s.app
-                .create_user(
-                    &v.ctx(),
-                    &UserInput {
-                        company_id: Some(company),
-                        department_id: *dept,
-                        login: form_value(&pairs, "login").into(),
-                        display_name: form_value(&pairs, "display_name").into(),
-                        email: form_value(&pairs, "email").into(),
-                        roles: roles.clone(),
-                        password,
-                        locale: v.lang.code().into(),
-                    },
-                )
-                .await
-        }
-        _ => {
-            // Both problems of the choices, when both are wrong.
-            let mut ps = Problems::new();
-            for r in [roles.as_ref().map(|_| ()), dept.as_ref().map(|_| ())] {
-                if let Err(AppError::Invalid(p)) = r {
-                    ps.push(p.clone());
-                }
+    let result = if let (Ok(roles), Ok(dept)) = (&roles, &dept) {
+        s.app
+            .create_user(
+                &v.ctx(),
+                &UserInput {
+                    company_id: Some(company),
+                    department_id: *dept,
+                    login: form_value(&pairs, "login").into(),
+                    display_name: form_value(&pairs, "display_name").into(),
+                    email: form_value(&pairs, "email").into(),
+                    roles: roles.clone(),
+                    password,
+                    locale: v.lang.code().into(),
+                },
+            )
+            .await
+    } else {
+        // Both problems of the choices, when both are wrong.
+        let mut ps = Problems::new();
+        for r in [roles.as_ref().map(|_| ()), dept.as_ref().map(|_| ())] {
+            if let Err(AppError::Invalid(p)) = r {
+                ps.push(p.clone());
             }
-            Err(ps
-                .done()
-                .err()
-                .unwrap_or_else(|| AppError::Internal("user form".into())))
         }
+        Err(ps
+            .done()
+            .err()
+            .unwrap_or_else(|| AppError::Internal("user form".into())))
     };
     match result {
         Ok((id, generated)) => {

@@ -999,14 +999,15 @@ pub async fn update_facts(
     let r = s.app.update_facts(&v.ctx(), id, &input).await;
     let echo = |page: &mut IncidentPage| {
         let f = &mut page.facts;
-        f.occurred_at = p.get("occurred_at").to_owned();
-        f.found_at = p.get("found_at").to_owned();
-        f.knew_at = p.get("knew_at").to_owned();
+        p.get("occurred_at").clone_into(&mut f.occurred_at);
+        p.get("found_at").clone_into(&mut f.found_at);
+        p.get("knew_at").clone_into(&mut f.knew_at);
         f.confirmed = p.get("certainty") == "confirmed";
-        f.persons = p.get("persons").to_owned();
+        p.get("persons").clone_into(&mut f.persons);
         f.contractor = p.get("role") == "contractor";
-        f.notified_entruster_at = p.get("notified_entruster_at").to_owned();
-        f.contact_info = p.get("contact_info").to_owned();
+        p.get("notified_entruster_at")
+            .clone_into(&mut f.notified_entruster_at);
+        p.get("contact_info").clone_into(&mut f.contact_info);
         for (code, _, on) in &mut f.flags {
             *on = p.flag(code);
         }
@@ -1189,7 +1190,7 @@ pub async fn add_note(
     v.full()?;
     let p = Pairs(pairs);
     let r = s.app.add_note(&v.ctx(), id, p.get("note")).await;
-    let echo = |page: &mut IncidentPage| page.typed_note = p.get("note").to_owned();
+    let echo = |page: &mut IncidentPage| p.get("note").clone_into(&mut page.typed_note);
     let sent = Sent {
         form: "note",
         fields: NOTE_FIELDS,

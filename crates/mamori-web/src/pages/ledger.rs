@@ -413,16 +413,15 @@ fn input_of(p: &Pairs) -> Result<DatasetInput, AppError> {
     }
     let mut items = Vec::new();
     for code in p.all("items") {
-        match code.parse::<Item>() {
-            Ok(item) => items.push(item),
-            Err(_) => {
-                ps.push(Problem::new(
-                    Some("items"),
-                    "項目の指定が正しくありません",
-                    "unknown item",
-                ));
-                break;
-            }
+        if let Ok(item) = code.parse::<Item>() {
+            items.push(item);
+        } else {
+            ps.push(Problem::new(
+                Some("items"),
+                "項目の指定が正しくありません",
+                "unknown item",
+            ));
+            break;
         }
     }
     let persons = ps
