@@ -29,6 +29,23 @@ pub struct DatasetInput {
     pub entrusted_from: String,
 }
 
+/// The fields of an entry in the order of its form.
+const FORM_ORDER: [&str; 13] = [
+    "name",
+    "persons",
+    "items",
+    "purpose",
+    "source",
+    "access",
+    "storage_place",
+    "storage_method",
+    "use_until",
+    "retain_until",
+    "entrusted_to",
+    "entrusted_from",
+    "department_id",
+];
+
 /// A problem with an entry, naming the field (the form's field name / the CSV column).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
@@ -72,11 +89,20 @@ impl DatasetInput {
     /// [`DatasetInput::validate`] with every problem, in the order of the form.
     pub fn check(mut self) -> Result<DatasetInput, Vec<LedgerError>> {
         let mut problems = Vec::new();
-        let mut keep = |r: Result<String, LedgerError>, into: &mut String| match r {
-            Ok(v) => *into = v,
-            Err(e) => problems.push(e),
-        };
-        keep(text("name", &self.name, 100, true), &mut self.name);
+        let mut text_at =
+            |field, value: &mut String, max, required| match text(field, value, max, required) {
+                Ok(v) => *value = v,
+                Err(e) => problems.push(e),
+            };
+        // In the order of the form.
+        text_at("name", &mut self.name, 100, true);
+        text_at("purpose", &mut self.purpose, 1000, true);
+        text_at("source", &mut self.source, 500, false);
+        text_at("access", &mut self.access, 500, false);
+        text_at("storage_place", &mut self.storage_place, 500, false);
+        text_at("storage_method", &mut self.storage_method, 500, false);
+        text_at("entrusted_to", &mut self.entrusted_to, 500, false);
+        text_at("entrusted_from", &mut self.entrusted_from, 500, false);
         if self.items.is_empty() {
             problems.push(err(
                 "items",
@@ -91,24 +117,6 @@ impl DatasetInput {
                 ));
             }
         }
-        let mut keep = |r: Result<String, LedgerError>, into: &mut String| match r {
-            Ok(v) => *into = v,
-            Err(e) => problems.push(e),
-        };
-        keep(
-            text("purpose", &self.purpose, 1000, true),
-            &mut self.purpose,
-        );
-        keep(text("source", &self.source, 500, false), &mut self.source);
-        keep(text("access", &self.access, 500, false), &mut self.access);
-        keep(
-            text("storage_place", &self.storage_place, 500, false),
-            &mut self.storage_place,
-        );
-        keep(
-            text("storage_method", &self.storage_method, 500, false),
-            &mut self.storage_method,
-        );
         if let (Some(u), Some(r)) = (self.use_until, self.retain_until) {
             if r < u {
                 problems.push(err(
@@ -117,18 +125,8 @@ impl DatasetInput {
                 ));
             }
         }
-        let mut keep = |r: Result<String, LedgerError>, into: &mut String| match r {
-            Ok(v) => *into = v,
-            Err(e) => problems.push(e),
-        };
-        keep(
-            text("entrusted_to", &self.entrusted_to, 500, false),
-            &mut self.entrusted_to,
-        );
-        keep(
-            text("entrusted_from", &self.entrusted_from, 500, false),
-            &mut self.entrusted_from,
-        );
+        // The form's order: the web page sorts them by its fields.
+        problems.sort_by_key(|e| FORM_ORDER.iter().position(|f| *f == e.field));
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -446,7 +444,7 @@ mod tests {
         .check()
         .unwrap_err();
         let fields: Vec<&str> = all.iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["name", "items", "persons", "purpose"]);
+        assert_eq!(fields, ["name", "persons", "items", "purpose"]);
     }
 
     #[test]
