@@ -256,3 +256,65 @@ async fn a_bad_ledger_entry_names_every_problem_at_its_field() {
     }
     env.db.cleanup().await;
 }
+
+#[tokio::test]
+async fn the_facts_form_of_an_incident_names_every_problem_and_keeps_what_was_typed() {
+    let env = sqlite_env().await;
+    let mut c = Client::new(&env.router);
+    c.login(&env, "tanaka").await;
+    let page = c.get("/incidents/1").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("data-testid=\"facts-form\" novalidate"));
+    let version = {
+        let i = page.body.find("name=\"version\" value=\"").unwrap() + 22;
+        page.body[i..i + page.body[i..].find('"').unwrap()].to_owned()
+    };
+    let r = c
+        .post(
+            "/incidents/1/facts",
+            &[
+                ("version", &version),
+                ("event", "leak"),
+                ("knew_at", "2099-01-01T09:00"),
+                ("persons", "1000人以上"),
+                ("role", "contractor"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let links = summary_links(&r.body);
+    let ids: Vec<&str> = links.iter().map(|(h, _)| h.as_str()).collect();
+    assert_eq!(ids, ["facts-knew_at", "facts-persons"], "{links:?}");
+    assert_marked(&r.body, &links);
+    // The form is open and shows what was typed, not the stored facts.
+    assert!(r
+        .body
+        .contains("<details open><summary><h2 class=\"inline-h\">"));
+    assert!(r.body.contains("value=\"2099-01-01T09:00\""));
+    assert!(r.body.contains("value=\"1000人以上\""));
+    assert!(r.body.contains("<option value=\"contractor\" selected>"));
+    env.db.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_empty_login_names_both_fields_without_a_try() {
+    let env = sqlite_env().await;
+    let mut c = Client::new(&env.router);
+    let page = c.get("/login").await;
+    assert!(page.body.contains("data-testid=\"login-form\" novalidate"));
+    let r = c.post("/login", &[("login", ""), ("password", "")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let links = summary_links(&r.body);
+    let ids: Vec<&str> = links.iter().map(|(h, _)| h.as_str()).collect();
+    assert_eq!(ids, ["login-login", "login-password"]);
+    assert_marked(&r.body, &links);
+    assert!(r.body.contains("ログイン名を入力してください"));
+    // Only a login name: the password is named, the name kept.
+    let r = c
+        .post("/login", &[("login", "yamada"), ("password", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("value=\"yamada\""));
+    assert_eq!(summary_links(&r.body).len(), 1);
+    env.db.cleanup().await;
+}
