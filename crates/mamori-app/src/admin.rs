@@ -303,11 +303,21 @@ impl App {
         }
         self.check_custodians(company_id, None, &input.roles)
             .await?;
-        let login = LoginName::parse(&input.login)?;
-        let name = display_name(&input.display_name)?;
-        let mail = email(&input.email)?;
+        // Every problem of the form is named at once.
+        let mut ps = crate::Problems::new();
+        let login = ps.check(LoginName::parse(&input.login).map_err(AppError::from))?;
+        let name = ps.check(display_name(&input.display_name).map_err(AppError::from))?;
+        let mail = ps.check(email(&input.email).map_err(AppError::from))?;
         let (password, generated) = given_or_generated(input.password.as_deref());
-        check_password(&password, &login)?;
+        if let Some(login) = &login {
+            ps.check(check_password(&password, login).map_err(AppError::from))?;
+        }
+        ps.done()?;
+        let (Some(login), Some(name), Some(mail)) = (login, name, mail) else {
+            return Err(AppError::Internal(
+                "create_user: a checked value is missing".into(),
+            ));
+        };
         let hash = self.argon2.hash(&password).await?;
         let id = self
             .store

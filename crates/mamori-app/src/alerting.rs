@@ -989,23 +989,26 @@ impl App {
         escalate_after_minutes: i64,
     ) -> Result<(), AppError> {
         let company = Self::alert_admin(ctx)?;
+        // Every problem of the form is named at once.
+        let mut ps = crate::Problems::new();
         if !(1..=1440).contains(&escalate_after_minutes) {
-            return Err(AppError::invalid(
-                "escalate_after_minutes",
+            ps.push(crate::Problem::new(
+                Some("escalate_after_minutes"),
                 "エスカレーションまでの時間は1〜1440分で指定してください",
                 "escalate_after_minutes must be between 1 and 1440",
             ));
         }
         let people = self.store.list_users(Some(company)).await?;
         let mut entries = Vec::new();
-        for (i, ids) in levels.iter().enumerate() {
+        'levels: for (i, ids) in levels.iter().enumerate() {
             for id in ids {
                 if !people.iter().any(|u| u.id == *id && !u.disabled) {
-                    return Err(AppError::invalid(
-                        "user_id",
+                    ps.push(crate::Problem::new(
+                        Some("user_id"),
                         "連絡網に指定した利用者が見つかりません",
                         "user_id: no such user in the company",
                     ));
+                    break 'levels;
                 }
                 entries.push(mamori_store::alerts::CallTreeEntry {
                     level: i as i64 + 1,
@@ -1014,12 +1017,13 @@ impl App {
             }
         }
         if !entries.iter().any(|e| e.level == 1) {
-            return Err(AppError::invalid(
-                "level1",
+            ps.push(crate::Problem::new(
+                Some("level1"),
                 "レベル1（最初に連絡する人）を1人以上指定してください",
                 "level 1 needs at least one person",
             ));
         }
+        ps.done()?;
         self.store
             .set_call_tree(company, &entries, escalate_after_minutes * 60)
             .await?;

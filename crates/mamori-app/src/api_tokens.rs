@@ -72,8 +72,16 @@ impl App {
         days: &str,
     ) -> Result<(i64, String), AppError> {
         let user = ctx.user_ref().ok_or(AppError::Unauthenticated)?;
-        let name = token_name(name)?;
-        let days = token_days(days)?;
+        // The name and the days are both checked before the password is.
+        let mut ps = crate::Problems::new();
+        let name = ps.check(token_name(name))?;
+        let days = ps.check(token_days(days))?;
+        ps.done()?;
+        let (Some(name), Some(days)) = (name, days) else {
+            return Err(AppError::Internal(
+                "api token: a checked value is missing".into(),
+            ));
+        };
         // The stored hash, not the session's copy: a password changed elsewhere counts.
         let stored = self.store.get_user(user.id).await?;
         if password.is_empty() || !self.argon2.verify(password, &stored.password_hash).await? {

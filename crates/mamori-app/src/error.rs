@@ -12,6 +12,9 @@ pub struct Problem {
     pub field: Option<&'static str>,
     pub ja: String,
     pub en: String,
+    /// The other problems found in the same input, in the order they were found (a form shows
+    /// every one at its field, not only the first).
+    pub more: Vec<Problem>,
 }
 
 impl Problem {
@@ -20,7 +23,20 @@ impl Problem {
             field,
             ja: ja.into(),
             en: en.into(),
+            more: Vec::new(),
         }
+    }
+
+    /// This problem and every other one found with it, each without its `more`.
+    pub fn all(&self) -> Vec<Problem> {
+        let mut out = vec![Problem {
+            more: Vec::new(),
+            ..self.clone()
+        }];
+        for p in &self.more {
+            out.extend(p.all());
+        }
+        out
     }
 
     pub fn message(&self, lang: &str) -> &str {
@@ -57,6 +73,50 @@ impl From<mamori_domain::text::TextError> for Problem {
             T::Name => ("name", "名称は1〜100文字で入力してください".into()),
         };
         Problem::new(Some(field), ja, e.to_string())
+    }
+}
+
+/// Collects every problem of an input instead of stopping at the first, so that a form can show
+/// them all: `let x = ps.check(parse(..))?;` keeps going on a problem (giving `None`) and stops
+/// only on an error that is not a problem of the input; `ps.done()?` then fails with them all.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<Problem>);
+
+impl Problems {
+    pub fn new() -> Self {
+        Problems::default()
+    }
+
+    /// The value, or `None` after noting the problem; any other error is returned.
+    pub fn check<T>(&mut self, r: Result<T, AppError>) -> Result<Option<T>, AppError> {
+        match r {
+            Ok(v) => Ok(Some(v)),
+            Err(AppError::Invalid(p)) => {
+                self.0.extend(p.all());
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn push(&mut self, p: impl Into<Problem>) {
+        self.0.extend(p.into().all());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` when nothing was wrong; otherwise one `Invalid` carrying every problem.
+    pub fn done(self) -> Result<(), AppError> {
+        let mut it = self.0.into_iter();
+        match it.next() {
+            None => Ok(()),
+            Some(mut first) => {
+                first.more = it.collect();
+                Err(AppError::Invalid(first))
+            }
+        }
     }
 }
 

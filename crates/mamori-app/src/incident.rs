@@ -26,12 +26,18 @@ use mamori_store::users::User;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::{App, AppError, Ctx, Problem};
+use crate::{App, AppError, Ctx, Problem, Problems};
 use mamori_domain::audit::Outcome;
 
 impl From<FieldError> for AppError {
     fn from(e: FieldError) -> Self {
-        AppError::Invalid(Problem::new(Some(e.field), e.ja, e.en))
+        AppError::Invalid(e.into())
+    }
+}
+
+impl From<FieldError> for Problem {
+    fn from(e: FieldError) -> Self {
+        Problem::new(Some(e.field), e.ja, e.en)
     }
 }
 
@@ -223,17 +229,17 @@ fn parse_time_with(
         let (ja, en) = match field {
             "found_at" => ("発見日時", "found at"),
             "occurred_at" => ("発生日時", "occurred at"),
-            "knew_at" => ("把握日時", "knew at"),
-            "notified_entruster_at" => ("委託元への通知日時", "entruster notified at"),
+            "knew_at" => ("会社が知った日時", "knew at"),
+            "notified_entruster_at" => ("委託元へ通知した日時", "entruster notified at"),
             "from" | "since" => ("開始日", "from"),
             "to" | "until" => ("終了日", "to"),
             _ => ("日時", field),
         };
-        AppError::invalid(
-            field,
-            format!("{ja}「{s}」: {}", e.ja()),
-            format!("{en} `{s}` {}", e.en()),
-        )
+        let ja_text = match e {
+            mamori_domain::when::WhenError::Unreadable => format!("{ja}: 「{s}」は{}", e.ja()),
+            _ => format!("{ja}: 「{s}」— {}", e.ja()),
+        };
+        AppError::invalid(field, ja_text, format!("{en}: `{s}` {}", e.en()))
     })
 }
 
@@ -425,69 +431,122 @@ impl App {
             _ => return Err(AppError::Denied),
         };
         let now = self.clock.now_micros();
-        let description = check_text(
+        // Every problem of the report is collected, in the order of the form, so that the
+        // reporter sees them all at once.
+        let mut ps = Problems::new();
+        let description = ps.check(check_text(
             "description",
             &input.description,
             MAX_TEXT,
             Some(("何が起きたかを入力してください", "description is required")),
-        )?;
-        let actions_taken = check_text("actions_taken", &input.actions_taken, MAX_TEXT, None)?;
-        let found_by = check_text("found_by", &input.found_by, MAX_TITLE, None)?;
-        let mut title = check_text("title", &input.title, MAX_TITLE, None)?;
-        if title.is_empty() {
-            title = description
-                .lines()
-                .next()
-                .unwrap_or("")
-                .chars()
-                .take(40)
-                .collect();
-        }
-        let occurred_at = parse_time_near("occurred_at", &input.occurred_at, now)?;
-        let found_at = parse_time_near("found_at", &input.found_at, now)?.unwrap_or(now);
-        let event = parse_event(&input.event)?;
-        let mut items = parse_items(&input.items)?;
-        let persons = parse_count("persons", &input.persons)?;
-        // Datasets named by the reporter: their items join the facts (a leaked member database
-        // brings its sensitive items and card data into the assessment).
-        let mut datasets = Vec::new();
-        for id in &input.datasets {
-            match self.store.get_dataset(*id).await {
-                Ok(d) if d.company_id == user.company_id => {
-                    items.extend(crate::ledger::parse_items_json(&d.items));
-                    datasets.push(d);
-                }
-                _ => {
-                    return Err(AppError::invalid(
-                        "datasets",
-                        "選んだ台帳が見つかりません",
-                        "datasets: no such dataset in your company",
-                    ))
-                }
-            }
-        }
+        ))?;
+        let event = ps.check(parse_event(&input.event))?;
+        let found_at = ps.check(parse_time_near("found_at", &input.found_at, now))?;
+        let occurred_at = ps.check(parse_time_near("occurred_at", &input.occurred_at, now))?;
+        let found_by = ps.check(check_text("found_by", &input.found_by, MAX_TITLE, None))?;
         let department_id = input.department_id.unwrap_or(user.department_id);
         let dept = self
             .store
             .get_department(department_id)
             .await
             .ok()
-            .filter(|d| d.company_id == user.company_id)
-            .ok_or_else(|| {
-                AppError::invalid(
-                    "department_id",
-                    "部署が見つかりません",
-                    "department_id: no such department in your company",
-                )
-            })?;
+            .filter(|d| d.company_id == user.company_id);
+        if dept.is_none() {
+            ps.push(Problem::new(
+                Some("department_id"),
+                "部署が見つかりません",
+                "department_id: no such department in your company",
+            ));
+        }
+        let persons = ps.check(parse_count("persons", &input.persons))?;
+        let title = ps.check(check_text("title", &input.title, MAX_TITLE, None))?;
+        let items = ps.check(parse_items(&input.items))?;
+        // Datasets named by the reporter: their items join the facts (a leaked member database
+        // brings its sensitive items and card data into the assessment).
+        let mut datasets = Vec::new();
+        let mut dataset_items = BTreeSet::new();
+        for id in &input.datasets {
+            match self.store.get_dataset(*id).await {
+                Ok(d) if d.company_id == user.company_id => {
+                    dataset_items.extend(crate::ledger::parse_items_json(&d.items));
+                    datasets.push(d);
+                }
+                _ => {
+                    ps.push(Problem::new(
+                        Some("datasets"),
+                        "選んだ台帳が見つかりません",
+                        "datasets: no such dataset in your company",
+                    ));
+                    break;
+                }
+            }
+        }
+        let actions_taken = ps.check(check_text(
+            "actions_taken",
+            &input.actions_taken,
+            MAX_TEXT,
+            None,
+        ))?;
+        // The facts are checked against each other with what could be read; a problem of a
+        // field that could not be read is already named.
+        let readable = |field: &str| match field {
+            "found_at" | "knew_at" => found_at.is_some(),
+            "occurred_at" => occurred_at.is_some(),
+            "persons" => persons.is_some(),
+            _ => true,
+        };
+        let found = found_at.flatten().unwrap_or(now);
         // The company knew when its employee found it; the privacy office can correct this.
-        let mut facts = IncidentFacts::new(found_at, found_at.max(occurred_at.unwrap_or(0)), event);
-        facts.knew_at = found_at;
-        facts.occurred_at = occurred_at;
-        facts.suspected = input.certainty != "confirmed";
+        let mut f = IncidentFacts::new(found, found, event.unwrap_or(EventKind::Unknown));
+        f.occurred_at = occurred_at.flatten();
+        f.suspected = input.certainty != "confirmed";
+        f.persons = persons.flatten();
+        for p in f.problems(now) {
+            if readable(p.field) {
+                ps.push(p);
+            }
+        }
+        let facts = Some(f);
+        ps.done()?;
+        let (
+            Some(description),
+            Some(actions_taken),
+            Some(found_by),
+            Some(title),
+            Some(mut items),
+            Some(dept),
+            Some(mut facts),
+        ) = (
+            description,
+            actions_taken,
+            found_by,
+            title,
+            items,
+            dept,
+            facts,
+        )
+        else {
+            return Err(AppError::Internal(
+                "first report: a checked value is missing".into(),
+            ));
+        };
+        let title = if title.is_empty() {
+            description
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(40)
+                .collect()
+        } else {
+            title
+        };
+        items.extend(dataset_items);
         facts.items = items.clone();
-        facts.persons = persons;
-        facts.validate(now)?;
+        let occurred_at = facts.occurred_at;
+        let found_at = facts.found_at;
+        let event = facts.event;
+        let persons = facts.persons;
         let assessment = Self::assess_facts(&facts)?;
         let first = FirstReport {
             title: title.clone(),
@@ -747,38 +806,47 @@ impl App {
         let old: IncidentFacts = serde_json::from_str(&incident.facts)
             .map_err(|e| AppError::Internal(format!("incident {id} facts: {e}")))?;
         let mut f = old.clone();
-        f.occurred_at = parse_time_near("occurred_at", &input.occurred_at, now)?;
-        f.found_at = parse_time_near("found_at", &input.found_at, now)?.unwrap_or(old.found_at);
-        f.knew_at = parse_time_near("knew_at", &input.knew_at, now)?.unwrap_or(old.knew_at);
-        f.event = parse_event(&input.event)?;
+        // Every problem of the form is collected; a value that cannot be read keeps the old one
+        // while the others are checked.
+        let mut ps = Problems::new();
+        let event = ps.check(parse_event(&input.event))?;
+        let occurred_at = ps.check(parse_time_near("occurred_at", &input.occurred_at, now))?;
+        let found_at = ps.check(parse_time_near("found_at", &input.found_at, now))?;
+        let knew_at = ps.check(parse_time_near("knew_at", &input.knew_at, now))?;
+        let persons = ps.check(parse_count("persons", &input.persons))?;
+        let items = ps.check(parse_items(&input.items))?;
+        let notified = ps.check(parse_time_near(
+            "notified_entruster_at",
+            &input.notified_entruster_at,
+            now,
+        ))?;
+        f.event = event.unwrap_or(old.event);
+        f.occurred_at = occurred_at.unwrap_or(old.occurred_at);
+        f.found_at = found_at.flatten().unwrap_or(old.found_at);
+        f.knew_at = knew_at.flatten().unwrap_or(old.knew_at);
         f.suspected = input.certainty != "confirmed";
-        f.items = parse_items(&input.items)?;
-        f.persons = parse_count("persons", &input.persons)?;
-        f.role = match input.role.as_str() {
-            "contractor" => appi::Role::Contractor,
-            "" | "controller" => appi::Role::Controller,
-            other => {
-                return Err(AppError::invalid(
-                    "role",
-                    "立場は委託元（管理者）か委託先から選んでください",
-                    format!("role: unknown value `{other}`"),
-                ))
-            }
-        };
-        f.notified_entruster_at =
-            parse_time_near("notified_entruster_at", &input.notified_entruster_at, now)?;
-        f.contact_info_available = match input.contact_info.as_str() {
-            "yes" => Some(true),
-            "no" => Some(false),
-            "" => None,
-            other => {
-                return Err(AppError::invalid(
-                    "contact_info",
-                    "本人の連絡先はあり・なし・不明から選んでください",
-                    format!("contact_info: unknown value `{other}`"),
-                ))
-            }
-        };
+        f.items = items.unwrap_or_else(|| old.items.clone());
+        f.persons = persons.unwrap_or(old.persons);
+        match input.role.as_str() {
+            "contractor" => f.role = appi::Role::Contractor,
+            "" | "controller" => f.role = appi::Role::Controller,
+            other => ps.push(Problem::new(
+                Some("role"),
+                "立場は委託元（管理者）か委託先から選んでください",
+                format!("role: unknown value `{other}`"),
+            )),
+        }
+        f.notified_entruster_at = notified.unwrap_or(old.notified_entruster_at);
+        match input.contact_info.as_str() {
+            "yes" => f.contact_info_available = Some(true),
+            "no" => f.contact_info_available = Some(false),
+            "" => f.contact_info_available = None,
+            other => ps.push(Problem::new(
+                Some("contact_info"),
+                "本人の連絡先はあり・なし・不明から選んでください",
+                format!("contact_info: unknown value `{other}`"),
+            )),
+        }
         f.recovered_before_viewed = input.recovered_before_viewed;
         f.same_data_held_elsewhere = input.same_data_held_elsewhere;
         f.intentional_provision = input.intentional_provision;
@@ -787,7 +855,20 @@ impl App {
         f.malicious = input.malicious;
         f.being_acquired = input.being_acquired;
         f.keep_times_shown_unchanged(&old);
-        f.validate(now)?;
+        let readable = |field: &str| match field {
+            "occurred_at" => occurred_at.is_some(),
+            "found_at" => found_at.is_some(),
+            "knew_at" => knew_at.is_some(),
+            "persons" => persons.is_some(),
+            "notified_entruster_at" => notified.is_some(),
+            _ => true,
+        };
+        for p in f.problems(now) {
+            if readable(p.field) {
+                ps.push(p);
+            }
+        }
+        ps.done()?;
         let diff = old.diff_ja(&f);
         if diff.is_empty() {
             return Ok(());
@@ -1378,7 +1459,7 @@ fn phase_tasks(phase: Phase, now: i64) -> Vec<(String, Option<String>)> {
 }
 
 #[cfg(test)]
-mod tests {
+mod time_field_tests {
     use super::*;
 
     // 2026-11-24 10:00 JST.

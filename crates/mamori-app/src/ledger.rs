@@ -76,6 +76,19 @@ fn problem(e: &LedgerError) -> AppError {
     AppError::invalid(e.field, e.message.clone(), e.to_string())
 }
 
+/// Every problem of an entry as one `Invalid` (the first, with the others in `more`).
+fn problems(all: Vec<LedgerError>) -> AppError {
+    let mut ps = crate::Problems::new();
+    for e in all {
+        if let AppError::Invalid(p) = problem(&e) {
+            ps.push(p);
+        }
+    }
+    ps.done()
+        .err()
+        .unwrap_or_else(|| AppError::Internal("no problem".into()))
+}
+
 pub fn parse_items_json(s: &str) -> Vec<Item> {
     serde_json::from_str::<Vec<String>>(s)
         .unwrap_or_default()
@@ -264,7 +277,7 @@ impl App {
         let company_id = self
             .check_edit(ctx, input.department_id, "ledger.create", "ledger")
             .await?;
-        let e = input.validate().map_err(|e| problem(&e))?;
+        let e = input.check().map_err(problems)?;
         let now = self.clock.now_micros();
         let due = ledger::review_due(jst_date(now)).to_string();
         let items = items_json(&e.items);
@@ -312,7 +325,7 @@ impl App {
         if company_id != old.company_id {
             return Err(AppError::NotFound);
         }
-        let mut e = input.validate().map_err(|e| problem(&e))?;
+        let mut e = input.check().map_err(problems)?;
         // Items the vault schema holds stay on the entry.
         if let Some(schema) = old
             .vault_schema

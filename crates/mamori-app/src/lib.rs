@@ -27,7 +27,7 @@ pub mod worker;
 
 use std::sync::Arc;
 
-pub use error::{AppError, Problem};
+pub use error::{AppError, Problem, Problems};
 use mamori_domain::role::Permission;
 use mamori_store::users::User;
 use mamori_store::Store;

@@ -509,7 +509,7 @@ impl App {
     }
 
     /// Saves the text as a new version of the stage; earlier versions are kept. A final report
-    /// needs all nine items (the error names the first empty one). Returns the version.
+    /// needs all nine items (the error names every empty one). Returns the version.
     pub async fn save_ppc(
         &self,
         ctx: &Ctx,
@@ -518,11 +518,15 @@ impl App {
         report: &Report,
     ) -> Result<i64, AppError> {
         self.ppc_managed(ctx, id, "incident.ppc.save").await?;
+        // Every problem of the nine items is named, not only the first.
+        let mut ps = crate::Problems::new();
         let mut clean = Report::default();
         for (_, field, _, _) in ITEMS {
-            let text = check_text(field, report.get(field), MAX_ITEM, None)?;
-            clean.set(field, text)?;
+            if let Some(text) = ps.check(check_text(field, report.get(field), MAX_ITEM, None))? {
+                clean.set(field, text)?;
+            }
         }
+        ps.done()?;
         if clean == Report::default() {
             return Err(AppError::invalid(
                 "summary",
@@ -531,7 +535,11 @@ impl App {
             ));
         }
         if stage == Stage::Final {
-            clean.check_final()?;
+            let mut ps = crate::Problems::new();
+            for p in clean.final_problems() {
+                ps.push(p);
+            }
+            ps.done()?;
         }
         let body = serde_json::to_string(&clean).map_err(|e| internal("ppc report", e))?;
         let now = self.clock.now_micros();
@@ -579,7 +587,11 @@ impl App {
         if stage == Stage::Final {
             let report: Report = serde_json::from_str(&stored.body)
                 .map_err(|e| internal(&format!("ppc report {}", stored.id), e))?;
-            report.check_final()?;
+            let mut ps = crate::Problems::new();
+            for p in report.final_problems() {
+                ps.push(p);
+            }
+            ps.done()?;
         }
         let now = self.clock.now_micros();
         let actor = actor_label(ctx);

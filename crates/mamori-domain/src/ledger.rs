@@ -29,6 +29,23 @@ pub struct DatasetInput {
     pub entrusted_from: String,
 }
 
+/// The fields of an entry in the order of its form.
+const FORM_ORDER: [&str; 13] = [
+    "name",
+    "persons",
+    "items",
+    "purpose",
+    "source",
+    "access",
+    "storage_place",
+    "storage_method",
+    "use_until",
+    "retain_until",
+    "entrusted_to",
+    "entrusted_from",
+    "department_id",
+];
+
 /// A problem with an entry, naming the field (the form's field name / the CSV column).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
@@ -63,27 +80,38 @@ fn text(field: &'static str, v: &str, max: usize, required: bool) -> Result<Stri
 
 impl DatasetInput {
     /// Checks the entry and puts it in its stored form: trimmed texts, items sorted, the card
-    /// flag set whenever a card item is held.
-    pub fn validate(mut self) -> Result<DatasetInput, LedgerError> {
-        self.name = text("name", &self.name, 100, true)?;
-        self.purpose = text("purpose", &self.purpose, 1000, true)?;
-        self.source = text("source", &self.source, 500, false)?;
-        self.storage_place = text("storage_place", &self.storage_place, 500, false)?;
-        self.storage_method = text("storage_method", &self.storage_method, 500, false)?;
-        self.access = text("access", &self.access, 500, false)?;
-        self.entrusted_to = text("entrusted_to", &self.entrusted_to, 500, false)?;
-        self.entrusted_from = text("entrusted_from", &self.entrusted_from, 500, false)?;
+    /// flag set whenever a card item is held. The first problem; [`DatasetInput::check`] gives
+    /// them all.
+    pub fn validate(self) -> Result<DatasetInput, LedgerError> {
+        self.check().map_err(|mut all| all.remove(0))
+    }
+
+    /// [`DatasetInput::validate`] with every problem, in the order of the form.
+    pub fn check(mut self) -> Result<DatasetInput, Vec<LedgerError>> {
+        let mut problems = Vec::new();
+        let mut text_at =
+            |field, value: &mut String, max, required| match text(field, value, max, required) {
+                Ok(v) => *value = v,
+                Err(e) => problems.push(e),
+            };
+        // In the order of the form.
+        text_at("name", &mut self.name, 100, true);
+        text_at("purpose", &mut self.purpose, 1000, true);
+        text_at("source", &mut self.source, 500, false);
+        text_at("access", &mut self.access, 500, false);
+        text_at("storage_place", &mut self.storage_place, 500, false);
+        text_at("storage_method", &mut self.storage_method, 500, false);
+        text_at("entrusted_to", &mut self.entrusted_to, 500, false);
+        text_at("entrusted_from", &mut self.entrusted_from, 500, false);
         if self.items.is_empty() {
-            return Err(err(
+            problems.push(err(
                 "items",
                 "項目を1つ以上選んでください (choose at least one item)",
             ));
         }
-        self.items.sort();
-        self.items.dedup();
         if let Some(n) = self.persons {
             if !(0..=10_000_000_000).contains(&n) {
-                return Err(err(
+                problems.push(err(
                     "persons",
                     "0〜100億の数を入力してください (0 to 10 billion)",
                 ));
@@ -91,12 +119,19 @@ impl DatasetInput {
         }
         if let (Some(u), Some(r)) = (self.use_until, self.retain_until) {
             if r < u {
-                return Err(err(
+                problems.push(err(
                     "retain_until",
                     "保管期限は利用期限より後にしてください (retain-until is before use-until)",
                 ));
             }
         }
+        // The form's order: the web page sorts them by its fields.
+        problems.sort_by_key(|e| FORM_ORDER.iter().position(|f| *f == e.field));
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        self.items.sort();
+        self.items.dedup();
         if self.items.iter().any(|i| is_card_item(*i)) {
             self.card_data = true;
         }
@@ -395,6 +430,21 @@ mod tests {
             }),
             "retain_until"
         );
+    }
+
+    #[test]
+    fn every_problem_of_an_entry_is_named_in_the_order_of_the_form() {
+        let all = DatasetInput {
+            name: String::new(),
+            items: vec![],
+            persons: Some(-1),
+            purpose: String::new(),
+            ..entry()
+        }
+        .check()
+        .unwrap_err();
+        let fields: Vec<&str> = all.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["name", "persons", "items", "purpose"]);
     }
 
     #[test]

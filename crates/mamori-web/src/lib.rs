@@ -7,6 +7,7 @@
 
 pub mod client_addr;
 pub mod error;
+pub mod form;
 pub mod i18n;
 pub mod multipart;
 pub mod pages;

@@ -132,8 +132,18 @@ impl IncidentFacts {
     }
 
     /// Checks the facts against each other and against `now`: nothing found before it happened,
-    /// nothing known before it was found, nothing in the future.
+    /// nothing known before it was found, nothing in the future. The first problem; see
+    /// [`IncidentFacts::problems`] for all of them.
     pub fn validate(&self, now: i64) -> Result<(), FieldError> {
+        match self.problems(now).into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Every problem of [`IncidentFacts::validate`], in the order of the form's fields, at most
+    /// one per field.
+    pub fn problems(&self, now: i64) -> Vec<FieldError> {
         // A minute of slack for clocks of phones and servers that disagree a little.
         let horizon = now + 60_000_000;
         let future = |field: &'static str, label: &str| {
@@ -143,26 +153,28 @@ impl IncidentFacts {
                 format!("{field} is in the future"),
             )
         };
+        let mut out = Vec::new();
         if let Some(o) = self.occurred_at {
             if o > horizon {
-                return Err(future("occurred_at", "発生日時"));
-            }
-            if o > self.found_at {
-                return Err(FieldError::new(
-                    "found_at",
-                    "発見日時が発生日時より前になっています",
-                    "found_at is before occurred_at: it cannot be found before it happened",
-                ));
+                out.push(future("occurred_at", "発生日時"));
             }
         }
         if self.found_at > horizon {
-            return Err(future("found_at", "発見日時"));
+            out.push(future("found_at", "発見日時"));
+        } else if self
+            .occurred_at
+            .is_some_and(|o| o <= horizon && o > self.found_at)
+        {
+            out.push(FieldError::new(
+                "found_at",
+                "発見日時が発生日時より前になっています",
+                "found_at is before occurred_at: it cannot be found before it happened",
+            ));
         }
         if self.knew_at > horizon {
-            return Err(future("knew_at", "会社が知った日時"));
-        }
-        if self.knew_at < self.found_at {
-            return Err(FieldError::new(
+            out.push(future("knew_at", "会社が知った日時"));
+        } else if self.knew_at < self.found_at {
+            out.push(FieldError::new(
                 "knew_at",
                 "会社が知った日時が発見日時より前になっています",
                 "knew_at is before found_at",
@@ -170,17 +182,17 @@ impl IncidentFacts {
         }
         if let Some(at) = self.notified_entruster_at {
             if at > horizon {
-                return Err(future("notified_entruster_at", "委託元へ通知した日時"));
+                out.push(future("notified_entruster_at", "委託元へ通知した日時"));
             }
         }
         if self.persons.is_some_and(|p| p > MAX_PERSONS) {
-            return Err(FieldError::new(
+            out.push(FieldError::new(
                 "persons",
                 "本人の数が大きすぎます",
                 "persons is too large",
             ));
         }
-        Ok(())
+        out
     }
 
     /// The input of the APPI assessment, with a note for every unknown that had to be filled.
@@ -510,6 +522,18 @@ mod tests {
         assert!(facts().validate(T).is_ok());
         // A minute of clock skew is tolerated.
         assert!(facts().validate(T - 30_000_000).is_ok());
+    }
+
+    #[test]
+    fn every_problem_is_named_not_only_the_first() {
+        let mut f = facts();
+        f.occurred_at = Some(T + 3 * HOUR);
+        f.knew_at = T - HOUR;
+        f.persons = Some(MAX_PERSONS + 1);
+        let fields: Vec<&str> = f.problems(T).iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["occurred_at", "knew_at", "persons"]);
+        assert_eq!(f.validate(T).unwrap_err().field, "occurred_at");
+        assert!(facts().problems(T).is_empty());
     }
 
     #[test]

@@ -185,21 +185,29 @@ impl Report {
 
     /// A final report is refused while an item is empty, naming the first.
     pub fn check_final(&self) -> Result<(), FieldError> {
-        match self.missing().first() {
+        match self.final_problems().into_iter().next() {
             None => Ok(()),
-            Some(n) => {
+            Some(e) => Err(e),
+        }
+    }
+
+    /// Every empty item a final report needs, in the order of the report.
+    pub fn final_problems(&self) -> Vec<FieldError> {
+        self.missing()
+            .into_iter()
+            .map(|n| {
                 let (_, field, ja, en) = ITEMS
                     .iter()
-                    .find(|(m, _, _, _)| m == n)
+                    .find(|(m, _, _, _)| *m == n)
                     .copied()
                     .unwrap_or(ITEMS[0]);
-                Err(FieldError::new(
+                FieldError::new(
                     field,
                     format!("確報には全9項目が必要です。{n}「{ja}」が空です（不明な場合は「調査中」「不明」等と記載）"),
                     format!("a final report needs all nine items; item {n} ({en}) is empty"),
-                ))
-            }
-        }
+                )
+            })
+            .collect()
     }
 }
 

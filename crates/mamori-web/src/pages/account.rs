@@ -1,7 +1,8 @@
 //! The own account: password, second factor and personal API tokens.
 
-use super::{jst, problem_text, render, render_status, Chrome};
+use super::{jst, render, render_status, Chrome};
 use crate::error::{WebError, WebResult};
+use crate::form::FormErrors;
 use crate::visitor::{session_cookie, Visitor};
 use crate::WebState;
 use askama::Template;
@@ -25,7 +26,20 @@ pub struct AccountPage {
     pub new_token: Option<String>,
     pub token_name: String,
     pub token_days: String,
+    /// The problems of the form sent: `pw` (the password) or `token`.
+    pub errs: FormErrors,
 }
+
+const PASSWORD_FIELDS: &[(&str, &str)] = &[
+    ("current_password", "account.password.current"),
+    // The new password's problems name `password`.
+    ("password", "account.password.new"),
+];
+const TOKEN_FIELDS: &[(&str, &str)] = &[
+    ("name", "account.token.name"),
+    ("days", "account.token.days"),
+    ("password", "account.token.password"),
+];
 
 /// A personal API token in the list.
 pub struct TokenLine {
@@ -42,7 +56,7 @@ async fn page(
     s: &WebState,
     v: &Visitor,
     flash: Option<String>,
-    error: Option<String>,
+    errs: FormErrors,
 ) -> Result<AccountPage, WebError> {
     let session = v.full()?;
     let tokens = s
@@ -66,7 +80,8 @@ async fn page(
     Ok(AccountPage {
         c: Chrome::new(v, "account.title")
             .with_flash(flash)
-            .with_error(error),
+            .with_error(errs.banner(&["pw", "token"])),
+        errs,
         login: session.user.login.clone(),
         name: session.user.display_name.clone(),
         totp_enabled: session.user.totp_enabled,
@@ -95,7 +110,7 @@ pub async fn account_page(
             q.revoked
                 .map(|_| v.tr().get("account.token.revoked").to_owned())
         });
-    render(&page(&s, &v, flash, None).await?)
+    render(&page(&s, &v, flash, FormErrors::none("pw")).await?)
 }
 
 #[derive(Deserialize)]
@@ -141,14 +156,14 @@ pub async fn change_password(
                 &s,
                 &v2,
                 Some(v.tr().get("account.password.done").to_owned()),
-                None,
+                FormErrors::none("pw"),
             )
             .await?;
             Ok((jar, super::render(&p)?).into_response())
         }
         Err(e @ AppError::Invalid(_)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &page(&s, &v, None, Some(problem_text(&v, &e))).await?,
+            &page(&s, &v, None, FormErrors::of(&v, "pw", &e, PASSWORD_FIELDS)).await?,
         ),
         Err(e) => Err(WebError(e)),
     }
@@ -182,14 +197,15 @@ pub async fn create_token(
                 &s,
                 &v,
                 Some(v.tr().get("account.token.created").to_owned()),
-                None,
+                FormErrors::none("token"),
             )
             .await?;
             p.new_token = Some(token);
             render(&p)
         }
         Err(e @ AppError::Invalid(_)) => {
-            let mut p = page(&s, &v, None, Some(problem_text(&v, &e))).await?;
+            let errs = FormErrors::of(&v, "token", &e, TOKEN_FIELDS);
+            let mut p = page(&s, &v, None, errs).await?;
             p.token_name = f.name;
             p.token_days = f.days;
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &p)

@@ -1,7 +1,8 @@
 //! Administration of users and departments (role `admin`, own company only).
 
-use super::{problem_text, render, render_status, Chrome};
+use super::{render, render_status, Chrome};
 use crate::error::{WebError, WebResult};
+use crate::form::FormErrors;
 use crate::i18n::Lang;
 use crate::visitor::Visitor;
 use crate::WebState;
@@ -11,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::{Extension, Form};
 use mamori_app::admin::{DeptLine, UserInput, UserUpdate};
-use mamori_app::AppError;
+use mamori_app::{AppError, Problems};
 use mamori_domain::role::{Permission, Role};
 use mamori_store::users::User;
 use std::collections::HashMap;
@@ -132,7 +133,21 @@ pub struct UserFormPage {
     pub generated_password: Option<String>,
     /// The second factor is locked by wrong codes (an unlock button is shown).
     pub locked: bool,
+    pub errs: FormErrors,
 }
+
+const USER_FIELDS: &[(&str, &str)] = &[
+    ("login", "users.login"),
+    ("display_name", "users.name"),
+    ("email", "users.email"),
+    ("department_id", "users.department"),
+    ("roles", "users.roles"),
+    ("password", "users.password"),
+];
+const DEPT_FIELDS: &[(&str, &str)] = &[
+    ("name", "departments.name"),
+    ("parent_id", "departments.parent"),
+];
 
 pub async fn new_user_page(
     State(s): State<WebState>,
@@ -151,6 +166,7 @@ pub async fn new_user_page(
         disabled: false,
         generated_password: None,
         locked: false,
+        errs: FormErrors::none("user"),
     })
 }
 
@@ -196,28 +212,34 @@ pub async fn create_user(
     let password = Some(form_value(&pairs, "password"))
         .filter(|p| !p.is_empty())
         .map(str::to_owned);
-    let result = match (&roles, &dept) {
-        (Ok(roles), Ok(dept)) => {
-            s.app
-                .create_user(
-                    &v.ctx(),
-                    &UserInput {
-                        company_id: Some(company),
-                        department_id: *dept,
-                        login: form_value(&pairs, "login").into(),
-                        display_name: form_value(&pairs, "display_name").into(),
-                        email: form_value(&pairs, "email").into(),
-                        roles: roles.clone(),
-                        password,
-                        locale: v.lang.code().into(),
-                    },
-                )
-                .await
+    let result = if let (Ok(roles), Ok(dept)) = (&roles, &dept) {
+        s.app
+            .create_user(
+                &v.ctx(),
+                &UserInput {
+                    company_id: Some(company),
+                    department_id: *dept,
+                    login: form_value(&pairs, "login").into(),
+                    display_name: form_value(&pairs, "display_name").into(),
+                    email: form_value(&pairs, "email").into(),
+                    roles: roles.clone(),
+                    password,
+                    locale: v.lang.code().into(),
+                },
+            )
+            .await
+    } else {
+        // Both problems of the choices, when both are wrong.
+        let mut ps = Problems::new();
+        for r in [roles.as_ref().map(|_| ()), dept.as_ref().map(|_| ())] {
+            if let Err(AppError::Invalid(p)) = r {
+                ps.push(p.clone());
+            }
         }
-        (Err(e), _) | (_, Err(e)) => Err(AppError::Invalid(match e {
-            AppError::Invalid(p) => p.clone(),
-            _ => unreachable!("form parsing yields Invalid"),
-        })),
+        Err(ps
+            .done()
+            .err()
+            .unwrap_or_else(|| AppError::Internal("user form".into())))
     };
     match result {
         Ok((id, generated)) => {
@@ -228,7 +250,7 @@ pub async fn create_user(
                 &tree,
                 &user,
                 Some(v.tr().get("users.created").to_owned()),
-                None,
+                FormErrors::none("user"),
                 generated,
             );
             render(&page)
@@ -236,7 +258,8 @@ pub async fn create_user(
         Err(e @ AppError::Invalid(_)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &UserFormPage {
-                c: Chrome::new(&v, "users.new").with_error(Some(problem_text(&v, &e))),
+                c: Chrome::new(&v, "users.new"),
+                errs: FormErrors::of(&v, "user", &e, USER_FIELDS),
                 id: None,
                 login: form_value(&pairs, "login").into(),
                 name: form_value(&pairs, "display_name").into(),
@@ -258,14 +281,15 @@ fn edit_form(
     tree: &[DeptLine],
     u: &User,
     flash: Option<String>,
-    error: Option<String>,
+    errs: FormErrors,
     generated: Option<String>,
 ) -> UserFormPage {
     let roles: Vec<Role> = u.roles.iter().collect();
     UserFormPage {
         c: Chrome::new(v, "users.edit")
             .with_flash(flash)
-            .with_error(error),
+            .with_error(errs.banner(&["user"])),
+        errs,
         id: Some(u.id),
         login: u.login.clone(),
         name: u.display_name.clone(),
@@ -286,7 +310,15 @@ pub async fn edit_user_page(
     let company = own_company(&v)?;
     let user = s.app.get_user_for_admin(&v.ctx(), id).await?;
     let tree = s.app.department_tree(&v.ctx(), company).await?;
-    render(&edit_form(&s, &v, &tree, &user, None, None, None))
+    render(&edit_form(
+        &s,
+        &v,
+        &tree,
+        &user,
+        None,
+        FormErrors::none("user"),
+        None,
+    ))
 }
 
 pub async fn update_user(
@@ -324,13 +356,20 @@ pub async fn update_user(
             &tree,
             &user,
             Some(v.tr().get("users.saved").to_owned()),
-            None,
+            FormErrors::none("user"),
             None,
         )),
         Err(e @ AppError::Invalid(_)) => {
-            let mut page = edit_form(&s, &v, &tree, &user, None, Some(problem_text(&v, &e)), None);
+            let errs = FormErrors::of(&v, "user", &e, USER_FIELDS);
+            let mut page = edit_form(&s, &v, &tree, &user, None, errs, None);
             page.name = form_value(&pairs, "display_name").into();
             page.email = form_value(&pairs, "email").into();
+            let roles = form_roles(&pairs).unwrap_or_default();
+            page.roles = role_options(v.lang, &roles);
+            if let Ok(d) = form_department(&pairs) {
+                page.departments = dept_options(&tree, Some(d));
+            }
+            page.disabled = form_value(&pairs, "disabled") == "1";
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => Err(WebError(e)),
@@ -354,7 +393,7 @@ async fn edit_again(
         &tree,
         &user,
         Some(v.tr().get(flash_key).to_owned()),
-        None,
+        FormErrors::none("user"),
         generated,
     ))
 }
@@ -405,13 +444,18 @@ pub struct DepartmentsPage {
     pub company: String,
     pub rows: Vec<DeptRow>,
     pub parents: Vec<DeptOption>,
+    /// The problems of the new department's form (`dept`; a row's in the banner) and what was
+    /// typed into it.
+    pub errs: FormErrors,
+    pub typed_name: String,
 }
 
 async fn departments(
     s: &WebState,
     v: &Visitor,
     flash: Option<String>,
-    error: Option<String>,
+    errs: FormErrors,
+    typed: Option<&[(String, String)]>,
 ) -> WebResult {
     let company = own_company(v)?;
     let tree = s.app.department_tree(&v.ctx(), company).await?;
@@ -425,20 +469,17 @@ async fn departments(
             parents: dept_options(&tree, d.dept.parent_id),
         })
         .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     render_status(
-        status,
+        errs.status(),
         &DepartmentsPage {
             c: Chrome::new(v, "departments.title")
                 .with_flash(flash)
-                .with_error(error),
+                .with_error(errs.banner(&["dept"])),
             company: s.app.store.get_company(company).await?.name,
             rows,
-            parents: dept_options(&tree, None),
+            parents: dept_options(&tree, typed.and_then(parent_of)),
+            typed_name: typed.map_or("", |p| form_value(p, "name")).to_owned(),
+            errs,
         },
     )
 }
@@ -447,7 +488,7 @@ pub async fn departments_page(
     State(s): State<WebState>,
     Extension(v): Extension<Visitor>,
 ) -> WebResult {
-    departments(&s, &v, None, None).await
+    departments(&s, &v, None, FormErrors::none("dept"), None).await
 }
 
 fn parent_of(pairs: &[(String, String)]) -> Option<i64> {
@@ -472,7 +513,8 @@ pub async fn create_department(
     {
         Ok(_) => Ok(Redirect::to("/admin/departments").into_response()),
         Err(e @ AppError::Invalid(_)) => {
-            departments(&s, &v, None, Some(problem_text(&v, &e))).await
+            let errs = FormErrors::of(&v, "dept", &e, DEPT_FIELDS);
+            departments(&s, &v, None, errs, Some(&pairs)).await
         }
         Err(e) => Err(WebError(e)),
     }
@@ -492,7 +534,8 @@ pub async fn update_department(
     {
         Ok(()) => Ok(Redirect::to("/admin/departments").into_response()),
         Err(e @ AppError::Invalid(_)) => {
-            departments(&s, &v, None, Some(problem_text(&v, &e))).await
+            let errs = FormErrors::of(&v, "row", &e, &[]);
+            departments(&s, &v, None, errs, None).await
         }
         Err(e) => Err(WebError(e)),
     }

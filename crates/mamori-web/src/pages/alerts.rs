@@ -2,8 +2,9 @@
 //! escalation delay, and signed webhooks for chat tools.
 
 use super::incidents::Pairs;
-use super::{problem_text, render_status, Chrome};
+use super::{render_status, Chrome};
 use crate::error::{WebError, WebResult};
+use crate::form::FormErrors;
 use crate::i18n::Lang;
 use crate::visitor::Visitor;
 use crate::WebState;
@@ -38,17 +39,27 @@ pub struct HookRow {
 #[template(path = "admin_alerts.html")]
 pub struct AlertsPage {
     pub c: Chrome,
-    pub minutes: i64,
+    pub minutes: String,
     pub levels: Vec<LevelBlock>,
     pub hooks: Vec<HookRow>,
     pub new_secret: Option<String>,
+    /// The problems of the form sent (`tree` or `hook`) and what was typed into it.
+    pub errs: FormErrors,
+    pub typed_url: String,
 }
+
+const TREE_FIELDS: &[(&str, &str)] = &[
+    ("escalate_after_minutes", "alerts.minutes"),
+    ("level1", "alerts.level1.label"),
+];
+const HOOK_FIELDS: &[(&str, &str)] = &[("url", "alerts.webhook.url")];
 
 async fn page(
     s: &WebState,
     v: &Visitor,
     status: StatusCode,
-    error: Option<String>,
+    errs: FormErrors,
+    typed: Option<&Pairs>,
     flash: Option<String>,
     new_secret: Option<String>,
 ) -> WebResult {
@@ -75,7 +86,12 @@ async fn page(
                         })
                         .collect::<Vec<_>>()
                         .join("・"),
-                    checked: a.tree.iter().any(|e| e.level == level && e.user_id == u.id),
+                    checked: match typed {
+                        Some(p) if errs.form == "tree" => {
+                            p.all(&format!("level{level}")).contains(&u.id.to_string())
+                        }
+                        _ => a.tree.iter().any(|e| e.level == level && e.user_id == u.id),
+                    },
                 })
                 .collect(),
         })
@@ -93,27 +109,35 @@ async fn page(
         status,
         &AlertsPage {
             c: Chrome::new(v, "alerts.title")
-                .with_error(error)
+                .with_error(errs.banner(&["tree", "hook"]))
                 .with_flash(flash),
-            minutes: a.escalate_after_minutes,
+            minutes: match typed {
+                Some(p) if errs.form == "tree" => p.get("minutes").to_owned(),
+                _ => a.escalate_after_minutes.to_string(),
+            },
             levels,
             hooks,
             new_secret,
+            typed_url: match typed {
+                Some(p) if errs.form == "hook" => p.get("url").to_owned(),
+                _ => String::new(),
+            },
+            errs,
         },
     )
 }
 
 pub async fn alerts_page(State(s): State<WebState>, Extension(v): Extension<Visitor>) -> WebResult {
-    page(&s, &v, StatusCode::OK, None, None, None).await
-}
-
-fn outcome(s: &WebState, v: &Visitor, r: Result<(), AppError>) -> Result<Option<String>, WebError> {
-    let _ = s;
-    match r {
-        Ok(()) => Ok(None),
-        Err(e @ AppError::Invalid(_)) => Ok(Some(problem_text(v, &e))),
-        Err(e) => Err(WebError(e)),
-    }
+    page(
+        &s,
+        &v,
+        StatusCode::OK,
+        FormErrors::none("tree"),
+        None,
+        None,
+        None,
+    )
+    .await
 }
 
 pub async fn save_call_tree(
@@ -134,20 +158,22 @@ pub async fn save_call_tree(
     let minutes = mamori_domain::number::parse_whole(p.get("minutes"))
         .and_then(|m| i64::try_from(m).ok())
         .unwrap_or(0);
-    let r = s.app.set_call_tree(&v.ctx(), &levels, minutes).await;
-    match outcome(&s, &v, r)? {
-        None => Ok(Redirect::to("/admin/alerts?saved=1").into_response()),
-        Some(e) => {
+    match s.app.set_call_tree(&v.ctx(), &levels, minutes).await {
+        Ok(()) => Ok(Redirect::to("/admin/alerts?saved=1").into_response()),
+        Err(e @ AppError::Invalid(_)) => {
+            let errs = FormErrors::of(&v, "tree", &e, TREE_FIELDS);
             page(
                 &s,
                 &v,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some(e),
+                errs,
+                Some(&p),
                 None,
                 None,
             )
             .await
         }
+        Err(e) => Err(WebError(e)),
     }
 }
 
@@ -161,15 +187,25 @@ pub async fn add_webhook(
     match s.app.add_webhook(&v.ctx(), p.get("url")).await {
         Ok(secret) => {
             let flash = Some(v.tr().get("alerts.webhook.added").to_owned());
-            page(&s, &v, StatusCode::OK, None, flash, Some(secret)).await
+            page(
+                &s,
+                &v,
+                StatusCode::OK,
+                FormErrors::none("hook"),
+                None,
+                flash,
+                Some(secret),
+            )
+            .await
         }
         Err(e @ AppError::Invalid(_)) => {
-            let msg = problem_text(&v, &e);
+            let errs = FormErrors::of(&v, "hook", &e, HOOK_FIELDS);
             page(
                 &s,
                 &v,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                Some(msg),
+                errs,
+                Some(&p),
                 None,
                 None,
             )

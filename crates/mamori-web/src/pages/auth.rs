@@ -2,6 +2,7 @@
 
 use super::{render, render_status, safe_next, Chrome};
 use crate::error::{WebError, WebResult};
+use crate::form::FormErrors;
 use crate::visitor::{removal_cookie, session_cookie, Visitor, LANG_COOKIE, SESSION_COOKIE};
 use crate::WebState;
 use askama::Template;
@@ -22,7 +23,11 @@ pub struct LoginPage {
     pub c: Chrome,
     pub login: String,
     pub next: String,
+    pub errs: FormErrors,
 }
+
+const LOGIN_FIELDS: &[(&str, &str)] = &[("login", "login.login"), ("password", "login.password")];
+const CODE_FIELDS: &[(&str, &str)] = &[("code", "totp.code")];
 
 #[derive(Deserialize)]
 pub struct LoginQuery {
@@ -50,6 +55,7 @@ pub async fn login_page(
         c: Chrome::new(&v, "login.title").with_flash(flash),
         login: String::new(),
         next: safe_next(q.next.as_deref()),
+        errs: FormErrors::none("login"),
     })
 }
 
@@ -77,6 +83,25 @@ pub async fn login_submit(
     Form(f): Form<LoginForm>,
 ) -> WebResult {
     let next = safe_next(f.next.as_deref());
+    // An empty field is named without trying (a try would count towards the lock-out).
+    let mut empty = Vec::new();
+    if f.login.trim().is_empty() {
+        empty.push(("login", "login.required.login"));
+    }
+    if f.password.is_empty() {
+        empty.push(("password", "login.required.password"));
+    }
+    if !empty.is_empty() {
+        return render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &LoginPage {
+                c: Chrome::new(&v, "login.title"),
+                login: f.login.chars().take(64).collect(),
+                next,
+                errs: FormErrors::missing(&v, "login", LOGIN_FIELDS, &empty),
+            },
+        );
+    }
     match s
         .app
         .login(&v.ctx(), &f.login, &f.password, &v.user_agent)
@@ -105,6 +130,7 @@ pub async fn login_submit(
                     c: Chrome::new(&v, "login.title").with_error(Some(msg)),
                     login: f.login.chars().take(64).collect(),
                     next,
+                    errs: FormErrors::none("login"),
                 },
             )
         }
@@ -116,6 +142,7 @@ pub async fn login_submit(
 #[template(path = "totp.html")]
 pub struct TotpPage {
     pub c: Chrome,
+    pub errs: FormErrors,
 }
 
 fn pending(v: &Visitor, stage: Stage) -> Result<&mamori_app::auth::ActiveSession, WebError> {
@@ -129,6 +156,7 @@ pub async fn totp_page(Extension(v): Extension<Visitor>) -> WebResult {
     pending(&v, Stage::Totp)?;
     render(&TotpPage {
         c: Chrome::new(&v, "totp.title"),
+        errs: FormErrors::none("totp"),
     })
 }
 
@@ -144,6 +172,16 @@ pub async fn totp_submit(
     Form(f): Form<CodeForm>,
 ) -> WebResult {
     let session = pending(&v, Stage::Totp)?;
+    if f.code.trim().is_empty() {
+        // Not a wrong code: nothing is tried, nothing counts towards the lock.
+        return render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &TotpPage {
+                c: Chrome::new(&v, "totp.title"),
+                errs: FormErrors::missing(&v, "totp", CODE_FIELDS, &[("code", "totp.required")]),
+            },
+        );
+    }
     match s
         .app
         .login_totp(&v.ctx(), session, &f.code, &v.user_agent)
@@ -155,6 +193,7 @@ pub async fn totp_submit(
             &TotpPage {
                 c: Chrome::new(&v, "totp.title")
                     .with_error(Some(v.tr().get("totp.bad").to_owned())),
+                errs: FormErrors::none("totp"),
             },
         ),
         Err(AppError::TotpLocked) => render_status(
@@ -162,6 +201,7 @@ pub async fn totp_submit(
             &TotpPage {
                 c: Chrome::new(&v, "totp.title")
                     .with_error(Some(v.tr().get("totp.locked").to_owned())),
+                errs: FormErrors::none("totp"),
             },
         ),
         Err(AppError::Throttled(secs)) => render_status(
@@ -172,6 +212,7 @@ pub async fn totp_submit(
                     "secs",
                     &secs.to_string(),
                 ))),
+                errs: FormErrors::none("totp"),
             },
         ),
         Err(e) => Err(WebError(e)),
@@ -187,6 +228,7 @@ pub struct TotpSetupPage {
     /// Where the form goes: the login step, or the account page (voluntary set-up).
     pub action: &'static str,
     pub intro_key: &'static str,
+    pub errs: FormErrors,
 }
 
 /// The provisioning URI as an SVG QR code in a data: URI (allowed by the CSP's img-src).
@@ -223,12 +265,13 @@ async fn setup_page(
     s: &WebState,
     v: &Visitor,
     error: Option<String>,
+    errs: FormErrors,
     voluntary: bool,
 ) -> WebResult {
     let session = enrolling(v, voluntary)?;
     let ctx = mamori_app::Ctx::user(session.user.clone(), &v.ip);
     let enrol = s.app.begin_totp_enrolment(&ctx, &session.user).await?;
-    let status = if error.is_some() {
+    let status = if error.is_some() || !errs.is_empty() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
@@ -249,6 +292,7 @@ async fn setup_page(
             } else {
                 "totp.setup.required"
             },
+            errs,
         },
     )
 }
@@ -261,6 +305,10 @@ async fn setup_submit(
     voluntary: bool,
 ) -> WebResult {
     let session = enrolling(v, voluntary)?;
+    if code.trim().is_empty() {
+        let errs = FormErrors::missing(v, "totp", CODE_FIELDS, &[("code", "totp.required")]);
+        return setup_page(s, v, None, errs, voluntary).await;
+    }
     let ctx = mamori_app::Ctx::user(session.user.clone(), &v.ip);
     match s
         .app
@@ -275,7 +323,8 @@ async fn setup_submit(
         )),
         // A wrong code shows the same secret again, with the error.
         Err(AppError::BadTotp) => {
-            setup_page(s, v, Some(v.tr().get("totp.bad").to_owned()), voluntary).await
+            let bad = Some(v.tr().get("totp.bad").to_owned());
+            setup_page(s, v, bad, FormErrors::none("totp"), voluntary).await
         }
         Err(e) => Err(WebError(e)),
     }
@@ -286,7 +335,7 @@ pub async fn account_totp_page(
     State(s): State<WebState>,
     Extension(v): Extension<Visitor>,
 ) -> WebResult {
-    setup_page(&s, &v, None, true).await
+    setup_page(&s, &v, None, FormErrors::none("totp"), true).await
 }
 
 pub async fn account_totp_submit(
@@ -302,7 +351,7 @@ pub async fn totp_setup_page(
     State(s): State<WebState>,
     Extension(v): Extension<Visitor>,
 ) -> WebResult {
-    setup_page(&s, &v, None, false).await
+    setup_page(&s, &v, None, FormErrors::none("totp"), false).await
 }
 
 pub async fn totp_setup_submit(

@@ -2,8 +2,9 @@
 //! incident: one page each, forms posting to one use case each.
 
 use super::incidents::{Opt, Pairs};
-use super::{jst, problem_text, render_status, Chrome};
+use super::{jst, render_status, Chrome};
 use crate::error::{WebError, WebResult};
+use crate::form::FormErrors;
 use crate::i18n::Lang;
 use crate::visitor::Visitor;
 use crate::WebState;
@@ -16,7 +17,7 @@ use mamori_app::decisions::{
     Decision, PublicationEntry, PublicationView, RecurrenceView, MAX_MEASURES,
 };
 use mamori_app::incident::{parse_count, parse_date};
-use mamori_app::AppError;
+use mamori_app::{AppError, Problems};
 use mamori_domain::appi::NoticeMethod;
 use mamori_domain::incident::facts::group_digits;
 use mamori_domain::incident::publication::{
@@ -53,13 +54,12 @@ fn head(i: &mamori_store::incidents::Incident) -> Head {
     }
 }
 
-fn status_for(error: Option<&String>) -> StatusCode {
-    if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    }
-}
+const RECURRENCE_FIELDS: &[(&str, &str)] = &[
+    ("cause", "rec.cause"),
+    ("done", "rec.done"),
+    ("planned", "rec.planned"),
+    ("comment", "rec.comment"),
+];
 
 // ───────────────────────────── publication ─────────────────────────────
 
@@ -110,7 +110,21 @@ pub struct PublicationPage {
     pub reason: String,
     pub can_record: bool,
     pub can_decide: bool,
+    /// The problems of the form sent: `viewpoints` or `decide`.
+    pub errs: FormErrors,
 }
+
+const VIEWPOINT_FIELDS: &[(&str, &str)] = &[
+    ("manager", "pub.manager"),
+    ("form", "pub.form"),
+    ("content", "pub.content"),
+    ("volume", "pub.volume"),
+    ("damage", "pub.damage"),
+];
+const DECIDE_FIELDS: &[(&str, &str)] = &[
+    ("decision", "pub.decide.choice"),
+    ("reason", "pub.decide.reason"),
+];
 
 fn opts<T: Copy + PartialEq>(
     v: &Visitor,
@@ -175,7 +189,7 @@ fn publication_page(
     v: &Visitor,
     view: &PublicationView,
     echo: Option<&PubEcho>,
-    error: Option<String>,
+    errs: FormErrors,
     flash: Option<String>,
 ) -> PublicationPage {
     let t = v.tr();
@@ -231,8 +245,9 @@ fn publication_page(
     PublicationPage {
         c: Chrome::new(v, "pub.title")
             .about_incident(&view.incident.ref_no, &view.incident.title, false)
-            .with_error(error)
+            .with_error(errs.banner(&["viewpoints", "decide"]))
             .with_flash(flash),
+        errs,
         h: head(&view.incident),
         notice: match view.notice {
             None => t.get("pub.notice.none"),
@@ -301,7 +316,7 @@ pub async fn publication_get(
     let flash = q.done.map(|_| v.tr().get("pub.saved").to_owned());
     render_status(
         StatusCode::OK,
-        &publication_page(&v, &view, None, None, flash),
+        &publication_page(&v, &view, None, FormErrors::none("viewpoints"), flash),
     )
 }
 
@@ -325,26 +340,40 @@ fn choice<T>(
     parse(value.trim()).ok_or_else(|| {
         AppError::invalid(
             field,
-            format!("{field}: 選択肢から選んでください"),
+            "選択肢から選んでください",
             format!("{field}: choose one of the options"),
         )
     })
 }
 
+/// The five viewpoints as typed; every problem is named, not only the first.
 fn viewpoints_of(p: &Pairs) -> Result<Viewpoints, AppError> {
-    Ok(Viewpoints {
-        manager: choice("manager", p.get("manager"), Manager::parse)?,
-        form: choice("form", p.get("form"), LeakForm::parse)?,
-        content: choice("content", p.get("content"), Content::parse)?,
-        volume: parse_count("volume", p.get("volume"))?.ok_or_else(|| {
+    let mut ps = Problems::new();
+    let manager = ps.check(choice("manager", p.get("manager"), Manager::parse))?;
+    let form = ps.check(choice("form", p.get("form"), LeakForm::parse))?;
+    let content = ps.check(choice("content", p.get("content"), Content::parse))?;
+    let volume = ps.check(parse_count("volume", p.get("volume")).and_then(|n| {
+        n.ok_or_else(|| {
             AppError::invalid(
                 "volume",
                 "漏えい情報量（人数）を入力してください。不明なときは考えられる最大の人数を入力します",
                 "volume is required (enter the largest possible number when unknown)",
             )
-        })?,
-        damage: choice("damage", p.get("damage"), Damage::parse)?,
-    })
+        })
+    }))?;
+    let damage = ps.check(choice("damage", p.get("damage"), Damage::parse))?;
+    match (manager, form, content, volume, damage) {
+        (Some(manager), Some(form), Some(content), Some(volume), Some(damage)) => Ok(Viewpoints {
+            manager,
+            form,
+            content,
+            volume,
+            damage,
+        }),
+        _ => ps.done().and(Err(AppError::Internal(
+            "viewpoints: a problem was lost".into(),
+        ))),
+    }
 }
 
 /// After a change: back to the page, or the page again with the error and what was typed.
@@ -354,15 +383,16 @@ async fn after_publication(
     id: i64,
     p: &Pairs,
     result: Result<i64, AppError>,
+    (form, fields): (&'static str, &[(&str, &str)]),
 ) -> WebResult {
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/incidents/{id}/publication?done=1")).into_response()),
         Err(e @ AppError::Invalid(_)) => {
-            let msg = problem_text(v, &e);
+            let errs = FormErrors::of(v, form, &e, fields);
             let view = s.app.publication_view(&v.ctx(), id).await?;
             let echo = echo_of(p);
-            let page = publication_page(v, &view, Some(&echo), Some(msg), None);
-            render_status(status_for(page.c.error.as_ref()), &page)
+            let page = publication_page(v, &view, Some(&echo), errs, None);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => Err(WebError(e)),
     }
@@ -382,7 +412,7 @@ pub async fn publication_record(
         Err(_) if !v.ctx().allows(Permission::ManageIncidents) => Err(AppError::Denied),
         Err(e) => Err(e),
     };
-    after_publication(&s, &v, id, &p, r).await
+    after_publication(&s, &v, id, &p, r, ("viewpoints", VIEWPOINT_FIELDS)).await
 }
 
 pub async fn publication_decide(
@@ -397,7 +427,7 @@ pub async fn publication_decide(
         .app
         .decide_publication(&v.ctx(), id, p.get("decision"), p.get("reason"))
         .await;
-    after_publication(&s, &v, id, &p, r).await
+    after_publication(&s, &v, id, &p, r, ("decide", DECIDE_FIELDS)).await
 }
 
 // ───────────────────────────── recurrence ─────────────────────────────
@@ -447,6 +477,7 @@ pub struct RecurrencePage {
     pub actions: Vec<ActionButton>,
     pub comment: String,
     pub steps: Vec<StepRow>,
+    pub errs: FormErrors,
 }
 
 fn measure_rows(list: &[Measure], pad: bool) -> Vec<MeasureRow> {
@@ -494,7 +525,7 @@ fn recurrence_page(
     v: &Visitor,
     view: &RecurrenceView,
     typed: Option<&Pairs>,
-    error: Option<String>,
+    errs: FormErrors,
     flash: Option<String>,
 ) -> RecurrencePage {
     let t = v.tr();
@@ -536,8 +567,9 @@ fn recurrence_page(
     RecurrencePage {
         c: Chrome::new(v, "rec.title")
             .about_incident(&view.incident.ref_no, &view.incident.title, false)
-            .with_error(error)
+            .with_error(errs.banner(&["recurrence"]))
             .with_flash(flash),
+        errs,
         h: head(&view.incident),
         state: label(v, view.state.label_ja(), view.state.label_en()),
         state_code: view.state.code(),
@@ -578,18 +610,32 @@ pub async fn recurrence_get(
     let flash = q.done.map(|_| v.tr().get("rec.saved").to_owned());
     render_status(
         StatusCode::OK,
-        &recurrence_page(&v, &view, None, None, flash),
+        &recurrence_page(&v, &view, None, FormErrors::none("recurrence"), flash),
     )
 }
 
-fn measures_of(p: &Pairs, prefix: &'static str) -> Result<Vec<Measure>, AppError> {
+/// The measures of one table; a date that cannot be read is noted in `ps` (once a table).
+fn measures_of(
+    p: &Pairs,
+    prefix: &'static str,
+    ps: &mut Problems,
+) -> Result<Vec<Measure>, AppError> {
     let rows = typed_rows(p, prefix);
     let mut out = Vec::new();
+    let mut noted = false;
     for r in rows {
+        let date = match parse_date(prefix, &r.date) {
+            Err(_) if noted => None,
+            read => {
+                let d = ps.check(read)?;
+                noted |= d.is_none();
+                d.flatten()
+            }
+        };
         out.push(Measure {
             what: r.what,
             owner: r.owner,
-            date: parse_date(prefix, &r.date)?,
+            date,
         });
     }
     Ok(out)
@@ -601,10 +647,14 @@ fn report_of(p: &Pairs) -> Result<Option<Report>, AppError> {
     if !p.0.iter().any(|(k, _)| k == "cause") {
         return Ok(None);
     }
+    let mut ps = Problems::new();
+    let done = measures_of(p, "done", &mut ps)?;
+    let planned = measures_of(p, "planned", &mut ps)?;
+    ps.done()?;
     Ok(Some(Report {
         cause: p.get("cause").to_owned(),
-        done: measures_of(p, "done")?,
-        planned: measures_of(p, "planned")?,
+        done,
+        planned,
     }))
 }
 
@@ -628,10 +678,10 @@ pub async fn recurrence_post(
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/incidents/{id}/recurrence?done=1")).into_response()),
         Err(e @ AppError::Invalid(_)) => {
-            let msg = problem_text(&v, &e);
+            let errs = FormErrors::of(&v, "recurrence", &e, RECURRENCE_FIELDS);
             let view = s.app.recurrence_view(&ctx, id).await?;
-            let page = recurrence_page(&v, &view, Some(&p), Some(msg), None);
-            render_status(status_for(page.c.error.as_ref()), &page)
+            let page = recurrence_page(&v, &view, Some(&p), errs, None);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => Err(WebError(e)),
     }

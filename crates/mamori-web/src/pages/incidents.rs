@@ -1,8 +1,9 @@
 //! Incidents: the first report, the list, the incident page with its assessment, obligations,
 //! phases, tasks, second report and timeline, and the acknowledgement link of alert mail.
 
-use super::{jst, problem_text, render, render_status, url_encode, Chrome};
+use super::{jst, render, render_status, url_encode, Chrome};
 use crate::error::{WebError, WebResult};
+use crate::form::FormErrors;
 use crate::i18n::Lang;
 use crate::visitor::Visitor;
 use crate::WebState;
@@ -95,7 +96,24 @@ pub struct NewIncidentPage {
     /// Ledger datasets the report can name.
     pub datasets: Vec<Opt>,
     pub f: FormEcho,
+    pub errs: FormErrors,
 }
+
+/// The fields of the first report in the order of the form, with their labels.
+const REPORT_FIELDS: &[(&str, &str)] = &[
+    ("description", "incident.description"),
+    ("event", "incident.event"),
+    ("certainty", "incident.certainty"),
+    ("found_at", "incident.found_at"),
+    ("occurred_at", "incident.occurred_at"),
+    ("found_by", "incident.found_by"),
+    ("department_id", "incident.department"),
+    ("persons", "incident.persons"),
+    ("title", "incident.title.label"),
+    ("items", "incident.items"),
+    ("datasets", "incident.datasets"),
+    ("actions_taken", "incident.actions_taken"),
+];
 
 /// What the reporter typed, shown again with an error.
 #[derive(Default)]
@@ -111,12 +129,7 @@ pub struct FormEcho {
     pub actions_taken: String,
 }
 
-async fn new_page(
-    s: &WebState,
-    v: &Visitor,
-    p: Option<&Pairs>,
-    error: Option<String>,
-) -> WebResult {
+async fn new_page(s: &WebState, v: &Visitor, p: Option<&Pairs>, errs: FormErrors) -> WebResult {
     let session = v.full()?;
     let depts = s.app.departments_for_report(&v.ctx()).await?;
     let chosen = p
@@ -148,15 +161,10 @@ async fn new_page(
             actions_taken: p.get("actions_taken").to_owned(),
         },
     );
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     render_status(
-        status,
+        errs.status(),
         &NewIncidentPage {
-            c: Chrome::new(v, "incident.new.title").with_error(error),
+            c: Chrome::new(v, "incident.new.title"),
             departments,
             events: event_options(v, p.map_or("unknown", |p| p.get("event"))),
             items: item_options(v, &p.map(|p| p.all("items")).unwrap_or_default()),
@@ -174,6 +182,7 @@ async fn new_page(
                     .collect()
             },
             f,
+            errs,
         },
     )
 }
@@ -182,7 +191,7 @@ pub async fn new_incident_page(
     State(s): State<WebState>,
     Extension(v): Extension<Visitor>,
 ) -> WebResult {
-    new_page(&s, &v, None, None).await
+    new_page(&s, &v, None, FormErrors::none("report")).await
 }
 
 pub async fn create_incident(
@@ -214,7 +223,8 @@ pub async fn create_incident(
     match s.app.file_first_report(&v.ctx(), &input).await {
         Ok((id, _)) => Ok(Redirect::to(&format!("/incidents/{id}?filed=1")).into_response()),
         Err(e @ AppError::Invalid(_)) => {
-            new_page(&s, &v, Some(&p), Some(problem_text(&v, &e))).await
+            let errs = FormErrors::of(&v, "report", &e, REPORT_FIELDS);
+            new_page(&s, &v, Some(&p), errs).await
         }
         Err(e) => Err(WebError(e)),
     }
@@ -512,7 +522,55 @@ pub struct IncidentPage {
     pub items: Vec<Opt>,
     pub events: Vec<Opt>,
     pub owners: Vec<Opt>,
+    /// The problems of the form sent (`facts`, `second`, `task`, `phase`, `note`; any other
+    /// form's in the banner).
+    pub errs: FormErrors,
+    /// What was typed into the forms that start empty (a new task, a note), kept when refused.
+    pub typed_task: TaskEcho,
+    pub typed_note: String,
 }
+
+#[derive(Default)]
+pub struct TaskEcho {
+    pub title: String,
+    pub due_on: String,
+    pub owner_id: String,
+}
+
+const FACTS_FIELDS: &[(&str, &str)] = &[
+    ("event", "incident.event"),
+    ("certainty", "incident.certainty"),
+    ("occurred_at", "incident.occurred_at"),
+    ("found_at", "incident.found_at"),
+    ("knew_at", "incident.knew_at"),
+    ("persons", "incident.persons"),
+    ("role", "facts.role"),
+    ("notified_entruster_at", "facts.notified_entruster_at"),
+    ("contact_info", "facts.contact_info"),
+    ("items", "incident.items"),
+];
+const SECOND_FIELDS: &[(&str, &str)] = &[
+    ("when", "second.when"),
+    ("where", "second.where"),
+    ("who", "second.who"),
+    ("what", "second.what"),
+    ("why", "second.why"),
+    ("how", "second.how"),
+    ("secondary_damage", "second.secondary_damage"),
+    ("response_to_persons", "second.response_to_persons"),
+    ("measures_done", "second.measures_done"),
+    ("measures_planned", "second.measures_planned"),
+];
+const TASK_FIELDS: &[(&str, &str)] = &[
+    ("title", "task.title"),
+    ("phase", "task.phase"),
+    ("owner_id", "task.owner"),
+    ("due_on", "task.due"),
+];
+const PHASE_FIELDS: &[(&str, &str)] = &[("phase", "incident.move_phase")];
+const NOTE_FIELDS: &[(&str, &str)] = &[("note", "incident.note")];
+/// The forms of the incident page that show their problems in a summary.
+const PAGE_FORMS: &[&str] = &["facts", "second", "task", "phase", "note"];
 
 /// The facts as the form shows them.
 pub struct FactsEcho {
@@ -556,7 +614,7 @@ fn second_fields(v: &Visitor, r: &SecondReport) -> Vec<(String, String)> {
 fn build_page(
     v: &Visitor,
     view: &IncidentView,
-    error: Option<String>,
+    errs: FormErrors,
     flash: Option<String>,
 ) -> IncidentPage {
     let t = v.tr();
@@ -775,7 +833,7 @@ fn build_page(
     IncidentPage {
         c: Chrome::new(v, "incident.title")
             .about_incident(&i.ref_no, &i.title, true)
-            .with_error(error)
+            .with_error(errs.banner(PAGE_FORMS))
             .with_flash(flash),
         id: i.id,
         ref_no: i.ref_no.clone(),
@@ -844,6 +902,9 @@ fn build_page(
         items: item_options(v, &item_codes),
         events: event_options(v, f.event.code()),
         owners: owner_opts(None),
+        errs,
+        typed_task: TaskEcho::default(),
+        typed_note: String::new(),
     }
 }
 
@@ -869,26 +930,47 @@ pub async fn incident_page(
     } else {
         q.done.as_ref().map(|_| t.get("incident.saved").to_owned())
     };
-    render(&build_page(&v, &view, None, flash))
+    render(&build_page(&v, &view, FormErrors::none("facts"), flash))
 }
 
-/// After a change: back to the page, or the page again with the error.
+/// The form a change came from: its name, its fields, and what was typed into it.
+struct Sent<'a> {
+    form: &'static str,
+    fields: &'static [(&'static str, &'static str)],
+    echo: Option<&'a (dyn Fn(&mut IncidentPage) + Sync)>,
+}
+
+impl Sent<'_> {
+    /// A button in a list (a task row, an obligation): its problem goes in the banner.
+    fn row() -> Sent<'static> {
+        Sent {
+            form: "row",
+            fields: &[],
+            echo: None,
+        }
+    }
+}
+
+/// After a change: back to the page, or the page again (422) with every problem at the form
+/// sent and what was typed into it.
 async fn after(
     s: &WebState,
     v: &Visitor,
     id: i64,
     result: Result<(), AppError>,
     anchor: &str,
+    sent: Sent<'_>,
 ) -> WebResult {
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/incidents/{id}?done=1#{anchor}")).into_response()),
         Err(e @ AppError::Invalid(_)) => {
-            let msg = problem_text(v, &e);
+            let errs = FormErrors::of(v, sent.form, &e, sent.fields);
             let view = s.app.incident_view(&v.ctx(), id).await?;
-            render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &build_page(v, &view, Some(msg), None),
-            )
+            let mut page = build_page(v, &view, errs, None);
+            if let Some(echo) = sent.echo {
+                echo(&mut page);
+            }
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => Err(WebError(e)),
     }
@@ -923,7 +1005,29 @@ pub async fn update_facts(
         being_acquired: p.flag("being_acquired"),
     };
     let r = s.app.update_facts(&v.ctx(), id, &input).await;
-    after(&s, &v, id, r, "assessment").await
+    let echo = |page: &mut IncidentPage| {
+        let f = &mut page.facts;
+        p.get("occurred_at").clone_into(&mut f.occurred_at);
+        p.get("found_at").clone_into(&mut f.found_at);
+        p.get("knew_at").clone_into(&mut f.knew_at);
+        f.confirmed = p.get("certainty") == "confirmed";
+        p.get("persons").clone_into(&mut f.persons);
+        f.contractor = p.get("role") == "contractor";
+        p.get("notified_entruster_at")
+            .clone_into(&mut f.notified_entruster_at);
+        p.get("contact_info").clone_into(&mut f.contact_info);
+        for (code, _, on) in &mut f.flags {
+            *on = p.flag(code);
+        }
+        page.items = item_options(&v, &p.all("items"));
+        page.events = event_options(&v, p.get("event"));
+    };
+    let sent = Sent {
+        form: "facts",
+        fields: FACTS_FIELDS,
+        echo: Some(&echo),
+    };
+    after(&s, &v, id, r, "assessment", sent).await
 }
 
 pub async fn save_second_report(
@@ -947,7 +1051,13 @@ pub async fn save_second_report(
         measures_planned: p.get("measures_planned").into(),
     };
     let res = s.app.save_second_report(&v.ctx(), id, &r).await.map(|_| ());
-    after(&s, &v, id, res, "second").await
+    let echo = |page: &mut IncidentPage| page.second = r.clone();
+    let sent = Sent {
+        form: "second",
+        fields: SECOND_FIELDS,
+        echo: Some(&echo),
+    };
+    after(&s, &v, id, res, "second", sent).await
 }
 
 pub async fn enter_phase(
@@ -959,7 +1069,12 @@ pub async fn enter_phase(
     v.full()?;
     let p = Pairs(pairs);
     let r = s.app.enter_phase(&v.ctx(), id, p.get("phase")).await;
-    after(&s, &v, id, r, "phases").await
+    let sent = Sent {
+        form: "phase",
+        fields: PHASE_FIELDS,
+        echo: None,
+    };
+    after(&s, &v, id, r, "phases", sent).await
 }
 
 pub async fn add_task(
@@ -982,7 +1097,19 @@ pub async fn add_task(
         )
         .await
         .map(|_| ());
-    after(&s, &v, id, r, "phases").await
+    let echo = |page: &mut IncidentPage| {
+        page.typed_task = TaskEcho {
+            title: p.get("title").to_owned(),
+            due_on: p.get("due_on").to_owned(),
+            owner_id: p.get("owner_id").to_owned(),
+        };
+    };
+    let sent = Sent {
+        form: "task",
+        fields: TASK_FIELDS,
+        echo: Some(&echo),
+    };
+    after(&s, &v, id, r, "phases", sent).await
 }
 
 pub async fn update_task(
@@ -1004,7 +1131,7 @@ pub async fn update_task(
         )
         .await
         .map(|_| ());
-    after(&s, &v, id, r, "phases").await
+    after(&s, &v, id, r, "phases", Sent::row()).await
 }
 
 pub async fn set_obligation(
@@ -1024,7 +1151,7 @@ pub async fn set_obligation(
         if !view.can_manage {
             return Err(WebError(AppError::Denied));
         }
-        let page = build_page(&v, &view, None, None);
+        let page = build_page(&v, &view, FormErrors::none("facts"), None);
         if let Some(o) = page
             .obligations
             .into_iter()
@@ -1048,7 +1175,7 @@ pub async fn set_obligation(
         .set_obligation(&v.ctx(), obligation, done)
         .await
         .map(|_| ());
-    after(&s, &v, id, r, "obligations").await
+    after(&s, &v, id, r, "obligations", Sent::row()).await
 }
 
 /// 「本当に完了にしますか」: the second step before a legal obligation is marked done.
@@ -1071,7 +1198,13 @@ pub async fn add_note(
     v.full()?;
     let p = Pairs(pairs);
     let r = s.app.add_note(&v.ctx(), id, p.get("note")).await;
-    after(&s, &v, id, r, "timeline").await
+    let echo = |page: &mut IncidentPage| p.get("note").clone_into(&mut page.typed_note);
+    let sent = Sent {
+        form: "note",
+        fields: NOTE_FIELDS,
+        echo: Some(&echo),
+    };
+    after(&s, &v, id, r, "timeline", sent).await
 }
 
 pub async fn acknowledge(
@@ -1081,7 +1214,7 @@ pub async fn acknowledge(
 ) -> WebResult {
     v.full()?;
     let r = s.app.acknowledge(&v.ctx(), id).await;
-    after(&s, &v, id, r, "top").await
+    after(&s, &v, id, r, "top", Sent::row()).await
 }
 
 // ───────────────────────────── acknowledgement link ─────────────────────────────

@@ -4,8 +4,9 @@
 
 use super::incidents::{Opt, Pairs};
 use super::vault::{schema_form, SchemaForm};
-use super::{jst, problem_text, render, render_status, url_encode, Chrome};
+use super::{jst, render, render_status, url_encode, Chrome};
 use crate::error::{WebError, WebResult};
+use crate::form::FormErrors;
 use crate::i18n::Lang;
 use crate::visitor::Visitor;
 use crate::WebState;
@@ -16,7 +17,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use mamori_app::ledger::{DatasetView, LedgerImport, LedgerOverview};
-use mamori_app::{AppError, Ctx};
+use mamori_app::{AppError, Ctx, Problem, Problems};
 use mamori_domain::appi::Item;
 use mamori_domain::incident::facts::group_digits;
 use mamori_domain::incident::jst_date;
@@ -24,36 +25,6 @@ use mamori_domain::ledger::{self, DatasetInput, LedgerError};
 use mamori_domain::role::Permission;
 use mamori_store::ledger::ReviewRow;
 use serde::Deserialize;
-
-/// A problem shown at the field it is about (or above the form when it names none).
-#[derive(Debug, Clone, Default)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn of(v: &Visitor, e: &AppError) -> FieldError {
-        FieldError {
-            field: match e {
-                AppError::Invalid(p) => p.field.unwrap_or("").to_owned(),
-                _ => String::new(),
-            },
-            message: problem_text(v, e),
-        }
-    }
-}
-
-/// The message for `field`, if the problem is about it.
-pub fn err_at<'a>(e: Option<&'a FieldError>, field: &str) -> Option<&'a str> {
-    e.filter(|e| e.field == field).map(|e| e.message.as_str())
-}
-
-/// The message above the form, for a problem no field of this form shows.
-fn top_error(e: Option<&FieldError>, fields: &[&str]) -> Option<String> {
-    e.filter(|e| !fields.contains(&e.field.as_str()))
-        .map(|e| e.message.clone())
-}
 
 fn item_label(v: &Visitor, i: Item) -> String {
     if v.lang == Lang::En {
@@ -104,6 +75,8 @@ pub struct ImportView {
 #[template(path = "ledger.html")]
 pub struct LedgerPage {
     pub c: Chrome,
+    /// The problems of the import form.
+    pub errs: FormErrors,
     pub rows: Vec<LedgerRow>,
     pub can_edit: bool,
     pub datasets: usize,
@@ -157,11 +130,12 @@ fn ledger_page(
     v: &Visitor,
     o: &LedgerOverview,
     import: Option<LedgerImport>,
-    error: Option<String>,
+    errs: FormErrors,
 ) -> LedgerPage {
     let t = &o.totals;
     LedgerPage {
-        c: Chrome::new(v, "ledger.title").with_error(error),
+        c: Chrome::new(v, "ledger.title"),
+        errs,
         rows: o.entries.iter().map(|e| row_of(v, e)).collect(),
         can_edit: o.can_edit,
         datasets: t.datasets,
@@ -202,7 +176,7 @@ fn ledger_page(
 pub async fn list_page(State(s): State<WebState>, Extension(v): Extension<Visitor>) -> WebResult {
     v.full()?;
     let o = s.app.ledger(&v.ctx()).await?;
-    render(&ledger_page(&v, &o, None, None))
+    render(&ledger_page(&v, &o, None, FormErrors::none("import")))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -293,13 +267,23 @@ pub async fn import(
     match result {
         Ok(report) => {
             let o = s.app.ledger(&ctx).await?;
-            render(&ledger_page(&v, &o, Some(report), None))
+            render(&ledger_page(
+                &v,
+                &o,
+                Some(report),
+                FormErrors::none("import"),
+            ))
         }
         Err(e @ AppError::Invalid(_)) => {
             let o = s.app.ledger(&ctx).await?;
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &ledger_page(&v, &o, None, Some(problem_text(&v, &e))),
+                &ledger_page(
+                    &v,
+                    &o,
+                    None,
+                    FormErrors::of(&v, "import", &e, IMPORT_FIELDS),
+                ),
             )
         }
         Err(e) => Err(WebError(e)),
@@ -390,61 +374,96 @@ impl DatasetEcho {
     }
 }
 
-const FORM_FIELDS: &[&str] = &[
-    "name",
-    "department_id",
-    "items",
-    "card_data",
-    "persons",
-    "purpose",
-    "source",
-    "storage_place",
-    "storage_method",
-    "access",
-    "use_until",
-    "retain_until",
-    "entrusted_to",
-    "entrusted_from",
+/// The fields of the entry form in its order, with their labels.
+pub(crate) const FORM_FIELDS: &[(&str, &str)] = &[
+    ("name", "ledger.name"),
+    ("department_id", "ledger.department"),
+    ("persons", "ledger.persons"),
+    ("card_data", "ledger.card_data"),
+    ("items", "ledger.items"),
+    ("purpose", "ledger.purpose"),
+    ("source", "ledger.source"),
+    ("access", "ledger.access"),
+    ("storage_place", "ledger.storage_place"),
+    ("storage_method", "ledger.storage_method"),
+    ("use_until", "ledger.use_until"),
+    ("retain_until", "ledger.retain_until"),
+    ("entrusted_to", "ledger.entrusted_to"),
+    ("entrusted_from", "ledger.entrusted_from"),
 ];
+
+const IMPORT_FIELDS: &[(&str, &str)] = &[("file", "ledger.import.file")];
+const REVIEW_FIELDS: &[(&str, &str)] = &[("comment", "ledger.review.comment")];
 
 fn lerr(e: &LedgerError) -> AppError {
     AppError::invalid(e.field, e.message.clone(), e.to_string())
 }
 
-/// Reads the form into an entry; the use case checks it again.
+/// Reads the form into an entry; the use case checks it again. Every problem is named: what
+/// cannot be read here, and what the entry's own check finds in the rest.
 fn input_of(p: &Pairs) -> Result<DatasetInput, AppError> {
-    let department_id = p.id("department_id").filter(|d| *d > 0).ok_or_else(|| {
-        AppError::invalid(
-            "department_id",
+    let mut ps = Problems::new();
+    let department_id = p.id("department_id").filter(|d| *d > 0);
+    if department_id.is_none() {
+        ps.push(Problem::new(
+            Some("department_id"),
             "主管部門を選んでください",
             "choose the owning department",
-        )
-    })?;
+        ));
+    }
     let mut items = Vec::new();
     for code in p.all("items") {
-        let item = code.parse::<Item>().map_err(|_| {
-            AppError::invalid("items", "項目の指定が正しくありません", "unknown item")
-        })?;
-        items.push(item);
+        if let Ok(item) = code.parse::<Item>() {
+            items.push(item);
+        } else {
+            ps.push(Problem::new(
+                Some("items"),
+                "項目の指定が正しくありません",
+                "unknown item",
+            ));
+            break;
+        }
     }
-    Ok(DatasetInput {
+    let persons = ps
+        .check(ledger::parse_persons(p.get("persons")).map_err(|e| lerr(&e)))?
+        .flatten();
+    let use_until = ps
+        .check(ledger::parse_date_cell("use_until", p.get("use_until")).map_err(|e| lerr(&e)))?
+        .flatten();
+    let retain_until = ps
+        .check(
+            ledger::parse_date_cell("retain_until", p.get("retain_until")).map_err(|e| lerr(&e)),
+        )?
+        .flatten();
+    let input = DatasetInput {
         name: p.get("name").to_owned(),
-        department_id,
+        department_id: department_id.unwrap_or(0),
         items,
         card_data: p.flag("card_data"),
-        persons: ledger::parse_persons(p.get("persons")).map_err(|e| lerr(&e))?,
+        persons,
         purpose: p.get("purpose").to_owned(),
         source: p.get("source").to_owned(),
         storage_place: p.get("storage_place").to_owned(),
         storage_method: p.get("storage_method").to_owned(),
         access: p.get("access").to_owned(),
-        use_until: ledger::parse_date_cell("use_until", p.get("use_until"))
-            .map_err(|e| lerr(&e))?,
-        retain_until: ledger::parse_date_cell("retain_until", p.get("retain_until"))
-            .map_err(|e| lerr(&e))?,
+        use_until,
+        retain_until,
         entrusted_to: p.get("entrusted_to").to_owned(),
         entrusted_from: p.get("entrusted_from").to_owned(),
-    })
+    };
+    if ps.is_empty() {
+        return Ok(input);
+    }
+    // The rest of the entry is checked too, so that one submit names every problem.
+    if let Err(rest) = input.check() {
+        for e in rest {
+            if let AppError::Invalid(p) = lerr(&e) {
+                ps.push(p);
+            }
+        }
+    }
+    ps.done()?;
+    Err(AppError::Internal("ledger form: a problem was lost".into()))
 }
 
 /// The departments whose entries the visitor keeps, indented as a tree.
@@ -470,17 +489,11 @@ pub struct NewEntryPage {
     pub f: DatasetEcho,
     pub departments: Vec<Opt>,
     pub items: Vec<ItemOpt>,
-    pub err: Option<FieldError>,
+    pub errs: FormErrors,
     pub action: String,
 }
 
-impl NewEntryPage {
-    pub fn err(&self, field: &str) -> Option<&str> {
-        err_at(self.err.as_ref(), field)
-    }
-}
-
-async fn new_page(s: &WebState, v: &Visitor, f: DatasetEcho, err: Option<FieldError>) -> WebResult {
+async fn new_page(s: &WebState, v: &Visitor, f: DatasetEcho, errs: FormErrors) -> WebResult {
     let ctx = v.ctx();
     let scope = s.app.ledger_scope(&ctx).await?;
     if !scope.can_edit || !ctx.allows(Permission::ManageLedger) {
@@ -491,19 +504,14 @@ async fn new_page(s: &WebState, v: &Visitor, f: DatasetEcho, err: Option<FieldEr
     } else {
         v.full()?.user.department_id
     };
-    let status = if err.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     render_status(
-        status,
+        errs.status(),
         &NewEntryPage {
-            c: Chrome::new(v, "ledger.new.title").with_error(top_error(err.as_ref(), FORM_FIELDS)),
+            c: Chrome::new(v, "ledger.new.title"),
             departments: department_opts(s, &ctx, chosen).await?,
             items: item_opts(v, &f.items),
             f,
-            err,
+            errs,
             action: "/ledger".into(),
         },
     )
@@ -514,7 +522,7 @@ pub async fn new_entry_page(
     Extension(v): Extension<Visitor>,
 ) -> WebResult {
     v.full()?;
-    new_page(&s, &v, DatasetEcho::default(), None).await
+    new_page(&s, &v, DatasetEcho::default(), FormErrors::none("ledger")).await
 }
 
 pub async fn create_entry(
@@ -536,8 +544,8 @@ pub async fn create_entry(
     match result {
         Ok(id) => Ok(Redirect::to(&format!("/ledger/{id}?saved=1")).into_response()),
         Err(e @ AppError::Invalid(_)) => {
-            let err = FieldError::of(&v, &e);
-            new_page(&s, &v, DatasetEcho::of_pairs(&p), Some(err)).await
+            let errs = FormErrors::of(&v, "ledger", &e, FORM_FIELDS);
+            new_page(&s, &v, DatasetEcho::of_pairs(&p), errs).await
         }
         Err(e) => Err(WebError(e)),
     }
@@ -567,18 +575,13 @@ pub struct EntryPage {
     pub f: DatasetEcho,
     pub departments: Vec<Opt>,
     pub items: Vec<ItemOpt>,
-    pub err: Option<FieldError>,
+    /// The problems of the form sent: `ledger` (the entry) or `review`.
+    pub errs: FormErrors,
     pub action: String,
     pub comment: String,
     pub reviews: Vec<ReviewLine>,
     pub vault: bool,
     pub sf: Option<SchemaForm>,
-}
-
-impl EntryPage {
-    pub fn err(&self, field: &str) -> Option<&str> {
-        err_at(self.err.as_ref(), field)
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -598,7 +601,7 @@ async fn entry_page(
     id: i64,
     typed: Option<DatasetEcho>,
     comment: String,
-    err: Option<FieldError>,
+    errs: FormErrors,
     flash: Option<String>,
 ) -> WebResult {
     let ctx = v.ctx();
@@ -668,19 +671,10 @@ async fn entry_page(
     } else {
         None
     };
-    let status = if err.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let mut known: Vec<&str> = FORM_FIELDS.to_vec();
-    known.push("comment");
     render_status(
-        status,
+        errs.status(),
         &EntryPage {
-            c: Chrome::new(v, "ledger.entry.title")
-                .with_error(top_error(err.as_ref(), &known))
-                .with_flash(flash),
+            c: Chrome::new(v, "ledger.entry.title").with_flash(flash),
             id,
             name: r.name.clone(),
             summary,
@@ -692,7 +686,7 @@ async fn entry_page(
             items: item_opts(v, &f.items),
             f,
             departments,
-            err,
+            errs,
             action: format!("/ledger/{id}"),
             comment,
             reviews: reviews.iter().map(review_line).collect(),
@@ -728,7 +722,16 @@ pub async fn entry(
             .as_ref()
             .map(|_| t.get("vault.schema.saved").to_owned())
     };
-    entry_page(&s, &v, id, None, String::new(), None, flash).await
+    entry_page(
+        &s,
+        &v,
+        id,
+        None,
+        String::new(),
+        FormErrors::none("ledger"),
+        flash,
+    )
+    .await
 }
 
 pub async fn update_entry(
@@ -758,14 +761,14 @@ pub async fn update_entry(
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/ledger/{id}?saved=1")).into_response()),
         Err(e @ AppError::Invalid(_)) => {
-            let err = FieldError::of(&v, &e);
+            let errs = FormErrors::of(&v, "ledger", &e, FORM_FIELDS);
             entry_page(
                 &s,
                 &v,
                 id,
                 Some(DatasetEcho::of_pairs(&p)),
                 String::new(),
-                Some(err),
+                errs,
                 None,
             )
             .await
@@ -785,17 +788,8 @@ pub async fn review_entry(
     match s.app.review_dataset(&v.ctx(), id, p.get("comment")).await {
         Ok(()) => Ok(Redirect::to(&format!("/ledger/{id}?reviewed=1#reviews")).into_response()),
         Err(e @ AppError::Invalid(_)) => {
-            let err = FieldError::of(&v, &e);
-            entry_page(
-                &s,
-                &v,
-                id,
-                None,
-                p.get("comment").to_owned(),
-                Some(err),
-                None,
-            )
-            .await
+            let errs = FormErrors::of(&v, "review", &e, REVIEW_FIELDS);
+            entry_page(&s, &v, id, None, p.get("comment").to_owned(), errs, None).await
         }
         Err(e) => Err(WebError(e)),
     }

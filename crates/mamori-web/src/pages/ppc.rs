@@ -2,8 +2,9 @@
 //! the version history with submission, a printable page, and PDF and JSON downloads.
 
 use super::incidents::Pairs;
-use super::{jst, problem_text, render, render_status, Chrome};
+use super::{jst, render, render_status, Chrome};
 use crate::error::{WebError, WebResult};
+use crate::form::FormErrors;
 use crate::i18n::{Lang, Tr};
 use crate::visitor::Visitor;
 use crate::WebState;
@@ -77,6 +78,8 @@ pub struct PpcPage {
     pub is_final: bool,
     pub versions: Vec<VersionRow>,
     pub can_manage: bool,
+    /// The problems of the nine items' form (`f`) or of a submit button (`submit`).
+    pub errs: FormErrors,
 }
 
 fn stage_label(v: &Visitor, s: Stage) -> String {
@@ -148,14 +151,13 @@ fn page(
     view: &PpcView,
     stage: Stage,
     typed: Option<&Report>,
-    error: Option<(String, Option<&'static str>)>,
+    errs: FormErrors,
     flash: Option<String>,
 ) -> PpcPage {
     let t = v.tr();
     let sv = view.stage(stage);
     let current = typed.unwrap_or(&sv.current);
     let missing = current.missing();
-    let invalid_field = error.as_ref().and_then(|(_, f)| *f);
     let items = ITEMS
         .iter()
         .map(|(n, field, ja, en)| ItemRow {
@@ -164,7 +166,7 @@ fn page(
             heading: heading(v, *n, ja, en),
             text: current.get(field).to_owned(),
             missing: missing.contains(n),
-            invalid: invalid_field == Some(*field),
+            invalid: errs.form == "f" && errs.at(field).is_some(),
         })
         .collect();
     let basis = match sv.basis {
@@ -208,7 +210,7 @@ fn page(
     PpcPage {
         c: Chrome::new(v, "ppc.title")
             .about_incident(&view.incident.ref_no, &view.incident.title, false)
-            .with_error(error.map(|(m, _)| m))
+            .with_error(errs.banner(&["f"]))
             .with_flash(flash),
         id: view.incident.id,
         ref_no: view.incident.ref_no.clone(),
@@ -225,6 +227,7 @@ fn page(
         is_final: stage == Stage::Final,
         versions,
         can_manage: view.can_manage,
+        errs,
     }
 }
 
@@ -252,7 +255,7 @@ pub async fn ppc_page(
         q.saved
             .map(|n| t.fill("ppc.flash.saved", "version", &n.to_string()))
     };
-    render(&page(&v, &view, stage, None, None, flash))
+    render(&page(&v, &view, stage, None, FormErrors::none("f"), flash))
 }
 
 /// After a change: back to the stage, or the page again with the error (and what was typed).
@@ -271,15 +274,18 @@ async fn after(
         ))
         .into_response()),
         Err(e @ AppError::Invalid(_)) => {
-            let field = match &e {
-                AppError::Invalid(p) => p.field,
-                _ => None,
-            };
-            let msg = problem_text(v, &e);
+            // The nine items' form is `f` (its fields' ids are `f-cause`…); a submit button in
+            // the list of versions puts its problem in the banner.
+            let form = if typed.is_some() { "f" } else { "submit" };
+            let fields: Vec<(&str, String)> = ITEMS
+                .iter()
+                .map(|(n, field, ja, en)| (*field, heading(v, *n, ja, en)))
+                .collect();
+            let errs = FormErrors::of_labelled(v, form, &e, &fields);
             let view = s.app.ppc_view(&v.ctx(), id).await?;
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &page(v, &view, stage, typed, Some((msg, field)), None),
+                &page(v, &view, stage, typed, errs, None),
             )
         }
         Err(e) => Err(WebError(e)),

@@ -7,7 +7,32 @@
 //! values on a page left open when its grant expires.
 
 use super::incidents::{Opt, Pairs};
-use super::ledger::{csv_download, err_at, FieldError};
+use super::ledger::csv_download;
+use crate::form::FormErrors;
+
+const LOOKUP_FIELDS: &[(&str, &str)] = &[
+    ("by", "vault.lookup.by"),
+    ("q", "vault.lookup.value"),
+    ("birth", "vault.lookup.birth"),
+];
+const ERASE_FIELDS: &[(&str, &str)] = &[
+    ("by", "vault.lookup.by"),
+    ("value", "vault.lookup.value"),
+    ("reason", "vault.erase.reason"),
+];
+const SCHEMA_FIELDS: &[(&str, &str)] = &[
+    ("schema", "vault.schema.fields"),
+    ("retention", "vault.retention.title"),
+    ("base_field", "vault.retention.base"),
+    ("days", "vault.retention.days"),
+];
+const GRANT_FIELDS: &[(&str, &str)] = &[
+    ("grantee", "vault.grant.grantee"),
+    ("dataset", "vault.dataset"),
+    ("fields", "vault.grant.fields"),
+    ("purpose", "vault.grant.purpose"),
+    ("hours", "vault.grant.hours.label"),
+];
 use super::{jst, render, render_status, Chrome};
 use crate::error::{WebError, WebResult};
 use crate::i18n::Lang;
@@ -241,13 +266,8 @@ pub struct DatasetPage {
     pub may_erase: bool,
     pub may_manage: bool,
     pub erase: EraseEcho,
-    pub err: Option<FieldError>,
-}
-
-impl DatasetPage {
-    pub fn err(&self, field: &str) -> Option<&str> {
-        err_at(self.err.as_ref(), field)
-    }
+    /// The problems of the form sent: `lookup`, `erase` or `export`.
+    pub errs: FormErrors,
 }
 
 /// A record number as typed (「１２」 from an IME is 12).
@@ -279,7 +299,7 @@ async fn dataset_page(
     id: i64,
     q: &LookupQuery,
     erase: EraseEcho,
-    err: Option<FieldError>,
+    errs: FormErrors,
     flash: Option<String>,
     status: StatusCode,
 ) -> WebResult {
@@ -288,13 +308,13 @@ async fn dataset_page(
     let Some(schema) = d.schema.as_ref() else {
         return Ok(Redirect::to(&format!("/vault/{id}/schema")).into_response());
     };
-    let mut err = err;
+    let mut errs = errs;
     let mut status = status;
     let mut results = Vec::new();
     let mut access = d.access.clone();
     let mut retry_after = None;
     let searched = !q.q.trim().is_empty();
-    if searched && err.is_none() {
+    if searched && errs.is_empty() {
         let found = match lookup_of(q) {
             Ok(by) => s.app.vault_lookup(&ctx, id, &by).await,
             Err(e) => Err(e),
@@ -305,26 +325,23 @@ async fn dataset_page(
                 results = rows.iter().map(record_line).collect();
             }
             Err(e @ AppError::Invalid(_)) => {
-                err = Some(FieldError::of(v, &e));
+                errs = FormErrors::of(v, "lookup", &e, LOOKUP_FIELDS);
                 status = StatusCode::UNPROCESSABLE_ENTITY;
             }
             Err(AppError::Throttled(secs)) => {
-                err = Some(FieldError {
-                    field: String::new(),
-                    message: v
-                        .tr()
+                errs = FormErrors::message(
+                    v,
+                    "lookup",
+                    v.tr()
                         .fill("vault.lookup.throttled", "secs", &secs.to_string()),
-                });
+                );
                 status = StatusCode::TOO_MANY_REQUESTS;
                 retry_after = Some(secs);
             }
             Err(e) => return Err(WebError(e)),
         }
     }
-    let top = err
-        .as_ref()
-        .filter(|e| !["q", "by", "value", "reason"].contains(&e.field.as_str()))
-        .map(|e| e.message.clone());
+    let top = errs.banner(&["lookup", "erase"]);
     let classes = access
         .as_ref()
         .map(|a| a.lookup_classes(schema))
@@ -381,7 +398,7 @@ async fn dataset_page(
             may_erase: ctx.allows(Permission::EraseSubjects),
             may_manage: ctx.allows(Permission::ManageVault),
             erase,
-            err,
+            errs,
         },
     )?;
     if let Some(secs) = retry_after {
@@ -435,7 +452,7 @@ pub async fn dataset(
         id,
         &shown,
         EraseEcho::default(),
-        None,
+        FormErrors::none("lookup"),
         flash,
         StatusCode::OK,
     )
@@ -459,13 +476,15 @@ pub async fn lookup(
         erased: None,
     };
     if q.q.trim().is_empty() {
-        let err = FieldError::of(
+        let errs = FormErrors::of(
             &v,
+            "lookup",
             &AppError::invalid(
                 "q",
                 "検索する値を入力してください",
                 "give the value to search for",
             ),
+            LOOKUP_FIELDS,
         );
         return dataset_page(
             &s,
@@ -473,7 +492,7 @@ pub async fn lookup(
             id,
             &q,
             EraseEcho::default(),
-            Some(err),
+            errs,
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
@@ -485,7 +504,7 @@ pub async fn lookup(
         id,
         &q,
         EraseEcho::default(),
-        None,
+        FormErrors::none("lookup"),
         None,
         StatusCode::OK,
     )
@@ -553,14 +572,14 @@ pub async fn export(
             ))
         }
         Err(e @ AppError::Invalid(_)) => {
-            let err = FieldError::of(&v, &e);
+            let errs = FormErrors::of(&v, "export", &e, &[]);
             dataset_page(
                 &s,
                 &v,
                 id,
                 &LookupQuery::default(),
                 EraseEcho::default(),
-                Some(err),
+                errs,
                 None,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
@@ -652,14 +671,14 @@ pub async fn erase(
             })
         }
         Err(err @ AppError::Invalid(_)) => {
-            let fe = FieldError::of(&v, &err);
+            let errs = FormErrors::of(&v, "erase", &err, ERASE_FIELDS);
             dataset_page(
                 &s,
                 &v,
                 id,
                 &LookupQuery::default(),
                 e,
-                Some(fe),
+                errs,
                 None,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
@@ -683,13 +702,7 @@ pub struct SchemaForm {
     pub scrub_fields: String,
     pub rule_text: String,
     pub back: String,
-    pub err: Option<FieldError>,
-}
-
-impl SchemaForm {
-    pub fn err(&self, field: &str) -> Option<&str> {
-        err_at(self.err.as_ref(), field)
-    }
+    pub errs: FormErrors,
 }
 
 pub fn schema_form(
@@ -728,7 +741,7 @@ pub fn schema_form(
             .map(RetentionRule::describe_ja)
             .unwrap_or_default(),
         back: back.into(),
-        err: None,
+        errs: FormErrors::none("schema"),
     }
 }
 
@@ -855,9 +868,7 @@ pub async fn save_schema(
         Ok(()) => Ok(Redirect::to(&format!("/vault/{id}/schema?saved=1")).into_response()),
         Err(e @ AppError::Invalid(_)) => {
             let d = s.app.vault_dataset_info(&ctx, id).await?;
-            let fe = FieldError::of(&v, &e);
-            let known = ["schema", "retention", "days"];
-            let top = (!known.contains(&fe.field.as_str())).then(|| fe.message.clone());
+            let errs = FormErrors::of(&v, "schema", &e, SCHEMA_FIELDS);
             let sf = SchemaForm {
                 dataset_id: id,
                 version: p.id("version").unwrap_or(0),
@@ -868,12 +879,12 @@ pub async fn save_schema(
                 scrub_fields: p.get("scrub_fields").to_owned(),
                 rule_text: String::new(),
                 back: "vault".into(),
-                err: Some(fe),
+                errs,
             };
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &SchemaPage {
-                    c: Chrome::new(&v, "vault.schema.title").with_error(top),
+                    c: Chrome::new(&v, "vault.schema.title"),
                     name: d.name,
                     has_schema: d.schema.is_some(),
                     records: d.records,
@@ -914,14 +925,9 @@ pub struct GrantsPage {
     pub grantees: Vec<Opt>,
     pub datasets: Vec<GrantDataset>,
     pub f: GrantEcho,
-    pub err: Option<FieldError>,
+    /// The problems of the form sent: `grant` (a new grant) or `revoke`.
+    pub errs: FormErrors,
     pub max_hours: u32,
-}
-
-impl GrantsPage {
-    pub fn err(&self, field: &str) -> Option<&str> {
-        err_at(self.err.as_ref(), field)
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -938,7 +944,7 @@ async fn grants_page(
     s: &WebState,
     v: &Visitor,
     f: GrantEcho,
-    err: Option<FieldError>,
+    errs: FormErrors,
     flash: Option<String>,
 ) -> WebResult {
     let ctx = v.ctx();
@@ -993,18 +999,9 @@ async fn grants_page(
     } else {
         (Vec::new(), Vec::new())
     };
-    let status = if err.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let known = ["grantee", "dataset", "fields", "purpose", "hours"];
-    let top = err
-        .as_ref()
-        .filter(|e| !known.contains(&e.field.as_str()))
-        .map(|e| e.message.clone());
+    let top = errs.banner(&["grant"]);
     render_status(
-        status,
+        errs.status(),
         &GrantsPage {
             c: Chrome::new(v, "vault.grants.title")
                 .with_error(top)
@@ -1015,7 +1012,7 @@ async fn grants_page(
             grantees,
             datasets,
             f,
-            err,
+            errs,
             max_hours: s.app.settings.vault_max_grant_hours,
         },
     )
@@ -1040,7 +1037,7 @@ pub async fn grants(
         hours: "8".into(),
         ..GrantEcho::default()
     };
-    grants_page(&s, &v, f, None, flash).await
+    grants_page(&s, &v, f, FormErrors::none("grant"), flash).await
 }
 
 pub async fn issue_grant(
@@ -1095,12 +1092,12 @@ pub async fn issue_grant(
         Ok(_) => Ok(Redirect::to("/vault/grants?issued=1").into_response()),
         Err(AppError::NotFound) => {
             let e = AppError::invalid("dataset", "台帳を選んでください", "choose a dataset");
-            let fe = FieldError::of(&v, &e);
-            grants_page(&s, &v, f, Some(fe), None).await
+            let errs = FormErrors::of(&v, "grant", &e, GRANT_FIELDS);
+            grants_page(&s, &v, f, errs, None).await
         }
         Err(e @ AppError::Invalid(_)) => {
-            let fe = FieldError::of(&v, &e);
-            grants_page(&s, &v, f, Some(fe), None).await
+            let errs = FormErrors::of(&v, "grant", &e, GRANT_FIELDS);
+            grants_page(&s, &v, f, errs, None).await
         }
         Err(e) => Err(WebError(e)),
     }
@@ -1115,7 +1112,7 @@ pub async fn revoke_grant(
     match s.app.revoke_grant(&v.ctx(), id).await {
         Ok(()) => Ok(Redirect::to("/vault/grants?revoked=1").into_response()),
         Err(e @ AppError::Invalid(_)) => {
-            let fe = FieldError::of(&v, &e);
+            let errs = FormErrors::of(&v, "revoke", &e, &[]);
             grants_page(
                 &s,
                 &v,
@@ -1123,7 +1120,7 @@ pub async fn revoke_grant(
                     hours: "8".into(),
                     ..GrantEcho::default()
                 },
-                Some(fe),
+                errs,
                 None,
             )
             .await
