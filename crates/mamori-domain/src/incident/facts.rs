@@ -11,7 +11,7 @@ use chrono::TimeZone;
 use serde::{Deserialize, Serialize};
 
 use super::FieldError;
-use crate::appi::{self, Event, Facts, Item, KnownAt, Role};
+use crate::appi::{self, Event, Facts, Item, KnownAt, Reason, Role};
 
 /// What happened, as the reporter saw it: the APPI's three events, or not known yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,36 +184,27 @@ impl IncidentFacts {
     }
 
     /// The input of the APPI assessment, with a note for every unknown that had to be filled.
-    pub fn to_appi(&self) -> (Facts, Vec<String>) {
+    pub fn to_appi(&self) -> (Facts, Vec<Reason>) {
         let mut notes = Vec::new();
         let (event, suspected) = match self.event {
             EventKind::Leak => (Event::Leak, self.suspected),
             EventKind::Loss => (Event::Loss, self.suspected),
             EventKind::Damage => (Event::Damage, self.suspected),
             EventKind::Unknown => {
-                notes.push(
-                    "事象の種類が未確定のため、漏えいのおそれとして判定しています（施行規則7条: おそれを含む）"
-                        .to_owned(),
-                );
+                notes.push(Reason::UnknownEvent);
                 (Event::Leak, true)
             }
         };
         let persons = if let Some(p) = self.persons {
             p
         } else {
-            notes.push(
-                "本人の数が未確定のため0人として判定しています。1,000人を超えるおそれがあれば最大数を入力してください（施行規則7条4号）"
-                    .to_owned(),
-            );
+            notes.push(Reason::UnknownPersons);
             0
         };
         let contact = if let Some(c) = self.contact_info_available {
             c
         } else {
-            notes.push(
-                "本人の連絡先の有無が未確認のため、直接の通知ができるものとして判定しています。連絡先がない場合は「なし」を入力してください（施行規則10条）"
-                    .to_owned(),
-            );
+            notes.push(Reason::UnknownContact);
             true
         };
         let jst = appi::facts::jst();
@@ -431,6 +422,7 @@ pub fn format_jst(micros: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lang::Words;
 
     #[test]
     fn a_time_sent_back_at_the_minute_is_no_change() {
@@ -522,7 +514,7 @@ mod tests {
         let a = f.assess().unwrap();
         assert!(a.reportable);
         assert_eq!(a.categories, vec![Category::Financial]);
-        assert!(a.reasons[0].contains("事象の種類が未確定"));
+        assert!(a.reasons[0].ja().contains("事象の種類が未確定"));
     }
 
     #[test]
@@ -531,7 +523,10 @@ mod tests {
         f.items.insert(Item::Name);
         let a = f.assess().unwrap();
         assert!(!a.reportable);
-        assert!(a.reasons.iter().any(|r| r.contains("本人の数が未確定")));
+        assert!(a
+            .reasons
+            .iter()
+            .any(|r| r.ja().contains("本人の数が未確定")));
         f.persons = Some(1001);
         let a = f.assess().unwrap();
         assert_eq!(a.categories, vec![Category::Over1000]);
@@ -585,7 +580,10 @@ mod tests {
         f.persons = Some(2);
         let a = f.assess().unwrap();
         assert_eq!(a.notice_method, Some(crate::appi::NoticeMethod::Direct));
-        assert!(a.reasons.iter().any(|r| r.contains("連絡先の有無が未確認")));
+        assert!(a
+            .reasons
+            .iter()
+            .any(|r| r.ja().contains("連絡先の有無が未確認")));
         f.contact_info_available = Some(false);
         let a = f.assess().unwrap();
         assert_eq!(
