@@ -1,0 +1,487 @@
+//! The timeline lines mamori writes itself, as values: a code with its parameters, stored as
+//! JSON beside the Japanese text (`incident_events.msg`) and put into words when shown, in the
+//! reader's language. Lines people type (notes, decisions' reasons) stay as typed.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::facts::FactChange;
+use super::obligation::{ChangeLine, ObligationKind};
+use super::phase::Phase;
+use super::ppc::Stage;
+use crate::appi::reason::thousands;
+use crate::appi::Category;
+use crate::lang::{Lang, Words};
+
+/// Who a delivery is about: a person's name and masked address, or a masked address and the
+/// mail's number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    pub name: Option<String>,
+    pub masked: String,
+    pub mail_id: i64,
+}
+
+impl Recipient {
+    fn say(&self, lang: Lang) -> String {
+        match (&self.name, lang) {
+            (Some(n), Lang::Ja) => format!("{n}（{}）", self.masked),
+            (Some(n), Lang::En) => format!("{n} ({})", self.masked),
+            (None, Lang::Ja) => format!("{}（メール#{}）", self.masked, self.mail_id),
+            (None, Lang::En) => format!("{} (mail #{})", self.masked, self.mail_id),
+        }
+    }
+}
+
+/// How a delivery went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    Sent,
+    Retrying,
+    GaveUp,
+    Permanent,
+}
+
+/// A ledger dataset named in a first report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetName {
+    pub name: String,
+    pub persons: Option<u64>,
+}
+
+/// One line of the timeline written by mamori.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Line {
+    FirstReport {
+        drill: bool,
+        reporter: String,
+        department: String,
+    },
+    Datasets {
+        datasets: Vec<DatasetName>,
+    },
+    Assessment {
+        reportable: bool,
+        categories: Vec<Category>,
+        preliminary_due: Option<NaiveDate>,
+        final_due: Option<NaiveDate>,
+        /// The changes of the facts that caused it (empty at filing).
+        because: Vec<FactChange>,
+    },
+    Obligation {
+        change: ChangeLine,
+        because: Vec<FactChange>,
+    },
+    Facts {
+        changes: Vec<FactChange>,
+    },
+    PhaseStarted {
+        phase: Phase,
+    },
+    PhaseMoved {
+        phase: Phase,
+    },
+    SecondReport {
+        version: i64,
+    },
+    ObligationDone {
+        kind: ObligationKind,
+        at: String,
+    },
+    ObligationReopened {
+        kind: ObligationKind,
+    },
+    PpcSaved {
+        stage: Stage,
+        /// A number, or `{version}` until the store knows it.
+        version: String,
+    },
+    PpcSubmitted {
+        stage: Stage,
+        version: i64,
+        at: String,
+    },
+    PpcObligationDone {
+        kind: ObligationKind,
+        at: String,
+        version: i64,
+    },
+    Alert {
+        repeat: bool,
+        level: i64,
+        fallback: bool,
+        names: Vec<String>,
+    },
+    MailDelivery {
+        outcome: Delivery,
+        to: Recipient,
+        attempt: i64,
+        error: Option<String>,
+    },
+}
+
+/// A category in words (施行規則7条の号).
+pub fn category_label(c: Category, lang: Lang) -> &'static str {
+    match c {
+        Category::Sensitive => lang.pick("要配慮個人情報", "sensitive personal information"),
+        Category::Financial => lang.pick("財産的被害のおそれ", "possible financial loss"),
+        Category::Malicious => lang.pick("不正の目的のおそれ", "possible wrongful purpose"),
+        Category::Over1000 => lang.pick("千人超", "more than 1,000 persons"),
+    }
+}
+
+fn changes(c: &[FactChange], lang: Lang) -> String {
+    c.iter()
+        .map(|c| c.say(lang))
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+fn date(d: Option<NaiveDate>) -> String {
+    d.map_or_else(|| "-".into(), |d| d.to_string())
+}
+
+impl Line {
+    /// The words in `lang` as shown on a page.
+    pub fn show(&self, lang: Lang) -> String {
+        self.say(lang)
+    }
+}
+
+impl Words for Line {
+    /// The text stored beside the code (what exports and older readers see).
+    fn ja(&self) -> String {
+        let ja = Lang::Ja;
+        match self {
+            Line::FirstReport {
+                drill,
+                reporter,
+                department,
+            } => format!(
+                "{}第一報を受け付けました（報告者: {reporter}、部署: {department}）",
+                if *drill { "【訓練】" } else { "" },
+            ),
+            Line::Datasets { datasets } => {
+                let names: Vec<String> = datasets
+                    .iter()
+                    .map(|d| match d.persons {
+                        Some(n) => format!("{}（台帳上 {}人）", d.name, thousands(n)),
+                        None => format!("{}（人数未登録）", d.name),
+                    })
+                    .collect();
+                format!(
+                    "関係する台帳: {}。台帳の項目を事実に加えました",
+                    names.join("、")
+                )
+            }
+            Line::Assessment {
+                reportable,
+                categories,
+                preliminary_due,
+                final_due,
+                because,
+            } => {
+                let line = if *reportable {
+                    let cats: Vec<&str> =
+                        categories.iter().map(|c| category_label(*c, ja)).collect();
+                    format!(
+                        "判定: 個人情報保護委員会への報告対象（{}）。速報期限 {}、確報期限 {}",
+                        cats.join("、"),
+                        date(*preliminary_due),
+                        date(*final_due)
+                    )
+                } else {
+                    "判定: 現時点の事実では個人情報保護委員会への報告対象ではありません".to_owned()
+                };
+                if because.is_empty() {
+                    line
+                } else {
+                    format!("{line}（理由: {}）", changes(because, ja))
+                }
+            }
+            Line::Obligation { change, because } => {
+                if because.is_empty() {
+                    change.ja()
+                } else {
+                    format!("{}（{}）", change.ja(), changes(because, ja))
+                }
+            }
+            Line::Facts { changes: c } => format!("事実を更新しました: {}", changes(c, ja)),
+            Line::PhaseStarted { phase } => format!("フェーズ1「{}」を開始しました", phase.label_ja()),
+            Line::PhaseMoved { phase } => {
+                format!("フェーズ{}「{}」に移りました", phase.number(), phase.label_ja())
+            }
+            Line::SecondReport { version } => {
+                format!("第二報（第{version}版）を保存しました。以前の版も保存されています")
+            }
+            Line::ObligationDone { kind, at } => {
+                format!("義務を完了しました: {}（{at}）", kind.label_ja())
+            }
+            Line::ObligationReopened { kind } => {
+                format!("義務を未完了に戻しました: {}", kind.label_ja())
+            }
+            Line::PpcSaved { stage, version } => format!(
+                "個人情報保護委員会への報告（{}）第{version}版を保存しました。以前の版も保存されています",
+                stage.label_ja()
+            ),
+            Line::PpcSubmitted { stage, version, at } => format!(
+                "個人情報保護委員会への報告（{}）第{version}版を提出済みにしました（{at}）",
+                stage.label_ja()
+            ),
+            Line::PpcObligationDone { kind, at, version } => format!(
+                "義務を完了しました: {}（{at}、第{version}版の提出）",
+                kind.label_ja()
+            ),
+            Line::Alert {
+                repeat,
+                level,
+                fallback,
+                names,
+            } => format!(
+                "{}アラートを送信します（レベル{level}{}）: {}",
+                if *repeat { "再" } else { "" },
+                if *fallback {
+                    "、連絡網が未設定のため個人情報保護管理者・CISO"
+                } else {
+                    ""
+                },
+                names.join("、")
+            ),
+            Line::MailDelivery {
+                outcome,
+                to,
+                attempt,
+                error,
+            } => {
+                let to = to.say(ja);
+                let e = error.as_deref().unwrap_or_default();
+                match outcome {
+                    Delivery::Sent => format!(
+                        "メールを配信しました → {to}（SMTPサーバーが受理、{attempt}回目）"
+                    ),
+                    Delivery::GaveUp => format!(
+                        "メールを配信できませんでした → {to}（{attempt}回失敗したため断念）: {e}"
+                    ),
+                    Delivery::Retrying => format!(
+                        "メールの配信に失敗しました → {to}（{attempt}回目、再試行します）: {e}"
+                    ),
+                    Delivery::Permanent => {
+                        format!("メールを配信できませんでした → {to}（恒久的なエラー）: {e}")
+                    }
+                }
+            }
+        }
+    }
+
+    fn en(&self) -> String {
+        let en = Lang::En;
+        match self {
+            Line::FirstReport {
+                drill,
+                reporter,
+                department,
+            } => format!(
+                "{}First report received (reporter: {reporter}, department: {department})",
+                if *drill { "[Drill] " } else { "" },
+            ),
+            Line::Datasets { datasets } => {
+                let names: Vec<String> = datasets
+                    .iter()
+                    .map(|d| match d.persons {
+                        Some(n) => format!("{} ({} persons in the ledger)", d.name, thousands(n)),
+                        None => format!("{} (number of persons not recorded)", d.name),
+                    })
+                    .collect();
+                format!(
+                    "Ledger entries involved: {}. Their items were added to the facts",
+                    names.join(", ")
+                )
+            }
+            Line::Assessment {
+                reportable,
+                categories,
+                preliminary_due,
+                final_due,
+                because,
+            } => {
+                let line = if *reportable {
+                    let cats: Vec<&str> =
+                        categories.iter().map(|c| category_label(*c, en)).collect();
+                    format!(
+                        "Assessment: reportable to the PPC ({}). Preliminary report due {}, \
+                         final report due {}",
+                        cats.join(", "),
+                        date(*preliminary_due),
+                        date(*final_due)
+                    )
+                } else {
+                    "Assessment: on the present facts, not reportable to the PPC".to_owned()
+                };
+                if because.is_empty() {
+                    line
+                } else {
+                    format!("{line} (because: {})", changes(because, en))
+                }
+            }
+            Line::Obligation { change, because } => {
+                if because.is_empty() {
+                    change.en()
+                } else {
+                    format!("{} ({})", change.en(), changes(because, en))
+                }
+            }
+            Line::Facts { changes: c } => format!("Facts updated: {}", changes(c, en)),
+            Line::PhaseStarted { phase } => {
+                format!("Phase 1 “{}” started", phase.label_en())
+            }
+            Line::PhaseMoved { phase } => {
+                format!("Moved to phase {} “{}”", phase.number(), phase.label_en())
+            }
+            Line::SecondReport { version } => {
+                format!("Second report (version {version}) saved. Earlier versions are kept too")
+            }
+            Line::ObligationDone { kind, at } => {
+                format!("Obligation fulfilled: {} ({at})", kind.label_en())
+            }
+            Line::ObligationReopened { kind } => {
+                format!("Obligation marked open again: {}", kind.label_en())
+            }
+            Line::PpcSaved { stage, version } => format!(
+                "Report to the PPC ({}) version {version} saved. Earlier versions are kept too",
+                stage.label_en()
+            ),
+            Line::PpcSubmitted { stage, version, at } => format!(
+                "Report to the PPC ({}) version {version} marked as submitted ({at})",
+                stage.label_en()
+            ),
+            Line::PpcObligationDone { kind, at, version } => format!(
+                "Obligation fulfilled: {} ({at}, version {version} submitted)",
+                kind.label_en()
+            ),
+            Line::Alert {
+                repeat,
+                level,
+                fallback,
+                names,
+            } => format!(
+                "{} (level {level}{}): {}",
+                if *repeat {
+                    "Sending the alert again"
+                } else {
+                    "Sending the alert"
+                },
+                if *fallback {
+                    ", no call tree set up, so to the privacy office and the CISO"
+                } else {
+                    ""
+                },
+                names.join(", ")
+            ),
+            Line::MailDelivery {
+                outcome,
+                to,
+                attempt,
+                error,
+            } => {
+                let to = to.say(en);
+                let e = error.as_deref().unwrap_or_default();
+                match outcome {
+                    Delivery::Sent => format!(
+                        "Mail delivered → {to} (accepted by the SMTP server, attempt {attempt})"
+                    ),
+                    Delivery::GaveUp => format!(
+                        "Mail could not be delivered → {to} (gave up after {attempt} attempts): {e}"
+                    ),
+                    Delivery::Retrying => {
+                        format!("Mail delivery failed → {to} (attempt {attempt}, will retry): {e}")
+                    }
+                    Delivery::Permanent => {
+                        format!("Mail could not be delivered → {to} (permanent error): {e}")
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A timeline row as shown: its code's words in the reader's language when it has one that
+/// this release reads, else its stored text (rows written before codes, or by a newer release).
+/// An old assessment line's category codes (「報告対象（over_1000）」) are put into words.
+pub fn show_row(msg: Option<&str>, text: &str, lang: Lang) -> String {
+    msg.and_then(|m| serde_json::from_str::<Line>(m).ok())
+        .map_or_else(|| legacy(text), |l| l.show(lang))
+}
+
+fn legacy(text: &str) -> String {
+    const HEAD: &str = "判定: 個人情報保護委員会への報告対象（";
+    let Some(rest) = text.strip_prefix(HEAD) else {
+        return text.to_owned();
+    };
+    let Some((codes, tail)) = rest.split_once('）') else {
+        return text.to_owned();
+    };
+    let words: Option<Vec<&str>> = codes
+        .split(", ")
+        .map(|c| {
+            [
+                Category::Sensitive,
+                Category::Financial,
+                Category::Malicious,
+                Category::Over1000,
+            ]
+            .into_iter()
+            .find(|k| k.code() == c)
+            .map(|k| category_label(k, Lang::Ja))
+        })
+        .collect();
+    match words {
+        Some(w) => format!("{HEAD}{}）{tail}", w.join("、")),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_round_trips_and_an_old_row_shows_its_text() {
+        let l = Line::Assessment {
+            reportable: true,
+            categories: vec![Category::Over1000],
+            preliminary_due: "2026-04-11".parse().ok(),
+            final_due: "2026-05-07".parse().ok(),
+            because: vec![FactChange::Persons {
+                from: Some(800),
+                to: Some(1001),
+            }],
+        };
+        assert_eq!(
+            l.ja(),
+            "判定: 個人情報保護委員会への報告対象（千人超）。速報期限 2026-04-11、確報期限 2026-05-07（理由: 本人の数: 800 → 1,001）"
+        );
+        let json = serde_json::to_string(&l).unwrap();
+        assert!(!show_row(Some(&json), "x", Lang::Ja).contains("over_1000"));
+        assert!(show_row(Some(&json), "x", Lang::Ja).contains("千人超"));
+        assert_eq!(
+            show_row(Some(&json), "x", Lang::En),
+            "Assessment: reportable to the PPC (more than 1,000 persons). Preliminary report due \
+             2026-04-11, final report due 2026-05-07 (because: Persons: 800 → 1,001)"
+        );
+        assert_eq!(show_row(None, "古い行", Lang::En), "古い行");
+        assert_eq!(
+            show_row(
+                None,
+                "判定: 個人情報保護委員会への報告対象（financial, over_1000）。速報期限 -、確報期限 -",
+                Lang::Ja
+            ),
+            "判定: 個人情報保護委員会への報告対象（財産的被害のおそれ、千人超）。速報期限 -、確報期限 -"
+        );
+        assert_eq!(
+            show_row(Some("{\"code\":\"future\"}"), "新しい行", Lang::En),
+            "新しい行"
+        );
+    }
+}
