@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use mamori_domain::incident::line::{Delivery, Line, Recipient};
 use mamori_domain::incident::obligation::{due_reminders, reminders};
 use mamori_domain::incident::{jst_date, ObligationKind};
 use mamori_domain::role::Role;
@@ -277,19 +278,15 @@ impl App {
             .append_timeline(
                 incident.id,
                 now,
-                &[NewEntry::new(
+                &[NewEntry::line(
                     "mamori",
                     "alert",
-                    format!(
-                        "{}アラートを送信します（レベル{level}{}）: {}",
-                        if repeat { "再" } else { "" },
-                        if fallback {
-                            "、連絡網が未設定のため個人情報保護管理者・CISO"
-                        } else {
-                            ""
-                        },
-                        names.join("、")
-                    ),
+                    &Line::Alert {
+                        repeat,
+                        level,
+                        fallback,
+                        names,
+                    },
                 )],
             )
             .await?;
@@ -378,42 +375,29 @@ impl App {
             )),
         };
         let now = self.clock.now_micros();
-        let to = recipient_label(
-            &m.to_addr,
-            self.recipient_name(m.incident_id, &m.to_addr)
-                .await
-                .as_deref(),
-            m.id,
-        );
+        let name = self.recipient_name(m.incident_id, &m.to_addr).await;
+        let to = Recipient {
+            name: name.filter(|n| !n.trim().is_empty()),
+            masked: mask_address(&m.to_addr),
+            mail_id: m.id,
+        };
         let attempt = m.attempts + 1;
-        let (status, line, retry) = match &result {
-            Ok(_) => (
-                "sent",
-                format!("メールを配信しました → {to}（SMTPサーバーが受理、{attempt}回目）"),
-                false,
-            ),
+        let (status, outcome, retry) = match &result {
+            Ok(_) => ("sent", Delivery::Sent, false),
             Err(e) if e.is_transient() || matches!(e, MailError::Config(_)) => {
                 if attempt >= self.settings.mail_max_attempts {
-                    (
-                        "failed",
-                        format!("メールを配信できませんでした → {to}（{attempt}回失敗したため断念）: {e}"),
-                        false,
-                    )
+                    ("failed", Delivery::GaveUp, false)
                 } else {
-                    (
-                        "retrying",
-                        format!(
-                            "メールの配信に失敗しました → {to}（{attempt}回目、再試行します）: {e}"
-                        ),
-                        true,
-                    )
+                    ("retrying", Delivery::Retrying, true)
                 }
             }
-            Err(e) => (
-                "failed",
-                format!("メールを配信できませんでした → {to}（恒久的なエラー）: {e}"),
-                false,
-            ),
+            Err(_) => ("failed", Delivery::Permanent, false),
+        };
+        let line = Line::MailDelivery {
+            outcome,
+            to,
+            attempt,
+            error: result.as_ref().err().map(ToString::to_string),
         };
         self.store
             .mark_mail(
@@ -431,7 +415,7 @@ impl App {
                 "delivery_failed"
             };
             self.store
-                .append_timeline(incident, now, &[NewEntry::new("mamori", kind, line)])
+                .append_timeline(incident, now, &[NewEntry::line("mamori", kind, &line)])
                 .await
                 .map_err(|e| e.to_string())?;
         }
