@@ -364,6 +364,14 @@ impl Words for Basis {
     }
 }
 
+/// An obligation's basis as shown: its code's words in `lang`, or the stored text for rows
+/// written before bases had codes.
+pub fn show_basis(basis_msg: Option<&str>, basis: &str, lang: Lang) -> String {
+    basis_msg
+        .and_then(|m| serde_json::from_str::<Basis>(m).ok())
+        .map_or_else(|| basis.to_owned(), |b| b.say(lang))
+}
+
 /// Compares the stored obligations with those a new assessment wants. A fulfilled duty stays
 /// fulfilled; an open one no longer wanted is cancelled; a cancelled one wanted again reopens.
 pub fn reconcile(existing: &[Existing], wanted: &[ObligationSpec]) -> Vec<Change> {
