@@ -72,7 +72,9 @@ impl Phase {
     pub fn show_task_title(template: Option<&str>, title: &str, lang: crate::lang::Lang) -> String {
         let words = template.and_then(|t| {
             let (phase, n) = t.split_once('/')?;
-            let (ja, en, _) = Phase::parse(phase)?.templates().get(n.parse::<usize>().ok()?)?;
+            let (ja, en, _) = Phase::parse(phase)?
+                .templates()
+                .get(n.parse::<usize>().ok()?)?;
             (*ja == title).then(|| lang.pick(ja, en).to_owned())
         });
         words.unwrap_or_else(|| title.to_owned())

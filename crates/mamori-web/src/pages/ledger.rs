@@ -57,7 +57,7 @@ fn top_error(e: Option<&FieldError>, fields: &[&str]) -> Option<String> {
 
 fn item_label(v: &Visitor, i: Item) -> String {
     if v.lang == Lang::En {
-        i.code().replace('_', " ")
+        i.label_en().to_owned()
     } else {
         i.label_ja().to_owned()
     }
@@ -659,6 +659,7 @@ async fn entry_page(
     };
     let sf = if ctx.allows(Permission::ManageVault) {
         Some(schema_form(
+            v.lang,
             id,
             r.version,
             r.vault_schema.as_deref(),
