@@ -450,14 +450,13 @@ impl App {
                 .append_timeline(
                     incident.id,
                     now,
-                    &[NewEntry::new(
+                    &[NewEntry::line(
                         "mamori",
                         "escalation",
-                        format!(
-                            "確認済みのため、レベル{}へのエスカレーションは行いません（確認: {}）",
-                            p.level + 1,
-                            incident.acknowledged_by.as_deref().unwrap_or("-")
-                        ),
+                        &Line::EscalationNotNeeded {
+                            next_level: p.level + 1,
+                            by: incident.acknowledged_by.clone(),
+                        },
                     )],
                 )
                 .await?;
@@ -468,13 +467,13 @@ impl App {
             .append_timeline(
                 incident.id,
                 now,
-                &[NewEntry::new(
+                &[NewEntry::line(
                     "mamori",
                     "escalation",
-                    format!(
-                        "レベル{}の誰も{minutes}分以内に確認しなかったため、エスカレーションします",
-                        p.level
-                    ),
+                    &Line::Escalating {
+                        level: p.level,
+                        minutes,
+                    },
                 )],
             )
             .await?;
@@ -485,10 +484,10 @@ impl App {
                     .append_timeline(
                         incident.id,
                         now,
-                        &[NewEntry::new(
+                        &[NewEntry::line(
                             "mamori",
                             "escalation",
-                            "連絡網の最上位に繰り返し通知しましたが、まだ誰も確認していません。電話で連絡してください",
+                            &Line::EscalationUnanswered,
                         )],
                     )
                     .await?;
@@ -520,13 +519,13 @@ impl App {
             .acknowledge_incident(
                 alert.incident_id,
                 &user.display_name,
-                &NewEntry::new(
+                &NewEntry::line(
                     &format!("{}（{}）", user.display_name, user.login),
                     "ack",
-                    format!(
-                        "アラートを確認しました（{}、レベル{}のメールのリンクから）",
-                        user.display_name, alert.level
-                    ),
+                    &Line::AckByMail {
+                        name: user.display_name.clone(),
+                        level: alert.level,
+                    },
                 ),
                 now,
             )
@@ -556,11 +555,7 @@ impl App {
             .acknowledge_incident(
                 id,
                 &name,
-                &NewEntry::new(
-                    &actor,
-                    "ack",
-                    format!("アラートを確認しました（{name}、画面から）"),
-                ),
+                &NewEntry::line(&actor, "ack", &Line::AckOnScreen { name: name.clone() }),
                 self.clock.now_micros(),
             )
             .await?;

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, TimeZone};
 use mamori_domain::appi::{self, Assessment, Item};
 use mamori_domain::incident::facts::{format_jst, FactChange};
-use mamori_domain::incident::line::{DatasetName, Line};
+use mamori_domain::incident::line::{DatasetName, Line, TaskChange};
 use mamori_domain::incident::obligation::{self, Change, ChangeLine, Existing};
 use mamori_domain::incident::visibility::{self, Scope, Viewer};
 use mamori_domain::incident::{
@@ -992,7 +992,13 @@ impl App {
                 &title,
                 owner_id,
                 due.map(|d| d.to_string()).as_deref(),
-                &NewEntry::new(&actor, "task", format!("タスクを追加しました: {title}")),
+                &NewEntry::line(
+                    &actor,
+                    "task",
+                    &Line::TaskAdded {
+                        title: title.clone(),
+                    },
+                ),
                 now,
             )
             .await?;
@@ -1062,35 +1068,36 @@ impl App {
             self.check_owner(incident.company_id, owner_id).await?;
             let due = parse_date("due_on", due_on)?.map(|d| d.to_string());
             if due != task.due_on {
-                changes.push(format!(
-                    "期限 {} → {}",
-                    task.due_on.as_deref().unwrap_or("なし"),
-                    due.as_deref().unwrap_or("なし")
-                ));
+                changes.push(TaskChange::Due {
+                    from: task.due_on.clone(),
+                    to: due.clone(),
+                });
                 task.due_on = due;
             }
             if owner_id != task.owner_id {
                 let name = |id: Option<i64>| async move {
                     match id {
-                        Some(i) => self
-                            .store
-                            .get_user(i)
-                            .await
-                            .map_or_else(|_| "-".into(), |u| u.display_name),
-                        None => "なし".to_owned(),
+                        Some(i) => Some(
+                            self.store
+                                .get_user(i)
+                                .await
+                                .map_or_else(|_| "-".into(), |u| u.display_name),
+                        ),
+                        None => None,
                     }
                 };
-                changes.push(format!(
-                    "担当 {} → {}",
-                    name(task.owner_id).await,
-                    name(owner_id).await
-                ));
+                changes.push(TaskChange::Owner {
+                    from: name(task.owner_id).await,
+                    to: name(owner_id).await,
+                });
                 task.owner_id = owner_id;
             }
         }
         if new_status.code() != task.status {
-            let old = TaskStatus::parse(&task.status).map_or("-", TaskStatus::label_ja);
-            changes.push(format!("状態 {old} → {}", new_status.label_ja()));
+            changes.push(TaskChange::Status {
+                from: TaskStatus::parse(&task.status),
+                to: new_status,
+            });
             new_status.code().clone_into(&mut task.status);
         }
         if changes.is_empty() {
@@ -1101,10 +1108,14 @@ impl App {
         self.store
             .update_task(
                 &task,
-                &NewEntry::new(
+                &NewEntry::line(
                     &actor,
                     "task",
-                    format!("タスク「{}」: {}", task.title, changes.join("、")),
+                    &Line::TaskChanged {
+                        title: task.title.clone(),
+                        template: task.template.clone(),
+                        changes,
+                    },
                 ),
                 now,
             )

@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 use super::facts::FactChange;
 use super::obligation::{ChangeLine, ObligationKind};
 use super::phase::Phase;
+use super::phase::TaskStatus;
 use super::ppc::Stage;
+use super::publication::{Decision, Recommendation, Viewpoints};
+use super::recurrence::Action;
 use crate::appi::reason::thousands;
 use crate::appi::Category;
 use crate::lang::{Lang, Words};
@@ -48,6 +51,51 @@ pub enum Delivery {
 pub struct DatasetName {
     pub name: String,
     pub persons: Option<u64>,
+}
+
+/// One change of a task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "what", rename_all = "snake_case")]
+pub enum TaskChange {
+    Due {
+        from: Option<String>,
+        to: Option<String>,
+    },
+    Owner {
+        from: Option<String>,
+        to: Option<String>,
+    },
+    Status {
+        from: Option<TaskStatus>,
+        to: TaskStatus,
+    },
+}
+
+impl TaskChange {
+    fn say_in(&self, lang: Lang) -> String {
+        let none = lang.pick("なし", "none");
+        let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| none.to_owned());
+        match self {
+            TaskChange::Due { from, to } => format!(
+                "{} {} → {}",
+                lang.pick("期限", "due"),
+                or_none(from),
+                or_none(to)
+            ),
+            TaskChange::Owner { from, to } => format!(
+                "{} {} → {}",
+                lang.pick("担当", "owner"),
+                or_none(from),
+                or_none(to)
+            ),
+            TaskChange::Status { from, to } => format!(
+                "{} {} → {}",
+                lang.pick("状態", "status"),
+                from.map_or("-", |s| lang.pick(s.label_ja(), s.label_en())),
+                lang.pick(to.label_ja(), to.label_en())
+            ),
+        }
+    }
 }
 
 /// One line of the timeline written by mamori.
@@ -120,6 +168,185 @@ pub enum Line {
         attempt: i64,
         error: Option<String>,
     },
+    /// Somebody acknowledged, so the next level is not alerted.
+    EscalationNotNeeded {
+        next_level: i64,
+        by: Option<String>,
+    },
+    Escalating {
+        level: i64,
+        minutes: i64,
+    },
+    EscalationUnanswered,
+    AckByMail {
+        name: String,
+        level: i64,
+    },
+    AckOnScreen {
+        name: String,
+    },
+    TaskAdded {
+        title: String,
+    },
+    TaskChanged {
+        title: String,
+        template: Option<String>,
+        changes: Vec<TaskChange>,
+    },
+    PublicationViewpoints {
+        recommendation: Recommendation,
+        viewpoints: Viewpoints,
+    },
+    /// `reason` as the person typed it.
+    PublicationDecision {
+        decision: Decision,
+        recommendation: Recommendation,
+        reason: String,
+    },
+    /// `comment` as the person typed it; `signature` is the department and name.
+    Recurrence {
+        action: Action,
+        signature: String,
+        comment: String,
+    },
+}
+
+fn viewpoints(v: &Viewpoints, lang: Lang) -> String {
+    match lang {
+        Lang::Ja => format!(
+            "管理主体: {} / 漏えい形態: {} / 漏えい内容: {} / 漏えい情報量: {}人 / 被害の大きさ: {}",
+            v.manager.label_ja(),
+            v.form.label_ja(),
+            v.content.label_ja(),
+            thousands(v.volume),
+            v.damage.label_ja()
+        ),
+        Lang::En => format!(
+            "Manager: {} / Form: {} / Content: {} / Volume: {} persons / Damage: {}",
+            v.manager.label_en(),
+            v.form.label_en(),
+            v.content.label_en(),
+            thousands(v.volume),
+            v.damage.label_en()
+        ),
+    }
+}
+
+impl Line {
+    fn more(&self, lang: Lang) -> Option<String> {
+        let ja = lang == Lang::Ja;
+        Some(match self {
+            Line::EscalationNotNeeded { next_level, by } => {
+                let by = by.as_deref().unwrap_or("-");
+                if ja {
+                    format!("確認済みのため、レベル{next_level}へのエスカレーションは行いません（確認: {by}）")
+                } else {
+                    format!("Acknowledged, so no escalation to level {next_level} (by {by})")
+                }
+            }
+            Line::Escalating { level, minutes } => {
+                if ja {
+                    format!("レベル{level}の誰も{minutes}分以内に確認しなかったため、エスカレーションします")
+                } else {
+                    format!("Nobody on level {level} acknowledged within {minutes} minutes; escalating")
+                }
+            }
+            Line::EscalationUnanswered => lang
+                .pick(
+                    "連絡網の最上位に繰り返し通知しましたが、まだ誰も確認していません。電話で連絡してください",
+                    "The top of the call tree was alerted repeatedly and nobody has acknowledged yet. Call them",
+                )
+                .to_owned(),
+            Line::AckByMail { name, level } => {
+                if ja {
+                    format!("アラートを確認しました（{name}、レベル{level}のメールのリンクから）")
+                } else {
+                    format!("Alert acknowledged ({name}, from the link in the level {level} mail)")
+                }
+            }
+            Line::AckOnScreen { name } => {
+                if ja {
+                    format!("アラートを確認しました（{name}、画面から）")
+                } else {
+                    format!("Alert acknowledged ({name}, on the page)")
+                }
+            }
+            Line::TaskAdded { title } => {
+                if ja {
+                    format!("タスクを追加しました: {title}")
+                } else {
+                    format!("Task added: {title}")
+                }
+            }
+            Line::TaskChanged {
+                title,
+                template,
+                changes,
+            } => {
+                let title = super::Phase::show_task_title(template.as_deref(), title, lang);
+                let changes: Vec<String> = changes.iter().map(|c| c.say_in(lang)).collect();
+                if ja {
+                    format!("タスク「{title}」: {}", changes.join("、"))
+                } else {
+                    format!("Task “{title}”: {}", changes.join(", "))
+                }
+            }
+            Line::PublicationViewpoints {
+                recommendation,
+                viewpoints: v,
+            } => {
+                if ja {
+                    format!(
+                        "公表判断の視点を記録しました（推奨: {}）\n{}",
+                        recommendation.label_ja(),
+                        viewpoints(v, lang)
+                    )
+                } else {
+                    format!(
+                        "Publication viewpoints recorded (recommended: {})\n{}",
+                        recommendation.label_en(),
+                        viewpoints(v, lang)
+                    )
+                }
+            }
+            Line::PublicationDecision {
+                decision,
+                recommendation,
+                reason,
+            } => {
+                if ja {
+                    format!(
+                        "公表判断: 「{}」と決定しました（推奨: {}）\n理由: {reason}",
+                        decision.label_ja(),
+                        recommendation.label_ja()
+                    )
+                } else {
+                    format!(
+                        "Publication: decided “{}” (recommended: {})\nReason: {reason}",
+                        decision.label_en(),
+                        recommendation.label_en()
+                    )
+                }
+            }
+            Line::Recurrence {
+                action,
+                signature,
+                comment,
+            } => {
+                let mut text = if ja {
+                    format!("再発防止策: {}（{signature}）", action.label_ja())
+                } else {
+                    format!("Recurrence prevention: {} ({signature})", action.label_en())
+                };
+                if !comment.is_empty() {
+                    text.push_str(lang.pick("\nコメント: ", "\nComment: "));
+                    text.push_str(comment);
+                }
+                text
+            }
+            _ => return None,
+        })
+    }
 }
 
 /// A category in words (施行規則7条の号).
@@ -272,6 +499,7 @@ impl Words for Line {
                     }
                 }
             }
+            other => other.more(ja).unwrap_or_default(),
         }
     }
 
@@ -402,6 +630,7 @@ impl Words for Line {
                     }
                 }
             }
+            other => other.more(en).unwrap_or_default(),
         }
     }
 }
