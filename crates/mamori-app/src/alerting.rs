@@ -749,11 +749,22 @@ impl App {
                 .append_timeline(
                     incident.id,
                     now,
-                    &[NewEntry::new(
-                        "mamori",
-                        "reminder",
-                        format!("リマインダー: {}", latest.text_ja),
-                    )],
+                    &[match due {
+                        Some(due) => NewEntry::line(
+                            "mamori",
+                            "reminder",
+                            &Line::ObligationReminder {
+                                kind,
+                                key: latest.key.to_owned(),
+                                due,
+                            },
+                        ),
+                        None => NewEntry::new(
+                            "mamori",
+                            "reminder",
+                            format!("リマインダー: {}", latest.text_ja),
+                        ),
+                    }],
                 )
                 .await?;
             sent += 1;
@@ -832,10 +843,16 @@ impl App {
                 .append_timeline(
                     incident.id,
                     now,
-                    &[NewEntry::new(
+                    &[NewEntry::line(
                         "mamori",
                         "reminder",
-                        format!("リマインダー（{}）: {line}", u.display_name),
+                        &Line::TaskReminder {
+                            owner: u.display_name.clone(),
+                            title: t.title.clone(),
+                            template: t.template.clone(),
+                            due,
+                            overdue: key == "overdue",
+                        },
                     )],
                 )
                 .await?;

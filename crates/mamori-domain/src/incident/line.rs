@@ -203,6 +203,21 @@ pub enum Line {
         recommendation: Recommendation,
         reason: String,
     },
+    /// An obligation's reminder (`key`: `day3`, `day5`, `before7`, `before3`, `before1`,
+    /// `overdue`, as in [`super::obligation::reminders`]).
+    ObligationReminder {
+        kind: ObligationKind,
+        key: String,
+        due: NaiveDate,
+    },
+    /// A task's reminder to its owner: overdue, or due tomorrow.
+    TaskReminder {
+        owner: String,
+        title: String,
+        template: Option<String>,
+        due: NaiveDate,
+        overdue: bool,
+    },
     /// `comment` as the person typed it; `signature` is the department and name.
     Recurrence {
         action: Action,
@@ -343,6 +358,46 @@ impl Line {
                     text.push_str(comment);
                 }
                 text
+            }
+            Line::ObligationReminder { kind, key, due } => {
+                let label = kind.label(lang);
+                let before = key
+                    .strip_prefix("before")
+                    .and_then(|n| n.parse::<u32>().ok());
+                let what = match (key.as_str(), before, ja) {
+                    ("day3", _, true) => format!("{label}: 本日が3日目です（期限 {due}）"),
+                    ("day3", _, false) => format!("{label}: today is day 3 (due {due})"),
+                    ("day5", _, true) => format!("{label}: 本日 {due} が期限（5日目）です"),
+                    ("day5", _, false) => format!("{label}: due today, {due} (day 5)"),
+                    (_, Some(n), true) => format!("{label}: 期限 {due} まであと{n}日です"),
+                    (_, Some(n), false) => format!("{label}: {n} days left until {due}"),
+                    (_, None, true) => format!("{label}: 期限 {due} を過ぎています"),
+                    (_, None, false) => format!("{label}: the due date {due} has passed"),
+                };
+                format!("{}{what}", lang.pick("リマインダー: ", "Reminder: "))
+            }
+            Line::TaskReminder {
+                owner,
+                title,
+                template,
+                due,
+                overdue,
+            } => {
+                let title = super::Phase::show_task_title(template.as_deref(), title, lang);
+                match (overdue, ja) {
+                    (true, true) => format!(
+                        "リマインダー（{owner}）: タスク「{title}」の期限 {due} を過ぎています"
+                    ),
+                    (false, true) => {
+                        format!("リマインダー（{owner}）: タスク「{title}」の期限は明日 {due} です")
+                    }
+                    (true, false) => format!(
+                        "Reminder ({owner}): the task “{title}” was due {due}"
+                    ),
+                    (false, false) => {
+                        format!("Reminder ({owner}): the task “{title}” is due tomorrow, {due}")
+                    }
+                }
             }
             _ => return None,
         })
@@ -712,5 +767,23 @@ mod tests {
             show_row(Some("{\"code\":\"future\"}"), "新しい行", Lang::En),
             "新しい行"
         );
+    }
+
+    /// The stored text of a reminder line is what it was before lines had codes.
+    #[test]
+    fn reminder_lines_keep_their_japanese_text() {
+        use super::super::obligation::reminders;
+        let due: NaiveDate = "2026-05-07".parse().unwrap();
+        for kind in ObligationKind::ALL {
+            for r in reminders(kind, Some(due), "2026-05-03".parse().ok()) {
+                let line = Line::ObligationReminder {
+                    kind,
+                    key: r.key.to_owned(),
+                    due,
+                };
+                assert_eq!(line.ja(), format!("リマインダー: {}", r.text_ja));
+                assert!(line.en().starts_with("Reminder: "), "{}", line.en());
+            }
+        }
     }
 }
