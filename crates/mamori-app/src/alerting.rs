@@ -608,22 +608,17 @@ impl App {
             Err(e) => {
                 let unresolved =
                     matches!(e, mamori_mail::webhook::TargetError::Unresolvable { .. });
-                let line = if unresolved {
-                    format!(
-                        "Webhookの通知に失敗しました → {host}（再試行します）: {}",
-                        e.ja()
-                    )
-                } else {
-                    format!(
-                        "Webhookの送信先が許可されていないため送信しませんでした → {host}: {}",
-                        e.ja()
-                    )
+                let line = Line::WebhookRefused {
+                    host: host.clone(),
+                    unresolved,
+                    why_ja: e.ja(),
+                    why_en: e.en(),
                 };
                 self.store
                     .append_timeline(
                         incident.id,
                         now,
-                        &[NewEntry::new("mamori", "delivery_failed", line)],
+                        &[NewEntry::line("mamori", "delivery_failed", &line)],
                     )
                     .await
                     .map_err(|e| e.to_string())?;
@@ -637,19 +632,12 @@ impl App {
             now.div_euclid(1_000_000),
         )
         .await;
-        let (line, retry) = match &result {
-            Ok(status) => (
-                format!("Webhookで通知しました → {host}（HTTP {status}）"),
-                false,
-            ),
-            Err(e) if e.is_transient() => (
-                format!("Webhookの通知に失敗しました → {host}（再試行します）: {e}"),
-                true,
-            ),
-            Err(e) => (
-                format!("Webhookで通知できませんでした → {host}: {e}"),
-                false,
-            ),
+        let retry = result.as_ref().is_err_and(|e| e.is_transient());
+        let line = Line::WebhookDelivery {
+            host: host.clone(),
+            status: result.as_ref().ok().map(|s| u16::from(*s)),
+            retry,
+            error: result.as_ref().err().map(ToString::to_string),
         };
         let kind = if result.is_ok() {
             "delivery"
@@ -657,7 +645,7 @@ impl App {
             "delivery_failed"
         };
         self.store
-            .append_timeline(incident.id, now, &[NewEntry::new("mamori", kind, line)])
+            .append_timeline(incident.id, now, &[NewEntry::line("mamori", kind, &line)])
             .await
             .map_err(|e| e.to_string())?;
         if retry {

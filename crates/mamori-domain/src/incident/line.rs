@@ -203,6 +203,22 @@ pub enum Line {
         recommendation: Recommendation,
         reason: String,
     },
+    /// A webhook target refused at delivery (`unresolved`: its host did not resolve, retried),
+    /// with the reason in both languages.
+    WebhookRefused {
+        host: String,
+        unresolved: bool,
+        why_ja: String,
+        why_en: String,
+    },
+    /// A webhook delivery: `status` when it was answered, else `error` (`retry` when it will be
+    /// tried again).
+    WebhookDelivery {
+        host: String,
+        status: Option<u16>,
+        retry: bool,
+        error: Option<String>,
+    },
     /// An obligation's reminder (`key`: `day3`, `day5`, `before7`, `before3`, `before1`,
     /// `overdue`, as in [`super::obligation::reminders`]).
     ObligationReminder {
@@ -358,6 +374,41 @@ impl Line {
                     text.push_str(comment);
                 }
                 text
+            }
+            Line::WebhookRefused {
+                host,
+                unresolved,
+                why_ja,
+                why_en,
+            } => match (unresolved, ja) {
+                (true, true) => {
+                    format!("Webhookの通知に失敗しました → {host}（再試行します）: {why_ja}")
+                }
+                (false, true) => format!(
+                    "Webhookの送信先が許可されていないため送信しませんでした → {host}: {why_ja}"
+                ),
+                (true, false) => format!("Webhook failed → {host} (will retry): {why_en}"),
+                (false, false) => {
+                    format!("Webhook not sent: the target is not allowed → {host}: {why_en}")
+                }
+            },
+            Line::WebhookDelivery {
+                host,
+                status,
+                retry,
+                error,
+            } => {
+                let e = error.as_deref().unwrap_or_default();
+                match (status, retry, ja) {
+                    (Some(st), _, true) => format!("Webhookで通知しました → {host}（HTTP {st}）"),
+                    (Some(st), _, false) => format!("Webhook delivered → {host} (HTTP {st})"),
+                    (None, true, true) => {
+                        format!("Webhookの通知に失敗しました → {host}（再試行します）: {e}")
+                    }
+                    (None, true, false) => format!("Webhook failed → {host} (will retry): {e}"),
+                    (None, false, true) => format!("Webhookで通知できませんでした → {host}: {e}"),
+                    (None, false, false) => format!("Webhook could not be delivered → {host}: {e}"),
+                }
             }
             Line::ObligationReminder { kind, key, due } => {
                 let label = kind.label(lang);
