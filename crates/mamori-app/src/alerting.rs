@@ -632,10 +632,10 @@ impl App {
             now.div_euclid(1_000_000),
         )
         .await;
-        let retry = result.as_ref().is_err_and(|e| e.is_transient());
+        let retry = result.as_ref().is_err_and(MailError::is_transient);
         let line = Line::WebhookDelivery {
             host: host.clone(),
-            status: result.as_ref().ok().map(|s| u16::from(*s)),
+            status: result.as_ref().ok().copied(),
             retry,
             error: result.as_ref().err().map(ToString::to_string),
         };

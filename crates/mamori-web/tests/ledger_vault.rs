@@ -932,7 +932,8 @@ async fn the_schema_form_declares_fields_and_retention() {
         let r = office.get(&format!("/ledger/{s}")).await;
         assert!(
             r.body.contains("vault-schema-form")
-                && r.body.contains("name:氏名, email:メールアドレス, contacted_on:日付")
+                && r.body
+                    .contains("name:氏名, email:メールアドレス, contacted_on:日付")
         );
         // A department head does not.
         let mut head = Client::login(&env, "suzuki").await;

@@ -171,7 +171,7 @@ async fn the_incident_page_speaks_the_readers_language() {
             ("task", &tasks),
             ("timeline line", &lines),
         ] {
-            for t in texts.iter() {
+            for t in texts {
                 assert!(
                     !has_japanese(&without_names(t)),
                     "{name}: a {what} in Japanese on the English page: {t}"

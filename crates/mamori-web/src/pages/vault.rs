@@ -370,7 +370,7 @@ async fn dataset_page(
             retention: d
                 .retention
                 .as_ref()
-                .map(|r| r.describe(Some(&schema), v.lang))
+                .map(|r| r.describe(Some(schema), v.lang))
                 .unwrap_or_default(),
             access: access.as_ref().map(|a| access_line(s, a)),
             heads: schema
