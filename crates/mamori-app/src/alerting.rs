@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use mamori_domain::incident::line::{Delivery, Line, Recipient};
 use mamori_domain::incident::obligation::{due_reminders, reminders};
 use mamori_domain::incident::{jst_date, ObligationKind};
 use mamori_domain::role::Role;
@@ -277,19 +278,15 @@ impl App {
             .append_timeline(
                 incident.id,
                 now,
-                &[NewEntry::new(
+                &[NewEntry::line(
                     "mamori",
                     "alert",
-                    format!(
-                        "{}アラートを送信します（レベル{level}{}）: {}",
-                        if repeat { "再" } else { "" },
-                        if fallback {
-                            "、連絡網が未設定のため個人情報保護管理者・CISO"
-                        } else {
-                            ""
-                        },
-                        names.join("、")
-                    ),
+                    &Line::Alert {
+                        repeat,
+                        level,
+                        fallback,
+                        names,
+                    },
                 )],
             )
             .await?;
@@ -378,42 +375,29 @@ impl App {
             )),
         };
         let now = self.clock.now_micros();
-        let to = recipient_label(
-            &m.to_addr,
-            self.recipient_name(m.incident_id, &m.to_addr)
-                .await
-                .as_deref(),
-            m.id,
-        );
+        let name = self.recipient_name(m.incident_id, &m.to_addr).await;
+        let to = Recipient {
+            name: name.filter(|n| !n.trim().is_empty()),
+            masked: mask_address(&m.to_addr),
+            mail_id: m.id,
+        };
         let attempt = m.attempts + 1;
-        let (status, line, retry) = match &result {
-            Ok(_) => (
-                "sent",
-                format!("メールを配信しました → {to}（SMTPサーバーが受理、{attempt}回目）"),
-                false,
-            ),
+        let (status, outcome, retry) = match &result {
+            Ok(_) => ("sent", Delivery::Sent, false),
             Err(e) if e.is_transient() || matches!(e, MailError::Config(_)) => {
                 if attempt >= self.settings.mail_max_attempts {
-                    (
-                        "failed",
-                        format!("メールを配信できませんでした → {to}（{attempt}回失敗したため断念）: {e}"),
-                        false,
-                    )
+                    ("failed", Delivery::GaveUp, false)
                 } else {
-                    (
-                        "retrying",
-                        format!(
-                            "メールの配信に失敗しました → {to}（{attempt}回目、再試行します）: {e}"
-                        ),
-                        true,
-                    )
+                    ("retrying", Delivery::Retrying, true)
                 }
             }
-            Err(e) => (
-                "failed",
-                format!("メールを配信できませんでした → {to}（恒久的なエラー）: {e}"),
-                false,
-            ),
+            Err(_) => ("failed", Delivery::Permanent, false),
+        };
+        let line = Line::MailDelivery {
+            outcome,
+            to,
+            attempt,
+            error: result.as_ref().err().map(ToString::to_string),
         };
         self.store
             .mark_mail(
@@ -431,7 +415,7 @@ impl App {
                 "delivery_failed"
             };
             self.store
-                .append_timeline(incident, now, &[NewEntry::new("mamori", kind, line)])
+                .append_timeline(incident, now, &[NewEntry::line("mamori", kind, &line)])
                 .await
                 .map_err(|e| e.to_string())?;
         }
@@ -466,14 +450,13 @@ impl App {
                 .append_timeline(
                     incident.id,
                     now,
-                    &[NewEntry::new(
+                    &[NewEntry::line(
                         "mamori",
                         "escalation",
-                        format!(
-                            "確認済みのため、レベル{}へのエスカレーションは行いません（確認: {}）",
-                            p.level + 1,
-                            incident.acknowledged_by.as_deref().unwrap_or("-")
-                        ),
+                        &Line::EscalationNotNeeded {
+                            next_level: p.level + 1,
+                            by: incident.acknowledged_by.clone(),
+                        },
                     )],
                 )
                 .await?;
@@ -484,13 +467,13 @@ impl App {
             .append_timeline(
                 incident.id,
                 now,
-                &[NewEntry::new(
+                &[NewEntry::line(
                     "mamori",
                     "escalation",
-                    format!(
-                        "レベル{}の誰も{minutes}分以内に確認しなかったため、エスカレーションします",
-                        p.level
-                    ),
+                    &Line::Escalating {
+                        level: p.level,
+                        minutes,
+                    },
                 )],
             )
             .await?;
@@ -501,10 +484,10 @@ impl App {
                     .append_timeline(
                         incident.id,
                         now,
-                        &[NewEntry::new(
+                        &[NewEntry::line(
                             "mamori",
                             "escalation",
-                            "連絡網の最上位に繰り返し通知しましたが、まだ誰も確認していません。電話で連絡してください",
+                            &Line::EscalationUnanswered,
                         )],
                     )
                     .await?;
@@ -536,13 +519,13 @@ impl App {
             .acknowledge_incident(
                 alert.incident_id,
                 &user.display_name,
-                &NewEntry::new(
+                &NewEntry::line(
                     &format!("{}（{}）", user.display_name, user.login),
                     "ack",
-                    format!(
-                        "アラートを確認しました（{}、レベル{}のメールのリンクから）",
-                        user.display_name, alert.level
-                    ),
+                    &Line::AckByMail {
+                        name: user.display_name.clone(),
+                        level: alert.level,
+                    },
                 ),
                 now,
             )
@@ -572,11 +555,7 @@ impl App {
             .acknowledge_incident(
                 id,
                 &name,
-                &NewEntry::new(
-                    &actor,
-                    "ack",
-                    format!("アラートを確認しました（{name}、画面から）"),
-                ),
+                &NewEntry::line(&actor, "ack", &Line::AckOnScreen { name: name.clone() }),
                 self.clock.now_micros(),
             )
             .await?;
@@ -629,22 +608,17 @@ impl App {
             Err(e) => {
                 let unresolved =
                     matches!(e, mamori_mail::webhook::TargetError::Unresolvable { .. });
-                let line = if unresolved {
-                    format!(
-                        "Webhookの通知に失敗しました → {host}（再試行します）: {}",
-                        e.ja()
-                    )
-                } else {
-                    format!(
-                        "Webhookの送信先が許可されていないため送信しませんでした → {host}: {}",
-                        e.ja()
-                    )
+                let line = Line::WebhookRefused {
+                    host: host.clone(),
+                    unresolved,
+                    why_ja: e.ja(),
+                    why_en: e.en(),
                 };
                 self.store
                     .append_timeline(
                         incident.id,
                         now,
-                        &[NewEntry::new("mamori", "delivery_failed", line)],
+                        &[NewEntry::line("mamori", "delivery_failed", &line)],
                     )
                     .await
                     .map_err(|e| e.to_string())?;
@@ -658,19 +632,12 @@ impl App {
             now.div_euclid(1_000_000),
         )
         .await;
-        let (line, retry) = match &result {
-            Ok(status) => (
-                format!("Webhookで通知しました → {host}（HTTP {status}）"),
-                false,
-            ),
-            Err(e) if e.is_transient() => (
-                format!("Webhookの通知に失敗しました → {host}（再試行します）: {e}"),
-                true,
-            ),
-            Err(e) => (
-                format!("Webhookで通知できませんでした → {host}: {e}"),
-                false,
-            ),
+        let retry = result.as_ref().is_err_and(MailError::is_transient);
+        let line = Line::WebhookDelivery {
+            host: host.clone(),
+            status: result.as_ref().ok().copied(),
+            retry,
+            error: result.as_ref().err().map(ToString::to_string),
         };
         let kind = if result.is_ok() {
             "delivery"
@@ -678,7 +645,7 @@ impl App {
             "delivery_failed"
         };
         self.store
-            .append_timeline(incident.id, now, &[NewEntry::new("mamori", kind, line)])
+            .append_timeline(incident.id, now, &[NewEntry::line("mamori", kind, &line)])
             .await
             .map_err(|e| e.to_string())?;
         if retry {
@@ -770,11 +737,22 @@ impl App {
                 .append_timeline(
                     incident.id,
                     now,
-                    &[NewEntry::new(
-                        "mamori",
-                        "reminder",
-                        format!("リマインダー: {}", latest.text_ja),
-                    )],
+                    &[match due {
+                        Some(due) => NewEntry::line(
+                            "mamori",
+                            "reminder",
+                            &Line::ObligationReminder {
+                                kind,
+                                key: latest.key.to_owned(),
+                                due,
+                            },
+                        ),
+                        None => NewEntry::new(
+                            "mamori",
+                            "reminder",
+                            format!("リマインダー: {}", latest.text_ja),
+                        ),
+                    }],
                 )
                 .await?;
             sent += 1;
@@ -853,10 +831,16 @@ impl App {
                 .append_timeline(
                     incident.id,
                     now,
-                    &[NewEntry::new(
+                    &[NewEntry::line(
                         "mamori",
                         "reminder",
-                        format!("リマインダー（{}）: {line}", u.display_name),
+                        &Line::TaskReminder {
+                            owner: u.display_name.clone(),
+                            title: t.title.clone(),
+                            template: t.template.clone(),
+                            due,
+                            overdue: key == "overdue",
+                        },
                     )],
                 )
                 .await?;

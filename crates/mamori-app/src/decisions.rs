@@ -18,6 +18,7 @@
 use mamori_domain::appi::{self, NoticeMethod};
 use mamori_domain::audit::Outcome;
 use mamori_domain::incident::facts::{group_digits, MAX_PERSONS};
+use mamori_domain::incident::line::Line;
 use mamori_domain::incident::publication::{
     recommend, Content, Damage, LeakForm, Manager, Recommendation, Viewpoints,
 };
@@ -37,41 +38,9 @@ const MAX_SHORT: usize = 200;
 /// Rows of measures done and of measures planned in the fixed format.
 pub const MAX_MEASURES: usize = 5;
 
-/// Management's decision on publication.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    Publish,
-    NotPublish,
-}
-
-impl Decision {
-    pub const ALL: &'static [Decision] = &[Decision::Publish, Decision::NotPublish];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Decision::Publish => "publish",
-            Decision::NotPublish => "not_publish",
-        }
-    }
-
-    pub fn label_ja(self) -> &'static str {
-        match self {
-            Decision::Publish => "公表する",
-            Decision::NotPublish => "公表しない",
-        }
-    }
-
-    pub fn label_en(self) -> &'static str {
-        match self {
-            Decision::Publish => "Publish",
-            Decision::NotPublish => "Do not publish",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Decision> {
-        Self::ALL.iter().copied().find(|d| d.code() == s.trim())
-    }
-}
+/// Management's decision on publication (a domain value, so the timeline can say it in
+/// either language).
+pub use mamori_domain::incident::publication::Decision;
 
 /// One publication record, read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,17 +170,6 @@ fn suggest(facts: &IncidentFacts) -> Viewpoints {
         volume: facts.persons.unwrap_or(0),
         damage: Damage::None,
     }
-}
-
-fn viewpoints_line(v: &Viewpoints) -> String {
-    format!(
-        "管理主体: {} / 漏えい形態: {} / 漏えい内容: {} / 漏えい情報量: {}人 / 被害の大きさ: {}",
-        v.manager.label_ja(),
-        v.form.label_ja(),
-        v.content.label_ja(),
-        group_digits(v.volume),
-        v.damage.label_ja()
-    )
 }
 
 fn publication_entry(r: &PublicationRecord) -> Result<PublicationEntry, AppError> {
@@ -400,14 +358,13 @@ impl App {
         let viewpoints = serde_json::to_string(v).map_err(|e| internal("viewpoints", e))?;
         let reasons_json = serde_json::to_string(&reasons).map_err(|e| internal("reasons", e))?;
         let actor = actor_label(ctx);
-        let mut entry = NewEntry::new(
+        let mut entry = NewEntry::line(
             &actor,
             "publication",
-            format!(
-                "公表判断の視点を記録しました（推奨: {}）\n{}",
-                rec.label_ja(),
-                viewpoints_line(v)
-            ),
+            &Line::PublicationViewpoints {
+                recommendation: rec,
+                viewpoints: v.clone(),
+            },
         );
         entry.detail.clone_from(&viewpoints);
         let id = self
@@ -455,7 +412,7 @@ impl App {
             "incident.publication.decide",
         )
         .await?;
-        let decision = Decision::parse(decision).ok_or_else(|| {
+        let decision = Decision::parse(decision.trim()).ok_or_else(|| {
             AppError::invalid(
                 "decision",
                 "「公表する」か「公表しない」を選んでください",
@@ -481,14 +438,14 @@ impl App {
         };
         let rec = publication_entry(latest)?.recommendation;
         let actor = actor_label(ctx);
-        let entry = NewEntry::new(
+        let entry = NewEntry::line(
             &actor,
             "publication",
-            format!(
-                "公表判断: 「{}」と決定しました（推奨: {}）\n理由: {reason}",
-                decision.label_ja(),
-                rec.label_ja()
-            ),
+            &Line::PublicationDecision {
+                decision,
+                recommendation: rec,
+                reason: reason.clone(),
+            },
         );
         let id = self
             .store
@@ -690,16 +647,15 @@ impl App {
         }
         let body_json = serde_json::to_string(&body).map_err(|e| internal("report", e))?;
         let actor = actor_label(ctx);
-        let mut text = format!(
-            "再発防止策: {}（{}）",
-            action.label_ja(),
-            self.step_signature(ctx).await
+        let mut entry = NewEntry::line(
+            &actor,
+            "recurrence",
+            &Line::Recurrence {
+                action,
+                signature: self.step_signature(ctx).await,
+                comment: comment.clone(),
+            },
         );
-        if !comment.is_empty() {
-            text.push_str("\nコメント: ");
-            text.push_str(&comment);
-        }
-        let mut entry = NewEntry::new(&actor, "recurrence", text);
         entry.detail = json!({"action": action.code(), "state": to.code()}).to_string();
         let step = self
             .store

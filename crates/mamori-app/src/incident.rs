@@ -9,13 +9,15 @@ use std::collections::BTreeSet;
 
 use chrono::{Datelike, Days, NaiveDate};
 use mamori_domain::appi::{self, Assessment, Item};
-use mamori_domain::incident::facts::format_jst;
-use mamori_domain::incident::obligation::{self, Change, Existing};
+use mamori_domain::incident::facts::{format_jst, FactChange};
+use mamori_domain::incident::line::{DatasetName, Line, TaskChange};
+use mamori_domain::incident::obligation::{self, Change, ChangeLine, Existing};
 use mamori_domain::incident::visibility::{self, Scope, Viewer};
 use mamori_domain::incident::{
     jst_date, EventKind, FieldError, IncidentFacts, ObligationKind, ObligationStatus, Phase,
     TaskStatus,
 };
+use mamori_domain::lang::Words;
 use mamori_domain::org::{ancestors, DeptNode};
 use mamori_domain::role::Permission;
 use mamori_store::incidents::{
@@ -339,7 +341,7 @@ fn obligation_writes(
     facts: &IncidentFacts,
     a: &Assessment,
     existing: &[Obligation],
-) -> Result<(Vec<ObligationWrite>, Vec<String>), AppError> {
+) -> Result<(Vec<ObligationWrite>, Vec<ChangeLine>), AppError> {
     let (appi_facts, _) = facts.to_appi();
     let wanted = obligation::obligations(&appi_facts, a).map_err(|e| {
         AppError::invalid(
@@ -362,14 +364,15 @@ fn obligation_writes(
     let mut writes = Vec::new();
     let mut lines = Vec::new();
     for c in &changes {
-        lines.push(c.describe_ja());
+        lines.push(c.line());
         match c {
             Change::Create(s) | Change::Reopen(s) | Change::Redate { spec: s, .. } => {
                 writes.push(ObligationWrite::Upsert {
                     kind: s.kind.code().to_owned(),
                     due_on: store_date(s.due),
                     warn_on: store_date(s.warn_on),
-                    basis: s.basis.clone(),
+                    basis: s.basis.ja(),
+                    basis_msg: serde_json::to_string(&s.basis).ok(),
                 });
             }
             Change::Cancel(k) => writes.push(ObligationWrite::Cancel {
@@ -380,19 +383,13 @@ fn obligation_writes(
     Ok((writes, lines))
 }
 
-fn assessment_line(a: &Assessment) -> String {
-    if a.reportable {
-        let cats: Vec<&str> = a.categories.iter().map(|c| c.code()).collect();
-        format!(
-            "判定: 個人情報保護委員会への報告対象（{}）。速報期限 {}、確報期限 {}",
-            cats.join(", "),
-            a.preliminary_report_due
-                .map_or_else(|| "-".into(), |d| d.to_string()),
-            a.final_report_due
-                .map_or_else(|| "-".into(), |d| d.to_string())
-        )
-    } else {
-        "判定: 現時点の事実では個人情報保護委員会への報告対象ではありません".to_owned()
+fn assessment_line(a: &Assessment, because: Vec<FactChange>) -> Line {
+    Line::Assessment {
+        reportable: a.reportable,
+        categories: a.categories.clone(),
+        preliminary_due: a.preliminary_report_due,
+        final_due: a.final_report_due,
+        because,
     }
 }
 
@@ -570,45 +567,44 @@ impl App {
         let first_json =
             serde_json::to_string(&first).map_err(|e| AppError::Internal(e.to_string()))?;
         let actor = actor_label(ctx);
-        let mut entries = vec![NewEntry::new(
+        let mut entries = vec![NewEntry::line(
             &actor,
             "first_report",
-            format!(
-                "{}第一報を受け付けました（報告者: {}、部署: {}）",
-                if input.drill { "【訓練】" } else { "" },
-                user.display_name,
-                dept.name
-            ),
+            &Line::FirstReport {
+                drill: input.drill,
+                reporter: user.display_name.clone(),
+                department: dept.name.clone(),
+            },
         )];
         if !datasets.is_empty() {
-            let names: Vec<String> = datasets
+            let datasets = datasets
                 .iter()
-                .map(|d| match d.persons {
-                    Some(n) => format!(
-                        "{}（台帳上 {}人）",
-                        d.name,
-                        mamori_domain::incident::facts::group_digits(n.max(0) as u64)
-                    ),
-                    None => format!("{}（人数未登録）", d.name),
+                .map(|d| DatasetName {
+                    name: d.name.clone(),
+                    persons: d.persons.map(|n| n.max(0) as u64),
                 })
                 .collect();
-            entries.push(NewEntry::new(
+            entries.push(NewEntry::line(
                 &actor,
                 "datasets",
-                format!(
-                    "関係する台帳: {}。台帳の項目を事実に加えました",
-                    names.join("、")
-                ),
+                &Line::Datasets { datasets },
             ));
         }
-        entries.push(NewEntry::new(
+        entries.push(NewEntry::line(
             "mamori",
             "assessment",
-            assessment_line(&assessment),
+            &assessment_line(&assessment, Vec::new()),
         ));
         let (writes, lines) = obligation_writes(&facts, &assessment, &[])?;
-        for l in &lines {
-            entries.push(NewEntry::new("mamori", "obligation", l.clone()));
+        for change in lines {
+            entries.push(NewEntry::line(
+                "mamori",
+                "obligation",
+                &Line::Obligation {
+                    change,
+                    because: Vec::new(),
+                },
+            ));
         }
         let year = jst_date(now).year();
         let (id, ref_no) = self
@@ -651,10 +647,12 @@ impl App {
                 Phase::TaskForce.code(),
                 &tasks,
                 false,
-                &NewEntry::new(
+                &NewEntry::line(
                     "mamori",
                     "phase",
-                    format!("フェーズ1「{}」を開始しました", Phase::TaskForce.label_ja()),
+                    &Line::PhaseStarted {
+                        phase: Phase::TaskForce,
+                    },
                 ),
                 now,
             )
@@ -869,7 +867,7 @@ impl App {
             }
         }
         ps.done()?;
-        let diff = old.diff_ja(&f);
+        let diff = old.diff(&f);
         if diff.is_empty() {
             return Ok(());
         }
@@ -878,26 +876,31 @@ impl App {
         let existing = self.store.obligations(id).await?;
         let (writes, lines) = obligation_writes(&f, &a, &existing)?;
         let actor = actor_label(ctx);
-        let mut entries = vec![NewEntry::new(
+        let mut entries = vec![NewEntry::line(
             &actor,
             "facts",
-            format!("事実を更新しました: {}", diff.join(" / ")),
+            &Line::Facts {
+                changes: diff.clone(),
+            },
         )];
         if old_a.reportable != a.reportable
             || old_a.categories != a.categories
             || old_a.final_report_due != a.final_report_due
         {
-            entries.push(NewEntry::new(
+            entries.push(NewEntry::line(
                 "mamori",
                 "assessment",
-                format!("{}（理由: {}）", assessment_line(&a), diff.join(" / ")),
+                &assessment_line(&a, diff.clone()),
             ));
         }
-        for l in &lines {
-            entries.push(NewEntry::new(
+        for change in lines {
+            entries.push(NewEntry::line(
                 "mamori",
                 "obligation",
-                format!("{l}（{}）", diff.join(" / ")),
+                &Line::Obligation {
+                    change,
+                    because: diff.clone(),
+                },
             ));
         }
         let facts_json =
@@ -969,10 +972,12 @@ impl App {
                 "second",
                 &body,
                 ctx.actor_id(),
-                &NewEntry::new(
+                &NewEntry::line(
                     &actor,
                     "second_report",
-                    format!("第二報（第{next}版）を保存しました。以前の版も保存されています"),
+                    &Line::SecondReport {
+                        version: next as i64,
+                    },
                 ),
                 now,
             )
@@ -1026,15 +1031,7 @@ impl App {
                 phase.code(),
                 &tasks,
                 phase == Phase::Closed,
-                &NewEntry::new(
-                    &actor,
-                    "phase",
-                    format!(
-                        "フェーズ{}「{}」に移りました",
-                        phase.number(),
-                        phase.label_ja()
-                    ),
-                ),
+                &NewEntry::line(&actor, "phase", &Line::PhaseMoved { phase }),
                 now,
             )
             .await?;
@@ -1083,7 +1080,13 @@ impl App {
                 &title,
                 owner_id,
                 due.map(|d| d.to_string()).as_deref(),
-                &NewEntry::new(&actor, "task", format!("タスクを追加しました: {title}")),
+                &NewEntry::line(
+                    &actor,
+                    "task",
+                    &Line::TaskAdded {
+                        title: title.clone(),
+                    },
+                ),
                 now,
             )
             .await?;
@@ -1153,35 +1156,36 @@ impl App {
             self.check_owner(incident.company_id, owner_id).await?;
             let due = parse_date("due_on", due_on)?.map(|d| d.to_string());
             if due != task.due_on {
-                changes.push(format!(
-                    "期限 {} → {}",
-                    task.due_on.as_deref().unwrap_or("なし"),
-                    due.as_deref().unwrap_or("なし")
-                ));
+                changes.push(TaskChange::Due {
+                    from: task.due_on.clone(),
+                    to: due.clone(),
+                });
                 task.due_on = due;
             }
             if owner_id != task.owner_id {
                 let name = |id: Option<i64>| async move {
                     match id {
-                        Some(i) => self
-                            .store
-                            .get_user(i)
-                            .await
-                            .map_or_else(|_| "-".into(), |u| u.display_name),
-                        None => "なし".to_owned(),
+                        Some(i) => Some(
+                            self.store
+                                .get_user(i)
+                                .await
+                                .map_or_else(|_| "-".into(), |u| u.display_name),
+                        ),
+                        None => None,
                     }
                 };
-                changes.push(format!(
-                    "担当 {} → {}",
-                    name(task.owner_id).await,
-                    name(owner_id).await
-                ));
+                changes.push(TaskChange::Owner {
+                    from: name(task.owner_id).await,
+                    to: name(owner_id).await,
+                });
                 task.owner_id = owner_id;
             }
         }
         if new_status.code() != task.status {
-            let old = TaskStatus::parse(&task.status).map_or("-", TaskStatus::label_ja);
-            changes.push(format!("状態 {old} → {}", new_status.label_ja()));
+            changes.push(TaskChange::Status {
+                from: TaskStatus::parse(&task.status),
+                to: new_status,
+            });
             new_status.code().clone_into(&mut task.status);
         }
         if changes.is_empty() {
@@ -1192,10 +1196,14 @@ impl App {
         self.store
             .update_task(
                 &task,
-                &NewEntry::new(
+                &NewEntry::line(
                     &actor,
                     "task",
-                    format!("タスク「{}」: {}", task.title, changes.join("、")),
+                    &Line::TaskChanged {
+                        title: task.title.clone(),
+                        template: task.template.clone(),
+                        changes,
+                    },
                 ),
                 now,
             )
@@ -1231,17 +1239,33 @@ impl App {
         }
         let now = self.clock.now_micros();
         let actor = actor_label(ctx);
-        let text = if done {
-            format!("義務を完了しました: {kind}（{}）", format_jst(now))
-        } else {
-            format!("義務を未完了に戻しました: {kind}")
+        let entry = match ObligationKind::parse(&o.kind) {
+            Some(kind) if done => NewEntry::line(
+                &actor,
+                "obligation",
+                &Line::ObligationDone {
+                    kind,
+                    at: format_jst(now),
+                },
+            ),
+            Some(kind) => NewEntry::line(&actor, "obligation", &Line::ObligationReopened { kind }),
+            None if done => NewEntry::new(
+                &actor,
+                "obligation",
+                format!("義務を完了しました: {kind}（{}）", format_jst(now)),
+            ),
+            None => NewEntry::new(
+                &actor,
+                "obligation",
+                format!("義務を未完了に戻しました: {kind}"),
+            ),
         };
         self.store
             .set_obligation_status(
                 obligation_id,
                 if done { "done" } else { "open" },
                 &actor,
-                &NewEntry::new(&actor, "obligation", text),
+                &entry,
                 now,
             )
             .await?;
@@ -1442,17 +1466,21 @@ pub fn parse_date(field: &'static str, s: &str) -> Result<Option<NaiveDate>, App
 }
 
 /// The tasks a phase starts with, due relative to `now` in Japan.
-fn phase_tasks(phase: Phase, now: i64) -> Vec<(String, Option<String>)> {
+/// The tasks a phase starts with: title (Japanese, as stored), due date, and the template it
+/// came from (`phase/index`), by which a page shows the title in the reader's language.
+fn phase_tasks(phase: Phase, now: i64) -> Vec<(String, Option<String>, Option<String>)> {
     let today = jst_date(now);
     phase
         .templates()
         .iter()
-        .map(|(ja, _, days)| {
+        .enumerate()
+        .map(|(n, (ja, _, days))| {
             (
                 (*ja).to_owned(),
                 today
                     .checked_add_days(Days::new(*days))
                     .map(|d| d.to_string()),
+                Some(format!("{}/{n}", phase.code())),
             )
         })
         .collect()

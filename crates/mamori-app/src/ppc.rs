@@ -13,6 +13,7 @@ use chrono::{Datelike, NaiveDate, SecondsFormat, TimeZone};
 use mamori_domain::appi::{self, Assessment};
 use mamori_domain::audit::Outcome;
 use mamori_domain::incident::facts::format_jst;
+use mamori_domain::incident::line::Line;
 use mamori_domain::incident::ppc::{self, DraftInput, Report, Stage, ITEMS};
 use mamori_domain::incident::{jst_date, IncidentFacts, ObligationKind};
 use mamori_domain::role::Permission;
@@ -551,13 +552,13 @@ impl App {
                 stage.code(),
                 &body,
                 ctx.actor_id(),
-                &NewEntry::new(
+                &NewEntry::line(
                     &actor,
                     "ppc",
-                    format!(
-                        "個人情報保護委員会への報告（{}）第{{version}}版を保存しました。以前の版も保存されています",
-                        stage.label_ja()
-                    ),
+                    &Line::PpcSaved {
+                        stage,
+                        version: "{version}".into(),
+                    },
                 ),
                 now,
             )
@@ -601,14 +602,14 @@ impl App {
                 stage.code(),
                 version,
                 &actor,
-                &NewEntry::new(
+                &NewEntry::line(
                     &actor,
                     "ppc",
-                    format!(
-                        "個人情報保護委員会への報告（{}）第{version}版を提出済みにしました（{}）",
-                        stage.label_ja(),
-                        format_jst(now)
-                    ),
+                    &Line::PpcSubmitted {
+                        stage,
+                        version,
+                        at: format_jst(now),
+                    },
                 ),
                 now,
             )
@@ -637,14 +638,14 @@ impl App {
                     o.id,
                     "done",
                     &actor,
-                    &NewEntry::new(
+                    &NewEntry::line(
                         &actor,
                         "obligation",
-                        format!(
-                            "義務を完了しました: {}（{}、第{version}版の提出）",
-                            kind.label_ja(),
-                            format_jst(now)
-                        ),
+                        &Line::PpcObligationDone {
+                            kind,
+                            at: format_jst(now),
+                            version,
+                        },
                     ),
                     now,
                 )

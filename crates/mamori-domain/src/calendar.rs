@@ -37,6 +37,16 @@ pub enum ClosedReason {
 }
 
 impl ClosedReason {
+    /// A short English label (a holiday's own name is Japanese only).
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Self::Saturday => "Saturday",
+            Self::Sunday => "Sunday",
+            Self::NationalHoliday(_) => "a national holiday",
+            Self::YearEndClosure => "the year-end holidays",
+        }
+    }
+
     /// A short Japanese label, for reasons shown to people.
     pub fn label_ja(self) -> &'static str {
         match self {

@@ -8,6 +8,7 @@ pub mod appi;
 pub mod audit;
 pub mod calendar;
 pub mod incident;
+pub mod lang;
 pub mod ledger;
 pub mod net;
 pub mod number;

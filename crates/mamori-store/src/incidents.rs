@@ -5,6 +5,8 @@
 //! timeline entry; new facts with their obligations and timeline lines) is one transaction here.
 
 use crate::{flag, one_row, Result, Store, StoreError};
+use mamori_domain::incident::line::Line;
+use mamori_domain::lang::Words;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -134,6 +136,9 @@ pub struct TimelineEntry {
     pub kind: String,
     pub text: String,
     pub detail: String,
+    /// The line as a code with parameters (JSON), for lines mamori writes; `None` for lines
+    /// people type and rows written before migration 0011.
+    pub msg: Option<String>,
 }
 
 /// A line to add to the timeline.
@@ -143,6 +148,8 @@ pub struct NewEntry<'a> {
     pub kind: &'a str,
     pub text: String,
     pub detail: String,
+    /// The code with parameters (JSON) the text is the Japanese words of.
+    pub msg: Option<String>,
 }
 
 impl<'a> NewEntry<'a> {
@@ -152,6 +159,18 @@ impl<'a> NewEntry<'a> {
             kind,
             text: text.into(),
             detail: "{}".into(),
+            msg: None,
+        }
+    }
+
+    /// A line mamori writes: its Japanese words as the text, and its code.
+    pub fn line(actor: &'a str, kind: &'a str, line: &Line) -> Self {
+        NewEntry {
+            actor,
+            kind,
+            text: line.ja(),
+            detail: "{}".into(),
+            msg: serde_json::to_string(line).ok(),
         }
     }
 }
@@ -207,6 +226,8 @@ pub struct Obligation {
     pub due_on: Option<String>,
     pub warn_on: Option<String>,
     pub basis: String,
+    /// The basis as a code (JSON), from migration 0011 on.
+    pub basis_msg: Option<String>,
     pub status: String,
     pub done_at: Option<i64>,
     pub done_by: Option<String>,
@@ -220,6 +241,7 @@ pub enum ObligationWrite {
         due_on: Option<String>,
         warn_on: Option<String>,
         basis: String,
+        basis_msg: Option<String>,
     },
     Cancel {
         kind: String,
@@ -237,6 +259,9 @@ pub struct Task {
     pub due_on: Option<String>,
     pub status: String,
     pub done_at: Option<i64>,
+    /// `phase/index` of the phase template the task came from (migration 0011 on); `None` for
+    /// a task added by hand.
+    pub template: Option<String>,
 }
 
 /// A report version (first or second report).
@@ -258,8 +283,8 @@ pub(crate) async fn append_entries(
 ) -> Result<()> {
     for e in entries {
         sqlx::query(
-            "INSERT INTO incident_events (incident_id, at, actor, kind, text, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO incident_events (incident_id, at, actor, kind, text, detail, msg) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(incident_id)
         .bind(at)
@@ -267,6 +292,7 @@ pub(crate) async fn append_entries(
         .bind(e.kind)
         .bind(&e.text)
         .bind(&e.detail)
+        .bind(e.msg.as_deref())
         .execute(&mut **tx)
         .await?;
     }
@@ -458,7 +484,7 @@ impl Store {
 
     pub async fn timeline(&self, incident_id: i64) -> Result<Vec<TimelineEntry>> {
         let rows = sqlx::query(
-            "SELECT id, at, actor, kind, text, detail FROM incident_events \
+            "SELECT id, at, actor, kind, text, detail, msg FROM incident_events \
              WHERE incident_id = $1 ORDER BY id",
         )
         .bind(incident_id)
@@ -473,6 +499,7 @@ impl Store {
                 kind: r.get(3),
                 text: r.get(4),
                 detail: r.get(5),
+                msg: r.get(6),
             })
             .collect())
     }
@@ -540,7 +567,7 @@ impl Store {
 
     pub async fn obligations(&self, incident_id: i64) -> Result<Vec<Obligation>> {
         let rows = sqlx::query(
-            "SELECT id, incident_id, kind, due_on, warn_on, basis, status, done_at, done_by \
+            "SELECT id, incident_id, kind, due_on, warn_on, basis, status, done_at, done_by, basis_msg \
              FROM obligations WHERE incident_id = $1 ORDER BY id",
         )
         .bind(incident_id)
@@ -558,7 +585,7 @@ impl Store {
     ) -> Result<Vec<Obligation>> {
         let rows = sqlx::query(
             "SELECT o.id, o.incident_id, o.kind, o.due_on, o.warn_on, o.basis, o.status, o.done_at, \
-             o.done_by FROM obligations o JOIN incidents i ON i.id = o.incident_id \
+             o.done_by, o.basis_msg FROM obligations o JOIN incidents i ON i.id = o.incident_id \
              WHERE o.status = 'open' AND i.status = 'open' AND o.due_on IS NOT NULL AND o.due_on <= $1 \
              AND (CAST($2 AS BIGINT) IS NULL OR i.company_id = $2) ORDER BY o.due_on, o.id",
         )
@@ -598,7 +625,7 @@ impl Store {
 
     pub async fn get_obligation(&self, id: i64) -> Result<Obligation> {
         let r = sqlx::query(
-            "SELECT id, incident_id, kind, due_on, warn_on, basis, status, done_at, done_by \
+            "SELECT id, incident_id, kind, due_on, warn_on, basis, status, done_at, done_by, basis_msg \
              FROM obligations WHERE id = $1",
         )
         .bind(id)
@@ -678,7 +705,7 @@ impl Store {
         &self,
         incident_id: i64,
         phase: &str,
-        tasks: &[(String, Option<String>)],
+        tasks: &[(String, Option<String>, Option<String>)],
         closed: bool,
         entry: &NewEntry<'_>,
         now: i64,
@@ -695,12 +722,12 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         one_row(&n)?;
-        for (title, due) in tasks {
+        for (title, due, template) in tasks {
             insert_task(
                 &mut tx,
                 incident_id,
                 phase,
-                title,
+                (title, template.as_deref()),
                 None,
                 due.as_deref(),
                 now,
@@ -725,7 +752,16 @@ impl Store {
         now: i64,
     ) -> Result<i64> {
         let mut tx = self.pool().begin().await?;
-        let id = insert_task(&mut tx, incident_id, phase, title, owner_id, due_on, now).await?;
+        let id = insert_task(
+            &mut tx,
+            incident_id,
+            phase,
+            (title, None),
+            owner_id,
+            due_on,
+            now,
+        )
+        .await?;
         append_entries(&mut tx, incident_id, now, std::slice::from_ref(entry)).await?;
         tx.commit().await?;
         Ok(id)
@@ -733,7 +769,7 @@ impl Store {
 
     pub async fn tasks(&self, incident_id: i64) -> Result<Vec<Task>> {
         let rows = sqlx::query(
-            "SELECT id, incident_id, phase, title, owner_id, due_on, status, done_at FROM tasks \
+            "SELECT id, incident_id, phase, title, owner_id, due_on, status, done_at, template FROM tasks \
              WHERE incident_id = $1 ORDER BY id",
         )
         .bind(incident_id)
@@ -744,7 +780,7 @@ impl Store {
 
     pub async fn get_task(&self, id: i64) -> Result<Task> {
         let r = sqlx::query(
-            "SELECT id, incident_id, phase, title, owner_id, due_on, status, done_at FROM tasks WHERE id = $1",
+            "SELECT id, incident_id, phase, title, owner_id, due_on, status, done_at, template FROM tasks WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(self.pool())
@@ -776,7 +812,7 @@ impl Store {
     /// Unfinished tasks of open incidents due on or before `date` (ISO).
     pub async fn open_tasks_until(&self, company_id: Option<i64>, date: &str) -> Result<Vec<Task>> {
         let rows = sqlx::query(
-            "SELECT t.id, t.incident_id, t.phase, t.title, t.owner_id, t.due_on, t.status, t.done_at \
+            "SELECT t.id, t.incident_id, t.phase, t.title, t.owner_id, t.due_on, t.status, t.done_at, t.template \
              FROM tasks t JOIN incidents i ON i.id = t.incident_id \
              WHERE t.status <> 'done' AND i.status = 'open' AND t.due_on IS NOT NULL AND t.due_on <= $1 \
              AND (CAST($2 AS BIGINT) IS NULL OR i.company_id = $2) ORDER BY t.due_on, t.id",
@@ -861,11 +897,13 @@ async fn write_obligations(
                 due_on,
                 warn_on,
                 basis,
+                basis_msg,
             } => {
                 sqlx::query(
-                    "INSERT INTO obligations (incident_id, kind, due_on, warn_on, basis, status, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, 'open', $6) ON CONFLICT (incident_id, kind) DO UPDATE \
+                    "INSERT INTO obligations (incident_id, kind, due_on, warn_on, basis, status, updated_at, basis_msg) \
+                     VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) ON CONFLICT (incident_id, kind) DO UPDATE \
                      SET due_on = excluded.due_on, warn_on = excluded.warn_on, basis = excluded.basis, \
+                     basis_msg = excluded.basis_msg, \
                      status = 'open', done_at = NULL, done_by = NULL, updated_at = excluded.updated_at",
                 )
                 .bind(incident_id)
@@ -874,6 +912,7 @@ async fn write_obligations(
                 .bind(warn_on.as_deref())
                 .bind(basis)
                 .bind(now)
+                .bind(basis_msg.as_deref())
                 .execute(&mut **tx)
                 .await?;
             }
@@ -897,14 +936,14 @@ async fn insert_task(
     tx: &mut Transaction<'_, Any>,
     incident_id: i64,
     phase: &str,
-    title: &str,
+    (title, template): (&str, Option<&str>),
     owner_id: Option<i64>,
     due_on: Option<&str>,
     now: i64,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO tasks (incident_id, phase, title, owner_id, due_on, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 'todo', $6, $6) RETURNING id",
+        "INSERT INTO tasks (incident_id, phase, title, owner_id, due_on, status, created_at, updated_at, template) \
+         VALUES ($1, $2, $3, $4, $5, 'todo', $6, $6, $7) RETURNING id",
     )
     .bind(incident_id)
     .bind(phase)
@@ -912,6 +951,7 @@ async fn insert_task(
     .bind(owner_id)
     .bind(due_on)
     .bind(now)
+    .bind(template)
     .fetch_one(&mut **tx)
     .await?)
 }
@@ -927,6 +967,7 @@ fn obligation_from_row(r: &AnyRow) -> Obligation {
         status: r.get(6),
         done_at: r.get(7),
         done_by: r.get(8),
+        basis_msg: r.get(9),
     }
 }
 
@@ -940,6 +981,7 @@ fn task_from_row(r: &AnyRow) -> Task {
         due_on: r.get(5),
         status: r.get(6),
         done_at: r.get(7),
+        template: r.get(8),
     }
 }
 

@@ -79,8 +79,13 @@ impl Store {
         .await
         .map_err(|e| StoreError::from_sqlx(e, "report version"))?;
         let text = entry.text.replace("{version}", &version.to_string());
+        let msg = entry
+            .msg
+            .as_ref()
+            .map(|m| m.replace("{version}", &version.to_string()));
         let entry = NewEntry {
             text,
+            msg,
             ..entry.clone()
         };
         append_entries(&mut tx, incident_id, now, std::slice::from_ref(&entry)).await?;

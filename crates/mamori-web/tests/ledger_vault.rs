@@ -922,7 +922,8 @@ async fn the_schema_form_declares_fields_and_retention() {
         assert!(
             r.body.contains("保存しました")
                 && r.body
-                    .contains("contacted_onから30日後に email を「削除済」に置き換える"),
+                    // The fields by their labels (issue 13, item 8).
+                    .contains("日付から30日後に メールアドレス を「削除済」に置き換える"),
             "{}",
             r.body
         );
@@ -931,7 +932,8 @@ async fn the_schema_form_declares_fields_and_retention() {
         let r = office.get(&format!("/ledger/{s}")).await;
         assert!(
             r.body.contains("vault-schema-form")
-                && r.body.contains("name:name, email:email, contacted_on:date")
+                && r.body
+                    .contains("name:氏名, email:メールアドレス, contacted_on:日付")
         );
         // A department head does not.
         let mut head = Client::login(&env, "suzuki").await;

@@ -5,10 +5,12 @@
 //! [`super::deadline`] from the same facts.
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use super::reason::Reason;
 
 /// A reportable situation (報告対象事態, 施行規則7条), in the order of its numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// 7条1号: sensitive personal information.
@@ -68,8 +70,8 @@ pub struct Assessment {
     pub must_notify_entruster: bool,
     /// `None` when no `my_number` item is involved.
     pub my_number_act: Option<MyNumberAct>,
-    /// One line per rule applied, in Japanese, each citing its rule.
-    pub reasons: Vec<String>,
+    /// One line per rule applied, each citing its rule; serialised as the Japanese lines.
+    pub reasons: Vec<Reason>,
 }
 
 #[cfg(test)]
@@ -90,7 +92,7 @@ mod tests {
                 reportable: true,
                 final_report_due: "2026-05-07".parse().ok(),
             }),
-            reasons: vec!["施行規則7条2号: クレジットカード番号".into()],
+            reasons: vec![Reason::Financial(vec![crate::appi::Item::CreditCardNumber])],
         };
         let json = serde_json::to_value(&a).unwrap();
         assert_eq!(
@@ -104,7 +106,7 @@ mod tests {
                 "notice_method": "direct",
                 "must_notify_entruster": false,
                 "my_number_act": {"reportable": true, "final_report_due": "2026-05-07"},
-                "reasons": ["施行規則7条2号: クレジットカード番号"]
+                "reasons": ["施行規則7条2号: クレジットカード番号（不正利用により財産的被害が生じるおそれ）"]
             })
         );
         for c in [Category::Sensitive, Category::Over1000] {

@@ -39,6 +39,21 @@ pub struct FinalDeadline {
 }
 
 impl FinalDeadline {
+    /// The same in English: "day 30, 2025-05-31 (Saturday) → 2025-06-02 …".
+    pub fn describe_en(&self) -> String {
+        match self.nominal_closed {
+            None => format!("day {}, {}", self.days, self.nominal),
+            Some(reason) => format!(
+                "day {}, {} ({}), is a closing day of government offices, so the next open day, \
+                 {} (Act on Holidays of Administrative Organs, Art. 2)",
+                self.days,
+                self.nominal,
+                reason.label_en(),
+                self.due
+            ),
+        }
+    }
+
     /// A Japanese line for the reasons, e.g. "30日目 2025-05-31（土曜日）→ 2025-06-02".
     pub fn describe_ja(&self) -> String {
         match self.nominal_closed {

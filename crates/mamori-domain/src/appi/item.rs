@@ -11,7 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 macro_rules! items {
-    ($($variant:ident = $code:literal, $label:literal;)*) => {
+    ($($variant:ident = $code:literal, $label:literal, $en:literal;)*) => {
         /// One kind of data in an incident (appi.md §9 item codes).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Item {
@@ -26,6 +26,13 @@ macro_rules! items {
             pub fn code(self) -> &'static str {
                 match self {
                     $(Item::$variant => $code,)*
+                }
+            }
+
+            /// The English name (`credit card number`).
+            pub fn label_en(self) -> &'static str {
+                match self {
+                    $(Item::$variant => $en,)*
                 }
             }
 
@@ -51,44 +58,44 @@ macro_rules! items {
 }
 
 items! {
-    Name = "name", "氏名";
-    KanaName = "kana_name", "氏名（カナ）";
-    Address = "address", "住所";
-    PostalCode = "postal_code", "郵便番号";
-    Phone = "phone", "電話番号";
-    Email = "email", "メールアドレス";
-    BirthDate = "birth_date", "生年月日";
-    Gender = "gender", "性別";
-    SnsAccount = "sns_account", "SNSアカウント";
-    LoginId = "login_id", "ログインID";
-    Password = "password", "パスワード";
-    CustomerId = "customer_id", "顧客ID";
-    EmployeeId = "employee_id", "従業員ID";
-    PurchaseHistory = "purchase_history", "購買履歴";
-    FamilyStructure = "family_structure", "家族構成";
-    CreditCardNumber = "credit_card_number", "クレジットカード番号";
-    CreditCardLast4 = "credit_card_last4", "クレジットカード番号下4桁";
-    CreditCardExpiry = "credit_card_expiry", "クレジットカード有効期限";
-    CreditCardSecurityCode = "credit_card_security_code", "セキュリティコード";
-    BankAccount = "bank_account", "銀行口座情報";
+    Name = "name", "氏名", "name";
+    KanaName = "kana_name", "氏名（カナ）", "name (kana)";
+    Address = "address", "住所", "address";
+    PostalCode = "postal_code", "郵便番号", "postal code";
+    Phone = "phone", "電話番号", "phone number";
+    Email = "email", "メールアドレス", "e-mail address";
+    BirthDate = "birth_date", "生年月日", "date of birth";
+    Gender = "gender", "性別", "gender";
+    SnsAccount = "sns_account", "SNSアカウント", "social media account";
+    LoginId = "login_id", "ログインID", "login ID";
+    Password = "password", "パスワード", "password";
+    CustomerId = "customer_id", "顧客ID", "customer ID";
+    EmployeeId = "employee_id", "従業員ID", "employee ID";
+    PurchaseHistory = "purchase_history", "購買履歴", "purchase history";
+    FamilyStructure = "family_structure", "家族構成", "family structure";
+    CreditCardNumber = "credit_card_number", "クレジットカード番号", "credit card number";
+    CreditCardLast4 = "credit_card_last4", "クレジットカード番号下4桁", "last 4 digits of a credit card";
+    CreditCardExpiry = "credit_card_expiry", "クレジットカード有効期限", "credit card expiry";
+    CreditCardSecurityCode = "credit_card_security_code", "セキュリティコード", "card security code";
+    BankAccount = "bank_account", "銀行口座情報", "bank account";
     PaymentServiceCredentials = "payment_service_credentials",
-        "決済・送金機能のあるサービスのログインIDとパスワード";
-    OnlineBankingCredentials = "online_banking_credentials", "インターネットバンキングのID・パスワード";
-    MyNumber = "my_number", "個人番号";
-    PassportNumber = "passport_number", "旅券番号";
-    DriversLicenseNumber = "drivers_license_number", "運転免許証番号";
-    HealthInsuranceNumber = "health_insurance_number", "健康保険被保険者番号";
-    Race = "race", "人種";
-    Creed = "creed", "信条";
-    SocialStatus = "social_status", "社会的身分";
-    MedicalHistory = "medical_history", "病歴";
-    CriminalRecord = "criminal_record", "犯罪の経歴";
-    CrimeVictim = "crime_victim", "犯罪により害を被った事実";
-    Disability = "disability", "心身の機能の障害";
-    HealthCheckResult = "health_check_result", "健康診断等の結果";
-    MedicalTreatment = "medical_treatment", "診療・調剤・保健指導";
-    CriminalProcedure = "criminal_procedure", "刑事事件に関する手続";
-    JuvenileProcedure = "juvenile_procedure", "少年の保護事件に関する手続";
+        "決済・送金機能のあるサービスのログインIDとパスワード", "login ID and password of a payment or remittance service";
+    OnlineBankingCredentials = "online_banking_credentials", "インターネットバンキングのID・パスワード", "online banking ID and password";
+    MyNumber = "my_number", "個人番号", "My Number (individual number)";
+    PassportNumber = "passport_number", "旅券番号", "passport number";
+    DriversLicenseNumber = "drivers_license_number", "運転免許証番号", "driver's licence number";
+    HealthInsuranceNumber = "health_insurance_number", "健康保険被保険者番号", "health insurance number";
+    Race = "race", "人種", "race";
+    Creed = "creed", "信条", "creed";
+    SocialStatus = "social_status", "社会的身分", "social status";
+    MedicalHistory = "medical_history", "病歴", "medical history";
+    CriminalRecord = "criminal_record", "犯罪の経歴", "criminal record";
+    CrimeVictim = "crime_victim", "犯罪により害を被った事実", "having been harmed by a crime";
+    Disability = "disability", "心身の機能の障害", "disability";
+    HealthCheckResult = "health_check_result", "健康診断等の結果", "results of health checks";
+    MedicalTreatment = "medical_treatment", "診療・調剤・保健指導", "medical treatment, dispensing, health guidance";
+    CriminalProcedure = "criminal_procedure", "刑事事件に関する手続", "criminal proceedings";
+    JuvenileProcedure = "juvenile_procedure", "少年の保護事件に関する手続", "juvenile protection proceedings";
 }
 
 impl Item {

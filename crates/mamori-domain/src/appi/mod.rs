@@ -17,11 +17,13 @@ pub mod assessment;
 pub mod deadline;
 pub mod facts;
 pub mod item;
+pub mod reason;
 pub mod rules;
 
 pub use assessment::{Assessment, Category, MyNumberAct, NoticeMethod};
 pub use facts::{Event, Facts, InputError, KnownAt, Role};
 pub use item::{Item, UnknownItem};
+pub use reason::{NotBreach, Reason};
 pub use rules::assess;
 
 /// Parses the §9 input and assesses it: what `mamori assess` does between reading and printing.

@@ -25,8 +25,10 @@ fn assess_with(overrides: &Value) -> Assessment {
     assess_json(&input.to_string()).unwrap_or_else(|e| panic!("{input}: {e}"))
 }
 
+use crate::lang::Words;
+
 fn has_reason(a: &Assessment, needle: &str) -> bool {
-    a.reasons.iter().any(|r| r.contains(needle))
+    a.reasons.iter().any(|r| r.ja().contains(needle))
 }
 
 #[track_caller]
@@ -638,7 +640,7 @@ fn every_reason_cites_a_rule_or_the_input() {
     for reason in &a.reasons {
         let cites = ["法", "規則", "通則編", "contact_info_available"]
             .iter()
-            .any(|c| reason.contains(c));
+            .any(|c| reason.ja().contains(c));
         assert!(cites, "{reason}");
     }
 }
@@ -702,6 +704,34 @@ fn odd_values_in_any_field_are_errors_or_answers_never_panics() {
             if let Err(e) = assess_json(&input.to_string()) {
                 assert!(!e.to_string().is_empty());
             }
+        }
+    }
+}
+
+/// Every reason has English words without a Japanese character, and Japanese words.
+#[test]
+fn every_reason_has_english_words() {
+    for facts in [
+        json!({"malicious": true, "persons": 2000, "role": "contractor",
+               "items": ["credit_card_number", "medical_history", "my_number"]}),
+        json!({"persons": 950, "items": ["credit_card_last4", "login_id", "password"]}),
+        json!({"persons": 50, "items": ["my_number"], "contact_info_available": null}),
+        json!({"being_acquired": true, "malicious": true, "items": ["my_number"]}),
+        json!({"pseudonymized": true}),
+        json!({"high_grade_encryption": true}),
+        json!({"persons": 0}),
+        json!({"event": "loss", "same_data_held_elsewhere": true}),
+        json!({"knew_at": "2025-04-30T20:00:00Z", "persons": 1001}),
+    ] {
+        let a = assess_with(&facts);
+        for r in &a.reasons {
+            let en = r.en();
+            assert!(!en.is_empty() && !r.ja().is_empty());
+            assert!(
+                !en.chars().any(|c| ('\u{3040}'..='\u{9fff}').contains(&c)
+                    || ('\u{ff00}'..='\u{ffef}').contains(&c)),
+                "{en}"
+            );
         }
     }
 }

@@ -11,7 +11,8 @@ use chrono::TimeZone;
 use serde::{Deserialize, Serialize};
 
 use super::FieldError;
-use crate::appi::{self, Event, Facts, Item, KnownAt, Role};
+use crate::appi::{self, Event, Facts, Item, KnownAt, Reason, Role};
+use crate::lang::{Lang, Words};
 
 /// What happened, as the reporter saw it: the APPI's three events, or not known yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,36 +197,27 @@ impl IncidentFacts {
     }
 
     /// The input of the APPI assessment, with a note for every unknown that had to be filled.
-    pub fn to_appi(&self) -> (Facts, Vec<String>) {
+    pub fn to_appi(&self) -> (Facts, Vec<Reason>) {
         let mut notes = Vec::new();
         let (event, suspected) = match self.event {
             EventKind::Leak => (Event::Leak, self.suspected),
             EventKind::Loss => (Event::Loss, self.suspected),
             EventKind::Damage => (Event::Damage, self.suspected),
             EventKind::Unknown => {
-                notes.push(
-                    "事象の種類が未確定のため、漏えいのおそれとして判定しています（施行規則7条: おそれを含む）"
-                        .to_owned(),
-                );
+                notes.push(Reason::UnknownEvent);
                 (Event::Leak, true)
             }
         };
         let persons = if let Some(p) = self.persons {
             p
         } else {
-            notes.push(
-                "本人の数が未確定のため0人として判定しています。1,000人を超えるおそれがあれば最大数を入力してください（施行規則7条4号）"
-                    .to_owned(),
-            );
+            notes.push(Reason::UnknownPersons);
             0
         };
         let contact = if let Some(c) = self.contact_info_available {
             c
         } else {
-            notes.push(
-                "本人の連絡先の有無が未確認のため、直接の通知ができるものとして判定しています。連絡先がない場合は「なし」を入力してください（施行規則10条）"
-                    .to_owned(),
-            );
+            notes.push(Reason::UnknownContact);
             true
         };
         let jst = appi::facts::jst();
@@ -293,127 +285,286 @@ impl IncidentFacts {
     /// form and the timeline show: the timeline is a legal record, and 「05:20 → 05:20」 says
     /// something changed that did not.
     pub fn diff_ja(&self, new: &IncidentFacts) -> Vec<String> {
+        self.diff(new).iter().map(Words::ja).collect()
+    }
+
+    /// What changed between two versions of the facts, as values (see [`Self::diff_ja`]).
+    pub fn diff(&self, new: &IncidentFacts) -> Vec<FactChange> {
         let mut out = Vec::new();
         let same = |a: Option<i64>, b: Option<i64>| match (a, b) {
             (Some(a), Some(b)) => same_minute(a, b),
             (a, b) => a == b,
         };
-        let opt = |v: Option<u64>| v.map_or_else(|| "不明".to_owned(), group_digits);
-        let flag = |b: bool| if b { "はい" } else { "いいえ" };
-        let time = |v: Option<i64>| v.map_or_else(|| "不明".to_owned(), format_jst);
         if !same(self.occurred_at, new.occurred_at) {
-            out.push(format!(
-                "発生日時: {} → {}",
-                time(self.occurred_at),
-                time(new.occurred_at)
-            ));
+            out.push(FactChange::OccurredAt {
+                from: self.occurred_at,
+                to: new.occurred_at,
+            });
         }
         if !same_minute(self.found_at, new.found_at) {
-            out.push(format!(
-                "発見日時: {} → {}",
-                format_jst(self.found_at),
-                format_jst(new.found_at)
-            ));
+            out.push(FactChange::FoundAt {
+                from: self.found_at,
+                to: new.found_at,
+            });
         }
         if !same_minute(self.knew_at, new.knew_at) {
-            out.push(format!(
-                "知った日時: {} → {}",
-                format_jst(self.knew_at),
-                format_jst(new.knew_at)
-            ));
+            out.push(FactChange::KnewAt {
+                from: self.knew_at,
+                to: new.knew_at,
+            });
         }
         if self.event != new.event {
-            out.push(format!(
-                "事象: {} → {}",
-                self.event.label_ja(),
-                new.event.label_ja()
-            ));
+            out.push(FactChange::Event {
+                from: self.event,
+                to: new.event,
+            });
         }
-        for (label, a, b) in [
-            ("おそれ", self.suspected, new.suspected),
+        for (flag, a, b) in [
+            (FactFlag::Suspected, self.suspected, new.suspected),
             (
-                "閲覧前に回収",
+                FactFlag::RecoveredBeforeViewed,
                 self.recovered_before_viewed,
                 new.recovered_before_viewed,
             ),
             (
-                "同じデータを別に保有",
+                FactFlag::SameDataHeldElsewhere,
                 self.same_data_held_elsewhere,
                 new.same_data_held_elsewhere,
             ),
             (
-                "意図的な提供",
+                FactFlag::IntentionalProvision,
                 self.intentional_provision,
                 new.intentional_provision,
             ),
-            ("仮名加工情報", self.pseudonymized, new.pseudonymized),
             (
-                "高度な暗号化",
+                FactFlag::Pseudonymized,
+                self.pseudonymized,
+                new.pseudonymized,
+            ),
+            (
+                FactFlag::HighGradeEncryption,
                 self.high_grade_encryption,
                 new.high_grade_encryption,
             ),
-            ("不正の目的のおそれ", self.malicious, new.malicious),
-            ("取得中のデータ", self.being_acquired, new.being_acquired),
+            (FactFlag::Malicious, self.malicious, new.malicious),
+            (
+                FactFlag::BeingAcquired,
+                self.being_acquired,
+                new.being_acquired,
+            ),
         ] {
             if a != b {
-                out.push(format!("{label}: {} → {}", flag(a), flag(b)));
+                out.push(FactChange::Flag {
+                    flag,
+                    from: a,
+                    to: b,
+                });
             }
         }
         if self.items != new.items {
-            let list = |s: &BTreeSet<Item>| {
-                if s.is_empty() {
-                    "なし".to_owned()
-                } else {
-                    s.iter()
-                        .map(|i| i.label_ja())
-                        .collect::<Vec<_>>()
-                        .join("、")
-                }
-            };
-            out.push(format!(
-                "項目: {} → {}",
-                list(&self.items),
-                list(&new.items)
-            ));
+            out.push(FactChange::Items {
+                from: self.items.iter().copied().collect(),
+                to: new.items.iter().copied().collect(),
+            });
         }
         if self.persons != new.persons {
-            out.push(format!(
-                "本人の数: {} → {}",
-                opt(self.persons),
-                opt(new.persons)
-            ));
+            out.push(FactChange::Persons {
+                from: self.persons,
+                to: new.persons,
+            });
         }
         if self.role != new.role {
-            let r = |r: Role| match r {
-                Role::Controller => "本人データの管理者（委託元を含む）",
-                Role::Contractor => "委託先",
-            };
-            out.push(format!("立場: {} → {}", r(self.role), r(new.role)));
+            out.push(FactChange::Role {
+                from: self.role,
+                to: new.role,
+            });
         }
         if !same(self.notified_entruster_at, new.notified_entruster_at) {
-            out.push(format!(
-                "委託元への通知: {} → {}",
-                time(self.notified_entruster_at),
-                time(new.notified_entruster_at)
-            ));
+            out.push(FactChange::NotifiedEntruster {
+                from: self.notified_entruster_at,
+                to: new.notified_entruster_at,
+            });
         }
         if self.contact_info_available != new.contact_info_available {
-            let c = |v: Option<bool>| match v {
-                None => "不明",
-                Some(true) => "あり",
-                Some(false) => "なし",
-            };
-            out.push(format!(
-                "本人の連絡先: {} → {}",
-                c(self.contact_info_available),
-                c(new.contact_info_available)
-            ));
+            out.push(FactChange::Contact {
+                from: self.contact_info_available,
+                to: new.contact_info_available,
+            });
         }
         out
     }
 }
 
 /// `1200` → `1,200`.
+/// A yes/no fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactFlag {
+    Suspected,
+    RecoveredBeforeViewed,
+    SameDataHeldElsewhere,
+    IntentionalProvision,
+    Pseudonymized,
+    HighGradeEncryption,
+    Malicious,
+    BeingAcquired,
+}
+
+impl FactFlag {
+    pub fn label(self, lang: Lang) -> &'static str {
+        let (ja, en) = match self {
+            FactFlag::Suspected => ("おそれ", "Suspected"),
+            FactFlag::RecoveredBeforeViewed => ("閲覧前に回収", "Recovered before viewed"),
+            FactFlag::SameDataHeldElsewhere => ("同じデータを別に保有", "Same data held elsewhere"),
+            FactFlag::IntentionalProvision => ("意図的な提供", "Intentional provision"),
+            FactFlag::Pseudonymized => ("仮名加工情報", "Pseudonymised"),
+            FactFlag::HighGradeEncryption => ("高度な暗号化", "High-grade encryption"),
+            FactFlag::Malicious => ("不正の目的のおそれ", "Possible wrongful purpose"),
+            FactFlag::BeingAcquired => ("取得中のデータ", "Data being acquired"),
+        };
+        lang.pick(ja, en)
+    }
+}
+
+/// One change of the facts, for the timeline ("本人の数: 800 → 1,200").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "field", rename_all = "snake_case")]
+pub enum FactChange {
+    OccurredAt {
+        from: Option<i64>,
+        to: Option<i64>,
+    },
+    FoundAt {
+        from: i64,
+        to: i64,
+    },
+    KnewAt {
+        from: i64,
+        to: i64,
+    },
+    Event {
+        from: EventKind,
+        to: EventKind,
+    },
+    Flag {
+        flag: FactFlag,
+        from: bool,
+        to: bool,
+    },
+    Items {
+        from: Vec<Item>,
+        to: Vec<Item>,
+    },
+    Persons {
+        from: Option<u64>,
+        to: Option<u64>,
+    },
+    Role {
+        from: Role,
+        to: Role,
+    },
+    NotifiedEntruster {
+        from: Option<i64>,
+        to: Option<i64>,
+    },
+    Contact {
+        from: Option<bool>,
+        to: Option<bool>,
+    },
+}
+
+impl FactChange {
+    fn say_in(&self, lang: Lang) -> String {
+        let unknown = lang.pick("不明", "unknown");
+        let time = |v: Option<i64>| v.map_or_else(|| unknown.to_owned(), format_jst);
+        let (label, from, to) = match self {
+            FactChange::OccurredAt { from, to } => {
+                (lang.pick("発生日時", "Occurred at"), time(*from), time(*to))
+            }
+            FactChange::FoundAt { from, to } => (
+                lang.pick("発見日時", "Found at"),
+                format_jst(*from),
+                format_jst(*to),
+            ),
+            FactChange::KnewAt { from, to } => (
+                lang.pick("知った日時", "Known at"),
+                format_jst(*from),
+                format_jst(*to),
+            ),
+            FactChange::Event { from, to } => {
+                let e = |e: &EventKind| lang.pick(e.label_ja(), e.label_en()).to_owned();
+                (lang.pick("事象", "Event"), e(from), e(to))
+            }
+            FactChange::Flag { flag, from, to } => {
+                let f = |b: &bool| {
+                    lang.pick(
+                        if *b { "はい" } else { "いいえ" },
+                        if *b { "yes" } else { "no" },
+                    )
+                    .to_owned()
+                };
+                (flag.label(lang), f(from), f(to))
+            }
+            FactChange::Items { from, to } => {
+                let list = |s: &Vec<Item>| {
+                    if s.is_empty() {
+                        lang.pick("なし", "none").to_owned()
+                    } else {
+                        s.iter()
+                            .map(|i| lang.pick(i.label_ja(), i.label_en()))
+                            .collect::<Vec<_>>()
+                            .join(lang.pick("、", ", "))
+                    }
+                };
+                (lang.pick("項目", "Items"), list(from), list(to))
+            }
+            FactChange::Persons { from, to } => {
+                let n = |v: &Option<u64>| v.map_or_else(|| unknown.to_owned(), group_digits);
+                (lang.pick("本人の数", "Persons"), n(from), n(to))
+            }
+            FactChange::Role { from, to } => {
+                let r = |r: &Role| {
+                    match r {
+                        Role::Controller => lang.pick(
+                            "本人データの管理者（委託元を含む）",
+                            "Controller (including an entruster)",
+                        ),
+                        Role::Contractor => lang.pick("委託先", "Contractor"),
+                    }
+                    .to_owned()
+                };
+                (lang.pick("立場", "Role"), r(from), r(to))
+            }
+            FactChange::NotifiedEntruster { from, to } => (
+                lang.pick("委託元への通知", "Entruster told"),
+                time(*from),
+                time(*to),
+            ),
+            FactChange::Contact { from, to } => {
+                let c = |v: &Option<bool>| {
+                    match v {
+                        None => unknown,
+                        Some(true) => lang.pick("あり", "yes"),
+                        Some(false) => lang.pick("なし", "no"),
+                    }
+                    .to_owned()
+                };
+                (lang.pick("本人の連絡先", "Contact details"), c(from), c(to))
+            }
+        };
+        format!("{label}: {from} → {to}")
+    }
+}
+
+impl Words for FactChange {
+    fn ja(&self) -> String {
+        self.say_in(Lang::Ja)
+    }
+    fn en(&self) -> String {
+        self.say_in(Lang::En)
+    }
+}
+
 pub fn group_digits(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
@@ -546,7 +697,7 @@ mod tests {
         let a = f.assess().unwrap();
         assert!(a.reportable);
         assert_eq!(a.categories, vec![Category::Financial]);
-        assert!(a.reasons[0].contains("事象の種類が未確定"));
+        assert!(a.reasons[0].ja().contains("事象の種類が未確定"));
     }
 
     #[test]
@@ -555,7 +706,10 @@ mod tests {
         f.items.insert(Item::Name);
         let a = f.assess().unwrap();
         assert!(!a.reportable);
-        assert!(a.reasons.iter().any(|r| r.contains("本人の数が未確定")));
+        assert!(a
+            .reasons
+            .iter()
+            .any(|r| r.ja().contains("本人の数が未確定")));
         f.persons = Some(1001);
         let a = f.assess().unwrap();
         assert_eq!(a.categories, vec![Category::Over1000]);
@@ -609,7 +763,10 @@ mod tests {
         f.persons = Some(2);
         let a = f.assess().unwrap();
         assert_eq!(a.notice_method, Some(crate::appi::NoticeMethod::Direct));
-        assert!(a.reasons.iter().any(|r| r.contains("連絡先の有無が未確認")));
+        assert!(a
+            .reasons
+            .iter()
+            .any(|r| r.ja().contains("連絡先の有無が未確認")));
         f.contact_info_available = Some(false);
         let a = f.assess().unwrap();
         assert_eq!(

@@ -15,6 +15,7 @@
 //! a clock.
 
 pub mod facts;
+pub mod line;
 pub mod obligation;
 pub mod phase;
 pub mod ppc;

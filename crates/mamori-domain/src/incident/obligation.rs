@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::appi::{deadline, Assessment, Facts, NoticeMethod};
 use crate::calendar::CalendarError;
+use crate::lang::{Lang, Words};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -100,8 +101,8 @@ pub struct ObligationSpec {
     pub due: Option<NaiveDate>,
     /// The day a warning is shown (the preliminary report's day 3).
     pub warn_on: Option<NaiveDate>,
-    /// Why, in Japanese, citing the rule.
-    pub basis: String,
+    /// Why, citing the rule.
+    pub basis: Basis,
 }
 
 /// The duties an assessment of `facts` creates, in the order of [`ObligationKind`].
@@ -114,26 +115,31 @@ pub fn obligations(facts: &Facts, a: &Assessment) -> Result<Vec<ObligationSpec>,
             kind: ObligationKind::PreliminaryReport,
             due: Some(p.due),
             warn_on: Some(p.warning),
-            basis: "個人情報保護法26条1項・施行規則8条1項: 速やかに（3〜5日目安）".into(),
+            basis: Basis::Preliminary,
         });
         let f = deadline::final_report(knew_on, facts.malicious)?;
         out.push(ObligationSpec {
             kind: ObligationKind::FinalReport,
             due: a.final_report_due,
             warn_on: None,
-            basis: format!("施行規則8条2項: {}", f.describe_ja()),
+            basis: Basis::Final {
+                days: f.days,
+                nominal: f.nominal,
+                closed_ja: f.nominal_closed.map(|c| c.label_ja().to_owned()),
+                closed_en: f.nominal_closed.map(|c| c.label_en().to_owned()),
+                due: f.due,
+            },
         });
     }
     if a.notify_individuals {
-        let how = match a.notice_method {
-            Some(NoticeMethod::Alternative) => "連絡先がないため代替措置（公表・問い合わせ窓口）",
-            _ => "書面または電子メール等で直接",
-        };
         out.push(ObligationSpec {
             kind: ObligationKind::NoticeToSubjects,
             due: None,
             warn_on: None,
-            basis: format!("個人情報保護法26条2項・施行規則10条: 状況に応じ速やかに、{how}"),
+            basis: match a.notice_method {
+                Some(NoticeMethod::Alternative) => Basis::NoticeAlternative,
+                _ => Basis::NoticeDirect,
+            },
         });
     }
     if let Some(mn) = a.my_number_act.as_ref().filter(|m| m.reportable) {
@@ -141,7 +147,7 @@ pub fn obligations(facts: &Facts, a: &Assessment) -> Result<Vec<ObligationSpec>,
             kind: ObligationKind::MyNumberReport,
             due: mn.final_report_due,
             warn_on: Some(deadline::day(knew_on, deadline::PRELIMINARY_DUE_DAY)?),
-            basis: "番号法29条の4・特定個人情報の漏えい等に関する報告等に関する規則: 速報は速やかに、確報は期限まで".into(),
+            basis: Basis::MyNumber,
         });
     }
     if a.must_notify_entruster {
@@ -149,8 +155,7 @@ pub fn obligations(facts: &Facts, a: &Assessment) -> Result<Vec<ObligationSpec>,
             kind: ObligationKind::NoticeToEntruster,
             due: Some(deadline::day(knew_on, deadline::PRELIMINARY_DUE_DAY)?),
             warn_on: Some(deadline::day(knew_on, deadline::PRELIMINARY_WARNING_DAY)?),
-            basis: "施行規則9条: 委託先は委託元へ速やかに通知すれば報告・本人通知を免除される"
-                .into(),
+            basis: Basis::Entruster,
         });
     }
     Ok(out)
@@ -189,26 +194,182 @@ impl Change {
 
     /// One Japanese line for the timeline.
     pub fn describe_ja(&self) -> String {
-        let date =
-            |d: Option<NaiveDate>| d.map_or_else(|| "速やかに".to_owned(), |d| d.to_string());
+        self.line().ja()
+    }
+
+    /// The timeline line, as a value.
+    pub fn line(&self) -> ChangeLine {
         match self {
-            Change::Create(s) => {
-                format!("義務を追加: {}（期限 {}）", s.kind.label_ja(), date(s.due))
+            Change::Create(s) => ChangeLine::Create {
+                kind: s.kind,
+                due: s.due,
+            },
+            Change::Redate { spec, from } => ChangeLine::Redate {
+                kind: spec.kind,
+                from: *from,
+                to: spec.due,
+            },
+            Change::Cancel(k) => ChangeLine::Cancel { kind: *k },
+            Change::Reopen(s) => ChangeLine::Reopen {
+                kind: s.kind,
+                due: s.due,
+            },
+        }
+    }
+}
+
+/// What happened to one obligation, for the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum ChangeLine {
+    Create {
+        kind: ObligationKind,
+        due: Option<NaiveDate>,
+    },
+    Redate {
+        kind: ObligationKind,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    },
+    Cancel {
+        kind: ObligationKind,
+    },
+    Reopen {
+        kind: ObligationKind,
+        due: Option<NaiveDate>,
+    },
+}
+
+impl ObligationKind {
+    pub fn label(self, lang: Lang) -> &'static str {
+        lang.pick(self.label_ja(), self.label_en())
+    }
+}
+
+impl Words for ChangeLine {
+    fn ja(&self) -> String {
+        let date =
+            |d: &Option<NaiveDate>| d.map_or_else(|| "速やかに".to_owned(), |d| d.to_string());
+        match self {
+            ChangeLine::Create { kind, due } => {
+                format!("義務を追加: {}（期限 {}）", kind.label_ja(), date(due))
             }
-            Change::Redate { spec, from } => format!(
+            ChangeLine::Redate { kind, from, to } => format!(
                 "期限を変更: {} {} → {}",
-                spec.kind.label_ja(),
-                date(*from),
-                date(spec.due)
+                kind.label_ja(),
+                date(from),
+                date(to)
             ),
-            Change::Cancel(k) => format!("不要になった義務: {}", k.label_ja()),
-            Change::Reopen(s) => format!(
+            ChangeLine::Cancel { kind } => format!("不要になった義務: {}", kind.label_ja()),
+            ChangeLine::Reopen { kind, due } => format!(
                 "再び必要になった義務: {}（期限 {}）",
-                s.kind.label_ja(),
-                date(s.due)
+                kind.label_ja(),
+                date(due)
             ),
         }
     }
+
+    fn en(&self) -> String {
+        let date =
+            |d: &Option<NaiveDate>| d.map_or_else(|| "promptly".to_owned(), |d| d.to_string());
+        match self {
+            ChangeLine::Create { kind, due } => {
+                format!("Obligation added: {} (due {})", kind.label_en(), date(due))
+            }
+            ChangeLine::Redate { kind, from, to } => format!(
+                "Due date changed: {} {} → {}",
+                kind.label_en(),
+                date(from),
+                date(to)
+            ),
+            ChangeLine::Cancel { kind } => {
+                format!("Obligation no longer required: {}", kind.label_en())
+            }
+            ChangeLine::Reopen { kind, due } => format!(
+                "Obligation required again: {} (due {})",
+                kind.label_en(),
+                date(due)
+            ),
+        }
+    }
+}
+
+/// Why an obligation exists, citing the rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "basis", rename_all = "snake_case")]
+pub enum Basis {
+    Preliminary,
+    Final {
+        days: u64,
+        nominal: NaiveDate,
+        closed_ja: Option<String>,
+        closed_en: Option<String>,
+        due: NaiveDate,
+    },
+    NoticeDirect,
+    NoticeAlternative,
+    MyNumber,
+    Entruster,
+}
+
+impl Words for Basis {
+    fn ja(&self) -> String {
+        match self {
+            Basis::Preliminary => {
+                "個人情報保護法26条1項・施行規則8条1項: 速やかに（3〜5日目安）".into()
+            }
+            Basis::Final {
+                days,
+                nominal,
+                closed_ja,
+                due,
+                ..
+            } => match closed_ja {
+                None => format!("施行規則8条2項: {days}日目 {nominal}"),
+                Some(c) => format!(
+                    "施行規則8条2項: {days}日目 {nominal}（{c}）は行政機関の休日のため翌開庁日 {due}（行政機関の休日に関する法律2条）"
+                ),
+            },
+            Basis::NoticeDirect => "個人情報保護法26条2項・施行規則10条: 状況に応じ速やかに、書面または電子メール等で直接".into(),
+            Basis::NoticeAlternative => "個人情報保護法26条2項・施行規則10条: 状況に応じ速やかに、連絡先がないため代替措置（公表・問い合わせ窓口）".into(),
+            Basis::MyNumber => "番号法29条の4・特定個人情報の漏えい等に関する報告等に関する規則: 速報は速やかに、確報は期限まで".into(),
+            Basis::Entruster => {
+                "施行規則9条: 委託先は委託元へ速やかに通知すれば報告・本人通知を免除される".into()
+            }
+        }
+    }
+
+    fn en(&self) -> String {
+        match self {
+            Basis::Preliminary => {
+                "APPI Art. 26(1), Enforcement Rules Art. 8(1): promptly (aim for day 3 to 5)".into()
+            }
+            Basis::Final {
+                days,
+                nominal,
+                closed_en,
+                due,
+                ..
+            } => match closed_en {
+                None => format!("Enforcement Rules Art. 8(2): day {days}, {nominal}"),
+                Some(c) => format!(
+                    "Enforcement Rules Art. 8(2): day {days}, {nominal} ({c}), is a closing day of government offices, so the next open day, {due} (Act on Holidays of Administrative Organs, Art. 2)"
+                ),
+            },
+            Basis::NoticeDirect => "APPI Art. 26(2), Enforcement Rules Art. 10: promptly as the situation allows, directly by letter, e-mail or similar".into(),
+            Basis::NoticeAlternative => "APPI Art. 26(2), Enforcement Rules Art. 10: promptly as the situation allows; no contact details, so alternative measures (publication, a contact point)".into(),
+            Basis::MyNumber => "My Number Act Art. 29-4 and its reporting rules: the preliminary report promptly, the final report by the due date".into(),
+            Basis::Entruster => "Enforcement Rules Art. 9: a contractor that promptly tells its entruster is exempt from report and notice".into(),
+        }
+    }
+}
+
+/// An obligation's basis as shown: its code's words in `lang`, or the stored text for rows
+/// written before bases had codes.
+pub fn show_basis(basis_msg: Option<&str>, basis: &str, lang: Lang) -> String {
+    basis_msg
+        .and_then(|m| serde_json::from_str::<Basis>(m).ok())
+        .map_or_else(|| basis.to_owned(), |b| b.say(lang))
 }
 
 /// Compares the stored obligations with those a new assessment wants. A fulfilled duty stays
@@ -346,7 +507,7 @@ mod tests {
         assert_eq!(s[0].due, Some(d("2025-05-06")));
         // Day 30 is Saturday 2025-05-31 → Monday 2025-06-02 (appi.md §3).
         assert_eq!(s[1].due, Some(d("2025-06-02")));
-        assert!(s[1].basis.contains("2025-05-31"));
+        assert!(s[1].basis.ja().contains("2025-05-31"));
         assert_eq!(s[2].due, None);
     }
 

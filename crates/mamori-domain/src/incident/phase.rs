@@ -66,6 +66,20 @@ impl Phase {
         }
     }
 
+    /// A task's title as shown: the words of the template it came from (`phase/index`) in
+    /// `lang` while the template still has that Japanese title; otherwise the title as stored
+    /// (typed by a person, or written before tasks recorded their template).
+    pub fn show_task_title(template: Option<&str>, title: &str, lang: crate::lang::Lang) -> String {
+        let words = template.and_then(|t| {
+            let (phase, n) = t.split_once('/')?;
+            let (ja, en, _) = Phase::parse(phase)?
+                .templates()
+                .get(n.parse::<usize>().ok()?)?;
+            (*ja == title).then(|| lang.pick(ja, en).to_owned())
+        });
+        words.unwrap_or_else(|| title.to_owned())
+    }
+
     /// The position, 1 to 7.
     pub fn number(self) -> usize {
         Phase::ALL.iter().position(|p| *p == self).unwrap_or(0) + 1

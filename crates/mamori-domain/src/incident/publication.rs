@@ -60,6 +60,11 @@ coded!(Recommendation {
     NotNeeded = "not_needed", "公表は不要", "No publication needed";
 });
 
+coded!(Decision {
+    Publish = "publish", "公表する", "Publish";
+    NotPublish = "not_publish", "公表しない", "Do not publish";
+});
+
 /// The five viewpoints as recorded by the privacy office.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Viewpoints {

@@ -83,4 +83,38 @@ impl RetentionRule {
             }
         }
     }
+
+    /// The rule as shown on a page, in `lang`, with the fields' labels when the schema is known.
+    pub fn describe(&self, schema: Option<&Schema>, lang: crate::lang::Lang) -> String {
+        let label = |f: &str| schema.map_or_else(|| f.to_owned(), |s| s.field_label(f, lang));
+        let base = label(&self.base_field);
+        match (&self.action, lang) {
+            (RetentionAction::Scrub { fields }, crate::lang::Lang::Ja) => format!(
+                "{base}から{}日後に {} を「{}」に置き換える",
+                self.after_days,
+                fields
+                    .iter()
+                    .map(|f| label(f))
+                    .collect::<Vec<_>>()
+                    .join("・"),
+                super::SCRUBBED
+            ),
+            (RetentionAction::Scrub { fields }, crate::lang::Lang::En) => format!(
+                "{} days after {base}, replace {} with “{}” (scrubbed)",
+                self.after_days,
+                fields
+                    .iter()
+                    .map(|f| label(f))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                super::SCRUBBED
+            ),
+            (RetentionAction::Delete, crate::lang::Lang::Ja) => {
+                format!("{base}から{}日後にレコードを削除する", self.after_days)
+            }
+            (RetentionAction::Delete, crate::lang::Lang::En) => {
+                format!("{} days after {base}, delete the record", self.after_days)
+            }
+        }
+    }
 }

@@ -27,8 +27,13 @@ macro_rules! kinds {
             type Err = SchemaError;
             fn from_str(s: &str) -> Result<Self, SchemaError> {
                 match s.trim() {
-                    $($code => Ok(FieldKind::$v),)*
-                    other => Err(SchemaError::UnknownKind(other.chars().take(40).collect())),
+                    // The code, or the kind's words in either language (「氏名」, "Postal code").
+                    $($code | $ja => Ok(FieldKind::$v),)*
+                    other => FieldKind::ALL
+                        .iter()
+                        .copied()
+                        .find(|k| k.label_en().eq_ignore_ascii_case(other))
+                        .ok_or_else(|| SchemaError::UnknownKind(other.chars().take(40).collect())),
                 }
             }
         }
@@ -53,6 +58,19 @@ kinds! {
 }
 
 impl FieldKind {
+    pub fn label(self, lang: crate::lang::Lang) -> &'static str {
+        lang.pick(self.label_ja(), self.label_en())
+    }
+
+    /// The kinds in words with the code to type (「氏名 = name」), for the schema editor.
+    pub fn list(lang: crate::lang::Lang) -> String {
+        FieldKind::ALL
+            .iter()
+            .map(|k| format!("{} = {}", k.label(lang), k.code()))
+            .collect::<Vec<_>>()
+            .join(lang.pick("、", ", "))
+    }
+
     /// The appi.md §9 item this kind holds, for the ledger and the assessment.
     pub fn item(self) -> Option<Item> {
         Some(match self {
@@ -267,7 +285,7 @@ impl Schema {
                 continue;
             }
             let (name, kind) = part
-                .split_once(':')
+                .split_once([':', '：'])
                 .ok_or_else(|| SchemaError::Syntax(part.chars().take(40).collect()))?;
             fields.push(FieldSpec::new(name.trim(), kind.parse()?));
         }
@@ -281,6 +299,42 @@ impl Schema {
             .map(|f| format!("{}:{}", f.name, f.kind.code()))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+
+    /// The text form with each kind in the reader's words (「name:氏名, zip:郵便番号」), which
+    /// `parse` reads too.
+    pub fn to_text_in(&self, lang: crate::lang::Lang) -> String {
+        self.fields
+            .iter()
+            .map(|f| format!("{}:{}", f.name, f.kind.label(lang)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// A field as people read it: its kind's words, and its name too when another field has
+    /// the same kind (「氏名（ship_name）」).
+    pub fn field_label(&self, name: &str, lang: crate::lang::Lang) -> String {
+        let Some(f) = self.fields.iter().find(|f| f.name == name) else {
+            return name.to_owned();
+        };
+        let label = f.kind.label(lang);
+        if self.fields.iter().filter(|g| g.kind == f.kind).count() > 1 {
+            match lang {
+                crate::lang::Lang::Ja => format!("{label}（{name}）"),
+                crate::lang::Lang::En => format!("{label} ({name})"),
+            }
+        } else {
+            label.to_owned()
+        }
+    }
+
+    /// The fields as people read them, joined (「氏名、郵便番号」 / "Name, Postal code").
+    pub fn field_labels(&self, lang: crate::lang::Lang) -> String {
+        self.fields
+            .iter()
+            .map(|f| self.field_label(&f.name, lang))
+            .collect::<Vec<_>>()
+            .join(lang.pick("、", ", "))
     }
 
     pub fn index_of(&self, name: &str) -> Option<usize> {

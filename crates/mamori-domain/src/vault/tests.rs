@@ -417,3 +417,36 @@ fn fields_keep_their_ids_as_a_schema_grows() {
     )
     .is_err());
 }
+
+/// Issue 13, item 8: the schema editor shows kinds in words, and reads back what it shows.
+#[test]
+fn a_schema_reads_back_in_either_language_and_shows_its_fields_labels() {
+    use crate::lang::Lang;
+    let schema =
+        Schema::parse("name:name, kana:kana_name, zip:postal_code, ship_name:name").unwrap();
+    for lang in [Lang::Ja, Lang::En] {
+        let again = Schema::parse(&schema.to_text_in(lang)).unwrap();
+        assert_eq!(again.to_text(), schema.to_text(), "{lang:?}");
+    }
+    assert_eq!(
+        schema.field_labels(Lang::Ja),
+        "氏名（name）、氏名（カナ）、郵便番号、氏名（ship_name）"
+    );
+    assert_eq!(
+        schema.field_labels(Lang::En),
+        "Name (name), Name (kana), Postal code, Name (ship_name)"
+    );
+    assert_eq!(
+        Schema::parse("zip：郵便番号").unwrap().to_text(),
+        "zip:postal_code"
+    );
+    let rule = RetentionRule {
+        base_field: "zip".into(),
+        after_days: 30,
+        action: RetentionAction::Delete,
+    };
+    assert_eq!(
+        rule.describe(Some(&schema), Lang::En),
+        "30 days after Postal code, delete the record"
+    );
+}

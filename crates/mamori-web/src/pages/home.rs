@@ -86,7 +86,11 @@ pub async fn home(State(s): State<WebState>, Extension(v): Extension<Visitor>) -
             .map(|(task, r, title, drill)| DueRow {
                 href: format!("/incidents/{}#phases", task.incident_id),
                 drill: *drill,
-                what: task.title.clone(),
+                what: mamori_domain::incident::Phase::show_task_title(
+                    task.template.as_deref(),
+                    &task.title,
+                    v.lang,
+                ),
                 incident: format!("{r} {title}"),
                 due: task.due_on.clone().unwrap_or_default(),
             }),

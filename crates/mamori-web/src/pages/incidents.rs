@@ -4,7 +4,7 @@
 use super::{jst, render, render_status, url_encode, Chrome};
 use crate::error::{WebError, WebResult};
 use crate::form::FormErrors;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Words};
 use crate::visitor::Visitor;
 use crate::WebState;
 use askama::Template;
@@ -16,6 +16,8 @@ use mamori_app::incident::{parse_time, FactsInput, FirstReportInput, IncidentVie
 use mamori_app::AppError;
 use mamori_domain::appi::Item;
 use mamori_domain::incident::facts::format_jst;
+use mamori_domain::incident::line::show_row;
+use mamori_domain::incident::obligation::show_basis;
 use mamori_domain::incident::{EventKind, ObligationKind, Phase, TaskStatus};
 use mamori_store::incidents::{IncidentFilter, IncidentSummary};
 use serde::Deserialize;
@@ -63,11 +65,7 @@ fn item_options(v: &Visitor, selected: &[String]) -> Vec<Opt> {
         .iter()
         .map(|i| Opt {
             code: i.code().to_owned(),
-            label: if v.lang == Lang::En {
-                i.code().replace('_', " ")
-            } else {
-                i.label_ja().to_owned()
-            },
+            label: lang_label(v, i.label_ja(), i.label_en()),
             selected: selected.iter().any(|s| s == i.code()),
         })
         .collect()
@@ -708,7 +706,7 @@ fn build_page(
                     .clone()
                     .unwrap_or_else(|| t.get("obligation.promptly").to_owned()),
                 warn: o.warn_on.clone().unwrap_or_default(),
-                basis: o.basis.clone(),
+                basis: show_basis(o.basis_msg.as_deref(), &o.basis, v.lang),
                 status: t.get(&format!("obligation.status.{}", o.status)).to_owned(),
                 status_code: o.status.clone(),
                 overdue: o.status == "open"
@@ -742,7 +740,7 @@ fn build_page(
                 .filter(|t| t.phase == p.code())
                 .map(|task| TaskRow {
                     id: task.id,
-                    title: task.title.clone(),
+                    title: Phase::show_task_title(task.template.as_deref(), &task.title, v.lang),
                     owner: task
                         .owner_id
                         .and_then(|o| view.people.iter().find(|(id, _)| *id == o))
@@ -773,7 +771,7 @@ fn build_page(
             at: jst(e.at),
             actor: e.actor.clone(),
             kind: e.kind.clone(),
-            text: e.text.clone(),
+            text: show_row(e.msg.as_deref(), &e.text, v.lang),
         })
         .collect();
     let second_versions: Vec<VersionRow> = view
@@ -872,7 +870,7 @@ fn build_page(
             }
             (true, _) => t.get("notice.direct").to_owned(),
         },
-        reasons: a.reasons.clone(),
+        reasons: a.reasons.iter().map(|r| r.say(v.lang)).collect(),
         obligations,
         phases,
         timeline,

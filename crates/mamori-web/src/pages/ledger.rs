@@ -28,7 +28,7 @@ use serde::Deserialize;
 
 fn item_label(v: &Visitor, i: Item) -> String {
     if v.lang == Lang::En {
-        i.code().replace('_', " ")
+        i.label_en().to_owned()
     } else {
         i.label_ja().to_owned()
     }
@@ -662,6 +662,7 @@ async fn entry_page(
     };
     let sf = if ctx.allows(Permission::ManageVault) {
         Some(schema_form(
+            v.lang,
             id,
             r.version,
             r.vault_schema.as_deref(),

@@ -51,7 +51,7 @@ use mamori_domain::number::parse_whole;
 use mamori_domain::role::Permission;
 use mamori_domain::vault::grant::GrantRequest;
 use mamori_domain::vault::normalize::IndexClass;
-use mamori_domain::vault::{RetentionAction, RetentionRule, Schema};
+use mamori_domain::vault::{FieldKind, RetentionAction, RetentionRule, Schema};
 use serde::Deserialize;
 
 fn kind_label(v: &Visitor, k: mamori_domain::vault::FieldKind) -> &'static str {
@@ -142,7 +142,7 @@ pub struct VaultIndex {
     pub can_manage: bool,
 }
 
-fn card(s: &WebState, d: &VaultDataset) -> DatasetCard {
+fn card(s: &WebState, v: &Visitor, d: &VaultDataset) -> DatasetCard {
     DatasetCard {
         id: d.id,
         name: d.name.clone(),
@@ -151,13 +151,7 @@ fn card(s: &WebState, d: &VaultDataset) -> DatasetCard {
         fields: d
             .schema
             .as_ref()
-            .map(|sc| {
-                sc.fields
-                    .iter()
-                    .map(|f| f.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
+            .map(|sc| sc.field_labels(v.lang))
             .unwrap_or_default(),
         access: d.access.as_ref().map(|a| access_line(s, a)),
     }
@@ -173,11 +167,27 @@ pub async fn index(State(s): State<WebState>, Extension(v): Extension<Visitor>) 
         .await?
         .iter()
         .filter(|g| g.row.grantee_id == me && g.status == "active")
-        .map(|g| grant_line(&v, g))
+        .map(|g| {
+            let mut line = grant_line(&v, g);
+            // The fields as people read them, when the dataset's schema is at hand.
+            if let Some(sc) = datasets
+                .iter()
+                .find(|d| d.id == g.row.dataset_id)
+                .and_then(|d| d.schema.as_ref())
+            {
+                line.fields = g
+                    .fields
+                    .iter()
+                    .map(|f| sc.field_label(f, v.lang))
+                    .collect::<Vec<_>>()
+                    .join(v.lang.pick("、", ", "));
+            }
+            line
+        })
         .collect();
     render(&VaultIndex {
         c: Chrome::new(&v, "vault.title"),
-        datasets: datasets.iter().map(|d| card(&s, d)).collect(),
+        datasets: datasets.iter().map(|d| card(&s, &v, d)).collect(),
         grants,
         can_grant: ctx.allows(Permission::VaultCustody),
         can_manage: ctx.allows(Permission::ManageVault),
@@ -377,7 +387,7 @@ async fn dataset_page(
             retention: d
                 .retention
                 .as_ref()
-                .map(RetentionRule::describe_ja)
+                .map(|r| r.describe(Some(schema), v.lang))
                 .unwrap_or_default(),
             access: access.as_ref().map(|a| access_line(s, a)),
             heads: schema
@@ -701,20 +711,24 @@ pub struct SchemaForm {
     pub days: String,
     pub scrub_fields: String,
     pub rule_text: String,
+    /// The kinds in words with their codes, in the reader's language.
+    pub kinds: String,
     pub back: String,
     pub errs: FormErrors,
 }
 
 pub fn schema_form(
+    lang: Lang,
     dataset_id: i64,
     version: i64,
     schema: Option<&str>,
     retention: Option<&str>,
     back: &str,
 ) -> SchemaForm {
-    let schema_text = schema
-        .and_then(|s| serde_json::from_str::<Schema>(s).ok())
-        .map(|s| s.to_text())
+    let parsed = schema.and_then(|s| serde_json::from_str::<Schema>(s).ok());
+    let schema_text = parsed
+        .as_ref()
+        .map(|sc| sc.to_text_in(lang))
         .unwrap_or_default();
     let rule = retention.and_then(|r| serde_json::from_str::<RetentionRule>(r).ok());
     let (action, scrub_fields) = match rule.as_ref().map(|r| &r.action) {
@@ -738,8 +752,9 @@ pub fn schema_form(
         scrub_fields,
         rule_text: rule
             .as_ref()
-            .map(RetentionRule::describe_ja)
+            .map(|r| r.describe(parsed.as_ref(), lang))
             .unwrap_or_default(),
+        kinds: FieldKind::list(lang),
         back: back.into(),
         errs: FormErrors::none("schema"),
     }
@@ -803,13 +818,24 @@ pub async fn schema_page(
         return Err(WebError(AppError::Denied));
     }
     let d = s.app.vault_dataset_info(&ctx, id).await?;
-    let mut sf = schema_form(id, d.version, None, None, "vault");
+    let mut sf = schema_form(v.lang, id, d.version, None, None, "vault");
     if let Some(sc) = &d.schema {
-        sf.schema_text = sc.to_text();
+        sf.schema_text = sc.to_text_in(v.lang);
     }
     if let Some(r) = &d.retention {
         let json = serde_json::to_string(r).unwrap_or_default();
-        let from = schema_form(id, d.version, None, Some(&json), "vault");
+        let schema_json = d
+            .schema
+            .as_ref()
+            .and_then(|sc| serde_json::to_string(sc).ok());
+        let from = schema_form(
+            v.lang,
+            id,
+            d.version,
+            schema_json.as_deref(),
+            Some(&json),
+            "vault",
+        );
         sf = SchemaForm {
             schema_text: sf.schema_text,
             ..from
@@ -878,6 +904,7 @@ pub async fn save_schema(
                 days: p.get("days").to_owned(),
                 scrub_fields: p.get("scrub_fields").to_owned(),
                 rule_text: String::new(),
+                kinds: FieldKind::list(v.lang),
                 back: "vault".into(),
                 errs,
             };
