@@ -28,7 +28,7 @@ describe('refused forms in the browser', () => {
     // Submitting the empty form reaches the server (a browser bubble would stop it here).
     const [response] = await Promise.all([
       page.waitForNavigation(),
-      form.locator('button[type=submit]').click(),
+      form.locator('button[type=submit]').first().click(),
     ]);
     assert.equal(response.status(), 422);
     assert.equal(await page.locator('html').getAttribute('lang'), 'ja');
@@ -61,7 +61,7 @@ describe('refused forms in the browser', () => {
     await form.locator('textarea[name=actions_taken]').fill('送信先に削除を依頼した');
     const [response] = await Promise.all([
       page.waitForNavigation(),
-      form.locator('button[type=submit]').click(),
+      form.locator('button[type=submit]').first().click(),
     ]);
     assert.equal(response.status(), 422);
     const summary = page.getByTestId('form-errors');
@@ -88,7 +88,7 @@ describe('refused forms in the browser', () => {
     // Corrected, it goes through.
     await page.locator('#report-description').fill('顧客リストを誤送信した');
     await page.locator('#report-persons').fill('約1000');
-    await Promise.all([page.waitForURL(/\/incidents\/\d+\?filed=1/), form.locator('button[type=submit]').click()]);
+    await Promise.all([page.waitForURL(/\/incidents\/\d+\?filed=1/), form.locator('button[type=submit]').first().click()]);
     await page.context().close();
   });
 });

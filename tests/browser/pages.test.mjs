@@ -374,7 +374,7 @@ describe(`every page, every role, desktop and phone, Japanese and English (${dat
       },
     },
     {
-      login: 'tanaka',
+      login: 'kobayashi',
       name: 'vault lookup results',
       open: async (page) => {
         await page.goto('/vault/2');
