@@ -73,7 +73,7 @@ pub struct LedgerImport {
 }
 
 fn problem(e: &LedgerError) -> AppError {
-    AppError::invalid(e.field, e.message.clone(), e.to_string())
+    AppError::invalid(e.field, e.ja.clone(), e.en.clone())
 }
 
 /// Every problem of an entry as one `Invalid` (the first, with the others in `more`).
@@ -496,12 +496,13 @@ impl App {
                     .iter()
                     .find(|(_, n)| n == dept_name)
                     .map(|(id, _)| *id)
-                    .ok_or_else(|| LedgerError {
-                        field: "department_id",
-                        message: format!(
-                            "主管部門「{}」が見つかりません (no such department)",
-                            dept_name.chars().take(40).collect::<String>()
-                        ),
+                    .ok_or_else(|| {
+                        let name = dept_name.chars().take(40).collect::<String>();
+                        LedgerError::new(
+                            "department_id",
+                            format!("主管部門「{name}」が見つかりません"),
+                            format!("no such department `{name}`"),
+                        )
                     })?;
                 DatasetInput {
                     name: rec
@@ -510,9 +511,12 @@ impl App {
                         .to_owned(),
                     department_id,
                     items: ledger::parse_items(cell("項目"))?,
-                    card_data: ledger::parse_flag(cell("カード情報")).ok_or(LedgerError {
-                        field: "card_data",
-                        message: "「あり」か「なし」で入力してください (yes or no)".into(),
+                    card_data: ledger::parse_flag(cell("カード情報")).ok_or_else(|| {
+                        LedgerError::new(
+                            "card_data",
+                            "「あり」か「なし」で入力してください",
+                            "yes or no",
+                        )
                     })?,
                     persons: ledger::parse_persons(cell("本人の数"))?,
                     purpose: cell("利用目的").to_owned(),

@@ -46,34 +46,48 @@ const FORM_ORDER: [&str; 13] = [
     "department_id",
 ];
 
-/// A problem with an entry, naming the field (the form's field name / the CSV column).
+/// A problem with an entry, naming the field (the form's field name / the CSV column), in
+/// Japanese and in English (a page shows the reader's; a CSV import report shows both).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
+#[error("{field}: {ja} ({en})")]
 pub struct LedgerError {
     pub field: &'static str,
-    pub message: String,
+    pub ja: String,
+    pub en: String,
 }
 
-fn err(field: &'static str, message: impl Into<String>) -> LedgerError {
-    LedgerError {
-        field,
-        message: message.into(),
+impl LedgerError {
+    pub fn new(field: &'static str, ja: impl Into<String>, en: impl Into<String>) -> Self {
+        LedgerError {
+            field,
+            ja: ja.into(),
+            en: en.into(),
+        }
     }
+}
+
+fn err(field: &'static str, ja: impl Into<String>, en: impl Into<String>) -> LedgerError {
+    LedgerError::new(field, ja, en)
 }
 
 fn text(field: &'static str, v: &str, max: usize, required: bool) -> Result<String, LedgerError> {
     let v = v.trim();
     if required && v.is_empty() {
-        return Err(err(field, "必須です (required)"));
+        return Err(err(field, "必須です", "required"));
     }
     if v.chars().count() > max {
         return Err(err(
             field,
-            format!("{max}文字以内で入力してください (at most {max} characters)"),
+            format!("{max}文字以内で入力してください"),
+            format!("at most {max} characters"),
         ));
     }
     if v.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(err(field, "制御文字は使えません (control characters)"));
+        return Err(err(
+            field,
+            "制御文字は使えません",
+            "control characters are not allowed",
+        ));
     }
     Ok(v.to_owned())
 }
@@ -106,14 +120,16 @@ impl DatasetInput {
         if self.items.is_empty() {
             problems.push(err(
                 "items",
-                "項目を1つ以上選んでください (choose at least one item)",
+                "項目を1つ以上選んでください",
+                "choose at least one item",
             ));
         }
         if let Some(n) = self.persons {
             if !(0..=10_000_000_000).contains(&n) {
                 problems.push(err(
                     "persons",
-                    "0〜100億の数を入力してください (0 to 10 billion)",
+                    "0〜100億の数を入力してください",
+                    "a number from 0 to 10 billion",
                 ));
             }
         }
@@ -121,7 +137,8 @@ impl DatasetInput {
             if r < u {
                 problems.push(err(
                     "retain_until",
-                    "保管期限は利用期限より後にしてください (retain-until is before use-until)",
+                    "保管期限は利用期限より後にしてください",
+                    "retain-until is before use-until",
                 ));
             }
         }
@@ -174,7 +191,11 @@ pub fn parse_items(s: &str) -> Result<Vec<Item>, LedgerError> {
                 err(
                     "items",
                     format!(
-                        "「{}」は項目として登録されていません (unknown item; appi.md §9)",
+                        "「{}」は項目として登録されていません",
+                        p.chars().take(40).collect::<String>()
+                    ),
+                    format!(
+                        "`{}` is not a known item (appi.md §9)",
                         p.chars().take(40).collect::<String>()
                     ),
                 )
@@ -335,7 +356,8 @@ pub fn parse_date_cell(field: &'static str, s: &str) -> Result<Option<NaiveDate>
         .ok_or_else(|| {
             err(
                 field,
-                "日付として読めません (not a date: 2027-03-31 or 令和9年3月31日)",
+                "日付として読めません（例: 2027-03-31、令和9年3月31日）",
+                "not a date (2027-03-31 or 令和9年3月31日)",
             )
         })
 }
@@ -347,8 +369,8 @@ pub fn parse_persons(s: &str) -> Result<Option<i64>, LedgerError> {
         Ok(n) => n
             .map(i64::try_from)
             .transpose()
-            .map_err(|_| err("persons", "大きすぎます (too large)")),
-        Err(e) => Err(err("persons", format!("{} ({})", e.ja(), e.en()))),
+            .map_err(|_| err("persons", "大きすぎます", "too large")),
+        Err(e) => Err(err("persons", e.ja(), e.en())),
     }
 }
 

@@ -396,7 +396,7 @@ const IMPORT_FIELDS: &[(&str, &str)] = &[("file", "ledger.import.file")];
 const REVIEW_FIELDS: &[(&str, &str)] = &[("comment", "ledger.review.comment")];
 
 fn lerr(e: &LedgerError) -> AppError {
-    AppError::invalid(e.field, e.message.clone(), e.to_string())
+    AppError::invalid(e.field, e.ja.clone(), e.en.clone())
 }
 
 /// Reads the form into an entry; the use case checks it again. Every problem is named: what
