@@ -147,6 +147,17 @@ async fn publication_page_records_viewpoints_and_takes_managements_decision() {
         assert!(r.body.contains("記録しました"));
         assert!(r.body.contains("recommendation-verdict") && r.body.contains(">公表する<"));
         assert!(r.body.contains("1,500人分"), "the reasons are shown");
+        // In English, the stored reasons are shown in English words.
+        office.get(&format!("/lang/en?next={page}")).await;
+        let en = office.get(&page).await;
+        let reasons = en.body.split("<ol class=\"reasons\">").nth(1).unwrap();
+        let reasons = &reasons[..reasons.find("</ol>").unwrap()];
+        assert!(
+            reasons.contains("1,500 persons — too many to explain to each one (volume)"),
+            "{name}: {reasons}"
+        );
+        assert!(!reasons.contains("人分"), "{name}: {reasons}");
+        office.get(&format!("/lang/ja?next={page}")).await;
         assert!(r.body.contains("まだ決定されていません"));
 
         // The executive decides; the reason is required.

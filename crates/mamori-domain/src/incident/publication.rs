@@ -76,11 +76,107 @@ pub struct Viewpoints {
     pub damage: Damage,
 }
 
-/// The recommendation on the five viewpoints and the notice method, with its reasons.
+/// Why the five viewpoints lead to a recommendation, as a value with words in both languages.
+/// The Japanese words are what is stored with a publication record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PubReason {
+    AlternativeNotice,
+    DamageOccurred,
+    DamagePossible,
+    SeriousLeak { form: LeakForm, content: Content },
+    ContentOnly { content: Content },
+    ManyPersons { volume: u64 },
+    SomePersons { volume: u64 },
+    Entruster,
+    NothingToPublish,
+}
+
+impl crate::lang::Words for PubReason {
+    fn ja(&self) -> String {
+        let n = |v: &u64| super::facts::group_digits(*v);
+        match self {
+            PubReason::AlternativeNotice => {
+                "本人への直接の通知が困難なため、代替措置として公表が必要です（施行規則10条ただし書）".into()
+            }
+            PubReason::DamageOccurred => {
+                "二次被害が発生しており、被害拡大の防止のため公表が必要です（被害の大きさ）".into()
+            }
+            PubReason::DamagePossible => {
+                "二次被害のおそれがあり、注意喚起のための公表を検討します（被害の大きさ）".into()
+            }
+            PubReason::SeriousLeak { form, content } => format!(
+                "{}により{}が漏えいしました（漏えい形態・漏えい内容）",
+                form.label_ja(),
+                content.label_ja()
+            ),
+            PubReason::ContentOnly { content } => format!("漏えい内容: {}", content.label_ja()),
+            PubReason::ManyPersons { volume } => format!(
+                "{}人分と多数で、個別の説明では足りません（漏えい情報量）",
+                n(volume)
+            ),
+            PubReason::SomePersons { volume } => format!("{}人分（漏えい情報量）", n(volume)),
+            PubReason::Entruster => {
+                "委託元のデータのため、公表の有無と時期は委託元と調整します（委託元より先に公表しない）（管理主体）".into()
+            }
+            PubReason::NothingToPublish => {
+                "5つの視点のいずれにも公表を要する事情はありません。本人への個別対応で足ります".into()
+            }
+        }
+    }
+
+    fn en(&self) -> String {
+        let n = |v: &u64| super::facts::group_digits(*v);
+        match self {
+            PubReason::AlternativeNotice => "The persons cannot be notified directly, so publication is needed as the alternative measure (Enforcement Rules Art. 10, proviso)".into(),
+            PubReason::DamageOccurred => "Secondary damage has occurred; publication is needed to stop it spreading (size of the damage)".into(),
+            PubReason::DamagePossible => "Secondary damage may occur; consider publishing a warning (size of the damage)".into(),
+            PubReason::SeriousLeak { form, content } => format!(
+                "{}: {} (form and content of the leak)",
+                form.label_en(),
+                content.label_en()
+            ),
+            PubReason::ContentOnly { content } => format!("Content of the leak: {}", content.label_en()),
+            PubReason::ManyPersons { volume } => format!(
+                "{} persons — too many to explain to each one (volume)",
+                n(volume)
+            ),
+            PubReason::SomePersons { volume } => format!("{} persons (volume)", n(volume)),
+            PubReason::Entruster => "The data belongs to the entruster: whether and when to publish is agreed with the entruster (never before them) (who manages the data)".into(),
+            PubReason::NothingToPublish => "None of the five viewpoints calls for publication; dealing with each person is enough".into(),
+        }
+    }
+}
+
+/// The recommendation on the five viewpoints and the notice method, with its reasons in
+/// Japanese (the words stored with a publication record).
 pub fn recommend(v: &Viewpoints, notice: Option<NoticeMethod>) -> (Recommendation, Vec<String>) {
+    use crate::lang::Words;
+    let (level, reasons) = recommend_why(v, notice);
+    (level, reasons.iter().map(Words::ja).collect())
+}
+
+/// The reasons stored with a publication record, in `lang`: worked out again from its
+/// viewpoints and, when that gives exactly the stored Japanese, in the reader's words; a record
+/// whose stored reasons are not what this release would say is shown as stored.
+pub fn reasons_in(v: &Viewpoints, stored: &[String], lang: crate::lang::Lang) -> Vec<String> {
+    use crate::lang::Words;
+    for notice in [None, Some(NoticeMethod::Alternative)] {
+        let (_, why) = recommend_why(v, notice);
+        if why.len() == stored.len() && why.iter().zip(stored).all(|(w, s)| w.ja() == *s) {
+            return why.iter().map(|w| w.say(lang)).collect();
+        }
+    }
+    stored.to_vec()
+}
+
+/// [`recommend`] with the reasons as values.
+pub fn recommend_why(
+    v: &Viewpoints,
+    notice: Option<NoticeMethod>,
+) -> (Recommendation, Vec<PubReason>) {
     let mut reasons = Vec::new();
     let mut level = Recommendation::NotNeeded;
-    let mut raise = |to: Recommendation, why: String, reasons: &mut Vec<String>| {
+    let mut raise = |to: Recommendation, why: PubReason, reasons: &mut Vec<PubReason>| {
         reasons.push(why);
         level = match (level, to) {
             (Recommendation::Publish, _) | (_, Recommendation::Publish) => Recommendation::Publish,
@@ -93,20 +189,19 @@ pub fn recommend(v: &Viewpoints, notice: Option<NoticeMethod>) -> (Recommendatio
     if notice == Some(NoticeMethod::Alternative) {
         raise(
             Recommendation::Publish,
-            "本人への直接の通知が困難なため、代替措置として公表が必要です（施行規則10条ただし書）"
-                .into(),
+            PubReason::AlternativeNotice,
             &mut reasons,
         );
     }
     match v.damage {
         Damage::Occurred => raise(
             Recommendation::Publish,
-            "二次被害が発生しており、被害拡大の防止のため公表が必要です（被害の大きさ）".into(),
+            PubReason::DamageOccurred,
             &mut reasons,
         ),
         Damage::Possible => raise(
             Recommendation::Consider,
-            "二次被害のおそれがあり、注意喚起のための公表を検討します（被害の大きさ）".into(),
+            PubReason::DamagePossible,
             &mut reasons,
         ),
         Damage::None => {}
@@ -118,48 +213,37 @@ pub fn recommend(v: &Viewpoints, notice: Option<NoticeMethod>) -> (Recommendatio
     {
         raise(
             Recommendation::Publish,
-            format!(
-                "{}により{}が漏えいしました（漏えい形態・漏えい内容）",
-                v.form.label_ja(),
-                v.content.label_ja()
-            ),
+            PubReason::SeriousLeak {
+                form: v.form,
+                content: v.content,
+            },
             &mut reasons,
         );
     } else if matches!(v.content, Content::Sensitive | Content::Financial) {
         raise(
             Recommendation::Consider,
-            format!("漏えい内容: {}", v.content.label_ja()),
+            PubReason::ContentOnly { content: v.content },
             &mut reasons,
         );
     }
     if v.volume > 1000 {
         raise(
             Recommendation::Publish,
-            format!(
-                "{}人分と多数で、個別の説明では足りません（漏えい情報量）",
-                super::facts::group_digits(v.volume)
-            ),
+            PubReason::ManyPersons { volume: v.volume },
             &mut reasons,
         );
     } else if v.volume > 100 {
         raise(
             Recommendation::Consider,
-            format!(
-                "{}人分（漏えい情報量）",
-                super::facts::group_digits(v.volume)
-            ),
+            PubReason::SomePersons { volume: v.volume },
             &mut reasons,
         );
     }
     if v.manager == Manager::Entruster {
-        reasons.push(
-            "委託元のデータのため、公表の有無と時期は委託元と調整します（委託元より先に公表しない）（管理主体）".into(),
-        );
+        reasons.push(PubReason::Entruster);
     }
     if level == Recommendation::NotNeeded {
-        reasons.push(
-            "5つの視点のいずれにも公表を要する事情はありません。本人への個別対応で足ります".into(),
-        );
+        reasons.push(PubReason::NothingToPublish);
     }
     (level, reasons)
 }
@@ -176,6 +260,39 @@ mod tests {
             volume,
             damage,
         }
+    }
+
+    #[test]
+    fn stored_reasons_are_shown_in_the_readers_words() {
+        use crate::lang::Lang;
+        let mut attack = v(
+            LeakForm::ExternalAttack,
+            Content::Financial,
+            1500,
+            Damage::Possible,
+        );
+        attack.manager = Manager::Entruster;
+        for notice in [None, Some(NoticeMethod::Alternative)] {
+            let (_, stored) = recommend(&attack, notice);
+            assert_eq!(reasons_in(&attack, &stored, Lang::Ja), stored);
+            let en = reasons_in(&attack, &stored, Lang::En);
+            assert_eq!(en.len(), stored.len());
+            for line in &en {
+                assert!(
+                    !line.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c)
+                        || ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                    "{line}"
+                );
+            }
+            assert!(en.iter().any(|l| l.contains("1,500 persons")), "{en:?}");
+        }
+        // Words this release would not say (an older wording) are shown as stored.
+        let old = vec!["旧い文言".to_owned()];
+        assert_eq!(reasons_in(&attack, &old, Lang::En), old);
+        // Every reason has English words.
+        let all = v(LeakForm::MisSending, Content::Contact, 1, Damage::None);
+        let (_, why) = recommend_why(&all, None);
+        assert_eq!(why, vec![PubReason::NothingToPublish]);
     }
 
     #[test]

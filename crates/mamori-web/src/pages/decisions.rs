@@ -207,7 +207,11 @@ fn publication_page(
     let current = view.recorded().map(|l: &PublicationEntry| RecBlock {
         code: l.recommendation.code(),
         label: rec_label(v, l.recommendation),
-        reasons: l.reasons.clone(),
+        reasons: mamori_domain::incident::publication::reasons_in(
+            &l.viewpoints,
+            &l.reasons,
+            v.lang,
+        ),
         viewpoints: viewpoint_rows(v, &l.viewpoints),
         by: l.recorded_by.clone(),
         at: jst(l.at),
