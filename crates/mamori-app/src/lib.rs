@@ -15,6 +15,7 @@ pub mod clock;
 pub mod decisions;
 pub mod demo;
 pub mod error;
+pub mod impact;
 pub mod incident;
 pub mod keys;
 pub mod ledger;

@@ -7,6 +7,7 @@
 pub mod appi;
 pub mod audit;
 pub mod calendar;
+pub mod impact;
 pub mod incident;
 pub mod lang;
 pub mod ledger;
