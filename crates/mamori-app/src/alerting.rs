@@ -136,6 +136,7 @@ impl App {
                 })
             }),
         );
+        App::campaign_handlers(&mut h);
         h
     }
 

@@ -23,6 +23,7 @@ pub fn schedules(app: &App) -> Vec<(&'static str, i64)> {
         ("incident.reminders", 300),
         ("ledger.reviews", 3600),
         ("vault.retention", 3600),
+        (crate::campaign::KICK_TASK, 15),
     ]
 }
 
@@ -60,6 +61,7 @@ impl App {
                     self.run_retention().await?;
                 }
             }
+            crate::campaign::KICK_TASK => self.kick_campaigns().await?,
             other => return Err(AppError::Internal(format!("unknown periodic task {other}"))),
         }
         Ok(())
