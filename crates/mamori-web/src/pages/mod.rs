@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod campaigns;
 pub mod decisions;
 pub mod home;
 pub mod incidents;
