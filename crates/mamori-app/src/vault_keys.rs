@@ -338,7 +338,7 @@ pub fn index_check(root: &[u8; 32]) -> String {
 /// The blind-index keys of one dataset, prepared once (keying HMAC is half its cost).
 #[derive(Clone)]
 pub struct IndexKeys {
-    macs: [HmacSha256; 4],
+    macs: [HmacSha256; 5],
 }
 
 impl IndexKeys {
