@@ -181,12 +181,53 @@ pub fn query_term(class: IndexClass, value: &str, birth: Option<&str>) -> Option
 
 /// The 47 prefectures, longest first where one is a suffix of another (京都府 / 東京都 differ).
 const PREFECTURES: [&str; 47] = [
-    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",
-    "群馬県", "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県",
-    "山梨県", "長野県", "岐阜県", "静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府",
-    "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県",
-    "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県",
-    "鹿児島県", "沖縄県",
+    "北海道",
+    "青森県",
+    "岩手県",
+    "宮城県",
+    "秋田県",
+    "山形県",
+    "福島県",
+    "茨城県",
+    "栃木県",
+    "群馬県",
+    "埼玉県",
+    "千葉県",
+    "東京都",
+    "神奈川県",
+    "新潟県",
+    "富山県",
+    "石川県",
+    "福井県",
+    "山梨県",
+    "長野県",
+    "岐阜県",
+    "静岡県",
+    "愛知県",
+    "三重県",
+    "滋賀県",
+    "京都府",
+    "大阪府",
+    "兵庫県",
+    "奈良県",
+    "和歌山県",
+    "鳥取県",
+    "島根県",
+    "岡山県",
+    "広島県",
+    "山口県",
+    "徳島県",
+    "香川県",
+    "愛媛県",
+    "高知県",
+    "福岡県",
+    "佐賀県",
+    "長崎県",
+    "熊本県",
+    "大分県",
+    "宮崎県",
+    "鹿児島県",
+    "沖縄県",
 ];
 
 fn kanji_digit(c: char) -> Option<u32> {
@@ -244,7 +285,9 @@ pub fn address(s: &str) -> String {
         .chars()
         .filter(|c| !c.is_whitespace() && !matches!(c, ',' | '、' | '，'))
         .map(|c| match c {
-            '‐' | '‑' | '‒' | '–' | '—' | '―' | '−' | '－' | '﹣' | 'ｰ' | '━' | '─' => '-',
+            '‐' | '‑' | '‒' | '–' | '—' | '―' | '−' | '－' | '﹣' | 'ｰ' | '━' | '─' => {
+                '-'
+            }
             _ => c,
         })
         .collect();
@@ -273,10 +316,8 @@ pub fn address(s: &str) -> String {
         let rest: String = chars[i..chars.len().min(i + 2)].iter().collect();
         let block = if rest.starts_with("丁目") || rest.starts_with("番地") {
             2
-        } else if matches!(c, '番' | '号' | 'の') {
-            1
         } else {
-            0
+            usize::from(matches!(c, '番' | '号' | 'の'))
         };
         if block > 0 {
             // A kanji-numeral run just before: read it as a number.
@@ -354,12 +395,18 @@ mod address_tests {
             address("大阪市北区梅田3-2-123 梅田ビル5F"),
             "大阪市北区梅田3-2-123梅田ビル5f"
         );
-        assert_eq!(address("札幌市中央区北一条西二十三丁目"), "札幌市中央区北一条西23");
+        assert_eq!(
+            address("札幌市中央区北一条西二十三丁目"),
+            "札幌市中央区北一条西23"
+        );
         assert_eq!(address("京都府京都市左京区"), "京都市左京区");
         assert_eq!(address("東京都港区"), "港区");
         assert_eq!(address("  "), "");
         // Different places stay different.
-        assert_ne!(address("千代田区千代田1-1-1"), address("千代田区千代田1-1-2"));
+        assert_ne!(
+            address("千代田区千代田1-1-1"),
+            address("千代田区千代田1-1-2")
+        );
         assert_ne!(address("千代田区千代田1-11"), address("千代田区千代田11-1"));
     }
 
@@ -382,10 +429,17 @@ mod address_tests {
             .collect();
         assert_eq!(
             na,
-            ["やまだたろう\u{1f}千代田区千代田1-1-1", "山田太郎\u{1f}千代田区千代田1-1-1"]
+            [
+                "やまだたろう\u{1f}千代田区千代田1-1-1",
+                "山田太郎\u{1f}千代田区千代田1-1-1"
+            ]
         );
         assert_eq!(
-            query_term(IndexClass::NameAddress, "ﾔﾏﾀﾞﾀﾛｳ", Some("千代田区千代田１－１－１")),
+            query_term(
+                IndexClass::NameAddress,
+                "ﾔﾏﾀﾞﾀﾛｳ",
+                Some("千代田区千代田１－１－１")
+            ),
             Some("やまだたろう\u{1f}千代田区千代田1-1-1".into())
         );
         assert_eq!(
