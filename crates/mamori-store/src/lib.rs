@@ -13,6 +13,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod campaigns;
 pub mod decisions;
+pub mod impact;
 pub mod incidents;
 pub mod jobs;
 pub mod ledger;
