@@ -403,12 +403,10 @@ mod tests {
         let gothic = font::metrics().unwrap();
         let body = font::face_metrics(Face::Mincho).unwrap();
         for n in [1, 3, 6, 30] {
-            let l = letter(
-                vec![
+            let l = letter(vec![
                     "東京都千代田区千代田一丁目一番一号 千代田マンション101号室".repeat(2);
                     n
-                ],
-            );
+                ]);
             let pages = layout_letter(body, gothic, &l);
             let (ax, ay, aw, ah) = ADDRESS_MM;
             let in_window: Vec<_> = texts(&pages[0])
