@@ -15,7 +15,10 @@ pub struct MatchStats {
     pub unmatched: u64,
 }
 
-#[allow(clippy::unused_async, reason = "stub until the matcher lands; the signature is final")]
+#[allow(
+    clippy::unused_async,
+    reason = "stub until the matcher lands; the signature is final"
+)]
 impl App {
     /// Matches one batch of leaked rows of an incident (from the file `file_id`, or from the
     /// system side when `None`) and records the result. Sending the same batch again (a scan
@@ -27,7 +30,9 @@ impl App {
         rows: Vec<LeakedRow>,
     ) -> Result<MatchStats, AppError> {
         let _ = (incident_id, file_id, &rows);
-        Err(AppError::Internal("matching is not built yet (issue 14)".into()))
+        Err(AppError::Internal(
+            "matching is not built yet (issue 14)".into(),
+        ))
     }
 }
 
@@ -55,7 +60,10 @@ pub struct AffectedPerson {
     pub contact: Contact,
 }
 
-#[allow(clippy::unused_async, reason = "stub until the matcher lands; the signature is final")]
+#[allow(
+    clippy::unused_async,
+    reason = "stub until the matcher lands; the signature is final"
+)]
 impl App {
     /// The affected persons of an incident after `after_id`, at most `limit`, in id order,
     /// with their contact data unsealed (vault keys must be open).
@@ -66,6 +74,8 @@ impl App {
         limit: i64,
     ) -> Result<Vec<AffectedPerson>, AppError> {
         let _ = (incident_id, after_id, limit);
-        Err(AppError::Internal("matching is not built yet (issue 14)".into()))
+        Err(AppError::Internal(
+            "matching is not built yet (issue 14)".into(),
+        ))
     }
 }

@@ -12,6 +12,7 @@ pub mod alerts;
 pub mod api_tokens;
 pub mod audit;
 pub mod decisions;
+pub mod evidence;
 pub mod incidents;
 pub mod jobs;
 pub mod ledger;
