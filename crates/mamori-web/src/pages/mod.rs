@@ -7,6 +7,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod decisions;
+pub mod evidence;
 pub mod home;
 pub mod incidents;
 pub mod ledger;
