@@ -115,6 +115,17 @@ impl App {
             }),
         );
         h.insert(
+            crate::evidence::SCAN_JOB.into(),
+            Arc::new(|app: App, payload: String| {
+                Box::pin(async move {
+                    let id: i64 = payload
+                        .parse()
+                        .map_err(|_| format!("bad payload {payload}"))?;
+                    app.scan_evidence(id).await
+                })
+            }),
+        );
+        h.insert(
             "vault.reseal".into(),
             Arc::new(|app: App, _payload: String| {
                 Box::pin(async move {

@@ -16,6 +16,7 @@ pub mod clock;
 pub mod decisions;
 pub mod demo;
 pub mod error;
+pub mod evidence;
 pub mod impact;
 pub mod incident;
 pub mod keys;
@@ -79,6 +80,8 @@ pub struct Settings {
     /// and how long a login waits for a free slot before it is answered 503.
     pub argon2_permits: usize,
     pub argon2_wait_millis: u64,
+    /// The largest file one upload may attach to an incident (`max_upload_bytes`).
+    pub max_upload_bytes: u64,
 }
 
 impl Default for Settings {
@@ -104,6 +107,7 @@ impl Default for Settings {
             max_totp_failures: 5,
             argon2_permits: 4,
             argon2_wait_millis: 2000,
+            max_upload_bytes: 512 << 20,
         }
     }
 }

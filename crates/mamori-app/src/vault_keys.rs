@@ -382,6 +382,11 @@ impl Dek {
     pub fn key(&self) -> &[u8; 32] {
         self.0.expose_secret()
     }
+
+    /// A key unwrapped by a provider (evidence files wrap their own keys).
+    pub fn from_key(k: [u8; 32]) -> Dek {
+        Dek(SecretBox::new(Box::new(k)))
+    }
 }
 
 fn dek_aad(record_id: i64) -> String {

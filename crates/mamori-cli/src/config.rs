@@ -32,6 +32,8 @@ pub struct Config {
     pub checkpoint_url: Option<String>,
     /// Largest request body in bytes.
     pub max_body_bytes: usize,
+    /// Largest file one upload may attach to an incident (leaked material), in bytes.
+    pub max_upload_bytes: u64,
     /// The address people use to reach mamori, for links in alert mail.
     pub public_url: String,
     /// Minutes an alert waits for an acknowledgement before escalating (a company may set its
@@ -79,6 +81,7 @@ impl Default for Config {
             checkpoint_file: None,
             checkpoint_url: None,
             max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 512 << 20,
             public_url: String::new(),
             escalate_after_minutes: 10,
             vault_max_custodians: 3,
@@ -179,6 +182,9 @@ impl Config {
         }
         if let Some(v) = parse_env("MAMORI_MAX_BODY_BYTES", &mut sources)? {
             cfg.max_body_bytes = v;
+        }
+        if let Some(v) = parse_env("MAMORI_MAX_UPLOAD_BYTES", &mut sources)? {
+            cfg.max_upload_bytes = v;
         }
         if let Some(v) = env_var("MAMORI_PUBLIC_URL", &mut sources) {
             cfg.public_url = v;
@@ -360,6 +366,7 @@ impl Config {
             max_totp_failures: self.max_totp_failures,
             argon2_permits: self.argon2_permits,
             argon2_wait_millis: self.argon2_wait_millis,
+            max_upload_bytes: self.max_upload_bytes,
             ..mamori_app::Settings::default()
         }
     }

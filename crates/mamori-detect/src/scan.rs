@@ -271,6 +271,24 @@ impl Scanner {
         ctx.reports
     }
 
+    /// Scans a seekable reader (a decrypted stream, an unnamed temporary file) as if it were a
+    /// file named `name` of `size` bytes. Like [`Scanner::scan_path`], never fails.
+    pub fn scan_reader<R: Read + Seek>(
+        &self,
+        name: &str,
+        r: R,
+        size: u64,
+        sink: &mut dyn FnMut(&Finding),
+    ) -> Vec<FileReport> {
+        let mut ctx = Ctx {
+            sink,
+            reports: Vec::new(),
+            budget: Rc::new(Cell::new(self.limits.max_expanded)),
+        };
+        self.scan_seekable(&mut ctx, name, r, size, 0);
+        ctx.reports
+    }
+
     fn scan_seekable<R: Read + Seek>(
         &self,
         ctx: &mut Ctx<'_>,

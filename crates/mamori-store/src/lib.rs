@@ -14,6 +14,7 @@ pub mod audit;
 pub mod campaigns;
 pub mod decisions;
 pub mod impact;
+pub mod evidence;
 pub mod incidents;
 pub mod jobs;
 pub mod ledger;

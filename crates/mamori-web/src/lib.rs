@@ -271,6 +271,18 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         )
         .route("/vault/{id}/export", post(pages::vault::export))
         .route("/vault/{id}/erase", post(pages::vault::erase))
+        .route(
+            "/incidents/{id}/files",
+            get(pages::evidence::files_page).post(pages::evidence::upload),
+        )
+        .route(
+            "/incidents/{id}/files/progress",
+            get(pages::evidence::progress),
+        )
+        .route(
+            "/incidents/{id}/files/{file_id}",
+            get(pages::evidence::download),
+        )
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_file))
         .route("/favicon.ico", get(favicon))
@@ -330,6 +342,7 @@ const APP_CSS: &str = include_str!("../static/app.css");
 const HTMX_JS: &str = include_str!("../static/htmx.min.js");
 const APP_JS: &str = include_str!("../static/app.js");
 const VAULT_JS: &str = include_str!("../static/vault.js");
+const EVIDENCE_JS: &str = include_str!("../static/evidence.js");
 const FAVICON: &str = include_str!("../static/favicon.svg");
 
 /// Browsers ask for `/favicon.ico` by themselves; answer with the SVG icon.
@@ -350,6 +363,7 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
         "htmx.min.js" => (HTMX_JS, "text/javascript; charset=utf-8"),
         "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
         "vault.js" => (VAULT_JS, "text/javascript; charset=utf-8"),
+        "evidence.js" => (EVIDENCE_JS, "text/javascript; charset=utf-8"),
         "favicon.svg" => (FAVICON, "image/svg+xml"),
         _ => return pages::not_found().await,
     };

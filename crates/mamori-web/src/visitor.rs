@@ -87,6 +87,18 @@ fn is_unsafe(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// `POST /incidents/{id}/files` streams its body (leaked material, up to `max_upload_bytes`):
+/// it is not read whole here, and its handler checks the CSRF token itself — from the
+/// `X-CSRF-Token` header or the form's first field — before a byte is stored
+/// (`pages::evidence::upload`).
+pub fn is_streaming_upload(method: &Method, path: &str) -> bool {
+    *method == Method::POST
+        && path
+            .strip_prefix("/incidents/")
+            .and_then(|r| r.strip_suffix("/files"))
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn outcome_of(status: StatusCode) -> Outcome {
     match status.as_u16() {
         401 | 403 => Outcome::Denied,
@@ -232,7 +244,7 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
     let mut req = req;
     let mut csrf_failed = false;
     // A bearer request carries no cookie a browser would add on its own: no CSRF to fear.
-    if is_unsafe(&method) && !bad_bearer {
+    if is_unsafe(&method) && !bad_bearer && !is_streaming_upload(&method, &path) {
         let (parts, body) = req.into_parts();
         let Ok(bytes) = axum::body::to_bytes(body, state.cfg.max_body_bytes).await else {
             let r = error_response(
