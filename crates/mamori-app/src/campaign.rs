@@ -193,6 +193,25 @@ pub struct CallEntry {
     pub items: Vec<Item>,
 }
 
+/// One recipient as the campaign page lists it: no contact data, only where they stand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientView {
+    pub id: i64,
+    pub reference: String,
+    /// `impact_persons.id`.
+    pub person_id: i64,
+    pub channel: Option<Channel>,
+    pub state: State,
+    /// Which channels the person has contact data for.
+    pub reach: Vec<Channel>,
+    /// A problem to show: `bad_address` (the e-mail is not an e-mail address), a return
+    /// reason code, `bounced`, or the relay's refusal (`refused: …`).
+    pub problem: Option<String>,
+    pub attempt: i64,
+    pub no_answers: i64,
+    pub updated_at: i64,
+}
+
 /// A recipient whose e-mail's fate is unknown (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InDoubt {
@@ -737,6 +756,11 @@ impl App {
                         items: items_code(&p.items),
                         channel: start.channel.map(|c| c.code().to_owned()),
                         state: start.state.code().to_owned(),
+                        problem: c
+                            .email
+                            .as_deref()
+                            .is_some_and(|e| !plausible_email(e))
+                            .then(|| "bad_address".to_owned()),
                     }
                 })
                 .collect();
@@ -847,10 +871,46 @@ impl App {
                 "the recipient changed meanwhile; try again",
             ));
         }
+        if !after.state.is_settled() {
+            self.reopen(c.id, actor).await?;
+        }
         if after.channel == Some(Channel::Email) && after.state == State::Queued {
             self.kick_email(c.id).await?;
         }
         Ok(after)
+    }
+
+    /// The recipients of a campaign after `after_id` (at most `limit`), without contact data.
+    pub async fn campaign_recipients(
+        &self,
+        ctx: &Ctx,
+        campaign_id: i64,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<RecipientView>, AppError> {
+        self.managed_campaign(ctx, campaign_id).await?;
+        let rows = self
+            .store
+            .campaign_recipients(campaign_id, after_id, limit.clamp(1, 1000))
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let reach = Reach::from_code(&r.reach);
+                RecipientView {
+                    id: r.id,
+                    reference: reference(r.id),
+                    person_id: r.person_id,
+                    channel: channel_of(r.channel.as_deref()),
+                    state: State::parse(&r.state).unwrap_or(State::Queued),
+                    reach: Channel::ALL.into_iter().filter(|c| reach.has(*c)).collect(),
+                    problem: r.problem.clone(),
+                    attempt: r.attempt,
+                    no_answers: r.no_answers,
+                    updated_at: r.updated_at,
+                }
+            })
+            .collect())
     }
 
     // ---- Post ----------------------------------------------------------------------------
@@ -1640,7 +1700,7 @@ impl App {
         let open = states.iter().any(|s| {
             !State::parse(&s.what).is_some_and(|st| st.is_notified() || st == State::Covered)
         });
-        if open || c.status != "active" {
+        if open || self.store.get_campaign(c.id).await?.status != "active" {
             return Ok(());
         }
         self.store.set_campaign_status(c.id, "done").await?;
@@ -1657,6 +1717,32 @@ impl App {
                 );
                 self.store
                     .set_obligation_status(o.id, "done", actor, &entry, now)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A recipient needs work again (a letter came back after every letter was posted): the
+    /// campaign is active again and the NoticeToSubjects obligation open again, with its line.
+    async fn reopen(&self, campaign_id: i64, actor: &str) -> Result<(), AppError> {
+        let c = self.store.get_campaign(campaign_id).await?;
+        if c.status != "done" {
+            return Ok(());
+        }
+        self.store.set_campaign_status(c.id, "active").await?;
+        let now = self.clock.now_micros();
+        for o in self.store.obligations(c.incident_id).await? {
+            if o.kind == ObligationKind::NoticeToSubjects.code() && o.status == "done" {
+                let entry = NewEntry::line(
+                    actor,
+                    "obligation",
+                    &mamori_domain::incident::line::Line::ObligationReopened {
+                        kind: ObligationKind::NoticeToSubjects,
+                    },
+                );
+                self.store
+                    .set_obligation_status(o.id, "open", actor, &entry, now)
                     .await?;
             }
         }

@@ -139,6 +139,8 @@ pub struct NewRecipient {
     pub items: String,
     pub channel: Option<String>,
     pub state: String,
+    /// A problem with the contact data (`bad_address`: an e-mail that is not one).
+    pub problem: Option<String>,
 }
 
 /// The new values of a recipient after a transition.
@@ -212,6 +214,7 @@ impl Store {
     }
 
     /// Saves a new version of an incident's notice; returns its version number (1, 2, …).
+    /// One statement, so SQLite takes the write lock at once (no read-then-write upgrade).
     pub async fn save_notice_version(
         &self,
         incident_id: i64,
@@ -219,27 +222,18 @@ impl Store {
         by: &str,
         now: i64,
     ) -> Result<i64> {
-        let mut tx = self.pool().begin().await?;
-        let version: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM notice_versions WHERE incident_id = $1",
-        )
-        .bind(incident_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
+        sqlx::query_scalar(
             "INSERT INTO notice_versions (incident_id, version, body, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+             SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4 FROM notice_versions \
+             WHERE incident_id = $1 RETURNING version",
         )
         .bind(incident_id)
-        .bind(version)
         .bind(body)
         .bind(by)
         .bind(now)
-        .execute(&mut *tx)
+        .fetch_one(self.pool())
         .await
-        .map_err(|e| StoreError::from_sqlx(e, "notice version"))?;
-        tx.commit().await?;
-        Ok(version)
+        .map_err(|e| StoreError::from_sqlx(e, "notice version"))
     }
 
     /// Every version of an incident's notice, newest first.
@@ -341,7 +335,7 @@ impl Store {
         for r in recipients {
             added += sqlx::query(
                 "INSERT INTO campaign_recipients (campaign_id, person_id, reach, contact, items, \
-                 channel, state, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 channel, state, problem, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                  ON CONFLICT (campaign_id, person_id) DO NOTHING",
             )
             .bind(campaign_id)
@@ -351,6 +345,7 @@ impl Store {
             .bind(&r.items)
             .bind(r.channel.as_deref())
             .bind(&r.state)
+            .bind(r.problem.as_deref())
             .bind(now)
             .execute(&mut *tx)
             .await?
@@ -484,6 +479,26 @@ impl Store {
         .bind(state)
         .bind(after_id)
         .bind(now)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(recipient_from_row).collect())
+    }
+
+    /// Every recipient of a campaign after `after_id`, in id order (pages list them).
+    pub async fn campaign_recipients(
+        &self,
+        campaign_id: i64,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<RecipientRow>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            recipient_cols!(),
+            " FROM campaign_recipients WHERE campaign_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        ))
+        .bind(campaign_id)
+        .bind(after_id)
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
