@@ -5,6 +5,7 @@
 //! audit log with its outcome, and renders every error as a page in the visitor's language (or
 //! JSON for API clients). Handlers stay thin: extract, call one use case, render.
 
+pub mod chart;
 pub mod client_addr;
 pub mod error;
 pub mod form;
@@ -221,7 +222,10 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             "/campaigns/{id}/print-list.csv",
             get(pages::campaigns::print_list).post(pages::campaigns::print_list_substituted),
         )
-        .route("/campaigns/{id}/posted", post(pages::campaigns::campaign_posted))
+        .route(
+            "/campaigns/{id}/posted",
+            post(pages::campaigns::campaign_posted),
+        )
         .route(
             "/campaigns/{id}/returned",
             post(pages::campaigns::campaign_returned),
@@ -230,9 +234,18 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             "/campaigns/{id}/returned/import",
             post(pages::campaigns::campaign_returned_import),
         )
-        .route("/campaigns/{id}/bounces", post(pages::campaigns::campaign_bounces))
-        .route("/campaigns/{id}/resolve", post(pages::campaigns::campaign_resolve))
-        .route("/campaigns/{id}/publish", post(pages::campaigns::campaign_publish))
+        .route(
+            "/campaigns/{id}/bounces",
+            post(pages::campaigns::campaign_bounces),
+        )
+        .route(
+            "/campaigns/{id}/resolve",
+            post(pages::campaigns::campaign_resolve),
+        )
+        .route(
+            "/campaigns/{id}/publish",
+            post(pages::campaigns::campaign_publish),
+        )
         .route("/campaigns/{id}/calls", get(pages::campaigns::calls_get))
         .route(
             "/campaigns/{id}/calls/{recipient}",

@@ -250,7 +250,10 @@ fn check_notice(n: &Notice) -> Result<(), AppError> {
                 let _ = ps.check::<()>(Err(AppError::invalid(
                     field_name(prefix, key),
                     format!("「{}」が長すぎます（{max}文字まで）", p.label_ja()),
-                    format!("the {} is too long (at most {max} characters)", p.label_en()),
+                    format!(
+                        "the {} is too long (at most {max} characters)",
+                        p.label_en()
+                    ),
                 )));
             }
         }
@@ -275,7 +278,11 @@ fn field_name(prefix: &str, key: &str) -> &'static str {
         "en_contact",
     ];
     let want = format!("{prefix}_{key}");
-    NAMES.iter().find(|n| **n == want).copied().unwrap_or("ja_subject")
+    NAMES
+        .iter()
+        .find(|n| **n == want)
+        .copied()
+        .unwrap_or("ja_subject")
 }
 
 pub async fn notice_save(
@@ -320,8 +327,7 @@ pub async fn notice_approve(
         Err(e @ AppError::Invalid(_)) => {
             // A part is missing: the page lists every missing part; the error names one.
             let text = super::problem_text(&v, &e);
-            let mut page =
-                notice_page(&s, &v, id, None, FormErrors::none("notice"), None).await?;
+            let mut page = notice_page(&s, &v, id, None, FormErrors::none("notice"), None).await?;
             page.c.error = Some(text);
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
@@ -469,7 +475,18 @@ pub async fn campaigns_get(
         .map(Some)
         .collect();
     let rate = CampaignOptions::default().rate_per_sec.to_string();
-    render(&campaigns_page(&s, &v, id, &default, rate, FormErrors::none("campaign"), None).await?)
+    render(
+        &campaigns_page(
+            &s,
+            &v,
+            id,
+            &default,
+            rate,
+            FormErrors::none("campaign"),
+            None,
+        )
+        .await?,
+    )
 }
 
 const CAMPAIGN_FIELDS: &[(&str, &str)] = &[
@@ -617,7 +634,13 @@ fn problem_label(v: &Visitor, p: &str) -> String {
         "no_contact" => label(v, "連絡先がありません", "no contact data"),
         other => other.strip_prefix("refused: ").map_or_else(
             || other.to_owned(),
-            |m| label(v, &format!("送信を拒否されました: {m}"), &format!("refused: {m}")),
+            |m| {
+                label(
+                    v,
+                    &format!("送信を拒否されました: {m}"),
+                    &format!("refused: {m}"),
+                )
+            },
         ),
     }
 }
@@ -694,7 +717,9 @@ pub(crate) async fn campaign_page(
         .map(|r| RecipientRow {
             id: r.id,
             reference: r.reference.clone(),
-            channel: r.channel.map_or_else(|| "—".into(), |c| channel_label(v, c)),
+            channel: r
+                .channel
+                .map_or_else(|| "—".into(), |c| channel_label(v, c)),
             state: state_label(v, r.state),
             problem: r
                 .problem
@@ -728,7 +753,10 @@ pub(crate) async fn campaign_page(
             label: label(v, r.label_ja(), r.label_en()),
         })
         .collect();
-    let chart = crate::chart::campaign_chart(&f, dlang(v));
+    let chart = crate::chart::funnel_svg(
+        &chart_data(&f, format!("{} #{id}", v.tr().get("camp.title"))),
+        dlang(v),
+    );
     let mut c = Chrome::new(v, "camp.title")
         .about_incident(&h.ref_no, &h.title, false)
         .with_flash(flash);
@@ -849,21 +877,13 @@ pub async fn campaign_returned(
     };
     match r {
         Ok(()) => Ok(Redirect::to(&format!("/campaigns/{id}?done=returned")).into_response()),
-        Err(e @ AppError::Invalid(_)) => {
-            refused(&s, &v, id, "returned", &e, RETURNED_FIELDS).await
-        }
+        Err(e @ AppError::Invalid(_)) => refused(&s, &v, id, "returned", &e, RETURNED_FIELDS).await,
         Err(e) => Err(WebError(e)),
     }
 }
 
 fn uploaded(headers: &HeaderMap, body: &[u8], field: &'static str) -> Result<Vec<u8>, AppError> {
-    let none = || {
-        AppError::invalid(
-            field,
-            "ファイルを選んでください",
-            "choose a file to upload",
-        )
-    };
+    let none = || AppError::invalid(field, "ファイルを選んでください", "choose a file to upload");
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|h| h.to_str().ok())
@@ -908,16 +928,8 @@ pub async fn campaign_returned_import(
                     &format!("line {}: {}", p.line, p.en),
                 )
             }));
-            let page = campaign_page(
-                &s,
-                &v,
-                id,
-                0,
-                FormErrors::none("returned"),
-                None,
-                lines,
-            )
-            .await?;
+            let page =
+                campaign_page(&s, &v, id, 0, FormErrors::none("returned"), None, lines).await?;
             render(&page)
         }
         Err(e @ AppError::Invalid(_)) => {
@@ -932,7 +944,7 @@ pub async fn campaign_returned_import(
                     ("file", "camp.returned.file"),
                 ],
             )
-                .await
+            .await
         }
         Err(e) => Err(WebError(e)),
     }
@@ -993,7 +1005,15 @@ pub async fn campaign_bounces(
             render(&page)
         }
         Err(e @ AppError::Invalid(_)) => {
-            refused(&s, &v, id, "bounces", &e, &[("bounce_file", "camp.bounces.file")]).await
+            refused(
+                &s,
+                &v,
+                id,
+                "bounces",
+                &e,
+                &[("bounce_file", "camp.bounces.file")],
+            )
+            .await
         }
         Err(e) => Err(WebError(e)),
     }
@@ -1036,8 +1056,13 @@ async fn letters(
     s: &WebState,
     v: &Visitor,
     id: i64,
-) -> Result<(Vec<mamori_pdf::letter::Letter>, Vec<mamori_detect::print_list::PrintRow>), AppError>
-{
+) -> Result<
+    (
+        Vec<mamori_pdf::letter::Letter>,
+        Vec<mamori_detect::print_list::PrintRow>,
+    ),
+    AppError,
+> {
     let ctx = v.ctx();
     let cv = s.app.campaign(&ctx, id).await?;
     let (incident, _) = s.app.incident_for(&ctx, cv.incident_id).await?;
@@ -1065,7 +1090,10 @@ async fn letters(
             reference: l.reference.clone(),
             postal_code: l.postal_code.clone().unwrap_or_default(),
             address1: address_lines.first().cloned().unwrap_or_default(),
-            address2: address_lines.get(1..).map(|r| r.join(" ")).unwrap_or_default(),
+            address2: address_lines
+                .get(1..)
+                .map(|r| r.join(" "))
+                .unwrap_or_default(),
             name: l.name.clone().unwrap_or_default(),
         });
         out.push(mamori_pdf::letter::Letter {
@@ -1135,7 +1163,10 @@ pub struct PrintProblemsPage {
 fn csv_response(id: i64, bytes: Vec<u8>) -> axum::response::Response {
     (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=Shift_JIS".to_owned()),
+            (
+                header::CONTENT_TYPE,
+                "text/csv; charset=Shift_JIS".to_owned(),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"campaign-{id}-addresses.csv\""),
@@ -1254,9 +1285,12 @@ async fn calls_page(
         .map(|e| CallRow {
             recipient_id: e.recipient_id,
             reference: e.reference,
-            tel: e
-                .unmasked
-                .then(|| e.phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect()),
+            tel: e.unmasked.then(|| {
+                e.phone
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || *c == '+')
+                    .collect()
+            }),
             name: e.name,
             phone: e.phone,
             no_answers: e.no_answers,
@@ -1366,4 +1400,83 @@ pub async fn public_notice(
         published: jst(n.published_at).chars().take(10).collect(),
         parts,
     })
+}
+
+// ───────────────────────────── the chart ─────────────────────────────
+
+/// The funnel of each channel and the notices per JST day, from the campaign's figures.
+pub fn chart_data(f: &Funnel, caption: String) -> crate::chart::FunnelData {
+    use crate::chart::{ChannelFunnel, DayCount, FunnelData};
+    use std::collections::BTreeMap;
+    let mut per: BTreeMap<Channel, ChannelFunnel> = BTreeMap::new();
+    for (ch, st, n) in &f.states {
+        let Some(ch) = ch else { continue };
+        let e = per.entry(*ch).or_default();
+        if matches!(st, State::Queued | State::Sending | State::InDoubt) {
+            e.queued += *n as u64;
+        }
+    }
+    let mut days: BTreeMap<String, (u64, i64)> = BTreeMap::new();
+    for d in &f.days {
+        let Some(ch) = d.channel else { continue };
+        let n = d.count.max(0) as u64;
+        let e = per.entry(ch).or_default();
+        let day = days.entry(d.day.clone()).or_default();
+        let returned = ReturnReason::parse(&d.event).is_some()
+            || matches!(
+                d.event.as_str(),
+                "bounced" | "refused" | "wrong_number" | "do_not_call"
+            );
+        match d.event.as_str() {
+            "posted" | "accepted" => {
+                e.sent += n;
+                day.0 += n;
+                day.1 += n as i64;
+            }
+            "delivered" => e.delivered += n,
+            "reached" => {
+                e.sent += n;
+                e.reached += n;
+                day.0 += n;
+                day.1 += n as i64;
+            }
+            "no_answer" => {
+                e.sent += n;
+                day.0 += n;
+            }
+            _ if returned => {
+                if ch == Channel::Phone {
+                    e.sent += n;
+                    day.0 += n;
+                }
+                e.returned += n;
+                day.1 -= n as i64;
+            }
+            _ => {}
+        }
+    }
+    for ch in Channel::ALL {
+        let e = per.entry(ch).or_default();
+        // Everyone who entered the channel: waiting now, or sent.
+        e.queued += e.sent;
+        if ch != Channel::Phone {
+            e.reached = f.notified_by.get(&ch).copied().unwrap_or(0).max(0) as u64;
+        }
+    }
+    FunnelData {
+        caption,
+        post: per.get(&Channel::Post).copied().unwrap_or_default(),
+        email: per.get(&Channel::Email).copied().unwrap_or_default(),
+        phone: per.get(&Channel::Phone).copied().unwrap_or_default(),
+        days: days
+            .into_iter()
+            .filter_map(|(d, (sent, reached))| {
+                Some(DayCount {
+                    day: chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()?,
+                    sent,
+                    reached: reached.max(0) as u64,
+                })
+            })
+            .collect(),
+    }
 }
