@@ -5,6 +5,7 @@
 //! audit log with its outcome, and renders every error as a page in the visitor's language (or
 //! JSON for API clients). Handlers stay thin: extract, call one use case, render.
 
+pub mod chart;
 pub mod client_addr;
 pub mod error;
 pub mod form;
