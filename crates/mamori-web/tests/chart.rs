@@ -148,12 +148,12 @@ fn well_formed_accessible_and_all_numbers_present() {
         assert_eq!(attr(&p, "svg.role"), ["img"]);
         assert_eq!(attr(&p, "svg.lang"), [lang.code()]);
         assert_eq!(attr(&p, "svg.viewBox")[0].split(' ').nth(2), Some("390"));
-        assert_eq!(
-            attr(&p, "svg.aria-labelledby"),
-            ["funnel-title funnel-desc"]
-        );
-        assert_eq!(attr(&p, "title.id"), ["funnel-title"]);
-        assert_eq!(attr(&p, "desc.id"), ["funnel-desc"]);
+        let labelled_by = attr(&p, "svg.aria-labelledby")[0].to_string();
+        let ids: Vec<&str> = labelled_by.split(' ').collect();
+        assert_eq!(ids.len(), 2);
+        assert!(ids[0].starts_with("funnel-title-") && ids[1].starts_with("funnel-desc-"));
+        assert_eq!(attr(&p, "title.id"), [ids[0]]);
+        assert_eq!(attr(&p, "desc.id"), [ids[1]]);
         for n in [
             "1,200", "1,150", "1,100", "37", "1,063", "5,400", "5,210", "190", "4,888", "80", "75",
             "58", "1,000", "900",
@@ -202,6 +202,12 @@ fn well_formed_accessible_and_all_numbers_present() {
     assert!(
         !en.text.contains("送付"),
         "English chart with Japanese words"
+    );
+    // Two different charts on one page have different ids.
+    let id = |svg: &str| attr(&parse(svg), "title.id")[0].to_string();
+    assert_ne!(
+        id(&funnel_svg(&sample(), Lang::Ja)),
+        id(&funnel_svg(&FunnelData::default(), Lang::Ja))
     );
 }
 
