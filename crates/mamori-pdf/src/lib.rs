@@ -56,9 +56,13 @@
 //!
 //! # Cost
 //!
-//! In a release build a one-page letter renders in about 2 ms on one core (≈ 34 KB of PDF),
-//! the three-page report of `examples/sample.rs` in about 8 ms (≈ 110 KB); the font is parsed
-//! once per process. [`render`] may be called from several threads at once.
+//! In a release build a one-page report renders in about 2 ms on one core (≈ 34 KB of PDF),
+//! the three-page report of `examples/sample.rs` in about 8 ms (≈ 110 KB); the fonts are
+//! parsed once per process. A one-page notice letter as its own PDF takes about 5 ms (≈ 80 KB:
+//! it embeds subsets of both fonts, and compressing them is most of the time); in a merged print
+//! file from [`render_letters`] a letter costs about 0.3 ms and 2 KB, since each subset is
+//! embedded once (`scripts/bench-letters`, `docs/benchmarks.md`). Rendering may run on several
+//! threads at once.
 
 mod font;
 mod layout;

@@ -337,10 +337,23 @@ pub fn funnel_svg(data: &FunnelData, lang: Lang) -> String {
     } else {
         data.caption.trim().to_string()
     };
+    let (title, desc) = (esc(&title), esc(&description(data, lang)));
+    // Ids unique per content, so two different charts on one page do not share them.
+    let id = fnv1a([title.as_bytes(), desc.as_bytes()]);
     format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" aria-labelledby="funnel-title funnel-desc" font-family="sans-serif" lang="{}"><title id="funnel-title">{}</title><desc id="funnel-desc">{}</desc><rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>{body}</svg>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" aria-labelledby="funnel-title-{id:08x} funnel-desc-{id:08x}" font-family="sans-serif" lang="{}"><title id="funnel-title-{id:08x}">{title}</title><desc id="funnel-desc-{id:08x}">{desc}</desc><rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>{body}</svg>"##,
         lang.code(),
-        esc(&title),
-        esc(&description(data, lang))
     )
+}
+
+/// 32-bit FNV-1a.
+fn fnv1a<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for part in parts {
+        for &b in part {
+            h ^= u32::from(b);
+            h = h.wrapping_mul(0x0100_0193);
+        }
+    }
+    h
 }
