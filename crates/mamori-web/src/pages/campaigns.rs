@@ -721,11 +721,11 @@ pub(crate) async fn campaign_page(
                 .channel
                 .map_or_else(|| "—".into(), |c| channel_label(v, c)),
             state: state_label(v, r.state),
-            problem: r
-                .problem
-                .as_deref()
-                .map(|p| problem_label(v, p))
-                .unwrap_or_default(),
+            problem: match r.problem.as_deref() {
+                Some(p) => problem_label(v, p),
+                None if r.reach.is_empty() => problem_label(v, "no_contact"),
+                None => String::new(),
+            },
             attempts: r.attempt,
         })
         .collect();
