@@ -232,6 +232,16 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         )
         .route("/vault/{id}/export", post(pages::vault::export))
         .route("/vault/{id}/erase", post(pages::vault::erase))
+        .route("/incidents/{id}/impact", get(pages::impact::impact_page))
+        .route(
+            "/incidents/{id}/impact/dataset",
+            post(pages::impact::from_dataset),
+        )
+        .route(
+            "/incidents/{id}/impact/account",
+            post(pages::impact::from_account),
+        )
+        .route("/incidents/{id}/impact/apply", post(pages::impact::apply))
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_file))
         .route("/favicon.ico", get(favicon))

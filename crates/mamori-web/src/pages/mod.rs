@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod decisions;
 pub mod home;
+pub mod impact;
 pub mod incidents;
 pub mod ledger;
 pub mod ppc;
