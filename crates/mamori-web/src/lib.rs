@@ -296,6 +296,16 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             "/incidents/{id}/files/{file_id}",
             get(pages::evidence::download),
         )
+        .route("/incidents/{id}/impact", get(pages::impact::impact_page))
+        .route(
+            "/incidents/{id}/impact/dataset",
+            post(pages::impact::from_dataset),
+        )
+        .route(
+            "/incidents/{id}/impact/account",
+            post(pages::impact::from_account),
+        )
+        .route("/incidents/{id}/impact/apply", post(pages::impact::apply))
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_file))
         .route("/favicon.ico", get(favicon))

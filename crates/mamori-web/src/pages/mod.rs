@@ -10,6 +10,7 @@ pub mod campaigns;
 pub mod decisions;
 pub mod evidence;
 pub mod home;
+pub mod impact;
 pub mod incidents;
 pub mod ledger;
 pub mod ppc;
