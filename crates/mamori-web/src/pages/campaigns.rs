@@ -1082,9 +1082,16 @@ async fn letters(
             .map(str::to_owned)
             .collect();
         let mut body = vec![mamori_pdf::Block::Paragraph(l.letter.salutation.clone())];
-        for (h, text) in &l.letter.sections {
+        for (i, (h, text)) in l.letter.sections.iter().enumerate() {
             body.push(mamori_pdf::Block::Heading(h.clone()));
-            body.push(mamori_pdf::Block::Paragraph(text.trim().to_owned()));
+            // The second section is the person's items (`notice::letter`): one per line.
+            if i == 1 {
+                body.push(mamori_pdf::Block::List(
+                    text.split('、').map(|x| x.trim().to_owned()).collect(),
+                ));
+            } else {
+                body.push(mamori_pdf::Block::Paragraph(text.trim().to_owned()));
+            }
         }
         rows.push(mamori_detect::print_list::PrintRow {
             reference: l.reference.clone(),
