@@ -12,6 +12,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod auth;
 pub mod campaign;
+pub mod campaign_desk;
 pub mod clock;
 pub mod decisions;
 pub mod demo;

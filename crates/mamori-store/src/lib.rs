@@ -11,6 +11,7 @@
 pub mod alerts;
 pub mod api_tokens;
 pub mod audit;
+pub mod campaign_desk;
 pub mod campaigns;
 pub mod decisions;
 pub mod evidence;

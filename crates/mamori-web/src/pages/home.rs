@@ -25,6 +25,14 @@ pub struct HomePage {
     pub company: String,
     pub cards: Vec<Card>,
     pub dash: DashView,
+    /// Campaigns with calls waiting (contact desk).
+    pub calls: Vec<CallQueue>,
+}
+
+pub struct CallQueue {
+    pub href: String,
+    pub incident: String,
+    pub waiting: i64,
 }
 
 pub struct DueRow {
@@ -158,7 +166,19 @@ pub async fn home(State(s): State<WebState>, Extension(v): Extension<Visitor>) -
             .to_owned()
         })
         .collect();
+    let calls = s
+        .app
+        .phone_queues(&ctx)
+        .await?
+        .into_iter()
+        .map(|q| CallQueue {
+            href: format!("/campaigns/{}/calls", q.campaign_id),
+            incident: format!("{} {}", q.ref_no, q.title),
+            waiting: q.waiting,
+        })
+        .collect();
     render(&HomePage {
+        calls,
         c: Chrome::new(&v, "home.title"),
         welcome: t.fill("home.welcome", "name", &user.display_name),
         roles,
