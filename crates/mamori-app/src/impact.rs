@@ -424,6 +424,21 @@ impl App {
                 contact,
             });
         }
+        if !out.is_empty() {
+            // Contact data was opened: the system's read is in the audit log like any other.
+            self.audit(
+                &Ctx::local(),
+                "impact.contacts",
+                &format!("incident:{incident_id}"),
+                Outcome::Success,
+                json!({
+                    "persons": out.len(),
+                    "after": after_id,
+                    "records": out.iter().filter_map(|p| p.record_id).collect::<Vec<_>>(),
+                }),
+            )
+            .await?;
+        }
         Ok(out)
     }
 

@@ -329,6 +329,19 @@ async fn matching_variants_dedupe_and_idempotent_batches() {
         let first = app.affected_persons(id, 0, 2).await.unwrap();
         let rest = app.affected_persons(id, first[1].id, 100).await.unwrap();
         assert_eq!(first.len() + rest.len(), 6);
+        let log = app
+            .store
+            .search_audit(
+                &mamori_store::audit::AuditFilter {
+                    action: Some("impact.contacts".into()),
+                    ..Default::default()
+                },
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 3, "every read of contacts is recorded");
+        assert!(log.iter().all(|l| !l.record.detail.contains('@')));
     }
 }
 
