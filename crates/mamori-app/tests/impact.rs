@@ -572,6 +572,10 @@ async fn proposal_and_apply_change_the_assessment_at_1001() {
         let tl = tl.join("\n");
         assert!(tl.contains("1001") || tl.contains("1,001"), "{tl}");
         assert!(tl.contains("報告対象"), "{tl}");
+        assert!(
+            tl.contains("影響範囲の特定結果を事実に反映しました: 1,001人（識別子で一致 0人、氏名＋生年月日・住所で一致 0人、台帳に該当なし 1,001人）"),
+            "{tl}"
+        );
         // Nothing left to apply.
         let p = app.impact_proposal(&e.privacy, id).await.unwrap();
         assert!(p.changes.is_empty());
