@@ -663,3 +663,56 @@ async fn reindex_upgrade_gives_old_records_name_address_terms() {
         assert_eq!(f.len(), 1);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_of_one_incident_written_at_once_lose_nothing() {
+    for e in envs().await {
+        let app = &e.app;
+        let id = incident(&e).await;
+        // Ten files at once, each naming the same two persons with a different item.
+        let extra = [
+            F::BirthDate,
+            F::Address,
+            F::PostalCode,
+            F::CreditCard,
+            F::MyNumber,
+            F::BankAccount,
+            F::PassportNumber,
+            F::DriversLicenseNumber,
+            F::KanaName,
+            F::Phone,
+        ];
+        let mut tasks = Vec::new();
+        for (file, field) in extra.into_iter().enumerate() {
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                let rows = vec![
+                    row(
+                        &format!("f{file}.csv:2"),
+                        &[(F::Email, "jiro@example.jp"), (field, "x")],
+                    ),
+                    row(
+                        &format!("f{file}.csv:3"),
+                        &[(F::Email, "someone@example.com"), (field, "x")],
+                    ),
+                ];
+                app.match_leaked(id, Some(file as i64 + 10), rows).await
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let p = app.store.impact_persons(id, 0, 10).await.unwrap();
+        assert_eq!(p.len(), 2);
+        for person in &p {
+            assert_eq!(person.sources, 10);
+            // E-mail plus the ten items of the ten files.
+            assert_eq!(
+                mamori_app::impact::items_of(person).len(),
+                11,
+                "{}",
+                person.items
+            );
+        }
+    }
+}
