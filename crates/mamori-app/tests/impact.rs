@@ -25,6 +25,13 @@ use std::sync::Arc;
 const T0: i64 = 1_795_482_000_000_000;
 const HOUR: i64 = 3_600_000_000;
 
+impl Env {
+    /// Drops the test database (PostgreSQL) or its directory.
+    async fn done(self) {
+        self._db.cleanup().await;
+    }
+}
+
 struct Env {
     app: App,
     clock: Arc<ManualClock>,
@@ -342,6 +349,7 @@ async fn matching_variants_dedupe_and_idempotent_batches() {
             .unwrap();
         assert_eq!(log.len(), 3, "every read of contacts is recorded");
         assert!(log.iter().all(|l| !l.record.detail.contains('@')));
+        e.done().await;
     }
 }
 
@@ -410,6 +418,7 @@ async fn persons_need_custody_or_a_grant_others_see_counts() {
         assert_eq!(log.len(), 3);
         assert!(log[0].record.detail.contains("\"records\":["));
         let _ = (e.staff_id, e.custodian_id);
+        e.done().await;
     }
 }
 
@@ -484,6 +493,7 @@ async fn system_side_by_dataset_window_and_by_account() {
             .await
             .unwrap();
         assert_eq!(s.rows, 0);
+        e.done().await;
     }
 }
 
@@ -579,6 +589,7 @@ async fn proposal_and_apply_change_the_assessment_at_1001() {
         // Nothing left to apply.
         let p = app.impact_proposal(&e.privacy, id).await.unwrap();
         assert!(p.changes.is_empty());
+        e.done().await;
     }
 }
 
@@ -661,6 +672,7 @@ async fn reindex_upgrade_gives_old_records_name_address_terms() {
             .await
             .unwrap();
         assert_eq!(f.len(), 1);
+        e.done().await;
     }
 }
 
@@ -714,5 +726,6 @@ async fn batches_of_one_incident_written_at_once_lose_nothing() {
                 person.items
             );
         }
+        e.done().await;
     }
 }

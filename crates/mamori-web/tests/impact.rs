@@ -19,6 +19,13 @@ use common::Client;
 // 2026-11-24T01:00:00Z = 2026-11-24 10:00 JST.
 const T0: i64 = 1_795_482_000_000_000;
 
+impl Env {
+    /// Drops the test database (PostgreSQL) or its directory.
+    async fn done(self) {
+        self._db.cleanup().await;
+    }
+}
+
 struct Env {
     router: Router,
     app: App,
@@ -191,5 +198,6 @@ async fn impact_page_counts_rights_scope_and_apply() {
             )
             .await;
         assert_ne!(r.status, StatusCode::SEE_OTHER);
+        e.done().await;
     }
 }
