@@ -28,14 +28,14 @@ const HOUR: i64 = 3_600_000_000;
 impl Env {
     /// Drops the test database (PostgreSQL) or its directory.
     async fn done(self) {
-        self._db.cleanup().await;
+        self.db.cleanup().await;
     }
 }
 
 struct Env {
     app: App,
     clock: Arc<ManualClock>,
-    _db: TestDb,
+    db: TestDb,
     staff: Ctx,
     staff_id: i64,
     privacy: Ctx,
@@ -133,7 +133,7 @@ async fn env(db: TestDb) -> Env {
         custodian_id: custodian.actor_id().unwrap(),
         app,
         clock,
-        _db: db,
+        db,
         staff,
         privacy,
         custodian,

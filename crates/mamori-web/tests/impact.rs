@@ -22,7 +22,7 @@ const T0: i64 = 1_795_482_000_000_000;
 impl Env {
     /// Drops the test database (PostgreSQL) or its directory.
     async fn done(self) {
-        self._db.cleanup().await;
+        self.db.cleanup().await;
     }
 }
 
@@ -31,7 +31,7 @@ struct Env {
     app: App,
     clock: Arc<ManualClock>,
     passwords: HashMap<String, String>,
-    _db: TestDb,
+    db: TestDb,
     incident: i64,
 }
 
@@ -90,7 +90,7 @@ async fn envs() -> Vec<Env> {
             app,
             clock,
             passwords,
-            _db: db,
+            db,
             incident,
         });
     }
