@@ -424,6 +424,21 @@ impl App {
                 contact,
             });
         }
+        if !out.is_empty() {
+            // Contact data was opened: the system's read is in the audit log like any other.
+            self.audit(
+                &Ctx::local(),
+                "impact.contacts",
+                &format!("incident:{incident_id}"),
+                Outcome::Success,
+                json!({
+                    "persons": out.len(),
+                    "after": after_id,
+                    "records": out.iter().filter_map(|p| p.record_id).collect::<Vec<_>>(),
+                }),
+            )
+            .await?;
+        }
         Ok(out)
     }
 
@@ -931,6 +946,24 @@ impl App {
             being_acquired: f.being_acquired,
         };
         self.update_facts(ctx, incident_id, &input).await?;
+        // Say on the timeline where the new facts came from (the facts line above says what).
+        let c = &p.counts;
+        self.store
+            .append_timeline(
+                incident_id,
+                self.clock.now_micros(),
+                &[mamori_store::incidents::NewEntry::line(
+                    &crate::incident::actor_label(ctx),
+                    "facts",
+                    &mamori_domain::incident::line::Line::ImpactApplied {
+                        persons: c.total,
+                        identifier: c.identifier,
+                        name: c.name,
+                        unmatched: c.unmatched,
+                    },
+                )],
+            )
+            .await?;
         self.audit(
             ctx,
             "impact.apply",

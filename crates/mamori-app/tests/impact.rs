@@ -25,10 +25,17 @@ use std::sync::Arc;
 const T0: i64 = 1_795_482_000_000_000;
 const HOUR: i64 = 3_600_000_000;
 
+impl Env {
+    /// Drops the test database (PostgreSQL) or its directory.
+    async fn done(self) {
+        self.db.cleanup().await;
+    }
+}
+
 struct Env {
     app: App,
     clock: Arc<ManualClock>,
-    _db: TestDb,
+    db: TestDb,
     staff: Ctx,
     staff_id: i64,
     privacy: Ctx,
@@ -126,7 +133,7 @@ async fn env(db: TestDb) -> Env {
         custodian_id: custodian.actor_id().unwrap(),
         app,
         clock,
-        _db: db,
+        db,
         staff,
         privacy,
         custodian,
@@ -329,6 +336,20 @@ async fn matching_variants_dedupe_and_idempotent_batches() {
         let first = app.affected_persons(id, 0, 2).await.unwrap();
         let rest = app.affected_persons(id, first[1].id, 100).await.unwrap();
         assert_eq!(first.len() + rest.len(), 6);
+        let log = app
+            .store
+            .search_audit(
+                &mamori_store::audit::AuditFilter {
+                    action: Some("impact.contacts".into()),
+                    ..Default::default()
+                },
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 3, "every read of contacts is recorded");
+        assert!(log.iter().all(|l| !l.record.detail.contains('@')));
+        e.done().await;
     }
 }
 
@@ -397,6 +418,7 @@ async fn persons_need_custody_or_a_grant_others_see_counts() {
         assert_eq!(log.len(), 3);
         assert!(log[0].record.detail.contains("\"records\":["));
         let _ = (e.staff_id, e.custodian_id);
+        e.done().await;
     }
 }
 
@@ -471,6 +493,7 @@ async fn system_side_by_dataset_window_and_by_account() {
             .await
             .unwrap();
         assert_eq!(s.rows, 0);
+        e.done().await;
     }
 }
 
@@ -559,9 +582,14 @@ async fn proposal_and_apply_change_the_assessment_at_1001() {
         let tl = tl.join("\n");
         assert!(tl.contains("1001") || tl.contains("1,001"), "{tl}");
         assert!(tl.contains("報告対象"), "{tl}");
+        assert!(
+            tl.contains("影響範囲の特定結果を事実に反映しました: 1,001人（識別子で一致 0人、氏名＋生年月日・住所で一致 0人、台帳に該当なし 1,001人）"),
+            "{tl}"
+        );
         // Nothing left to apply.
         let p = app.impact_proposal(&e.privacy, id).await.unwrap();
         assert!(p.changes.is_empty());
+        e.done().await;
     }
 }
 
@@ -644,5 +672,60 @@ async fn reindex_upgrade_gives_old_records_name_address_terms() {
             .await
             .unwrap();
         assert_eq!(f.len(), 1);
+        e.done().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_of_one_incident_written_at_once_lose_nothing() {
+    for e in envs().await {
+        let app = &e.app;
+        let id = incident(&e).await;
+        // Ten files at once, each naming the same two persons with a different item.
+        let extra = [
+            F::BirthDate,
+            F::Address,
+            F::PostalCode,
+            F::CreditCard,
+            F::MyNumber,
+            F::BankAccount,
+            F::PassportNumber,
+            F::DriversLicenseNumber,
+            F::KanaName,
+            F::Phone,
+        ];
+        let mut tasks = Vec::new();
+        for (file, field) in extra.into_iter().enumerate() {
+            let app = app.clone();
+            tasks.push(tokio::spawn(async move {
+                let rows = vec![
+                    row(
+                        &format!("f{file}.csv:2"),
+                        &[(F::Email, "jiro@example.jp"), (field, "x")],
+                    ),
+                    row(
+                        &format!("f{file}.csv:3"),
+                        &[(F::Email, "someone@example.com"), (field, "x")],
+                    ),
+                ];
+                app.match_leaked(id, Some(file as i64 + 10), rows).await
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let p = app.store.impact_persons(id, 0, 10).await.unwrap();
+        assert_eq!(p.len(), 2);
+        for person in &p {
+            assert_eq!(person.sources, 10);
+            // E-mail plus the ten items of the ten files.
+            assert_eq!(
+                mamori_app::impact::items_of(person).len(),
+                11,
+                "{}",
+                person.items
+            );
+        }
+        e.done().await;
     }
 }

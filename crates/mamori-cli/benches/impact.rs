@@ -254,11 +254,15 @@ async fn run(db: &'static str, store: Store, csv: &str, rows: &[LeakedRow]) -> R
         unmatched += s.unmatched;
     }
     let secs = t.elapsed().as_secs_f64();
-    let persons = app
+    let persons: i64 = app
         .store
-        .impact_persons(incident, 0, i64::MAX)
+        .impact_counts(incident)
         .await
-        .map_or(0, |p| p.len() as u64);
+        .unwrap()
+        .iter()
+        .map(|(_, _, n)| n)
+        .sum();
+    let persons = persons as u64;
     println!(
         "  {db}: matched {} rows in {secs:.1} s (load {})",
         rows.len(),

@@ -73,6 +73,10 @@ pub enum VaultCommand {
     /// in the current one (bound to stable field ids). `serve` does it by itself after the
     /// upgrade; this runs it now.
     Reseal,
+    /// Give every record the blind-index terms of the current index format (format 2 added
+    /// name + address, migration 0013). `serve` does it by itself after the upgrade (job
+    /// `vault.reindex`); this runs it now. Safe to run again.
+    Reindex,
     /// Erase a person's records in a dataset (crypto-shredding), on request.
     Erase {
         #[arg(long)]
@@ -310,6 +314,18 @@ pub async fn run_vault(cfg: Config, cmd: VaultCommand) -> Result<ExitCode> {
         VaultCommand::Reseal => {
             let (n, failed) = app.reseal_records(2000).await.map_err(app_error)?;
             println!("re-sealed {n} records");
+            if failed > 0 {
+                eprintln!(
+                    "mamori: {failed} records do not open (altered, or a wrong key); the audit log and the log name them"
+                );
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        VaultCommand::Reindex => {
+            let (n, failed) = app.reindex_records(2000).await.map_err(app_error)?;
+            println!("re-indexed {n} records");
             if failed > 0 {
                 eprintln!(
                     "mamori: {failed} records do not open (altered, or a wrong key); the audit log and the log name them"

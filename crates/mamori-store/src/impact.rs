@@ -92,24 +92,47 @@ const SOURCES_POSTGRES: &str = "INSERT INTO impact_sources (incident_id, file_id
     FROM json_array_elements(CAST($3 AS TEXT)::json) AS e \
     ON CONFLICT DO NOTHING RETURNING locator";
 
-const EXISTING_SQLITE: &str = "SELECT dedupe_key, strength, items, sources FROM impact_persons \
-    WHERE incident_id = $1 AND dedupe_key IN (SELECT value FROM json_each($2))";
-const EXISTING_POSTGRES: &str = "SELECT dedupe_key, strength, items, sources FROM impact_persons \
-    WHERE incident_id = $1 AND dedupe_key IN \
-    (SELECT e #>> '{}' FROM json_array_elements(CAST($2 AS TEXT)::json) AS e)";
+/// A person already there gets the new items added (a set: item codes are `[a-z_]`), the
+/// stronger strength and the new sources counted, in the statement itself, so two batches of
+/// one incident written at once (two workers on PostgreSQL) cannot lose each other's items.
+macro_rules! merge_on_conflict {
+    ($items:expr) => {
+        concat!(
+            " ON CONFLICT (incident_id, dedupe_key) DO UPDATE SET \
+             strength = CASE WHEN (CASE excluded.strength WHEN 'identifier' THEN 2 \
+               WHEN 'name' THEN 1 ELSE 0 END) > (CASE impact_persons.strength \
+               WHEN 'identifier' THEN 2 WHEN 'name' THEN 1 ELSE 0 END) \
+               THEN excluded.strength ELSE impact_persons.strength END, \
+             items = ",
+            $items,
+            ", sources = impact_persons.sources + excluded.sources, \
+             updated_at = excluded.updated_at"
+        )
+    };
+}
 
-const UPSERT_SQLITE: &str = "INSERT INTO impact_persons (incident_id, dedupe_key, record_id, \
+const UPSERT_SQLITE: &str = concat!(
+    "INSERT INTO impact_persons (incident_id, dedupe_key, record_id, \
     dataset_id, strength, items, contact_sealed, sources, first_locator, created_at, \
     updated_at) SELECT $1, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, \
-    value->>6, value->>7, $2, $2 FROM json_each($3) WHERE true \
-    ON CONFLICT (incident_id, dedupe_key) DO UPDATE SET strength = excluded.strength, \
-    items = excluded.items, sources = excluded.sources, updated_at = excluded.updated_at";
-const UPSERT_POSTGRES: &str = "INSERT INTO impact_persons (incident_id, dedupe_key, record_id, \
+    value->>6, value->>7, $2, $2 FROM json_each($3) WHERE true",
+    merge_on_conflict!(
+        "(SELECT group_concat(value, ',') FROM (SELECT DISTINCT j.value AS value \
+          FROM json_each('[\"' || replace(impact_persons.items || ',' || excluded.items, \
+          ',', '\",\"') || '\"]') AS j WHERE j.value <> '' ORDER BY j.value))"
+    )
+);
+const UPSERT_POSTGRES: &str = concat!(
+    "INSERT INTO impact_persons (incident_id, dedupe_key, record_id, \
     dataset_id, strength, items, contact_sealed, sources, first_locator, created_at, \
     updated_at) SELECT $1, e->>0, (e->>1)::bigint, (e->>2)::bigint, e->>3, e->>4, e->>5, \
-    (e->>6)::bigint, e->>7, $2, $2 FROM json_array_elements(CAST($3 AS TEXT)::json) AS e \
-    ON CONFLICT (incident_id, dedupe_key) DO UPDATE SET strength = excluded.strength, \
-    items = excluded.items, sources = excluded.sources, updated_at = excluded.updated_at";
+    (e->>6)::bigint, e->>7, $2, $2 FROM json_array_elements(CAST($3 AS TEXT)::json) AS e",
+    merge_on_conflict!(
+        "(SELECT string_agg(DISTINCT x, ',' ORDER BY x) FROM \
+          unnest(string_to_array(impact_persons.items || ',' || excluded.items, ',')) AS x \
+          WHERE x <> '')"
+    )
+);
 
 const INSERT_INDEX_SQLITE: &str = "INSERT INTO vault_index (digest, record_id) \
     SELECT value->>0, value->>1 FROM json_each($1) WHERE true ON CONFLICT DO NOTHING";
@@ -245,53 +268,32 @@ impl Store {
             m.items.extend(r.person.items.iter().cloned());
             m.sources += 1;
         }
-        let keys_json = serde_json::to_string(&order).expect("strings serialise");
-        let existing = sqlx::query(self.impact_sql(EXISTING_SQLITE, EXISTING_POSTGRES))
-            .bind(incident_id)
-            .bind(keys_json)
-            .fetch_all(&mut *tx)
-            .await?;
-        let mut old: HashMap<String, (String, String, i64)> = HashMap::new();
-        for r in &existing {
-            old.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
-        }
         type Up<'a> = (
             &'a str,
             Option<i64>,
             Option<i64>,
-            String,
+            &'a str,
             String,
             Option<&'a str>,
             i64,
             &'a str,
         );
-        let mut ups: Vec<Up> = Vec::with_capacity(order.len());
-        for key in &order {
-            let m = merged.get_mut(key).expect("merged key");
-            let (mut strength, mut sources) = (m.strength.clone(), m.sources);
-            if let Some((s, items, n)) = old.get(*key) {
-                if stronger(&strength, s) != strength {
-                    s.clone_into(&mut strength);
-                }
-                m.items.extend(
-                    items
-                        .split(',')
-                        .filter(|i| !i.is_empty())
-                        .map(str::to_owned),
-                );
-                sources += n;
-            }
-            ups.push((
-                key,
-                m.draft.record_id,
-                m.draft.dataset_id,
-                strength,
-                m.items.iter().cloned().collect::<Vec<_>>().join(","),
-                m.draft.contact_sealed.as_deref(),
-                sources,
-                m.first_locator,
-            ));
-        }
+        let ups: Vec<Up> = order
+            .iter()
+            .map(|key| {
+                let m = &merged[key];
+                (
+                    *key,
+                    m.draft.record_id,
+                    m.draft.dataset_id,
+                    m.strength.as_str(),
+                    m.items.iter().cloned().collect::<Vec<_>>().join(","),
+                    m.draft.contact_sealed.as_deref(),
+                    m.sources,
+                    m.first_locator,
+                )
+            })
+            .collect();
         sqlx::query(self.impact_sql(UPSERT_SQLITE, UPSERT_POSTGRES))
             .bind(incident_id)
             .bind(now)

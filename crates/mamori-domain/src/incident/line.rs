@@ -240,6 +240,13 @@ pub enum Line {
         signature: String,
         comment: String,
     },
+    /// The impact analysis was applied to the facts (issue 14): the persons it counted.
+    ImpactApplied {
+        persons: u64,
+        identifier: u64,
+        name: u64,
+        unmatched: u64,
+    },
 }
 
 fn viewpoints(v: &Viewpoints, lang: Lang) -> String {
@@ -542,6 +549,18 @@ impl Words for Line {
                 }
             }
             Line::Facts { changes: c } => format!("事実を更新しました: {}", changes(c, ja)),
+            Line::ImpactApplied {
+                persons,
+                identifier,
+                name,
+                unmatched,
+            } => format!(
+                "影響範囲の特定結果を事実に反映しました: {}人（識別子で一致 {}人、氏名＋生年月日・住所で一致 {}人、台帳に該当なし {}人）",
+                thousands(*persons),
+                thousands(*identifier),
+                thousands(*name),
+                thousands(*unmatched)
+            ),
             Line::PhaseStarted { phase } => format!("フェーズ1「{}」を開始しました", phase.label_ja()),
             Line::PhaseMoved { phase } => {
                 format!("フェーズ{}「{}」に移りました", phase.number(), phase.label_ja())
@@ -667,6 +686,18 @@ impl Words for Line {
                 }
             }
             Line::Facts { changes: c } => format!("Facts updated: {}", changes(c, en)),
+            Line::ImpactApplied {
+                persons,
+                identifier,
+                name,
+                unmatched,
+            } => format!(
+                "The impact analysis was applied to the facts: {} persons ({} matched by identifier, {} by name + birth date or address, {} not in the vault)",
+                thousands(*persons),
+                thousands(*identifier),
+                thousands(*name),
+                thousands(*unmatched)
+            ),
             Line::PhaseStarted { phase } => {
                 format!("Phase 1 “{}” started", phase.label_en())
             }
