@@ -1041,3 +1041,35 @@ impl App {
 pub fn items_of(p: &PersonRow) -> Vec<Item> {
     parse_items(&p.items)
 }
+
+impl App {
+    /// Re-seals the contacts of unmatched persons still under an older master key version
+    /// with the current one, so that a rotation can retire the old version without losing
+    /// them (part of `rewrap_keys`). Returns how many were re-sealed.
+    pub async fn reseal_impact_contacts(&self) -> Result<u64, AppError> {
+        let v = self.vault_state()?;
+        let current = v.current();
+        let prefix = format!("b1.{current}.");
+        let mut after = 0;
+        let mut done = 0;
+        loop {
+            let rows = self.store.impact_blobs_after(after, 1000).await?;
+            let Some(last) = rows.last() else { break };
+            after = last.0;
+            for (id, incident_id, key, sealed) in rows {
+                if sealed.starts_with(&prefix) {
+                    continue;
+                }
+                let label = contact_label(incident_id, &key);
+                let plain = vault_keys::open_blob(v.provider.as_ref(), &label, &sealed)
+                    .map_err(|e| AppError::Internal(format!("impact contact {id}: {e}")))?;
+                let new = vault_keys::seal_blob(v.provider.as_ref(), current, &label, &plain)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                if self.store.replace_impact_blob(id, &sealed, &new).await? {
+                    done += 1;
+                }
+            }
+        }
+        Ok(done)
+    }
+}

@@ -1281,6 +1281,9 @@ impl App {
         if max.is_some_and(|m| done >= m) {
             return Ok(done);
         }
+        // The sealed contacts of unmatched persons (impact analysis) are under a master key
+        // version too: bring them to the current one before an old version can be retired.
+        self.reseal_impact_contacts().await?;
         let now = self.clock.now_micros();
         let used: Vec<i64> = self
             .store

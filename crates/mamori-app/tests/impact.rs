@@ -729,3 +729,41 @@ async fn batches_of_one_incident_written_at_once_lose_nothing() {
         e.done().await;
     }
 }
+
+/// A key rotation re-seals the contacts of unmatched persons (sealed under the master key of
+/// their day): after `rewrap_keys` the old version is retired and every contact still opens.
+#[tokio::test]
+async fn a_key_rotation_keeps_unmatched_contacts_readable() {
+    for e in envs().await {
+        let app = &e.app;
+        let id = incident(&e).await;
+        let rows = vec![row(
+            "z.csv:2",
+            &[
+                (F::Name, "見知らぬ 人"),
+                (F::Email, "stranger@example.net"),
+                (F::Address, "大阪府大阪市北区梅田1-1-1"),
+            ],
+        )];
+        app.match_leaked(id, Some(9), rows).await.unwrap();
+        let before = app.store.impact_blobs_after(0, 10).await.unwrap();
+        assert_eq!(before.len(), 1);
+        assert!(before[0].3.starts_with("b1.1."), "sealed under version 1");
+        let v2 = app.rotate_vault_key(&Ctx::local()).await.unwrap();
+        app.rewrap_keys(1000, None).await.unwrap();
+        let after = app.store.impact_blobs_after(0, 10).await.unwrap();
+        assert!(
+            after[0].3.starts_with(&format!("b1.{v2}.")),
+            "re-sealed under version {v2}"
+        );
+        let keys = app.store.vault_keys().await.unwrap();
+        let v1 = keys.iter().find(|k| k.version == 1).unwrap();
+        assert!(v1.retired_at.is_some(), "the old version is retired");
+        let persons = app.affected_persons(id, 0, 10).await.unwrap();
+        assert_eq!(
+            persons[0].contact.email.as_deref(),
+            Some("stranger@example.net")
+        );
+        e.done().await;
+    }
+}

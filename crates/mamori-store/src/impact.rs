@@ -402,4 +402,40 @@ impl Store {
             .await?;
         Ok(r.rows_affected())
     }
+
+    /// Sealed contacts of unmatched persons after `after` (id order), for a key rotation:
+    /// (id, incident, dedupe key, sealed).
+    pub async fn impact_blobs_after(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, i64, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT id, incident_id, dedupe_key, contact_sealed FROM impact_persons \
+             WHERE id > $1 AND contact_sealed IS NOT NULL ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect())
+    }
+
+    /// Replaces a sealed contact if it is still `old` (a concurrent match may have merged a
+    /// new one in); whether it was replaced.
+    pub async fn replace_impact_blob(&self, id: i64, old: &str, new: &str) -> Result<bool> {
+        let n = sqlx::query(
+            "UPDATE impact_persons SET contact_sealed = $1 WHERE id = $2 AND contact_sealed = $3",
+        )
+        .bind(new)
+        .bind(id)
+        .bind(old)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
 }
