@@ -929,6 +929,43 @@ impl App {
         Ok(out)
     }
 
+    /// Re-wraps the file keys not yet under the current master key (part of
+    /// `rewrap_keys`, so that a retired master key version holds no file). Returns how many.
+    pub async fn rewrap_evidence_keys(&self) -> Result<u64, AppError> {
+        let v = self.vault_state()?;
+        let current = v.current();
+        let mut after = 0;
+        let mut done = 0;
+        loop {
+            let rows = self
+                .store
+                .evidence_keys_to_rewrap(i64::from(current), after, 500)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.0;
+            for (id, old, wrapped) in rows {
+                let aad = dek_aad(id);
+                let bytes = B64
+                    .decode(&wrapped)
+                    .map_err(|_| AppError::Internal(format!("evidence file {id}: bad key")))?;
+                let key = v
+                    .provider
+                    .unwrap(old as u32, &bytes, aad.as_bytes())
+                    .map_err(|e| AppError::Internal(format!("evidence file {id}: {e}")))?;
+                let dek = Dek::from_key(key);
+                let new = v
+                    .provider
+                    .wrap(current, dek.key(), aad.as_bytes())
+                    .map_err(|e| AppError::Internal(format!("evidence file {id}: {e}")))?;
+                done += self
+                    .store
+                    .rewrap_incident_file_key(id, old, i64::from(current), &B64.encode(new))
+                    .await?;
+            }
+        }
+        Ok(done)
+    }
+
     /// The job `evidence.scan`: reads one file into rows and matches them. Resumable: the rows
     /// already matched are skipped. A match error leaves the file queued with the message and
     /// fails the job, so the queue retries it; a file that cannot be read is marked failed

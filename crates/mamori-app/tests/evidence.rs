@@ -659,3 +659,32 @@ fn a_file_without_personal_data_says_so() {
     assert_eq!(ex.rows, 3);
     assert_eq!(got, ["m.txt:3"]);
 }
+
+#[tokio::test]
+async fn a_key_rotation_rewraps_file_keys_before_the_old_version_retires() {
+    for e in envs(512 << 20).await {
+        let app = &e.app;
+        let data = noise(CHUNK + 1, 21);
+        let id = attach(&e, "a.bin", &data).await.unwrap();
+        assert_eq!(
+            app.store.get_incident_file(id).await.unwrap().key_version,
+            1
+        );
+        let v2 = app.rotate_vault_key(&Ctx::local()).await.unwrap();
+        assert_eq!(
+            app.rewrap_keys(100, None).await.unwrap(),
+            1,
+            "{}",
+            e.db.name
+        );
+        let row = app.store.get_incident_file(id).await.unwrap();
+        assert_eq!(row.key_version, i64::from(v2));
+        assert_eq!(app.read_evidence_unchecked(id).await.unwrap(), data);
+        // No record and no file uses version 1 any more: it is retired.
+        let keys = app.store.vault_keys().await.unwrap();
+        assert!(keys
+            .iter()
+            .any(|k| k.version == 1 && k.retired_at.is_some()));
+        e.db.cleanup().await;
+    }
+}

@@ -282,4 +282,57 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// Files whose data key is wrapped under another master key version than `current`, after
+    /// file `after`, at most `limit`: (id, version, wrapped key).
+    pub async fn evidence_keys_to_rewrap(
+        &self,
+        current: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, i64, String)>> {
+        Ok(sqlx::query(
+            "SELECT id, key_version, wrapped_key FROM incident_files \
+             WHERE key_version <> $1 AND wrapped_key <> '' AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(current)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
+    }
+
+    /// Replaces a file's wrapped key if it is still wrapped under `old` (compare-and-set).
+    pub async fn rewrap_incident_file_key(
+        &self,
+        id: i64,
+        old: i64,
+        new: i64,
+        wrapped: &str,
+    ) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE incident_files SET wrapped_key = $1, key_version = $2 \
+             WHERE id = $3 AND key_version = $4",
+        )
+        .bind(wrapped)
+        .bind(new)
+        .bind(id)
+        .bind(old)
+        .execute(self.pool())
+        .await?
+        .rows_affected())
+    }
+
+    /// The master key versions file keys are wrapped under (a version still listed here is
+    /// not retired).
+    pub async fn evidence_key_versions(&self) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT key_version FROM incident_files WHERE wrapped_key <> ''",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
 }
