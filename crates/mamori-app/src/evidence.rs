@@ -42,6 +42,13 @@ pub const CHUNK: usize = 256 * 1024;
 pub const BATCH: usize = 5_000;
 /// The job kind of the background scan; the payload is the file id.
 pub const SCAN_JOB: &str = "evidence.scan";
+/// How long a scan holds its file without recording progress (microseconds): another process
+/// takes over a scan whose process died after this.
+const SCAN_LEASE: i64 = 600 * 1_000_000;
+/// An upload still unfinished after this long was cut off (a crash) and is removed.
+const STALE_UPLOAD: i64 = 24 * 3600 * 1_000_000;
+/// The periodic task that removes cut-off uploads.
+pub const PURGE_TASK: &str = "evidence.purge_uploads";
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD_NO_PAD;
 
@@ -929,6 +936,16 @@ impl App {
         Ok(out)
     }
 
+    /// Removes uploads cut off by a crash (still `uploading` a day later) with their chunks.
+    pub async fn purge_stale_uploads(&self) -> Result<u64, AppError> {
+        let before = self.clock.now_micros() - STALE_UPLOAD;
+        let ids = self.store.stale_incident_uploads(before).await?;
+        for id in &ids {
+            self.store.delete_incident_file(*id).await?;
+        }
+        Ok(ids.len() as u64)
+    }
+
     /// Re-wraps the file keys not yet under the current master key (part of
     /// `rewrap_keys`, so that a retired master key version holds no file). Returns how many.
     pub async fn rewrap_evidence_keys(&self) -> Result<u64, AppError> {
@@ -993,7 +1010,28 @@ impl App {
                     .map_err(|e| e.to_string())
             }
         };
-        set_state("scanning", None).await?;
+        let now = self.clock.now_micros();
+        if !self
+            .store
+            .claim_incident_file_scan(file_id, now, now + SCAN_LEASE)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            // Finished meanwhile, or another process is scanning it: the job is retried
+            // later and then finds it done (or the other lease run out, and resumes it).
+            let f = self
+                .store
+                .get_incident_file(file_id)
+                .await
+                .map_err(|e| e.to_string())?;
+            return if f.scan_state == "done" || f.scan_state == "failed" {
+                Ok(())
+            } else {
+                Err(format!(
+                    "file {file_id} is being scanned by another process"
+                ))
+            };
+        }
         // Decrypt into an unnamed temporary file, checking every chunk and the digest first.
         let mut tmp = tempfile::tempfile().map_err(|e| format!("temporary file: {e}"))?;
         let mut reader = self.file_reader(file.clone()).map_err(|e| e.to_string())?;
@@ -1050,6 +1088,10 @@ impl App {
                     progress.bytes_done = position.load(Ordering::Relaxed) as i64;
                     self.store
                         .set_incident_file_progress(file_id, &progress)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    self.store
+                        .renew_incident_file_scan(file_id, self.clock.now_micros() + SCAN_LEASE)
                         .await
                         .map_err(|e| e.to_string())?;
                 }

@@ -5,7 +5,7 @@
 //! nothing personal.
 
 use mamori_app::admin::UserInput;
-use mamori_app::clock::ManualClock;
+use mamori_app::clock::{Clock, ManualClock};
 use mamori_app::evidence::{rows_from_bytes, EvidenceProblem, CHUNK, SCAN_JOB};
 use mamori_app::incident::FirstReportInput;
 use mamori_app::keys::Keys;
@@ -21,6 +21,7 @@ const T0: i64 = 1_795_482_000_000_000;
 
 struct Env {
     app: App,
+    clock: Arc<ManualClock>,
     db: TestDb,
     incident: i64,
     reporter: Ctx,
@@ -95,6 +96,7 @@ async fn envs(max_upload_bytes: u64) -> Vec<Env> {
             reporter,
             incident,
             app,
+            clock,
             db,
         });
     }
@@ -685,6 +687,61 @@ async fn a_key_rotation_rewraps_file_keys_before_the_old_version_retires() {
         assert!(keys
             .iter()
             .any(|k| k.version == 1 && k.retired_at.is_some()));
+        e.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_cut_off_upload_is_purged_and_a_scan_held_elsewhere_waits_for_its_lease() {
+    for e in envs(512 << 20).await {
+        let app = &e.app;
+        // An upload that never finished (the process died): removed a day later.
+        let mut w = app
+            .begin_evidence(&e.privacy, e.incident, "cut.csv")
+            .await
+            .unwrap();
+        w.write(&noise(CHUNK + 10, 5)).await.unwrap();
+        drop(w);
+        assert_eq!(app.store.all_incident_file_chunks().await.unwrap(), 1);
+        assert!(app
+            .store
+            .incident_files(e.incident)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(app.purge_stale_uploads().await.unwrap(), 0);
+        e.clock.advance_secs(25 * 3600);
+        assert_eq!(app.purge_stale_uploads().await.unwrap(), 1);
+        assert_eq!(app.store.all_incident_file_chunks().await.unwrap(), 0);
+        assert!(app
+            .store
+            .incident_file_rows_all(e.incident)
+            .await
+            .unwrap()
+            .is_empty());
+
+        // A scan another process holds: this one waits (the job is retried) until the lease
+        // runs out, then takes it over.
+        let id = attach(&e, "memo.txt", b"nothing personal\n").await.unwrap();
+        let now = e.clock.now_micros();
+        assert!(app
+            .store
+            .claim_incident_file_scan(id, now, now + 600_000_000)
+            .await
+            .unwrap());
+        let err = app.scan_evidence(id).await.unwrap_err();
+        assert!(err.contains("another process"), "{err}");
+        assert_eq!(
+            app.store.get_incident_file(id).await.unwrap().scan_state,
+            "scanning"
+        );
+        e.clock.advance_secs(601);
+        app.scan_evidence(id).await.unwrap();
+        let row = app.store.get_incident_file(id).await.unwrap();
+        assert_eq!(row.scan_state, "done");
+        assert_eq!(row.problem.as_deref(), Some("no_personal_data"));
+        // Done is done: running the job again changes nothing.
+        app.scan_evidence(id).await.unwrap();
         e.db.cleanup().await;
     }
 }

@@ -231,7 +231,8 @@ impl Store {
         problem_params: Option<&str>,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE incident_files SET scan_state = $1, problem = $2, problem_params = $3 WHERE id = $4",
+            "UPDATE incident_files SET scan_state = $1, problem = $2, problem_params = $3, \
+             scan_lease_until = NULL WHERE id = $4",
         )
         .bind(state)
         .bind(problem)
@@ -332,6 +333,48 @@ impl Store {
         Ok(sqlx::query_scalar(
             "SELECT DISTINCT key_version FROM incident_files WHERE wrapped_key <> ''",
         )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Takes the scan of a file for `lease_until` (compare-and-set): `false` when it is
+    /// finished or another process holds a lease that has not run out.
+    pub async fn claim_incident_file_scan(
+        &self,
+        id: i64,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<bool> {
+        Ok(sqlx::query(
+            "UPDATE incident_files SET scan_state = 'scanning', scan_lease_until = $1 \
+             WHERE id = $2 AND scan_state IN ('queued', 'scanning') \
+             AND (scan_lease_until IS NULL OR scan_lease_until < $3)",
+        )
+        .bind(lease_until)
+        .bind(id)
+        .bind(now)
+        .execute(self.pool())
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
+    /// Renews the scan's lease (as progress is recorded).
+    pub async fn renew_incident_file_scan(&self, id: i64, lease_until: i64) -> Result<()> {
+        sqlx::query("UPDATE incident_files SET scan_lease_until = $1 WHERE id = $2")
+            .bind(lease_until)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Files still `uploading` since before `before`: uploads cut off by a crash.
+    pub async fn stale_incident_uploads(&self, before: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM incident_files WHERE scan_state = 'uploading' AND uploaded_at < $1 ORDER BY id",
+        )
+        .bind(before)
         .fetch_all(self.pool())
         .await?)
     }
