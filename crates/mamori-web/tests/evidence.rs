@@ -298,6 +298,25 @@ async fn files_are_listed_downloaded_and_audited_for_viewers_only() {
             .await
             .unwrap();
         assert_eq!(reads.len(), 3, "{}", env.db.name);
+
+        // A file altered in the database is refused with the integrity message, not sent.
+        let mut c0 = env
+            .app
+            .store
+            .incident_file_chunk(id, 0)
+            .await
+            .unwrap()
+            .unwrap();
+        c0[40] ^= 0x80;
+        env.app
+            .store
+            .replace_incident_file_chunk(id, 0, &c0)
+            .await
+            .unwrap();
+        let d = c.get(&file_url).await;
+        assert_eq!(d.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(d.body.contains("完全性"), "{}", d.body);
+        assert!(!d.bytes.windows(64).any(|w| w == &data[100..164]));
         env.db.cleanup().await;
     }
 }
