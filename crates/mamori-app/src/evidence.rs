@@ -996,20 +996,6 @@ impl App {
         if file.scan_state == "done" || file.scan_state == "failed" {
             return Ok(());
         }
-        let set_state = |state: &'static str, p: Option<EvidenceProblem>| {
-            let store = self.store.clone();
-            async move {
-                store
-                    .set_incident_file_state(
-                        file_id,
-                        state,
-                        p.as_ref().map(EvidenceProblem::code),
-                        p.as_ref().map(EvidenceProblem::params).as_deref(),
-                    )
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-        };
         let now = self.clock.now_micros();
         if !self
             .store
@@ -1032,6 +1018,42 @@ impl App {
                 ))
             };
         }
+        let result = self.scan_claimed(file).await;
+        if result.is_err() {
+            // Give the file back at once (a match failure has already done so, with its
+            // message), so that the retry does not wait for the lease to run out.
+            let now_state = self
+                .store
+                .get_incident_file(file_id)
+                .await
+                .map(|f| f.scan_state);
+            if now_state.is_ok_and(|s| s == "scanning") {
+                self.store
+                    .set_incident_file_state(file_id, "queued", None, None)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        result
+    }
+
+    /// The scan of a file this process holds the lease of.
+    async fn scan_claimed(&self, file: FileRow) -> Result<(), String> {
+        let file_id = file.id;
+        let set_state = |state: &'static str, p: Option<EvidenceProblem>| {
+            let store = self.store.clone();
+            async move {
+                store
+                    .set_incident_file_state(
+                        file_id,
+                        state,
+                        p.as_ref().map(EvidenceProblem::code),
+                        p.as_ref().map(EvidenceProblem::params).as_deref(),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        };
         // Decrypt into an unnamed temporary file, checking every chunk and the digest first.
         let mut tmp = tempfile::tempfile().map_err(|e| format!("temporary file: {e}"))?;
         let mut reader = self.file_reader(file.clone()).map_err(|e| e.to_string())?;

@@ -742,6 +742,19 @@ async fn a_cut_off_upload_is_purged_and_a_scan_held_elsewhere_waits_for_its_leas
         assert_eq!(row.problem.as_deref(), Some("no_personal_data"));
         // Done is done: running the job again changes nothing.
         app.scan_evidence(id).await.unwrap();
+
+        // A scan that fails for another reason (here a damaged key) gives the file back at
+        // once: the retry runs it again instead of waiting for the lease.
+        let id = attach(&e, "memo2.txt", b"nothing\n").await.unwrap();
+        app.store.set_incident_file_key(id, "!!", 1).await.unwrap();
+        for _ in 0..2 {
+            let err = app.scan_evidence(id).await.unwrap_err();
+            assert!(err.contains("bad key"), "{err}");
+            assert_eq!(
+                app.store.get_incident_file(id).await.unwrap().scan_state,
+                "queued"
+            );
+        }
         e.db.cleanup().await;
     }
 }
