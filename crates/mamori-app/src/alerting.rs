@@ -137,6 +137,17 @@ impl App {
             }),
         );
         h.insert(
+            "vault.reindex".into(),
+            Arc::new(|app: App, _payload: String| {
+                Box::pin(async move {
+                    app.reindex_records(2000)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
+            }),
+        );
+        h.insert(
             "vault.rewrap".into(),
             Arc::new(|app: App, _payload: String| {
                 Box::pin(async move {
@@ -147,6 +158,7 @@ impl App {
                 })
             }),
         );
+        App::campaign_handlers(&mut h);
         h
     }
 

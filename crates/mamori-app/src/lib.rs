@@ -11,6 +11,7 @@ pub mod alerting;
 pub mod api_tokens;
 pub mod audit;
 pub mod auth;
+pub mod campaign;
 pub mod clock;
 pub mod decisions;
 pub mod demo;

@@ -338,7 +338,7 @@ pub fn index_check(root: &[u8; 32]) -> String {
 /// The blind-index keys of one dataset, prepared once (keying HMAC is half its cost).
 #[derive(Clone)]
 pub struct IndexKeys {
-    macs: [HmacSha256; 4],
+    macs: [HmacSha256; 5],
 }
 
 impl IndexKeys {
@@ -411,6 +411,46 @@ pub fn unwrap_dek(
     let bytes = B64.decode(wrapped).map_err(|_| VaultKeyError::Unwrap)?;
     let k = p.unwrap(version, &bytes, dek_aad(record_id).as_bytes())?;
     Ok(Dek(SecretBox::new(Box::new(k))))
+}
+
+/// Seals a small blob that is not a vault record (an unmatched person's contact data, issue
+/// 14) under a fresh data key wrapped by master key `version`; `label` (its place, e.g. the
+/// incident and the person's key) is bound as associated data. Text: `b1.{version}.{wrapped}.{sealed}`.
+pub fn seal_blob(
+    p: &dyn KeyProvider,
+    version: u32,
+    label: &str,
+    plain: &[u8],
+) -> Result<String, VaultKeyError> {
+    let dek = Dek::generate();
+    let aad = format!("mamori-blob:{label}");
+    let wrapped = p.wrap(version, dek.key(), aad.as_bytes())?;
+    let sealed = aead_seal(dek.key(), plain, aad.as_bytes());
+    Ok(format!(
+        "b1.{version}.{}.{}",
+        B64.encode(wrapped),
+        B64.encode(sealed)
+    ))
+}
+
+/// Opens a blob sealed by [`seal_blob`] under the same `label`.
+pub fn open_blob(p: &dyn KeyProvider, label: &str, text: &str) -> Result<Vec<u8>, VaultKeyError> {
+    let mut parts = text.split('.');
+    let (Some("b1"), Some(version), Some(wrapped), Some(sealed), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(VaultKeyError::Unwrap);
+    };
+    let version: u32 = version.parse().map_err(|_| VaultKeyError::Unwrap)?;
+    let aad = format!("mamori-blob:{label}");
+    let wrapped = B64.decode(wrapped).map_err(|_| VaultKeyError::Unwrap)?;
+    let key = p.unwrap(version, &wrapped, aad.as_bytes())?;
+    let sealed = B64.decode(sealed).map_err(|_| VaultKeyError::Unwrap)?;
+    aead_open(&key, &sealed, aad.as_bytes()).ok_or(VaultKeyError::Unwrap)
 }
 
 /// What one field of a record holds.

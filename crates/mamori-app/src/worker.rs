@@ -24,6 +24,7 @@ pub fn schedules(app: &App) -> Vec<(&'static str, i64)> {
         ("ledger.reviews", 3600),
         ("vault.retention", 3600),
         (crate::evidence::PURGE_TASK, 3600),
+        (crate::campaign::KICK_TASK, 15),
     ]
 }
 
@@ -64,6 +65,7 @@ impl App {
             crate::evidence::PURGE_TASK => {
                 self.purge_stale_uploads().await?;
             }
+            crate::campaign::KICK_TASK => self.kick_campaigns().await?,
             other => return Err(AppError::Internal(format!("unknown periodic task {other}"))),
         }
         Ok(())

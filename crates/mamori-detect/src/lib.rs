@@ -17,6 +17,7 @@ pub mod columns;
 pub mod csv_out;
 pub mod decode;
 pub mod formats;
+pub mod print_list;
 pub mod runner;
 pub mod scan;
 pub mod sheets;

@@ -7,11 +7,13 @@
 pub mod appi;
 pub mod audit;
 pub mod calendar;
+pub mod campaign;
 pub mod impact;
 pub mod incident;
 pub mod lang;
 pub mod ledger;
 pub mod net;
+pub mod notice;
 pub mod number;
 pub mod org;
 pub mod role;

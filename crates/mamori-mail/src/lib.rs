@@ -29,6 +29,7 @@
 //! Time is a parameter where it matters ([`webhook::post`] takes `now_unix`); only the `Date`
 //! header of a mail reads the system clock, as SMTP expects.
 
+pub mod dsn;
 pub mod sink;
 mod smtp;
 pub mod webhook;

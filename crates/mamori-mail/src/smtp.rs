@@ -223,15 +223,49 @@ impl Mailer {
         Ok(id)
     }
 
+    /// Sends one message under a Message-ID the caller chose (`local@domain`, without angle
+    /// brackets): a notification campaign stores it before the SMTP transaction so that a
+    /// bounce or the relay's log can be matched to the recipient and attempt.
+    pub async fn send_with_id(&self, mail: &Mail, message_id: &str) -> Result<(), MailError> {
+        let id_ok = message_id.len() <= 250
+            && message_id
+                .split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
+            && message_id
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"' | b'\\'));
+        if !id_ok {
+            return Err(MailError::Config(format!(
+                "invalid Message-ID {message_id:?}"
+            )));
+        }
+        let (message, _) = self.build_with(mail, message_id.to_owned())?;
+        let transport = self
+            .inner
+            .transport
+            .get_or_init(|| self.inner.builder.clone().build());
+        transport.send(message).await.map_err(|e| classify(&e))?;
+        Ok(())
+    }
+
+    /// The domain of the `From` address, used on the right of generated Message-IDs.
+    pub fn id_domain(&self) -> &str {
+        &self.inner.id_domain
+    }
+
     /// Builds the message and its id; no I/O.
     fn build(&self, mail: &Mail) -> Result<(Message, String), MailError> {
+        let id = format!("{:032x}@{}", rand::random::<u128>(), self.inner.id_domain);
+        self.build_with(mail, id)
+    }
+
+    fn build_with(&self, mail: &Mail, id: String) -> Result<(Message, String), MailError> {
         if mail.to.is_empty() {
             return Err(MailError::BadAddress {
                 field: "to",
                 value: String::new(),
             });
         }
-        let id = format!("{:032x}@{}", rand::random::<u128>(), self.inner.id_domain);
         let mut builder = Message::builder()
             .from(self.inner.from.clone())
             .subject(mail.subject.clone())

@@ -1,4 +1,5 @@
-//! The one embedded font: IPAex Gothic, parsed once per process.
+//! The two embedded fonts, parsed once per process: IPAex Gothic (reports, headings) and
+//! IPAex Mincho (the body of letters to the persons concerned).
 //!
 //! Two views of the same `&'static` bytes are kept: a `skrifa` view for character → glyph
 //! mapping and advance widths (what the line breaker measures with), and a `krilla::text::Font`
@@ -15,7 +16,20 @@ use skrifa::{FontRef, GlyphId, MetadataProvider};
 /// IPAex Gothic 00401 (Debian `fonts-ipaexfont-gothic` 00401-5), unmodified.
 pub(crate) static FONT_BYTES: &[u8] = include_bytes!("../fonts/ipaexg.ttf");
 
-/// The measuring view of the embedded font.
+/// IPAex Mincho 00401 (Debian `fonts-ipaexfont-mincho` 00401-5), unmodified.
+pub(crate) static MINCHO_BYTES: &[u8] = include_bytes!("../fonts/ipaexm.ttf");
+
+/// Which embedded font a run of text is set in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Face {
+    /// IPAex Gothic: reports, headings, labels.
+    #[default]
+    Gothic,
+    /// IPAex Mincho: the body of letters.
+    Mincho,
+}
+
+/// The measuring view of an embedded font.
 pub(crate) struct FontMetrics {
     charmap: Charmap<'static>,
     glyph_metrics: GlyphMetrics<'static>,
@@ -38,8 +52,8 @@ pub(crate) struct Glyph {
 }
 
 impl FontMetrics {
-    fn load() -> Option<Self> {
-        let font = FontRef::new(FONT_BYTES).ok()?;
+    fn load(bytes: &'static [u8]) -> Option<Self> {
+        let font = FontRef::new(bytes).ok()?;
         let metrics = Metrics::new(&font, Size::unscaled(), LocationRef::default());
         let units_per_em = f32::from(metrics.units_per_em);
         let mut this = Self {
@@ -98,16 +112,36 @@ impl FontMetrics {
 
 static METRICS: OnceLock<Option<FontMetrics>> = OnceLock::new();
 static PDF_FONT: OnceLock<Option<krilla::text::Font>> = OnceLock::new();
+static MINCHO_METRICS: OnceLock<Option<FontMetrics>> = OnceLock::new();
+static MINCHO_PDF_FONT: OnceLock<Option<krilla::text::Font>> = OnceLock::new();
 
-/// The measuring view, or `None` if the embedded font cannot be read (a build defect).
+/// The measuring view of IPAex Gothic, or `None` if the embedded font cannot be read (a
+/// build defect).
 pub(crate) fn metrics() -> Option<&'static FontMetrics> {
-    METRICS.get_or_init(FontMetrics::load).as_ref()
+    face_metrics(Face::Gothic)
 }
 
-/// The PDF writer's view (cheap to clone: an `Arc`).
+/// The measuring view of `face`, or `None` if the embedded font cannot be read.
+pub(crate) fn face_metrics(face: Face) -> Option<&'static FontMetrics> {
+    match face {
+        Face::Gothic => METRICS.get_or_init(|| FontMetrics::load(FONT_BYTES)),
+        Face::Mincho => MINCHO_METRICS.get_or_init(|| FontMetrics::load(MINCHO_BYTES)),
+    }
+    .as_ref()
+}
+
+/// The PDF writer's view of IPAex Gothic (cheap to clone: an `Arc`).
 pub(crate) fn pdf_font() -> Option<krilla::text::Font> {
-    PDF_FONT
-        .get_or_init(|| krilla::text::Font::new(krilla::Data::from(FONT_BYTES), 0))
+    face_pdf_font(Face::Gothic)
+}
+
+/// The PDF writer's view of `face`.
+pub(crate) fn face_pdf_font(face: Face) -> Option<krilla::text::Font> {
+    let (cell, bytes) = match face {
+        Face::Gothic => (&PDF_FONT, FONT_BYTES),
+        Face::Mincho => (&MINCHO_PDF_FONT, MINCHO_BYTES),
+    };
+    cell.get_or_init(|| krilla::text::Font::new(krilla::Data::from(bytes), 0))
         .clone()
 }
 
@@ -128,5 +162,16 @@ mod tests {
         assert!(m.glyph('\u{10FFFD}').is_none());
         assert!(m.replacement.id != 0);
         assert!(pdf_font().is_some());
+    }
+
+    #[test]
+    fn mincho_loads_and_differs_from_gothic() {
+        let m = face_metrics(Face::Mincho).expect("embedded Mincho");
+        for c in "本人への通知、。様〒髙".chars() {
+            assert!(m.glyph(c).is_some(), "missing {c}");
+        }
+        assert!(m.replacement.id != 0);
+        assert!(face_pdf_font(Face::Mincho).is_some());
+        assert_ne!(MINCHO_BYTES.len(), FONT_BYTES.len());
     }
 }

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use crate::font::FontMetrics;
+use crate::font::{Face, FontMetrics};
 use crate::text::{break_lines, justification, shape, split_hard_lines, Kind};
 use crate::{Block, Document};
 
@@ -12,17 +12,17 @@ use crate::{Block, Document};
 pub(crate) const MM: f32 = 72.0 / 25.4;
 pub(crate) const PAGE_W: f32 = 210.0 * MM;
 pub(crate) const PAGE_H: f32 = 297.0 * MM;
-const MARGIN_X: f32 = 20.0 * MM;
+pub(crate) const MARGIN_X: f32 = 20.0 * MM;
 const MARGIN_TOP: f32 = 20.0 * MM;
 const MARGIN_BOTTOM: f32 = 22.0 * MM;
-const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN_X;
+pub(crate) const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN_X;
 const CONTENT_BOTTOM: f32 = PAGE_H - MARGIN_BOTTOM;
 /// Baseline of the footer line, inside the bottom margin.
 const FOOTER_BASELINE: f32 = PAGE_H - 12.0 * MM;
 
-const BODY: f32 = 10.5;
-const BODY_LH: f32 = BODY * 1.7;
-const TITLE: f32 = 16.0;
+pub(crate) const BODY: f32 = 10.5;
+pub(crate) const BODY_LH: f32 = BODY * 1.7;
+pub(crate) const TITLE: f32 = 16.0;
 const SUBTITLE: f32 = 11.5;
 const HEADING: f32 = 12.0;
 const FOOTER: f32 = 8.5;
@@ -35,8 +35,8 @@ const BULLET: char = '・';
 const WATERMARK_MAX_CHARS: usize = 24;
 
 /// Grey levels (0 black … 255 white).
-const INK: u8 = 0;
-const SOFT_INK: u8 = 0x44;
+pub(crate) const INK: u8 = 0;
+pub(crate) const SOFT_INK: u8 = 0x44;
 const RULE: u8 = 0x55;
 const LABEL_BG: u8 = 0xEE;
 
@@ -59,6 +59,7 @@ pub(crate) struct TextRun {
     pub(crate) gray: u8,
     /// Drawn with a thin outline as well as filled: IPAex has no bold.
     pub(crate) bold: bool,
+    pub(crate) face: Face,
     pub(crate) text: String,
     pub(crate) glyphs: Vec<RunGlyph>,
 }
@@ -85,21 +86,36 @@ pub(crate) enum Op {
 
 /// A line of text laid out at some size but not yet placed.
 #[derive(Debug, Clone, Default)]
-struct WLine {
-    text: String,
-    glyphs: Vec<RunGlyph>,
+pub(crate) struct WLine {
+    pub(crate) text: String,
+    pub(crate) glyphs: Vec<RunGlyph>,
     /// Width in points (after justification).
-    width: f32,
+    pub(crate) width: f32,
 }
 
 impl WLine {
-    fn place(self, x: f32, y: f32, size: f32, gray: u8, bold: bool) -> Op {
+    /// Places the line in IPAex Gothic.
+    pub(crate) fn place(self, x: f32, y: f32, size: f32, gray: u8, bold: bool) -> Op {
+        self.place_in(Face::Gothic, x, y, size, gray, bold)
+    }
+
+    /// Places the line in `face` (it must have been wrapped with that face's metrics).
+    pub(crate) fn place_in(
+        self,
+        face: Face,
+        x: f32,
+        y: f32,
+        size: f32,
+        gray: u8,
+        bold: bool,
+    ) -> Op {
         Op::Text(TextRun {
             x,
             y,
             size,
             gray,
             bold,
+            face,
             text: self.text,
             glyphs: self.glyphs,
         })
@@ -107,7 +123,7 @@ impl WLine {
 }
 
 /// Wraps `text` (which may contain line breaks) at `width` points.
-fn wrap(m: &FontMetrics, text: &str, size: f32, width: f32) -> Vec<WLine> {
+pub(crate) fn wrap(m: &FontMetrics, text: &str, size: f32, width: f32) -> Vec<WLine> {
     let max_em = (width / size).max(0.0);
     let mut out = Vec::new();
     for hard in split_hard_lines(text) {
@@ -186,24 +202,36 @@ fn truncate(m: &FontMetrics, text: &str, size: f32, width: f32) -> WLine {
 }
 
 /// Top of the text box → baseline, for a line of `size` in a box of `line_height`.
-fn baseline(m: &FontMetrics, top: f32, size: f32, line_height: f32) -> f32 {
+pub(crate) fn baseline(m: &FontMetrics, top: f32, size: f32, line_height: f32) -> f32 {
     let glyph_h = (m.ascent + m.descent) * size;
     top + (line_height - glyph_h) / 2.0 + m.ascent * size
 }
 
-struct Layouter<'m> {
+pub(crate) struct Layouter<'m> {
+    /// The body font's metrics.
     m: &'m FontMetrics,
-    pages: Vec<Vec<Op>>,
+    /// The body font.
+    face: Face,
+    /// Metrics of the heading font (IPAex Gothic).
+    hm: &'m FontMetrics,
+    pub(crate) pages: Vec<Vec<Op>>,
     /// Top of the free area on the current page.
-    y: f32,
+    pub(crate) y: f32,
     /// Nothing has been placed on the current page yet.
-    fresh: bool,
+    pub(crate) fresh: bool,
 }
 
 impl<'m> Layouter<'m> {
     fn new(m: &'m FontMetrics) -> Self {
+        Self::with_faces(m, Face::Gothic, m)
+    }
+
+    /// A layouter with the body in `face` (metrics `m`) and headings in IPAex Gothic (`hm`).
+    pub(crate) fn with_faces(m: &'m FontMetrics, face: Face, hm: &'m FontMetrics) -> Self {
         Self {
             m,
+            face,
+            hm,
             pages: vec![Vec::new()],
             y: MARGIN_TOP,
             fresh: true,
@@ -222,7 +250,7 @@ impl<'m> Layouter<'m> {
 
     /// Starts a new page unless `height` fits here (or the page is still empty: then the
     /// content goes here and is cut by the page edge rather than looping forever).
-    fn ensure(&mut self, height: f32) {
+    pub(crate) fn ensure(&mut self, height: f32) {
         if height > self.remaining() + 0.01 && !self.fresh {
             self.new_page();
         }
@@ -240,18 +268,30 @@ impl<'m> Layouter<'m> {
         }
     }
 
-    fn push(&mut self, op: Op) {
+    pub(crate) fn push(&mut self, op: Op) {
         self.pages.last_mut().expect("a page").push(op);
         self.fresh = false;
     }
 
-    fn line(&mut self, line: WLine, x: f32, size: f32, lh: f32, gray: u8, bold: bool) {
+    pub(crate) fn line(&mut self, line: WLine, x: f32, size: f32, lh: f32, gray: u8, bold: bool) {
         self.ensure(lh);
         if line.glyphs.is_empty() {
             self.fresh = false;
         } else {
             let y = baseline(self.m, self.y, size, lh);
-            self.push(line.place(x, y, size, gray, bold));
+            self.push(line.place_in(self.face, x, y, size, gray, bold));
+        }
+        self.y += lh;
+    }
+
+    /// A line in the heading face (IPAex Gothic).
+    fn heading_line(&mut self, line: WLine, x: f32, size: f32, lh: f32) {
+        self.ensure(lh);
+        if line.glyphs.is_empty() {
+            self.fresh = false;
+        } else {
+            let y = baseline(self.hm, self.y, size, lh);
+            self.push(line.place_in(Face::Gothic, x, y, size, INK, true));
         }
         self.y += lh;
     }
@@ -289,15 +329,15 @@ impl<'m> Layouter<'m> {
         }
     }
 
-    fn heading(&mut self, text: &str) {
+    pub(crate) fn heading(&mut self, text: &str) {
         let lh = HEADING * 1.5;
-        let lines = wrap(self.m, text, HEADING, CONTENT_W);
+        let lines = wrap(self.hm, text, HEADING, CONTENT_W);
         self.gap(3.5 * MM);
         // Keep the heading with at least two lines of what follows.
         let rule_gap = 1.0 * MM;
         self.ensure(lines.len() as f32 * lh + rule_gap + 2.0 * BODY_LH);
         for l in lines {
-            self.line(l, MARGIN_X, HEADING, lh, INK, true);
+            self.heading_line(l, MARGIN_X, HEADING, lh);
         }
         self.push(Op::Line {
             x1: MARGIN_X,
@@ -310,7 +350,7 @@ impl<'m> Layouter<'m> {
         self.y += 2.0 * MM;
     }
 
-    fn paragraph(&mut self, text: &str) {
+    pub(crate) fn paragraph(&mut self, text: &str) {
         for l in wrap(self.m, text, BODY, CONTENT_W) {
             self.line(l, MARGIN_X, BODY, BODY_LH, INK, false);
         }
@@ -330,7 +370,7 @@ impl<'m> Layouter<'m> {
                         .pop()
                         .unwrap_or_default();
                     let y = baseline(m, self.y, BODY, BODY_LH);
-                    self.push(b.place(MARGIN_X, y, BODY, INK, false));
+                    self.push(b.place_in(self.face, MARGIN_X, y, BODY, INK, false));
                 }
                 self.line(l, MARGIN_X + indent, BODY, BODY_LH, INK, false);
             }
@@ -413,11 +453,11 @@ impl<'m> Layouter<'m> {
         });
         for (i, l) in labels.into_iter().enumerate() {
             let y = baseline(m, top + CELL_PAD_Y + i as f32 * CELL_LH, CELL, CELL_LH);
-            self.push(l.place(left + CELL_PAD_X, y, CELL, label_gray, false));
+            self.push(l.place_in(self.face, left + CELL_PAD_X, y, CELL, label_gray, false));
         }
         for (i, l) in values.into_iter().enumerate() {
             let y = baseline(m, top + CELL_PAD_Y + i as f32 * CELL_LH, CELL, CELL_LH);
-            self.push(l.place(mid + CELL_PAD_X, y, CELL, INK, false));
+            self.push(l.place_in(self.face, mid + CELL_PAD_X, y, CELL, INK, false));
         }
         let bottom = top + h;
         for (x1, y1, x2, y2) in [
@@ -458,8 +498,24 @@ impl<'m> Layouter<'m> {
         }
     }
 
-    fn footers(&mut self, footer: Option<&str>) {
-        let m = self.m;
+    /// Lays out one body block.
+    pub(crate) fn block(&mut self, block: &Block) {
+        match block {
+            Block::Heading(text) => self.heading(text),
+            Block::Paragraph(text) => self.paragraph(text),
+            Block::Fields(rows) => self.fields(rows),
+            Block::List(items) => self.list(items),
+            Block::Spacer(mm) => self.spacer(*mm),
+            Block::PageBreak => {
+                if !self.fresh {
+                    self.new_page();
+                }
+            }
+        }
+    }
+
+    pub(crate) fn footers(&mut self, footer: Option<&str>) {
+        let m = self.hm;
         let total = self.pages.len();
         for (i, page) in self.pages.iter_mut().enumerate() {
             let number = wrap(m, &format!("{} / {total}", i + 1), FOOTER, CONTENT_W)
@@ -487,18 +543,7 @@ pub(crate) fn layout(m: &FontMetrics, doc: &Document) -> Vec<Vec<Op>> {
     let mut l = Layouter::new(m);
     l.header(doc);
     for block in &doc.blocks {
-        match block {
-            Block::Heading(text) => l.heading(text),
-            Block::Paragraph(text) => l.paragraph(text),
-            Block::Fields(rows) => l.fields(rows),
-            Block::List(items) => l.list(items),
-            Block::Spacer(mm) => l.spacer(*mm),
-            Block::PageBreak => {
-                if !l.fresh {
-                    l.new_page();
-                }
-            }
-        }
+        l.block(block);
     }
     l.footers(doc.footer.as_deref());
     l.pages

@@ -18,9 +18,14 @@
 //! - **Characters the font lacks** and control characters are drawn as 〓; nothing panics on
 //!   any input string.
 //!
-//! # Font
+//! [`letter`] lays out notices to the persons concerned (本人への通知) for a 長形3号 window
+//! envelope: [`render_letter`], and [`render_letters`] for one merged file to print.
 //!
-//! One font, IPAex Gothic (IPAexゴシック) 00401, is compiled into the binary with
+//! # Fonts
+//!
+//! Two fonts are compiled in: IPAex Mincho 00401 (`ipaexm.ttf`, 7.8 MB) for the body of
+//! letters, and IPAex Gothic for reports, headings and the address block. The Gothic:
+//! IPAex Gothic (IPAexゴシック) 00401, is compiled into the binary with
 //! `include_bytes!` (6.1 MB, TrueType outlines), so rendering needs no installed fonts and no
 //! network. It comes unmodified from Debian's `fonts-ipaexfont-gothic` 00401-5 and is under
 //! the IPA Font License v1.0, which allows redistributing it unmodified with the licence
@@ -51,13 +56,20 @@
 //!
 //! # Cost
 //!
-//! In a release build a one-page letter renders in about 2 ms on one core (≈ 34 KB of PDF),
-//! the three-page report of `examples/sample.rs` in about 8 ms (≈ 110 KB); the font is parsed
-//! once per process. [`render`] may be called from several threads at once.
+//! In a release build a one-page report renders in about 2 ms on one core (≈ 34 KB of PDF),
+//! the three-page report of `examples/sample.rs` in about 8 ms (≈ 110 KB); the fonts are
+//! parsed once per process. A one-page notice letter as its own PDF takes about 5 ms (≈ 80 KB:
+//! it embeds subsets of both fonts, and compressing them is most of the time); in a merged print
+//! file from [`render_letters`] a letter costs about 0.3 ms and 2 KB, since each subset is
+//! embedded once (`scripts/bench-letters`, `docs/benchmarks.md`). Rendering may run on several
+//! threads at once.
 
 mod font;
 mod layout;
+pub mod letter;
 mod text;
+
+pub use letter::{render_letter, render_letters, Letter, Recipient, Sender};
 
 use krilla::color::luma;
 use krilla::geom::{PathBuilder, Point, Transform};
@@ -124,31 +136,66 @@ pub enum PdfError {
 /// Renders `doc` as a PDF file.
 pub fn render(doc: &Document) -> Result<Vec<u8>, PdfError> {
     let m = font::metrics().ok_or(PdfError::Font)?;
-    let pdf_font = font::pdf_font().ok_or(PdfError::Font)?;
     let pages = layout::layout(m, doc);
     let watermark = doc
         .watermark
         .as_deref()
         .and_then(|w| layout::watermark(m, w));
+    write_pdf(&pages, &doc.title, watermark.as_ref())
+}
+
+/// The PDF writer's fonts; IPAex Mincho is only loaded when a run uses it.
+struct Fonts {
+    gothic: krilla::text::Font,
+    mincho: Option<krilla::text::Font>,
+}
+
+impl Fonts {
+    fn get(&self, face: font::Face) -> &krilla::text::Font {
+        match (face, &self.mincho) {
+            (font::Face::Mincho, Some(m)) => m,
+            _ => &self.gothic,
+        }
+    }
+}
+
+/// Writes laid-out pages as a PDF file.
+pub(crate) fn write_pdf(
+    pages: &[Vec<Op>],
+    title: &str,
+    watermark: Option<&(TextRun, f32)>,
+) -> Result<Vec<u8>, PdfError> {
+    let uses_mincho = pages
+        .iter()
+        .flatten()
+        .any(|op| matches!(op, Op::Text(t) if t.face == font::Face::Mincho));
+    let fonts = Fonts {
+        gothic: font::pdf_font().ok_or(PdfError::Font)?,
+        mincho: if uses_mincho {
+            Some(font::face_pdf_font(font::Face::Mincho).ok_or(PdfError::Font)?)
+        } else {
+            None
+        },
+    };
 
     let mut pdf = krilla::Document::new();
     let mut meta = Metadata::new()
         .language("ja".to_string())
         .creator("mamori".to_string())
         .producer(concat!("mamori-pdf ", env!("CARGO_PKG_VERSION"), " (krilla)").to_string());
-    if !doc.title.trim().is_empty() {
-        meta = meta.title(doc.title.clone());
+    if !title.trim().is_empty() {
+        meta = meta.title(title.to_string());
     }
     pdf.set_metadata(meta);
 
     let settings = PageSettings::from_wh(PAGE_W, PAGE_H).ok_or(PdfError::Font)?;
-    for ops in &pages {
+    for ops in pages {
         let mut page = pdf.start_page_with(settings.clone());
         let mut surface = page.surface();
         for op in ops {
-            draw(&mut surface, op, &pdf_font);
+            draw(&mut surface, op, &fonts);
         }
-        if let Some((run, angle)) = &watermark {
+        if let Some((run, angle)) = watermark {
             let (cx, cy) = layout::PAGE_CENTER;
             surface.push_transform(&Transform::from_rotate_at(*angle, cx, cy));
             surface.set_stroke(None);
@@ -157,7 +204,7 @@ pub fn render(doc: &Document) -> Result<Vec<u8>, PdfError> {
                 opacity: NormalizedF32::new(0.16).unwrap_or(NormalizedF32::ONE),
                 rule: FillRule::NonZero,
             }));
-            draw_run(&mut surface, run, &pdf_font, true);
+            draw_run(&mut surface, run, fonts.get(run.face), true);
             surface.pop();
         }
         surface.finish();
@@ -182,12 +229,12 @@ fn stroke(gray: u8, width: f32) -> Stroke {
     }
 }
 
-fn draw(surface: &mut Surface<'_>, op: &Op, font: &krilla::text::Font) {
+fn draw(surface: &mut Surface<'_>, op: &Op, fonts: &Fonts) {
     match op {
         Op::Text(run) => {
             surface.set_fill(Some(fill(run.gray)));
             surface.set_stroke(run.bold.then(|| stroke(run.gray, run.size * 0.03)));
-            draw_run(surface, run, font, false);
+            draw_run(surface, run, fonts.get(run.face), false);
         }
         Op::Rect { x, y, w, h, gray } => {
             let mut pb = PathBuilder::new();

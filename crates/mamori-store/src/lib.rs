@@ -11,8 +11,10 @@
 pub mod alerts;
 pub mod api_tokens;
 pub mod audit;
+pub mod campaigns;
 pub mod decisions;
 pub mod evidence;
+pub mod impact;
 pub mod incidents;
 pub mod jobs;
 pub mod ledger;

@@ -5,6 +5,7 @@
 //! audit log with its outcome, and renders every error as a page in the visitor's language (or
 //! JSON for API clients). Handlers stay thin: extract, call one use case, render.
 
+pub mod chart;
 pub mod client_addr;
 pub mod error;
 pub mod form;
@@ -201,6 +202,57 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             get(pages::ppc::ppc_json),
         )
         .route(
+            "/incidents/{id}/notice",
+            get(pages::campaigns::notice_get).post(pages::campaigns::notice_save),
+        )
+        .route(
+            "/incidents/{id}/notice/{version}/approve",
+            post(pages::campaigns::notice_approve),
+        )
+        .route(
+            "/incidents/{id}/campaigns",
+            get(pages::campaigns::campaigns_get).post(pages::campaigns::campaigns_create),
+        )
+        .route("/campaigns/{id}", get(pages::campaigns::campaign_get))
+        .route(
+            "/campaigns/{id}/letters.pdf",
+            get(pages::campaigns::letters_pdf),
+        )
+        .route(
+            "/campaigns/{id}/print-list.csv",
+            get(pages::campaigns::print_list).post(pages::campaigns::print_list_substituted),
+        )
+        .route(
+            "/campaigns/{id}/posted",
+            post(pages::campaigns::campaign_posted),
+        )
+        .route(
+            "/campaigns/{id}/returned",
+            post(pages::campaigns::campaign_returned),
+        )
+        .route(
+            "/campaigns/{id}/returned/import",
+            post(pages::campaigns::campaign_returned_import),
+        )
+        .route(
+            "/campaigns/{id}/bounces",
+            post(pages::campaigns::campaign_bounces),
+        )
+        .route(
+            "/campaigns/{id}/resolve",
+            post(pages::campaigns::campaign_resolve),
+        )
+        .route(
+            "/campaigns/{id}/publish",
+            post(pages::campaigns::campaign_publish),
+        )
+        .route("/campaigns/{id}/calls", get(pages::campaigns::calls_get))
+        .route(
+            "/campaigns/{id}/calls/{recipient}",
+            post(pages::campaigns::call_record),
+        )
+        .route("/notice/{slug}", get(pages::campaigns::public_notice))
+        .route(
             "/ledger",
             get(pages::ledger::list_page).post(pages::ledger::create_entry),
         )
@@ -244,6 +296,16 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             "/incidents/{id}/files/{file_id}",
             get(pages::evidence::download),
         )
+        .route("/incidents/{id}/impact", get(pages::impact::impact_page))
+        .route(
+            "/incidents/{id}/impact/dataset",
+            post(pages::impact::from_dataset),
+        )
+        .route(
+            "/incidents/{id}/impact/account",
+            post(pages::impact::from_account),
+        )
+        .route("/incidents/{id}/impact/apply", post(pages::impact::apply))
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_file))
         .route("/favicon.ico", get(favicon))

@@ -58,14 +58,22 @@ pub enum IndexClass {
     Phone,
     Name,
     NameBirth,
+    /// Name and postal address (issue 14): added in index format 2; records written before it
+    /// get these terms from `App::reindex_records` (job `vault.reindex`, queued by migration 0013).
+    NameAddress,
 }
 
+/// The blind-index format: which classes a record's terms include. Format 2 added
+/// [`IndexClass::NameAddress`]. Stored in the settings table as `vault.index_format`.
+pub const INDEX_FORMAT: u32 = 2;
+
 impl IndexClass {
-    pub const ALL: [IndexClass; 4] = [
+    pub const ALL: [IndexClass; 5] = [
         IndexClass::Email,
         IndexClass::Phone,
         IndexClass::Name,
         IndexClass::NameBirth,
+        IndexClass::NameAddress,
     ];
 
     pub fn code(self) -> &'static str {
@@ -74,6 +82,7 @@ impl IndexClass {
             IndexClass::Phone => "phone",
             IndexClass::Name => "name",
             IndexClass::NameBirth => "name_birth",
+            IndexClass::NameAddress => "name_address",
         }
     }
 }
@@ -89,14 +98,19 @@ pub fn index_sources(schema: &super::Schema, class: IndexClass) -> Vec<&str> {
         .filter(|f| match class {
             IndexClass::Email => f.kind == K::Email,
             IndexClass::Phone => f.kind == K::Phone,
-            IndexClass::Name | IndexClass::NameBirth => matches!(f.kind, K::Name | K::KanaName),
+            IndexClass::Name | IndexClass::NameBirth | IndexClass::NameAddress => {
+                matches!(f.kind, K::Name | K::KanaName)
+            }
         })
         .map(|f| f.name.as_str())
         .collect();
-    if class == IndexClass::NameBirth {
-        if let Some(i) = schema.first_of(K::BirthDate) {
-            out.push(schema.fields[i].name.as_str());
-        }
+    let with = match class {
+        IndexClass::NameBirth => Some(K::BirthDate),
+        IndexClass::NameAddress => Some(K::Address),
+        _ => None,
+    };
+    if let Some(i) = with.and_then(|k| schema.first_of(k)) {
+        out.push(schema.fields[i].name.as_str());
     }
     out
 }
@@ -110,6 +124,11 @@ pub fn terms(schema: &super::Schema, values: &[Option<String>]) -> Vec<(IndexCla
         .first_of(K::BirthDate)
         .and_then(|i| values.get(i).cloned().flatten())
         .and_then(|b| birth_date(&b));
+    let addr = schema
+        .first_of(K::Address)
+        .and_then(|i| values.get(i).cloned().flatten())
+        .map(|a| address(&a))
+        .filter(|a| !a.is_empty());
     for (f, v) in schema.fields.iter().zip(values) {
         let Some(v) = v else { continue };
         match f.kind {
@@ -126,6 +145,9 @@ pub fn terms(schema: &super::Schema, values: &[Option<String>]) -> Vec<(IndexCla
                 }
                 if let Some(b) = &birth {
                     out.push((IndexClass::NameBirth, format!("{n}\u{1f}{b}")));
+                }
+                if let Some(a) = &addr {
+                    out.push((IndexClass::NameAddress, format!("{n}\u{1f}{a}")));
                 }
                 out.push((IndexClass::Name, n));
             }
@@ -149,5 +171,283 @@ pub fn query_term(class: IndexClass, value: &str, birth: Option<&str>) -> Option
             let b = birth_date(birth?)?;
             (!n.is_empty()).then(|| format!("{n}\u{1f}{b}"))
         }
+        IndexClass::NameAddress => {
+            let n = name(value);
+            let a = address(birth?);
+            (!n.is_empty() && !a.is_empty()).then(|| format!("{n}\u{1f}{a}"))
+        }
+    }
+}
+
+/// The 47 prefectures, longest first where one is a suffix of another (京都府 / 東京都 differ).
+const PREFECTURES: [&str; 47] = [
+    "北海道",
+    "青森県",
+    "岩手県",
+    "宮城県",
+    "秋田県",
+    "山形県",
+    "福島県",
+    "茨城県",
+    "栃木県",
+    "群馬県",
+    "埼玉県",
+    "千葉県",
+    "東京都",
+    "神奈川県",
+    "新潟県",
+    "富山県",
+    "石川県",
+    "福井県",
+    "山梨県",
+    "長野県",
+    "岐阜県",
+    "静岡県",
+    "愛知県",
+    "三重県",
+    "滋賀県",
+    "京都府",
+    "大阪府",
+    "兵庫県",
+    "奈良県",
+    "和歌山県",
+    "鳥取県",
+    "島根県",
+    "岡山県",
+    "広島県",
+    "山口県",
+    "徳島県",
+    "香川県",
+    "愛媛県",
+    "高知県",
+    "福岡県",
+    "佐賀県",
+    "長崎県",
+    "熊本県",
+    "大分県",
+    "宮崎県",
+    "鹿児島県",
+    "沖縄県",
+];
+
+fn kanji_digit(c: char) -> Option<u32> {
+    Some(match c {
+        '〇' | '零' => 0,
+        '一' => 1,
+        '二' => 2,
+        '三' => 3,
+        '四' => 4,
+        '五' => 5,
+        '六' => 6,
+        '七' => 7,
+        '八' => 8,
+        '九' => 9,
+        _ => return None,
+    })
+}
+
+/// A run of kanji numerals (一, 十二, 二十三, 百五) as a number, if it is one.
+fn kanji_number(run: &[char]) -> Option<u32> {
+    if run.is_empty() {
+        return None;
+    }
+    // Positional (二〇三) when there is no 十 or 百.
+    if !run.iter().any(|c| matches!(c, '十' | '百')) {
+        return run
+            .iter()
+            .try_fold(0u32, |n, c| Some(n * 10 + kanji_digit(*c)?));
+    }
+    let (mut total, mut cur) = (0u32, None::<u32>);
+    for c in run {
+        match c {
+            '百' => {
+                total += cur.unwrap_or(1) * 100;
+                cur = None;
+            }
+            '十' => {
+                total += cur.unwrap_or(1) * 10;
+                cur = None;
+            }
+            d => cur = Some(kanji_digit(*d)?),
+        }
+    }
+    Some(total + cur.unwrap_or(0))
+}
+
+/// Address: NFKC, no spaces, the postal code (with or without 〒) and a leading prefecture
+/// dropped (a leaked list often omits one or the other), every hyphen and long-vowel variant
+/// between numbers as `-`, 丁目 / 番地 / 番 / 号 / の after a number (kanji numerals read as
+/// digits) as `-`, no trailing `-`, Latin lower-cased. `東京都千代田区千代田一丁目1番1号` and
+/// `〒100-0001 千代田区千代田１－１－１` give the same form.
+pub fn address(s: &str) -> String {
+    let n = nfkc(s);
+    let mut chars: Vec<char> = n
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, ',' | '、' | '，'))
+        .map(|c| match c {
+            '‐' | '‑' | '‒' | '–' | '—' | '―' | '−' | '－' | '﹣' | 'ｰ' | '━' | '─' => {
+                '-'
+            }
+            _ => c,
+        })
+        .collect();
+    // The postal code: 〒 and / or NNN-NNNN (or NNNNNNN) at the start.
+    if chars.first() == Some(&'〒') {
+        chars.remove(0);
+    }
+    let digits_at = |v: &[char], from: usize, n: usize| {
+        v.len() >= from + n && v[from..from + n].iter().all(char::is_ascii_digit)
+    };
+    if digits_at(&chars, 0, 3) && chars.get(3) == Some(&'-') && digits_at(&chars, 4, 4) {
+        chars.drain(..8);
+    } else if digits_at(&chars, 0, 7) && !chars.get(7).is_some_and(char::is_ascii_digit) {
+        chars.drain(..7);
+    }
+    let mut s: String = chars.into_iter().collect();
+    if let Some(p) = PREFECTURES.iter().find(|p| s.starts_with(**p)) {
+        s.drain(..p.len());
+    }
+    // Kanji numerals before a block word become digits; block words after a digit become `-`.
+    let chars: Vec<char> = s.chars().collect();
+    let mut out: Vec<char> = Vec::with_capacity(chars.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let rest: String = chars[i..chars.len().min(i + 2)].iter().collect();
+        let block = if rest.starts_with("丁目") || rest.starts_with("番地") {
+            2
+        } else {
+            usize::from(matches!(c, '番' | '号' | 'の'))
+        };
+        if block > 0 {
+            // A kanji-numeral run just before: read it as a number.
+            let start = out
+                .iter()
+                .rposition(|c| kanji_digit(*c).is_none() && !matches!(c, '十' | '百'))
+                .map_or(0, |p| p + 1);
+            if start < out.len() {
+                if let Some(v) = kanji_number(&out[start..]) {
+                    out.truncate(start);
+                    out.extend(v.to_string().chars());
+                }
+            }
+            if out.last().is_some_and(char::is_ascii_digit) {
+                out.push('-');
+                i += block;
+                continue;
+            }
+        }
+        // ー or ｰ between digits was read as a hyphen above only for the narrow forms.
+        if c == 'ー' && out.last().is_some_and(char::is_ascii_digit) {
+            out.push('-');
+            i += 1;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    while out.last() == Some(&'-') {
+        out.pop();
+    }
+    // A hyphen counts only between numbers: `1-1-1号 ビル` and `1-1-1ビル` are one address.
+    let mut s = String::with_capacity(out.len() * 3);
+    for (i, c) in out.iter().enumerate() {
+        if *c == '-'
+            && (!s.ends_with(|p: char| p.is_ascii_digit())
+                || !out.get(i + 1).is_some_and(char::is_ascii_digit))
+        {
+            continue;
+        }
+        s.extend(c.to_lowercase());
+    }
+    s
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::*;
+
+    #[test]
+    fn the_same_address_however_it_is_written() {
+        let want = "千代田区千代田1-1-1";
+        for s in [
+            "東京都千代田区千代田1-1-1",
+            "東京都千代田区千代田１－１－１",
+            "〒100-0001 東京都千代田区千代田1丁目1番1号",
+            "100-0001 千代田区千代田 1丁目1番地1",
+            "〒1000001東京都千代田区千代田一丁目一番一号",
+            "東京都 千代田区 千代田 1‐1‐1",
+            "千代田区千代田1ー1ー1",
+            "千代田区千代田1−1−1",
+            "千代田区千代田1の1の1",
+        ] {
+            assert_eq!(address(s), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn buildings_and_larger_numbers() {
+        assert_eq!(
+            address("大阪府大阪市北区梅田三丁目２番１２３号　梅田ビル ５Ｆ"),
+            "大阪市北区梅田3-2-123梅田ビル5f"
+        );
+        assert_eq!(
+            address("大阪市北区梅田3-2-123 梅田ビル5F"),
+            "大阪市北区梅田3-2-123梅田ビル5f"
+        );
+        assert_eq!(
+            address("札幌市中央区北一条西二十三丁目"),
+            "札幌市中央区北一条西23"
+        );
+        assert_eq!(address("京都府京都市左京区"), "京都市左京区");
+        assert_eq!(address("東京都港区"), "港区");
+        assert_eq!(address("  "), "");
+        // Different places stay different.
+        assert_ne!(
+            address("千代田区千代田1-1-1"),
+            address("千代田区千代田1-1-2")
+        );
+        assert_ne!(address("千代田区千代田1-11"), address("千代田区千代田11-1"));
+    }
+
+    #[test]
+    fn name_and_address_terms() {
+        let schema =
+            crate::vault::Schema::parse("name:name, kana:kana_name, address:address").unwrap();
+        let t = terms(
+            &schema,
+            &[
+                Some("山田 太郎".into()),
+                Some("ヤマダ タロウ".into()),
+                Some("東京都千代田区千代田1丁目1番1号".into()),
+            ],
+        );
+        let na: Vec<&str> = t
+            .iter()
+            .filter(|(c, _)| *c == IndexClass::NameAddress)
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(
+            na,
+            [
+                "やまだたろう\u{1f}千代田区千代田1-1-1",
+                "山田太郎\u{1f}千代田区千代田1-1-1"
+            ]
+        );
+        assert_eq!(
+            query_term(
+                IndexClass::NameAddress,
+                "ﾔﾏﾀﾞﾀﾛｳ",
+                Some("千代田区千代田１－１－１")
+            ),
+            Some("やまだたろう\u{1f}千代田区千代田1-1-1".into())
+        );
+        assert_eq!(
+            index_sources(&schema, IndexClass::NameAddress),
+            ["name", "kana", "address"]
+        );
+        // No address, no term.
+        let t = terms(&schema, &[Some("山田 太郎".into()), None, None]);
+        assert!(t.iter().all(|(c, _)| *c != IndexClass::NameAddress));
     }
 }

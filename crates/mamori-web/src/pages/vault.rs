@@ -359,7 +359,7 @@ async fn dataset_page(
     let mut by_options: Vec<&'static str> = Vec::new();
     for c in &classes {
         let code = match c {
-            IndexClass::NameBirth => continue,
+            IndexClass::NameBirth | IndexClass::NameAddress => continue,
             other => other.code(),
         };
         by_options.push(code);
