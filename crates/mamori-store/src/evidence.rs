@@ -70,6 +70,11 @@ fn file_from_row(r: &AnyRow) -> FileRow {
     }
 }
 
+/// The `settings` row that holds a file's scan lease.
+fn lease_name(file_id: i64) -> String {
+    format!("evidence.scan_lease.{file_id}")
+}
+
 /// Progress of a scan, written as it goes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScanProgress {
@@ -153,6 +158,10 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM settings WHERE name = $1")
+            .bind(lease_name(id))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -230,16 +239,22 @@ impl Store {
         problem: Option<&str>,
         problem_params: Option<&str>,
     ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
-            "UPDATE incident_files SET scan_state = $1, problem = $2, problem_params = $3, \
-             scan_lease_until = NULL WHERE id = $4",
+            "UPDATE incident_files SET scan_state = $1, problem = $2, problem_params = $3 WHERE id = $4",
         )
         .bind(state)
         .bind(problem)
         .bind(problem_params)
         .bind(id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        // Whatever the new state, a scan that held the file lets it go.
+        sqlx::query("DELETE FROM settings WHERE name = $1")
+            .bind(lease_name(id))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -338,32 +353,51 @@ impl Store {
     }
 
     /// Takes the scan of a file for `lease_until` (compare-and-set): `false` when it is
-    /// finished or another process holds a lease that has not run out.
+    /// finished or another process holds a lease that has not run out. The lease is a row of
+    /// `settings` (`evidence.scan_lease.{id}` = microseconds), removed when the scan ends.
     pub async fn claim_incident_file_scan(
         &self,
         id: i64,
         now: i64,
         lease_until: i64,
     ) -> Result<bool> {
-        Ok(sqlx::query(
-            "UPDATE incident_files SET scan_state = 'scanning', scan_lease_until = $1 \
-             WHERE id = $2 AND scan_state IN ('queued', 'scanning') \
-             AND (scan_lease_until IS NULL OR scan_lease_until < $3)",
+        let mut tx = self.pool().begin().await?;
+        let took = sqlx::query(
+            "INSERT INTO settings (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value \
+             WHERE CAST(settings.value AS BIGINT) < $3",
         )
-        .bind(lease_until)
-        .bind(id)
+        .bind(lease_name(id))
+        .bind(lease_until.to_string())
         .bind(now)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?
-        .rows_affected()
-            == 1)
+        .rows_affected();
+        if took != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let open = sqlx::query(
+            "UPDATE incident_files SET scan_state = 'scanning' \
+             WHERE id = $1 AND scan_state IN ('queued', 'scanning')",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if open != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Renews the scan's lease (as progress is recorded).
     pub async fn renew_incident_file_scan(&self, id: i64, lease_until: i64) -> Result<()> {
-        sqlx::query("UPDATE incident_files SET scan_lease_until = $1 WHERE id = $2")
-            .bind(lease_until)
-            .bind(id)
+        sqlx::query("UPDATE settings SET value = $1 WHERE name = $2")
+            .bind(lease_until.to_string())
+            .bind(lease_name(id))
             .execute(self.pool())
             .await?;
         Ok(())

@@ -125,7 +125,13 @@ async fn file_rows_chunks_progress_leases_and_keys() {
         assert_eq!(f.kind_counts, r#"{"email":7}"#);
         assert_eq!(f.problem.as_deref(), Some("no_personal_data"));
         assert_eq!(f.scan_state, "done");
-        // A finished scan is not taken again.
+        // The lease is let go with the scan, and a finished scan is not taken again.
+        assert_eq!(
+            s.get_setting(&format!("evidence.scan_lease.{id}"))
+                .await
+                .unwrap(),
+            None
+        );
         assert!(!s
             .claim_incident_file_scan(id, 10_000, 11_000)
             .await

@@ -21,9 +21,7 @@ CREATE TABLE incident_files (
     rows_matched   INTEGER NOT NULL DEFAULT 0,
     problem        TEXT,
     problem_params TEXT,
-    kind_counts    TEXT NOT NULL DEFAULT '{}',
-    -- The scan in progress holds the file until then (microseconds); renewed as it goes.
-    scan_lease_until INTEGER
+    kind_counts    TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX incident_files_incident ON incident_files (incident_id, id);
 
