@@ -758,3 +758,21 @@ async fn a_cut_off_upload_is_purged_and_a_scan_held_elsewhere_waits_for_its_leas
         e.db.cleanup().await;
     }
 }
+
+#[test]
+fn the_browser_fixture_gives_six_rows() {
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/browser/fixtures/leaked-cp932.csv"
+    ))
+    .unwrap();
+    let (rows, ex) = rows_from_bytes("leaked-cp932.csv", &data);
+    assert_eq!(ex.problem, None);
+    assert_eq!(
+        rows.len(),
+        6,
+        "{:?}",
+        rows.iter().map(|r| &r.locator).collect::<Vec<_>>()
+    );
+    assert!(rows.iter().all(|r| r.first(LeakedField::Name).is_some()));
+}
