@@ -776,3 +776,68 @@ fn the_browser_fixture_gives_six_rows() {
     );
     assert!(rows.iter().all(|r| r.first(LeakedField::Name).is_some()));
 }
+
+#[tokio::test]
+async fn a_resumed_scan_skips_the_rows_done_and_batches_sent_again_change_nothing() {
+    for e in envs(512 << 20).await {
+        let app = &e.app;
+        let mut csv = String::from("メールアドレス,電話番号\n");
+        for i in 0..12_000 {
+            csv.push_str(&format!(
+                "user{i}@example.jp,090-{:04}-{:04}\n",
+                i / 1000,
+                i % 10000
+            ));
+        }
+        let id = attach(&e, "leak.csv", csv.as_bytes()).await.unwrap();
+        app.scan_evidence(id).await.unwrap();
+        let row = app.store.get_incident_file(id).await.unwrap();
+        assert_eq!(
+            (row.scan_state.as_str(), row.rows_found),
+            ("done", 12_000),
+            "{}",
+            e.db.name
+        );
+        assert_eq!(row.bytes_done, row.size);
+        assert!(
+            row.kind_counts.contains("\"email\":12000"),
+            "{}",
+            row.kind_counts
+        );
+        let sources = app.store.impact_source_count(e.incident).await.unwrap();
+        let total = app
+            .impact_counts(&e.privacy, e.incident)
+            .await
+            .unwrap()
+            .total;
+        assert_eq!(total, 12_000);
+
+        // As after a restart in the middle: 5,000 rows were confirmed; the scan goes on from
+        // there (7,000 rows sent), and sending rows again records nothing twice.
+        for done in [5_000, 0] {
+            sqlx::query(
+                "UPDATE incident_files SET scan_state = 'queued', rows_found = $1 WHERE id = $2",
+            )
+            .bind(done)
+            .bind(id)
+            .execute(app.store.pool())
+            .await
+            .unwrap();
+            app.scan_evidence(id).await.unwrap();
+            let row = app.store.get_incident_file(id).await.unwrap();
+            assert_eq!(row.rows_found, 12_000);
+            assert_eq!(
+                app.store.impact_source_count(e.incident).await.unwrap(),
+                sources
+            );
+            assert_eq!(
+                app.impact_counts(&e.privacy, e.incident)
+                    .await
+                    .unwrap()
+                    .total,
+                total
+            );
+        }
+        e.db.cleanup().await;
+    }
+}
