@@ -14,6 +14,7 @@ use mamori_domain::impact::LeakedField;
 use mamori_domain::role::Role;
 use mamori_store::audit::AuditFilter;
 use mamori_store::testing::{temp_dir, TestDb};
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 // 2026-11-24T01:00:00Z = 2026-11-24 10:00 JST.
@@ -783,11 +784,12 @@ async fn a_resumed_scan_skips_the_rows_done_and_batches_sent_again_change_nothin
         let app = &e.app;
         let mut csv = String::from("メールアドレス,電話番号\n");
         for i in 0..12_000 {
-            csv.push_str(&format!(
-                "user{i}@example.jp,090-{:04}-{:04}\n",
+            let _ = writeln!(
+                csv,
+                "user{i}@example.jp,090-{:04}-{:04}",
                 i / 1000,
                 i % 10000
-            ));
+            );
         }
         let id = attach(&e, "leak.csv", csv.as_bytes()).await.unwrap();
         app.scan_evidence(id).await.unwrap();
