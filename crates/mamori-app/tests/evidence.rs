@@ -404,7 +404,7 @@ async fn attach_from_a_path_streams_the_file_from_disk() {
 }
 
 #[tokio::test]
-async fn the_scan_job_reports_nothing_personal_and_a_failed_match_for_retry() {
+async fn the_scan_job_reports_nothing_personal_and_retries_a_failed_match() {
     for e in envs(512 << 20).await {
         let app = &e.app;
         let plain = attach(
@@ -437,29 +437,56 @@ async fn the_scan_job_reports_nothing_personal_and_a_failed_match_for_retry() {
             Some("個人データは見つかりませんでした")
         );
         assert!(!pv.problem_is_error);
-        // Until matching is built it fails: the file waits with the message, the job retries.
         let l = app.store.get_incident_file(leaked).await.unwrap();
-        if l.problem.as_deref() == Some("match_failed") {
-            assert_eq!(l.scan_state, "queued");
-            let lv = views.iter().find(|v| v.id == leaked).unwrap();
-            assert!(lv
-                .problem_ja
-                .as_deref()
-                .unwrap()
-                .contains("照合に失敗しました"));
-            let pending: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM jobs WHERE kind = $1 AND done_at IS NULL AND last_error IS NOT NULL",
-            )
-            .bind(SCAN_JOB)
-            .fetch_one(app.store.pool())
+        assert_eq!((l.scan_state.as_str(), l.rows_found), ("done", 1));
+        assert_eq!(l.problem, None);
+
+        // Matching fails (its table is out of reach): the file waits with the message and the
+        // job is retried; once matching works again the retry finishes it.
+        sqlx::query("ALTER TABLE impact_sources RENAME TO impact_sources_away")
+            .execute(app.store.pool())
             .await
             .unwrap();
-            assert_eq!(pending, 1);
-        } else {
-            // With the matcher in place the file is done, its row counted.
-            assert_eq!(l.scan_state, "done");
-            assert_eq!(l.rows_found, 1);
-        }
+        let again = attach(
+            &e,
+            "list2.csv",
+            "氏名,メールアドレス\n佐藤 次郎,jiro@example.jp\n".as_bytes(),
+        )
+        .await
+        .unwrap();
+        app.work_once("t", &App::job_handlers()).await.unwrap();
+        let a = app.store.get_incident_file(again).await.unwrap();
+        assert_eq!(
+            (a.scan_state.as_str(), a.problem.as_deref()),
+            ("queued", Some("match_failed")),
+            "{}",
+            e.db.name
+        );
+        let views = app.evidence_files(&e.privacy, e.incident).await.unwrap();
+        let av = views.iter().find(|v| v.id == again).unwrap();
+        assert!(av
+            .problem_ja
+            .as_deref()
+            .unwrap()
+            .starts_with("照合に失敗しました。しばらくして自動で再試行します"));
+        assert!(av.problem_is_error);
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE kind = $1 AND done_at IS NULL AND last_error IS NOT NULL",
+        )
+        .bind(SCAN_JOB)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(pending, 1);
+        sqlx::query("ALTER TABLE impact_sources_away RENAME TO impact_sources")
+            .execute(app.store.pool())
+            .await
+            .unwrap();
+        e.clock.advance_secs(3600);
+        app.work_once("t", &App::job_handlers()).await.unwrap();
+        let a = app.store.get_incident_file(again).await.unwrap();
+        assert_eq!((a.scan_state.as_str(), a.rows_found), ("done", 1));
+        assert_eq!(a.problem, None);
         // Progress as the page polls it: no names, no values.
         let progress =
             serde_json::to_string(&app.evidence_progress(&e.privacy, e.incident).await.unwrap())
