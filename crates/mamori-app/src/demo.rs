@@ -91,6 +91,7 @@ impl App {
                 }
             }
             self.seed_demo_ledger().await?;
+            self.seed_demo_campaign().await?;
             return Ok(out);
         }
         let company = self
@@ -146,6 +147,7 @@ impl App {
         self.seed_demo_incidents(company).await?;
         self.store.set_setting("demo.seeded", "1").await?;
         self.seed_demo_ledger().await?;
+        self.seed_demo_campaign().await?;
         Ok(out)
     }
 }
@@ -394,6 +396,109 @@ impl App {
         )
         .await?;
         self.store.set_setting("demo.ledger", "1").await?;
+        Ok(())
+    }
+}
+
+impl App {
+    /// Issue 14 in the demo: a third incident — shipping data taken from the delivery
+    /// contractor's server — with the leaked file attached and matched against the vault (25
+    /// customers by phone and name + address, three rows nobody knows, one of them with no
+    /// contact data), the facts taken over from the impact analysis, the notice approved by
+    /// the CISO, and a campaign under way: letters posted, three come back and go on to
+    /// e-mail (the demo mailbox receives them), the rest to the phone list.
+    async fn seed_demo_campaign(&self) -> Result<(), AppError> {
+        if self.store.get_setting("demo.campaign").await?.is_some() || self.vault.get().is_none() {
+            return Ok(());
+        }
+        let user = |login: &'static str| async move {
+            self.store
+                .find_user_by_login(login)
+                .await?
+                .ok_or_else(|| AppError::Internal(format!("demo user {login}")))
+        };
+        let tanaka = Ctx::user(user("tanaka").await?, "demo");
+        let takahashi = Ctx::user(user("takahashi").await?, "demo");
+        let (id, _) = self
+            .file_first_report(
+                &tanaka,
+                &crate::incident::FirstReportInput {
+                    title: "配送委託先サーバへの不正アクセスによる配送先情報の流出".into(),
+                    description: "配送委託先のサーバに第三者が不正にアクセスし、配送先の一覧（氏名・電話番号・住所）が持ち出された。委託先から流出したファイルの提供を受けた。".into(),
+                    event: "leak".into(),
+                    certainty: "confirmed".into(),
+                    found_by: "個人情報保護事務局 田中".into(),
+                    items: vec!["name".into(), "phone".into(), "address".into()],
+                    persons: "不明".into(),
+                    actions_taken: "委託先のサーバを停止し、流出したファイルの提供を受けた。".into(),
+                    ..crate::incident::FirstReportInput::default()
+                },
+            )
+            .await?;
+        // The leaked file, as the contractor's system wrote it: CP932, CRLF.
+        use std::fmt::Write as _;
+        let family = [
+            "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤",
+        ];
+        let given = ["陽子", "健太", "美咲"];
+        let mut csv = String::from("お届け先氏名,電話番号,郵便番号,お届け先住所,伝票番号\r\n");
+        for i in 0..25usize {
+            let _ = write!(
+                csv,
+                "{} {},090-{:04}-{:04},150-{:04},東京都渋谷区神南{}-{}-{},S{:08}\r\n",
+                family[i % 10],
+                given[(i / 10) % 3],
+                1000 + i,
+                2000 + i * 7 % 8000,
+                i % 10000,
+                i % 3 + 1,
+                i % 20 + 1,
+                i % 9 + 1,
+                700_000 + i
+            );
+        }
+        csv.push_str("木村 花子,,160-0022,東京都新宿区新宿3-1-1,S00800001\r\n");
+        csv.push_str("井上 翔,080-5555-0101,,,S00800002\r\n");
+        csv.push_str("松本 恵,,,,S00800003\r\n");
+        // Taken by a third party on purpose: reportable whatever the number (施行規則7条3号).
+        let incident = self.store.get_incident(id).await?;
+        let facts: mamori_domain::incident::facts::IncidentFacts =
+            serde_json::from_str(&incident.facts)
+                .map_err(|e| AppError::Internal(format!("demo facts: {e}")))?;
+        let mut input = crate::incident::FactsInput::from_facts(&facts, incident.version);
+        input.malicious = true;
+        self.update_facts(&tanaka, id, &input).await?;
+        let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode(&csv);
+        let mut w = self
+            .begin_evidence(&tanaka, id, "委託先から提供された流出ファイル.csv")
+            .await?;
+        w.write(&bytes).await?;
+        let file = w.finish().await?;
+        self.scan_evidence(file).await.map_err(AppError::Internal)?;
+        let version = self.store.get_incident(id).await?.version;
+        self.apply_impact_proposal(&tanaka, id, version).await?;
+        let mut notice = self.draft_notice(&tanaka, id).await?;
+        notice.ja.contact = "株式会社みらい通販 お客様相談窓口\n電話 0120-000-000（平日9時〜18時）\nメール privacy@mirai-tsuhan.example".into();
+        if let Some(en) = notice.en.as_mut() {
+            en.contact = "Mirai Tsuhan customer desk, phone 0120-000-000 (weekdays 9:00–18:00), privacy@mirai-tsuhan.example".into();
+        }
+        let v = self.save_notice(&tanaka, id, &notice).await?;
+        self.approve_notice(&takahashi, id, v).await?;
+        let campaign = self
+            .create_campaign(&tanaka, id, &crate::campaign::CampaignOptions::default())
+            .await?;
+        let letters = self.letters_to_print(&tanaka, campaign, 0, 1000).await?;
+        let ids: Vec<i64> = letters.iter().map(|l| l.recipient_id).collect();
+        self.mark_posted(&tanaka, campaign, &ids).await?;
+        for (l, reason) in letters.iter().take(3).zip([
+            crate::campaign::ReturnReason::UnknownAddress,
+            crate::campaign::ReturnReason::Moved,
+            crate::campaign::ReturnReason::UnknownAddress,
+        ]) {
+            self.mark_returned(&tanaka, campaign, &l.reference, reason)
+                .await?;
+        }
+        self.store.set_setting("demo.campaign", "1").await?;
         Ok(())
     }
 }

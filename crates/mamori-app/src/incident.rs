@@ -167,6 +167,52 @@ pub struct FactsInput {
     pub being_acquired: bool,
 }
 
+impl FactsInput {
+    /// The form as it would be sent for `facts` unchanged (times as RFC 3339), to change one
+    /// part of the facts in code (the impact analysis, the demo).
+    pub fn from_facts(f: &mamori_domain::incident::facts::IncidentFacts, version: i64) -> Self {
+        let time = |t: i64| {
+            chrono::DateTime::from_timestamp_micros(t)
+                .map(|d| d.to_rfc3339())
+                .unwrap_or_default()
+        };
+        FactsInput {
+            version,
+            occurred_at: f.occurred_at.map(time).unwrap_or_default(),
+            found_at: time(f.found_at),
+            knew_at: time(f.knew_at),
+            event: f.event.code().into(),
+            certainty: if f.suspected {
+                "suspected"
+            } else {
+                "confirmed"
+            }
+            .into(),
+            items: f.items.iter().map(|i| i.code().to_owned()).collect(),
+            persons: f.persons.map(|n| n.to_string()).unwrap_or_default(),
+            role: match f.role {
+                mamori_domain::appi::Role::Contractor => "contractor",
+                mamori_domain::appi::Role::Controller => "controller",
+            }
+            .into(),
+            notified_entruster_at: f.notified_entruster_at.map(time).unwrap_or_default(),
+            contact_info: match f.contact_info_available {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "",
+            }
+            .into(),
+            recovered_before_viewed: f.recovered_before_viewed,
+            same_data_held_elsewhere: f.same_data_held_elsewhere,
+            intentional_provision: f.intentional_provision,
+            pseudonymized: f.pseudonymized,
+            high_grade_encryption: f.high_grade_encryption,
+            malicious: f.malicious,
+            being_acquired: f.being_acquired,
+        }
+    }
+}
+
 /// Everything the incident page shows.
 #[derive(Debug, Clone)]
 pub struct IncidentView {
