@@ -123,6 +123,8 @@ async fn attach_stores_the_files_sealed_and_audited_as_the_command_line() {
         .search_audit(
             &AuditFilter {
                 action: Some("incident.file.upload".into()),
+                // The demo attaches a file of its own to another incident.
+                target: Some(format!("incident:{incident}")),
                 ..AuditFilter::default()
             },
             10,
