@@ -42,6 +42,13 @@ pub const CHUNK: usize = 256 * 1024;
 pub const BATCH: usize = 5_000;
 /// The job kind of the background scan; the payload is the file id.
 pub const SCAN_JOB: &str = "evidence.scan";
+/// How long a scan holds its file without recording progress (microseconds): another process
+/// takes over a scan whose process died after this.
+const SCAN_LEASE: i64 = 600 * 1_000_000;
+/// An upload still unfinished after this long was cut off (a crash) and is removed.
+const STALE_UPLOAD: i64 = 24 * 3600 * 1_000_000;
+/// The periodic task that removes cut-off uploads.
+pub const PURGE_TASK: &str = "evidence.purge_uploads";
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD_NO_PAD;
 
@@ -929,6 +936,53 @@ impl App {
         Ok(out)
     }
 
+    /// Removes uploads cut off by a crash (still `uploading` a day later) with their chunks.
+    pub async fn purge_stale_uploads(&self) -> Result<u64, AppError> {
+        let before = self.clock.now_micros() - STALE_UPLOAD;
+        let ids = self.store.stale_incident_uploads(before).await?;
+        for id in &ids {
+            self.store.delete_incident_file(*id).await?;
+        }
+        Ok(ids.len() as u64)
+    }
+
+    /// Re-wraps the file keys not yet under the current master key (part of
+    /// `rewrap_keys`, so that a retired master key version holds no file). Returns how many.
+    pub async fn rewrap_evidence_keys(&self) -> Result<u64, AppError> {
+        let v = self.vault_state()?;
+        let current = v.current();
+        let mut after = 0;
+        let mut done = 0;
+        loop {
+            let rows = self
+                .store
+                .evidence_keys_to_rewrap(i64::from(current), after, 500)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.0;
+            for (id, old, wrapped) in rows {
+                let aad = dek_aad(id);
+                let bytes = B64
+                    .decode(&wrapped)
+                    .map_err(|_| AppError::Internal(format!("evidence file {id}: bad key")))?;
+                let key = v
+                    .provider
+                    .unwrap(old as u32, &bytes, aad.as_bytes())
+                    .map_err(|e| AppError::Internal(format!("evidence file {id}: {e}")))?;
+                let dek = Dek::from_key(key);
+                let new = v
+                    .provider
+                    .wrap(current, dek.key(), aad.as_bytes())
+                    .map_err(|e| AppError::Internal(format!("evidence file {id}: {e}")))?;
+                done += self
+                    .store
+                    .rewrap_incident_file_key(id, old, i64::from(current), &B64.encode(new))
+                    .await?;
+            }
+        }
+        Ok(done)
+    }
+
     /// The job `evidence.scan`: reads one file into rows and matches them. Resumable: the rows
     /// already matched are skipped. A match error leaves the file queued with the message and
     /// fails the job, so the queue retries it; a file that cannot be read is marked failed
@@ -942,6 +996,50 @@ impl App {
         if file.scan_state == "done" || file.scan_state == "failed" {
             return Ok(());
         }
+        let now = self.clock.now_micros();
+        if !self
+            .store
+            .claim_incident_file_scan(file_id, now, now + SCAN_LEASE)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            // Finished meanwhile, or another process is scanning it: the job is retried
+            // later and then finds it done (or the other lease run out, and resumes it).
+            let f = self
+                .store
+                .get_incident_file(file_id)
+                .await
+                .map_err(|e| e.to_string())?;
+            return if f.scan_state == "done" || f.scan_state == "failed" {
+                Ok(())
+            } else {
+                Err(format!(
+                    "file {file_id} is being scanned by another process"
+                ))
+            };
+        }
+        let result = self.scan_claimed(file).await;
+        if result.is_err() {
+            // Give the file back at once (a match failure has already done so, with its
+            // message), so that the retry does not wait for the lease to run out.
+            let now_state = self
+                .store
+                .get_incident_file(file_id)
+                .await
+                .map(|f| f.scan_state);
+            if now_state.is_ok_and(|s| s == "scanning") {
+                self.store
+                    .set_incident_file_state(file_id, "queued", None, None)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        result
+    }
+
+    /// The scan of a file this process holds the lease of.
+    async fn scan_claimed(&self, file: FileRow) -> Result<(), String> {
+        let file_id = file.id;
         let set_state = |state: &'static str, p: Option<EvidenceProblem>| {
             let store = self.store.clone();
             async move {
@@ -956,7 +1054,6 @@ impl App {
                     .map_err(|e| e.to_string())
             }
         };
-        set_state("scanning", None).await?;
         // Decrypt into an unnamed temporary file, checking every chunk and the digest first.
         let mut tmp = tempfile::tempfile().map_err(|e| format!("temporary file: {e}"))?;
         let mut reader = self.file_reader(file.clone()).map_err(|e| e.to_string())?;
@@ -1013,6 +1110,10 @@ impl App {
                     progress.bytes_done = position.load(Ordering::Relaxed) as i64;
                     self.store
                         .set_incident_file_progress(file_id, &progress)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    self.store
+                        .renew_incident_file_scan(file_id, self.clock.now_micros() + SCAN_LEASE)
                         .await
                         .map_err(|e| e.to_string())?;
                 }

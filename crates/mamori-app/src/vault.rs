@@ -1284,14 +1284,17 @@ impl App {
         // The sealed contacts of unmatched persons (impact analysis) are under a master key
         // version too: bring them to the current one before an old version can be retired.
         self.reseal_impact_contacts().await?;
+        // Files attached to incidents have data keys under the master key too.
+        done += self.rewrap_evidence_keys().await?;
         let now = self.clock.now_micros();
-        let used: Vec<i64> = self
+        let mut used: Vec<i64> = self
             .store
             .deks_per_version()
             .await?
             .iter()
             .map(|(v, _)| *v)
             .collect();
+        used.extend(self.store.evidence_key_versions().await?);
         for k in self.store.vault_keys().await? {
             if k.retired_at.is_none()
                 && k.version != i64::from(current)

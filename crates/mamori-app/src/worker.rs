@@ -23,6 +23,7 @@ pub fn schedules(app: &App) -> Vec<(&'static str, i64)> {
         ("incident.reminders", 300),
         ("ledger.reviews", 3600),
         ("vault.retention", 3600),
+        (crate::evidence::PURGE_TASK, 3600),
         (crate::campaign::KICK_TASK, 15),
     ]
 }
@@ -60,6 +61,9 @@ impl App {
                 if self.vault.get().is_some() {
                     self.run_retention().await?;
                 }
+            }
+            crate::evidence::PURGE_TASK => {
+                self.purge_stale_uploads().await?;
             }
             crate::campaign::KICK_TASK => self.kick_campaigns().await?,
             other => return Err(AppError::Internal(format!("unknown periodic task {other}"))),

@@ -5,7 +5,7 @@
 //! nothing personal.
 
 use mamori_app::admin::UserInput;
-use mamori_app::clock::ManualClock;
+use mamori_app::clock::{Clock, ManualClock};
 use mamori_app::evidence::{rows_from_bytes, EvidenceProblem, CHUNK, SCAN_JOB};
 use mamori_app::incident::FirstReportInput;
 use mamori_app::keys::Keys;
@@ -14,6 +14,7 @@ use mamori_domain::impact::LeakedField;
 use mamori_domain::role::Role;
 use mamori_store::audit::AuditFilter;
 use mamori_store::testing::{temp_dir, TestDb};
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 // 2026-11-24T01:00:00Z = 2026-11-24 10:00 JST.
@@ -21,6 +22,7 @@ const T0: i64 = 1_795_482_000_000_000;
 
 struct Env {
     app: App,
+    clock: Arc<ManualClock>,
     db: TestDb,
     incident: i64,
     reporter: Ctx,
@@ -95,6 +97,7 @@ async fn envs(max_upload_bytes: u64) -> Vec<Env> {
             reporter,
             incident,
             app,
+            clock,
             db,
         });
     }
@@ -401,7 +404,7 @@ async fn attach_from_a_path_streams_the_file_from_disk() {
 }
 
 #[tokio::test]
-async fn the_scan_job_reports_nothing_personal_and_a_failed_match_for_retry() {
+async fn the_scan_job_reports_nothing_personal_and_retries_a_failed_match() {
     for e in envs(512 << 20).await {
         let app = &e.app;
         let plain = attach(
@@ -434,29 +437,56 @@ async fn the_scan_job_reports_nothing_personal_and_a_failed_match_for_retry() {
             Some("個人データは見つかりませんでした")
         );
         assert!(!pv.problem_is_error);
-        // Until matching is built it fails: the file waits with the message, the job retries.
         let l = app.store.get_incident_file(leaked).await.unwrap();
-        if l.problem.as_deref() == Some("match_failed") {
-            assert_eq!(l.scan_state, "queued");
-            let lv = views.iter().find(|v| v.id == leaked).unwrap();
-            assert!(lv
-                .problem_ja
-                .as_deref()
-                .unwrap()
-                .contains("照合に失敗しました"));
-            let pending: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM jobs WHERE kind = $1 AND done_at IS NULL AND last_error IS NOT NULL",
-            )
-            .bind(SCAN_JOB)
-            .fetch_one(app.store.pool())
+        assert_eq!((l.scan_state.as_str(), l.rows_found), ("done", 1));
+        assert_eq!(l.problem, None);
+
+        // Matching fails (its table is out of reach): the file waits with the message and the
+        // job is retried; once matching works again the retry finishes it.
+        sqlx::query("ALTER TABLE impact_sources RENAME TO impact_sources_away")
+            .execute(app.store.pool())
             .await
             .unwrap();
-            assert_eq!(pending, 1);
-        } else {
-            // With the matcher in place the file is done, its row counted.
-            assert_eq!(l.scan_state, "done");
-            assert_eq!(l.rows_found, 1);
-        }
+        let again = attach(
+            &e,
+            "list2.csv",
+            "氏名,メールアドレス\n佐藤 次郎,jiro@example.jp\n".as_bytes(),
+        )
+        .await
+        .unwrap();
+        app.work_once("t", &App::job_handlers()).await.unwrap();
+        let a = app.store.get_incident_file(again).await.unwrap();
+        assert_eq!(
+            (a.scan_state.as_str(), a.problem.as_deref()),
+            ("queued", Some("match_failed")),
+            "{}",
+            e.db.name
+        );
+        let views = app.evidence_files(&e.privacy, e.incident).await.unwrap();
+        let av = views.iter().find(|v| v.id == again).unwrap();
+        assert!(av
+            .problem_ja
+            .as_deref()
+            .unwrap()
+            .starts_with("照合に失敗しました。しばらくして自動で再試行します"));
+        assert!(av.problem_is_error);
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE kind = $1 AND done_at IS NULL AND last_error IS NOT NULL",
+        )
+        .bind(SCAN_JOB)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(pending, 1);
+        sqlx::query("ALTER TABLE impact_sources_away RENAME TO impact_sources")
+            .execute(app.store.pool())
+            .await
+            .unwrap();
+        e.clock.advance_secs(3600);
+        app.work_once("t", &App::job_handlers()).await.unwrap();
+        let a = app.store.get_incident_file(again).await.unwrap();
+        assert_eq!((a.scan_state.as_str(), a.rows_found), ("done", 1));
+        assert_eq!(a.problem, None);
         // Progress as the page polls it: no names, no values.
         let progress =
             serde_json::to_string(&app.evidence_progress(&e.privacy, e.incident).await.unwrap())
@@ -658,4 +688,185 @@ fn a_file_without_personal_data_says_so() {
     );
     assert_eq!(ex.rows, 3);
     assert_eq!(got, ["m.txt:3"]);
+}
+
+#[tokio::test]
+async fn a_key_rotation_rewraps_file_keys_before_the_old_version_retires() {
+    for e in envs(512 << 20).await {
+        let app = &e.app;
+        let data = noise(CHUNK + 1, 21);
+        let id = attach(&e, "a.bin", &data).await.unwrap();
+        assert_eq!(
+            app.store.get_incident_file(id).await.unwrap().key_version,
+            1
+        );
+        let v2 = app.rotate_vault_key(&Ctx::local()).await.unwrap();
+        assert_eq!(
+            app.rewrap_keys(100, None).await.unwrap(),
+            1,
+            "{}",
+            e.db.name
+        );
+        let row = app.store.get_incident_file(id).await.unwrap();
+        assert_eq!(row.key_version, i64::from(v2));
+        assert_eq!(app.read_evidence_unchecked(id).await.unwrap(), data);
+        // No record and no file uses version 1 any more: it is retired.
+        let keys = app.store.vault_keys().await.unwrap();
+        assert!(keys
+            .iter()
+            .any(|k| k.version == 1 && k.retired_at.is_some()));
+        e.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_cut_off_upload_is_purged_and_a_scan_held_elsewhere_waits_for_its_lease() {
+    for e in envs(512 << 20).await {
+        let app = &e.app;
+        // An upload that never finished (the process died): removed a day later.
+        let mut w = app
+            .begin_evidence(&e.privacy, e.incident, "cut.csv")
+            .await
+            .unwrap();
+        w.write(&noise(CHUNK + 10, 5)).await.unwrap();
+        drop(w);
+        assert_eq!(app.store.all_incident_file_chunks().await.unwrap(), 1);
+        assert!(app
+            .store
+            .incident_files(e.incident)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(app.purge_stale_uploads().await.unwrap(), 0);
+        e.clock.advance_secs(25 * 3600);
+        assert_eq!(app.purge_stale_uploads().await.unwrap(), 1);
+        assert_eq!(app.store.all_incident_file_chunks().await.unwrap(), 0);
+        assert!(app
+            .store
+            .incident_file_rows_all(e.incident)
+            .await
+            .unwrap()
+            .is_empty());
+
+        // A scan another process holds: this one waits (the job is retried) until the lease
+        // runs out, then takes it over.
+        let id = attach(&e, "memo.txt", b"nothing personal\n").await.unwrap();
+        let now = e.clock.now_micros();
+        assert!(app
+            .store
+            .claim_incident_file_scan(id, now, now + 600_000_000)
+            .await
+            .unwrap());
+        let err = app.scan_evidence(id).await.unwrap_err();
+        assert!(err.contains("another process"), "{err}");
+        assert_eq!(
+            app.store.get_incident_file(id).await.unwrap().scan_state,
+            "scanning"
+        );
+        e.clock.advance_secs(601);
+        app.scan_evidence(id).await.unwrap();
+        let row = app.store.get_incident_file(id).await.unwrap();
+        assert_eq!(row.scan_state, "done");
+        assert_eq!(row.problem.as_deref(), Some("no_personal_data"));
+        // Done is done: running the job again changes nothing.
+        app.scan_evidence(id).await.unwrap();
+
+        // A scan that fails for another reason (here a damaged key) gives the file back at
+        // once: the retry runs it again instead of waiting for the lease.
+        let id = attach(&e, "memo2.txt", b"nothing\n").await.unwrap();
+        app.store.set_incident_file_key(id, "!!", 1).await.unwrap();
+        for _ in 0..2 {
+            let err = app.scan_evidence(id).await.unwrap_err();
+            assert!(err.contains("bad key"), "{err}");
+            assert_eq!(
+                app.store.get_incident_file(id).await.unwrap().scan_state,
+                "queued"
+            );
+        }
+        e.db.cleanup().await;
+    }
+}
+
+#[test]
+fn the_browser_fixture_gives_six_rows() {
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/browser/fixtures/leaked-cp932.csv"
+    ))
+    .unwrap();
+    let (rows, ex) = rows_from_bytes("leaked-cp932.csv", &data);
+    assert_eq!(ex.problem, None);
+    assert_eq!(
+        rows.len(),
+        6,
+        "{:?}",
+        rows.iter().map(|r| &r.locator).collect::<Vec<_>>()
+    );
+    assert!(rows.iter().all(|r| r.first(LeakedField::Name).is_some()));
+}
+
+#[tokio::test]
+async fn a_resumed_scan_skips_the_rows_done_and_batches_sent_again_change_nothing() {
+    for e in envs(512 << 20).await {
+        let app = &e.app;
+        let mut csv = String::from("メールアドレス,電話番号\n");
+        for i in 0..12_000 {
+            let _ = writeln!(
+                csv,
+                "user{i}@example.jp,090-{:04}-{:04}",
+                i / 1000,
+                i % 10000
+            );
+        }
+        let id = attach(&e, "leak.csv", csv.as_bytes()).await.unwrap();
+        app.scan_evidence(id).await.unwrap();
+        let row = app.store.get_incident_file(id).await.unwrap();
+        assert_eq!(
+            (row.scan_state.as_str(), row.rows_found),
+            ("done", 12_000),
+            "{}",
+            e.db.name
+        );
+        assert_eq!(row.bytes_done, row.size);
+        assert!(
+            row.kind_counts.contains("\"email\":12000"),
+            "{}",
+            row.kind_counts
+        );
+        let sources = app.store.impact_source_count(e.incident).await.unwrap();
+        let total = app
+            .impact_counts(&e.privacy, e.incident)
+            .await
+            .unwrap()
+            .total;
+        assert_eq!(total, 12_000);
+
+        // As after a restart in the middle: 5,000 rows were confirmed; the scan goes on from
+        // there (7,000 rows sent), and sending rows again records nothing twice.
+        for done in [5_000, 0] {
+            sqlx::query(
+                "UPDATE incident_files SET scan_state = 'queued', rows_found = $1 WHERE id = $2",
+            )
+            .bind(done)
+            .bind(id)
+            .execute(app.store.pool())
+            .await
+            .unwrap();
+            app.scan_evidence(id).await.unwrap();
+            let row = app.store.get_incident_file(id).await.unwrap();
+            assert_eq!(row.rows_found, 12_000);
+            assert_eq!(
+                app.store.impact_source_count(e.incident).await.unwrap(),
+                sources
+            );
+            assert_eq!(
+                app.impact_counts(&e.privacy, e.incident)
+                    .await
+                    .unwrap()
+                    .total,
+                total
+            );
+        }
+        e.db.cleanup().await;
+    }
 }

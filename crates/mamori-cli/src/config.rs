@@ -300,6 +300,9 @@ impl Config {
             bail!("webhook_allow_hosts lists host names or IP addresses only (no URL, path or space), not `{h}`");
         }
         self.trusted_proxies()?;
+        if self.max_upload_bytes < 1 {
+            bail!("max_upload_bytes must be at least 1 (bytes; the default is 536870912, 512 MiB)");
+        }
         if self.argon2_permits < 1 {
             bail!("argon2_permits must be at least 1");
         }

@@ -5,6 +5,7 @@ mod admin;
 mod assess;
 mod audit;
 mod config;
+mod incident;
 mod scan;
 mod serve;
 mod vault;
@@ -48,6 +49,9 @@ enum Command {
     /// The vault: import records, rotate keys, erase a person, run retention.
     #[command(subcommand)]
     Vault(vault::VaultCommand),
+    /// Incidents: attach leaked files.
+    #[command(subcommand)]
+    Incident(incident::IncidentCommand),
 }
 
 fn main() -> ExitCode {
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
             Command::Audit(cmd) => audit::run(cfg, cmd).await,
             Command::Ledger(cmd) => vault::run_ledger(cfg, cmd).await,
             Command::Vault(cmd) => vault::run_vault(cfg, cmd).await,
+            Command::Incident(cmd) => incident::run(cfg, cmd).await,
             Command::Config | Command::Scan(_) | Command::Assess(_) => {
                 unreachable!("handled above")
             }

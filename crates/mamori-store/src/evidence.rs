@@ -70,6 +70,11 @@ fn file_from_row(r: &AnyRow) -> FileRow {
     }
 }
 
+/// The `settings` row that holds a file's scan lease.
+fn lease_name(file_id: i64) -> String {
+    format!("evidence.scan_lease.{file_id}")
+}
+
 /// Progress of a scan, written as it goes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScanProgress {
@@ -153,6 +158,10 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM settings WHERE name = $1")
+            .bind(lease_name(id))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -230,6 +239,7 @@ impl Store {
         problem: Option<&str>,
         problem_params: Option<&str>,
     ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
             "UPDATE incident_files SET scan_state = $1, problem = $2, problem_params = $3 WHERE id = $4",
         )
@@ -237,8 +247,14 @@ impl Store {
         .bind(problem)
         .bind(problem_params)
         .bind(id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        // Whatever the new state, a scan that held the file lets it go.
+        sqlx::query("DELETE FROM settings WHERE name = $1")
+            .bind(lease_name(id))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -281,5 +297,119 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok(())
+    }
+
+    /// Files whose data key is wrapped under another master key version than `current`, after
+    /// file `after`, at most `limit`: (id, version, wrapped key).
+    pub async fn evidence_keys_to_rewrap(
+        &self,
+        current: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, i64, String)>> {
+        Ok(sqlx::query(
+            "SELECT id, key_version, wrapped_key FROM incident_files \
+             WHERE key_version <> $1 AND wrapped_key <> '' AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(current)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
+    }
+
+    /// Replaces a file's wrapped key if it is still wrapped under `old` (compare-and-set).
+    pub async fn rewrap_incident_file_key(
+        &self,
+        id: i64,
+        old: i64,
+        new: i64,
+        wrapped: &str,
+    ) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE incident_files SET wrapped_key = $1, key_version = $2 \
+             WHERE id = $3 AND key_version = $4",
+        )
+        .bind(wrapped)
+        .bind(new)
+        .bind(id)
+        .bind(old)
+        .execute(self.pool())
+        .await?
+        .rows_affected())
+    }
+
+    /// The master key versions file keys are wrapped under (a version still listed here is
+    /// not retired).
+    pub async fn evidence_key_versions(&self) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT key_version FROM incident_files WHERE wrapped_key <> ''",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Takes the scan of a file for `lease_until` (compare-and-set): `false` when it is
+    /// finished or another process holds a lease that has not run out. The lease is a row of
+    /// `settings` (`evidence.scan_lease.{id}` = microseconds), removed when the scan ends.
+    pub async fn claim_incident_file_scan(
+        &self,
+        id: i64,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<bool> {
+        let mut tx = self.pool().begin().await?;
+        let took = sqlx::query(
+            "INSERT INTO settings (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value \
+             WHERE CAST(settings.value AS BIGINT) < $3",
+        )
+        .bind(lease_name(id))
+        .bind(lease_until.to_string())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if took != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let open = sqlx::query(
+            "UPDATE incident_files SET scan_state = 'scanning' \
+             WHERE id = $1 AND scan_state IN ('queued', 'scanning')",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if open != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Renews the scan's lease (as progress is recorded).
+    pub async fn renew_incident_file_scan(&self, id: i64, lease_until: i64) -> Result<()> {
+        sqlx::query("UPDATE settings SET value = $1 WHERE name = $2")
+            .bind(lease_until.to_string())
+            .bind(lease_name(id))
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Files still `uploading` since before `before`: uploads cut off by a crash.
+    pub async fn stale_incident_uploads(&self, before: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM incident_files WHERE scan_state = 'uploading' AND uploaded_at < $1 ORDER BY id",
+        )
+        .bind(before)
+        .fetch_all(self.pool())
+        .await?)
     }
 }

@@ -31,9 +31,8 @@
           window.location.reload();
           return;
         }
-        // Fall back to the plain form: the server answers with the page and its message.
-        form.removeAttribute("data-evidence-upload");
-        if (status) status.hidden = true;
+        // The server's message (the limit, the token, the permission) in the page's language.
+        if (bar) bar.value = 0;
         let msg = "";
         try {
           const body = JSON.parse(xhr.responseText);

@@ -238,10 +238,26 @@ async fn files_are_listed_downloaded_and_audited_for_viewers_only() {
                 .header(header::CONTENT_DISPOSITION)
                 .contains("filename*=UTF-8''%E9%A1%A7"));
         }
+        // The scan runs in the worker; its outcome is on the row in the reader's language.
+        let mut rounds = 0;
+        while env.app.work_once("t", &App::job_handlers()).await.unwrap() > 0 && rounds < 5 {
+            rounds += 1;
+        }
+        let page = c.get(&path).await;
+        assert!(
+            page.body.contains("個人データは見つかりませんでした"),
+            "{}",
+            page.body
+        );
+        c.get("/lang/en?next=/").await;
+        let page = c.get(&path).await;
+        assert!(page.body.contains("No personal data was found"));
+        assert!(page.body.contains("Leaked files"));
+        c.get("/lang/ja?next=/").await;
         let progress = c.get(&format!("{path}/progress")).await;
         assert_eq!(progress.status, StatusCode::OK);
         assert!(!progress.body.contains("顧客一覧"));
-        assert!(progress.body.contains("\"state\":\"queued\""));
+        assert!(progress.body.contains("\"state\":\"done\""));
 
         // The reporter sees the incident: reads the files, has no upload form, may not upload.
         let mut ito = login(&env, "ito").await;
@@ -282,6 +298,25 @@ async fn files_are_listed_downloaded_and_audited_for_viewers_only() {
             .await
             .unwrap();
         assert_eq!(reads.len(), 3, "{}", env.db.name);
+
+        // A file altered in the database is refused with the integrity message, not sent.
+        let mut c0 = env
+            .app
+            .store
+            .incident_file_chunk(id, 0)
+            .await
+            .unwrap()
+            .unwrap();
+        c0[40] ^= 0x80;
+        env.app
+            .store
+            .replace_incident_file_chunk(id, 0, &c0)
+            .await
+            .unwrap();
+        let d = c.get(&file_url).await;
+        assert_eq!(d.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(d.body.contains("完全性"), "{}", d.body);
+        assert!(!d.bytes.windows(64).any(|w| w == &data[100..164]));
         env.db.cleanup().await;
     }
 }
