@@ -1201,10 +1201,14 @@ impl App {
             .await
             .map_err(|e| e.to_string())?;
         if !waiting {
-            // Right away while there is more; otherwise look again in a minute (a claim in
+            // Right away while there is more; otherwise look again after a lease (at most a minute) (a claim in
             // another process may still run out, a letter may come back).
             let busy = pass.sent + pass.refused + pass.in_doubt > 0;
-            let at = if busy { now } else { now + 60_000_000 };
+            let at = if busy {
+                now
+            } else {
+                now + c.lease_secs.clamp(1, 60) * 1_000_000
+            };
             self.store
                 .enqueue_job(EMAIL_JOB, &campaign_id.to_string(), at, now)
                 .await
