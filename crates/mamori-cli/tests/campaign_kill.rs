@@ -66,7 +66,7 @@ fn start(url: &str, keys: &Path, smtp_port: u16) -> Server {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     loop {
         assert!(Instant::now() < deadline, "server did not start");
         match lines.next() {
@@ -181,7 +181,7 @@ async fn wait_until(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
 /// log, waits for the resent ones, and checks one message per person.
 async fn finish_and_check(app: &App, campaign: i64, sink: &SmtpSink, name: &str) {
     let ctx = Ctx::local();
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_mins(2);
     let mut resolved = (0, 0);
     loop {
         assert!(Instant::now() < deadline, "{name}: campaign did not finish");
