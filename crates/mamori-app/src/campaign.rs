@@ -664,29 +664,31 @@ impl App {
     // ---- Campaigns -----------------------------------------------------------------------
 
     /// Creates a campaign for every affected person of the incident (from
-    /// [`App::affected_persons`]), sending the latest approved notice. Needs open vault keys.
+    /// [`App::affected_persons`], a page at a time so memory stays flat), sending the latest
+    /// approved notice. Needs open vault keys.
     pub async fn create_campaign(
         &self,
         ctx: &Ctx,
         incident_id: i64,
         opts: &CampaignOptions,
     ) -> Result<i64, AppError> {
-        self.managed(ctx, incident_id).await?;
-        let mut persons = Vec::new();
+        let (id, version) = self.new_campaign(ctx, incident_id, opts).await?;
+        let mut total = 0;
         let mut after = 0;
         loop {
             let page = self.affected_persons(incident_id, after, 5000).await?;
             let Some(last) = page.last() else { break };
             after = last.id;
-            persons.extend(page);
+            total += self.add_persons(id, &opts.channels, &page).await?;
         }
-        self.create_campaign_for(ctx, incident_id, opts, persons)
-            .await
+        self.campaign_started(ctx, incident_id, id, version, opts, total)
+            .await?;
+        Ok(id)
     }
 
-    /// [`App::create_campaign`] with the persons given (tests, the benchmark, a list prepared
-    /// elsewhere). Each person starts on the first channel of the order they have contact data
-    /// for, or unreachable.
+    /// [`App::create_campaign`] with the persons given (tests, a list prepared elsewhere).
+    /// Each person starts on the first channel of the order they have contact data for, or
+    /// unreachable.
     pub async fn create_campaign_for(
         &self,
         ctx: &Ctx,
@@ -694,6 +696,46 @@ impl App {
         opts: &CampaignOptions,
         persons: Vec<AffectedPerson>,
     ) -> Result<i64, AppError> {
+        let (id, version) = self.new_campaign(ctx, incident_id, opts).await?;
+        let total = self.add_persons(id, &opts.channels, &persons).await?;
+        self.campaign_started(ctx, incident_id, id, version, opts, total)
+            .await?;
+        Ok(id)
+    }
+
+    /// Adds persons to a campaign (found after it started, or given in parts); a person
+    /// already in it is skipped. Returns how many were added.
+    pub async fn add_campaign_persons(
+        &self,
+        ctx: &Ctx,
+        campaign_id: i64,
+        persons: Vec<AffectedPerson>,
+    ) -> Result<u64, AppError> {
+        let (c, _) = self.managed_campaign(ctx, campaign_id).await?;
+        let n = self.add_persons(c.id, &order_of(&c), &persons).await?;
+        self.audit(
+            ctx,
+            "campaign.add",
+            &format!("campaign:{campaign_id}"),
+            Outcome::Success,
+            json!({"recipients": n}),
+        )
+        .await?;
+        if n > 0 {
+            self.reopen(c.id, &actor_label(ctx)).await?;
+            self.kick_email(c.id).await?;
+        }
+        Ok(n)
+    }
+
+    /// Checks the options and the approved notice and writes the campaign row; returns its id
+    /// and the notice version.
+    async fn new_campaign(
+        &self,
+        ctx: &Ctx,
+        incident_id: i64,
+        opts: &CampaignOptions,
+    ) -> Result<(i64, i64), AppError> {
         self.managed(ctx, incident_id).await?;
         if opts.channels.is_empty() {
             let e = dc::CampaignError::EmptyOrder;
@@ -727,7 +769,6 @@ impl App {
                 )
             })?;
         let now = self.clock.now_micros();
-        let actor = actor_label(ctx);
         let id = self
             .store
             .create_campaign(
@@ -736,18 +777,29 @@ impl App {
                 &dc::order_code(&opts.channels),
                 i64::from(opts.rate_per_sec),
                 i64::from(opts.lease_secs.max(1)),
-                &actor,
+                &actor_label(ctx),
                 now,
             )
             .await?;
-        let total = persons.len();
+        Ok((id, approved.version))
+    }
+
+    /// Seals each person's contact data and stores them as recipients, 1000 per transaction.
+    async fn add_persons(
+        &self,
+        campaign_id: i64,
+        order: &[Channel],
+        persons: &[AffectedPerson],
+    ) -> Result<u64, AppError> {
+        let now = self.clock.now_micros();
+        let mut added = 0;
         for chunk in persons.chunks(1000) {
             let rows: Vec<NewRecipient> = chunk
                 .iter()
                 .map(|p| {
                     let c = SealedContact::from(&p.contact);
                     let reach = reach_of(&c);
-                    let start = dc::start(&opts.channels, reach);
+                    let start = dc::start(order, reach);
                     let plain = serde_json::to_vec(&c).unwrap_or_default();
                     NewRecipient {
                         person_id: p.id,
@@ -764,8 +816,22 @@ impl App {
                     }
                 })
                 .collect();
-            self.store.add_recipients(id, &rows, now).await?;
+            added += self.store.add_recipients(campaign_id, &rows, now).await?;
         }
+        Ok(added)
+    }
+
+    async fn campaign_started(
+        &self,
+        ctx: &Ctx,
+        incident_id: i64,
+        id: i64,
+        version: i64,
+        opts: &CampaignOptions,
+        total: u64,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now_micros();
+        let actor = actor_label(ctx);
         self.store
             .append_timeline(
                 incident_id,
@@ -774,8 +840,7 @@ impl App {
                     &actor,
                     "campaign",
                     format!(
-                        "本人への通知を開始しました（対象{total}人、通知文第{}版、手段 {}）",
-                        approved.version,
+                        "本人への通知を開始しました（対象{total}人、通知文第{version}版、手段 {}）",
                         opts.channels
                             .iter()
                             .map(|c| c.label_ja())
@@ -793,8 +858,7 @@ impl App {
             json!({"incident": incident_id, "recipients": total}),
         )
         .await?;
-        self.kick_email(id).await?;
-        Ok(id)
+        self.kick_email(id).await
     }
 
     pub async fn campaigns(
