@@ -45,6 +45,7 @@ use mamori_domain::campaign::{
     self as dc, parse_reference, plausible_email, reference, Reach, Recipient,
 };
 pub use mamori_domain::campaign::{CallOutcome, Channel, ReturnReason, State, DEFAULT_ORDER};
+use mamori_domain::incident::line::Line;
 use mamori_domain::incident::{jst_date, ObligationKind};
 use mamori_domain::lang::Lang;
 use mamori_domain::notice::{self as dn, missing_parts, too_long, DraftInput};
@@ -559,10 +560,10 @@ impl App {
             .append_timeline(
                 incident_id,
                 now,
-                &[NewEntry::new(
+                &[NewEntry::line(
                     &actor,
                     "notice",
-                    format!("本人への通知文を保存しました（第{version}版）"),
+                    &Line::NoticeSaved { version },
                 )],
             )
             .await?;
@@ -643,10 +644,10 @@ impl App {
             .append_timeline(
                 incident_id,
                 now,
-                &[NewEntry::new(
+                &[NewEntry::line(
                     &actor,
                     "notice",
-                    format!("本人への通知文（第{version}版）を承認しました"),
+                    &Line::NoticeApproved { version },
                 )],
             )
             .await?;
@@ -836,17 +837,14 @@ impl App {
             .append_timeline(
                 incident_id,
                 now,
-                &[NewEntry::new(
+                &[NewEntry::line(
                     &actor,
                     "campaign",
-                    format!(
-                        "本人への通知を開始しました（対象{total}人、通知文第{version}版、手段 {}）",
-                        opts.channels
-                            .iter()
-                            .map(|c| c.label_ja())
-                            .collect::<Vec<_>>()
-                            .join("→")
-                    ),
+                    &Line::CampaignStarted {
+                        persons: total,
+                        version,
+                        channels: opts.channels.iter().map(|c| c.code().to_owned()).collect(),
+                    },
                 )],
             )
             .await?;
@@ -1710,12 +1708,10 @@ impl App {
             .append_timeline(
                 incident.id,
                 now,
-                &[NewEntry::new(
+                &[NewEntry::line(
                     &actor,
                     "campaign",
-                    format!(
-                        "本人への通知が困難な{covered}人について、公表（代替措置）を行いました"
-                    ),
+                    &Line::PublicNotice { covered },
                 )],
             )
             .await?;
@@ -1778,7 +1774,7 @@ impl App {
                 let entry = NewEntry::line(
                     actor,
                     "obligation",
-                    &mamori_domain::incident::line::Line::ObligationDone {
+                    &Line::ObligationDone {
                         kind: ObligationKind::NoticeToSubjects,
                         at: mamori_domain::incident::facts::format_jst(now),
                     },
@@ -1805,7 +1801,7 @@ impl App {
                 let entry = NewEntry::line(
                     actor,
                     "obligation",
-                    &mamori_domain::incident::line::Line::ObligationReopened {
+                    &Line::ObligationReopened {
                         kind: ObligationKind::NoticeToSubjects,
                     },
                 );

@@ -965,4 +965,34 @@ mod tests {
             assert!(!plausible_email(bad), "{bad}");
         }
     }
+
+    #[test]
+    fn timeline_lines_in_both_languages() {
+        use crate::incident::line::Line;
+        use crate::lang::Lang;
+        let lines = [
+            Line::NoticeSaved { version: 2 },
+            Line::NoticeApproved { version: 2 },
+            Line::CampaignStarted {
+                persons: 1200,
+                version: 2,
+                channels: vec!["post".into(), "email".into(), "phone".into()],
+            },
+            Line::PublicNotice { covered: 1200 },
+        ];
+        for l in &lines {
+            let ja = l.show(Lang::Ja);
+            let en = l.show(Lang::En);
+            assert!(!ja.is_empty() && !ja.is_ascii(), "{ja}");
+            let japanese = |s: &str| s.chars().any(|c| ('\u{3040}'..='\u{9fff}').contains(&c));
+            assert!(!en.is_empty() && !japanese(&en), "{en}");
+            let json = serde_json::to_string(l).unwrap();
+            assert_eq!(&serde_json::from_str::<Line>(&json).unwrap(), l);
+        }
+        assert_eq!(
+            lines[2].show(Lang::Ja),
+            "本人への通知を開始しました（対象1,200人、通知文第2版、手段 郵送→電子メール→電話）"
+        );
+        assert!(lines[3].show(Lang::En).contains("1,200 persons"));
+    }
 }
