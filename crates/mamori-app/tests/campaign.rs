@@ -736,3 +736,34 @@ async fn letters_returns_calls_public_notice_and_the_obligation() {
         e.db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn a_chosen_message_id_is_used_and_checked() {
+    let sink = SmtpSink::start().await;
+    let m = mailer(sink.port());
+    let mail = Mail {
+        to: vec!["k@example.jp".into()],
+        subject: "件名".into(),
+        text: "本文".into(),
+        reply_to: None,
+        headers: vec![],
+    };
+    m.send_with_id(&mail, "mamori.c1.r2.a3@example.co.jp")
+        .await
+        .unwrap();
+    let got = sink.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(
+        got[0].parsed().message_id.as_deref(),
+        Some("mamori.c1.r2.a3@example.co.jp")
+    );
+    for bad in ["no-at-sign", "a b@example.jp", "<x@y>", "x@"] {
+        assert!(
+            matches!(
+                m.send_with_id(&mail, bad).await,
+                Err(mamori_mail::MailError::Config(_))
+            ),
+            "{bad}"
+        );
+    }
+    assert_eq!(sink.messages().len(), 1, "nothing sent under a bad id");
+}
