@@ -44,7 +44,9 @@ use mamori_domain::audit::Outcome;
 use mamori_domain::campaign::{
     self as dc, parse_reference, plausible_email, reference, Reach, Recipient,
 };
-pub use mamori_domain::campaign::{CallOutcome, Channel, ReturnReason, State, DEFAULT_ORDER};
+pub use mamori_domain::campaign::{
+    campaign_ids_in_log, CallOutcome, Channel, ReturnReason, State, DEFAULT_ORDER,
+};
 use mamori_domain::incident::line::Line;
 use mamori_domain::incident::{jst_date, ObligationKind};
 use mamori_domain::lang::Lang;
