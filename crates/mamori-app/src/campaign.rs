@@ -215,6 +215,20 @@ pub struct RecipientView {
     pub updated_at: i64,
 }
 
+/// One event of a recipient's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryLine {
+    pub at: i64,
+    pub channel: Option<Channel>,
+    /// The event code (`posted`, `moved`, `claimed`, `accepted`, `bounced`, `no_answer`, …).
+    pub event: String,
+    pub state_after: State,
+    pub message_id: Option<String>,
+    /// A call note as typed (unsealed for the contact desk and custodians only).
+    pub note: Option<String>,
+    pub actor: String,
+}
+
 /// A recipient whose e-mail's fate is unknown (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InDoubt {
@@ -1673,6 +1687,47 @@ impl App {
         .await?;
         self.check_completion(&c, &actor).await?;
         Ok(after.state)
+    }
+
+    /// The history of one recipient, oldest first. Call notes are shown to whoever may see
+    /// contact data (the contact desk, custodians); an audited read.
+    pub async fn recipient_history(
+        &self,
+        ctx: &Ctx,
+        recipient_id: i64,
+    ) -> Result<Vec<HistoryLine>, AppError> {
+        let r = self.store.get_recipient(recipient_id).await?;
+        let (_, _, unmasked) = self.desk_campaign(ctx, r.campaign_id).await?;
+        let mut out = Vec::new();
+        for (channel, event, state, message_id, note, actor, at) in
+            self.store.recipient_events(recipient_id).await?
+        {
+            let note = match note {
+                Some(n) if unmasked => Some(
+                    String::from_utf8_lossy(&self.keys.unseal(&n, SEAL_NOTE).map_err(internal)?)
+                        .into_owned(),
+                ),
+                _ => None,
+            };
+            out.push(HistoryLine {
+                at,
+                channel: channel_of(channel.as_deref()),
+                event,
+                state_after: State::parse(&state).unwrap_or(State::Queued),
+                message_id,
+                note,
+                actor,
+            });
+        }
+        self.audit(
+            ctx,
+            "campaign.history",
+            &format!("recipient:{recipient_id}"),
+            Outcome::Success,
+            json!({"campaign": r.campaign_id, "notes": unmasked}),
+        )
+        .await?;
+        Ok(out)
     }
 
     // ---- Public notice and completion ----------------------------------------------------

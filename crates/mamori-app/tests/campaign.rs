@@ -682,6 +682,17 @@ async fn letters_returns_calls_public_notice_and_the_obligation() {
                 .unwrap(),
             State::Queued
         );
+        // The note is sealed: the desk reads it back, the privacy office sees the event only.
+        let h = app.recipient_history(&e.desk, rid).await.unwrap();
+        let last = h.last().unwrap();
+        assert_eq!(
+            (last.event.as_str(), last.note.as_deref()),
+            ("no_answer", Some("留守電"))
+        );
+        let events: Vec<&str> = h.iter().map(|l| l.event.as_str()).collect();
+        assert_eq!(events, vec!["posted", "refused", "no_answer"]);
+        let h = app.recipient_history(&e.privacy, rid).await.unwrap();
+        assert!(h.last().unwrap().note.is_none());
         // Not before four hours; then two more unanswered calls end the phone channel.
         assert!(matches!(
             app.record_call(&e.desk, rid, CallOutcome::NoAnswer, "")
