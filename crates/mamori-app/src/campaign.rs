@@ -934,7 +934,11 @@ impl App {
                 &EventRow {
                     channel: r.channel.as_deref(),
                     event: event.code(),
-                    message_id: r.message_id.as_deref(),
+                    // The e-mail's Message-ID on e-mail events only (bounces are found by it).
+                    message_id: r
+                        .message_id
+                        .as_deref()
+                        .filter(|_| r.channel.as_deref() == Some("email")),
                     note: sealed_note.as_deref(),
                     actor,
                     day: &d,
