@@ -44,7 +44,10 @@ use mamori_domain::audit::Outcome;
 use mamori_domain::campaign::{
     self as dc, parse_reference, plausible_email, reference, Reach, Recipient,
 };
-pub use mamori_domain::campaign::{CallOutcome, Channel, ReturnReason, State, DEFAULT_ORDER};
+pub use mamori_domain::campaign::{
+    campaign_ids_in_log, CallOutcome, Channel, ReturnReason, State, DEFAULT_ORDER,
+};
+use mamori_domain::incident::line::Line;
 use mamori_domain::incident::{jst_date, ObligationKind};
 use mamori_domain::lang::Lang;
 use mamori_domain::notice::{self as dn, missing_parts, too_long, DraftInput};
@@ -210,6 +213,20 @@ pub struct RecipientView {
     pub attempt: i64,
     pub no_answers: i64,
     pub updated_at: i64,
+}
+
+/// One event of a recipient's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryLine {
+    pub at: i64,
+    pub channel: Option<Channel>,
+    /// The event code (`posted`, `moved`, `claimed`, `accepted`, `bounced`, `no_answer`, …).
+    pub event: String,
+    pub state_after: State,
+    pub message_id: Option<String>,
+    /// A call note as typed (unsealed for the contact desk and custodians only).
+    pub note: Option<String>,
+    pub actor: String,
 }
 
 /// A recipient whose e-mail's fate is unknown (see the module documentation).
@@ -559,10 +576,10 @@ impl App {
             .append_timeline(
                 incident_id,
                 now,
-                &[NewEntry::new(
+                &[NewEntry::line(
                     &actor,
                     "notice",
-                    format!("本人への通知文を保存しました（第{version}版）"),
+                    &Line::NoticeSaved { version },
                 )],
             )
             .await?;
@@ -643,10 +660,10 @@ impl App {
             .append_timeline(
                 incident_id,
                 now,
-                &[NewEntry::new(
+                &[NewEntry::line(
                     &actor,
                     "notice",
-                    format!("本人への通知文（第{version}版）を承認しました"),
+                    &Line::NoticeApproved { version },
                 )],
             )
             .await?;
@@ -664,29 +681,31 @@ impl App {
     // ---- Campaigns -----------------------------------------------------------------------
 
     /// Creates a campaign for every affected person of the incident (from
-    /// [`App::affected_persons`]), sending the latest approved notice. Needs open vault keys.
+    /// [`App::affected_persons`], a page at a time so memory stays flat), sending the latest
+    /// approved notice. Needs open vault keys.
     pub async fn create_campaign(
         &self,
         ctx: &Ctx,
         incident_id: i64,
         opts: &CampaignOptions,
     ) -> Result<i64, AppError> {
-        self.managed(ctx, incident_id).await?;
-        let mut persons = Vec::new();
+        let (id, version) = self.new_campaign(ctx, incident_id, opts).await?;
+        let mut total = 0;
         let mut after = 0;
         loop {
             let page = self.affected_persons(incident_id, after, 5000).await?;
             let Some(last) = page.last() else { break };
             after = last.id;
-            persons.extend(page);
+            total += self.add_persons(id, &opts.channels, &page).await?;
         }
-        self.create_campaign_for(ctx, incident_id, opts, persons)
-            .await
+        self.campaign_started(ctx, incident_id, id, version, opts, total)
+            .await?;
+        Ok(id)
     }
 
-    /// [`App::create_campaign`] with the persons given (tests, the benchmark, a list prepared
-    /// elsewhere). Each person starts on the first channel of the order they have contact data
-    /// for, or unreachable.
+    /// [`App::create_campaign`] with the persons given (tests, a list prepared elsewhere).
+    /// Each person starts on the first channel of the order they have contact data for, or
+    /// unreachable.
     pub async fn create_campaign_for(
         &self,
         ctx: &Ctx,
@@ -694,6 +713,46 @@ impl App {
         opts: &CampaignOptions,
         persons: Vec<AffectedPerson>,
     ) -> Result<i64, AppError> {
+        let (id, version) = self.new_campaign(ctx, incident_id, opts).await?;
+        let total = self.add_persons(id, &opts.channels, &persons).await?;
+        self.campaign_started(ctx, incident_id, id, version, opts, total)
+            .await?;
+        Ok(id)
+    }
+
+    /// Adds persons to a campaign (found after it started, or given in parts); a person
+    /// already in it is skipped. Returns how many were added.
+    pub async fn add_campaign_persons(
+        &self,
+        ctx: &Ctx,
+        campaign_id: i64,
+        persons: Vec<AffectedPerson>,
+    ) -> Result<u64, AppError> {
+        let (c, _) = self.managed_campaign(ctx, campaign_id).await?;
+        let n = self.add_persons(c.id, &order_of(&c), &persons).await?;
+        self.audit(
+            ctx,
+            "campaign.add",
+            &format!("campaign:{campaign_id}"),
+            Outcome::Success,
+            json!({"recipients": n}),
+        )
+        .await?;
+        if n > 0 {
+            self.reopen(c.id, &actor_label(ctx)).await?;
+            self.kick_email(c.id).await?;
+        }
+        Ok(n)
+    }
+
+    /// Checks the options and the approved notice and writes the campaign row; returns its id
+    /// and the notice version.
+    async fn new_campaign(
+        &self,
+        ctx: &Ctx,
+        incident_id: i64,
+        opts: &CampaignOptions,
+    ) -> Result<(i64, i64), AppError> {
         self.managed(ctx, incident_id).await?;
         if opts.channels.is_empty() {
             let e = dc::CampaignError::EmptyOrder;
@@ -727,7 +786,6 @@ impl App {
                 )
             })?;
         let now = self.clock.now_micros();
-        let actor = actor_label(ctx);
         let id = self
             .store
             .create_campaign(
@@ -736,18 +794,29 @@ impl App {
                 &dc::order_code(&opts.channels),
                 i64::from(opts.rate_per_sec),
                 i64::from(opts.lease_secs.max(1)),
-                &actor,
+                &actor_label(ctx),
                 now,
             )
             .await?;
-        let total = persons.len();
+        Ok((id, approved.version))
+    }
+
+    /// Seals each person's contact data and stores them as recipients, 1000 per transaction.
+    async fn add_persons(
+        &self,
+        campaign_id: i64,
+        order: &[Channel],
+        persons: &[AffectedPerson],
+    ) -> Result<u64, AppError> {
+        let now = self.clock.now_micros();
+        let mut added = 0;
         for chunk in persons.chunks(1000) {
             let rows: Vec<NewRecipient> = chunk
                 .iter()
                 .map(|p| {
                     let c = SealedContact::from(&p.contact);
                     let reach = reach_of(&c);
-                    let start = dc::start(&opts.channels, reach);
+                    let start = dc::start(order, reach);
                     let plain = serde_json::to_vec(&c).unwrap_or_default();
                     NewRecipient {
                         person_id: p.id,
@@ -764,24 +833,34 @@ impl App {
                     }
                 })
                 .collect();
-            self.store.add_recipients(id, &rows, now).await?;
+            added += self.store.add_recipients(campaign_id, &rows, now).await?;
         }
+        Ok(added)
+    }
+
+    async fn campaign_started(
+        &self,
+        ctx: &Ctx,
+        incident_id: i64,
+        id: i64,
+        version: i64,
+        opts: &CampaignOptions,
+        total: u64,
+    ) -> Result<(), AppError> {
+        let now = self.clock.now_micros();
+        let actor = actor_label(ctx);
         self.store
             .append_timeline(
                 incident_id,
                 now,
-                &[NewEntry::new(
+                &[NewEntry::line(
                     &actor,
                     "campaign",
-                    format!(
-                        "本人への通知を開始しました（対象{total}人、通知文第{}版、手段 {}）",
-                        approved.version,
-                        opts.channels
-                            .iter()
-                            .map(|c| c.label_ja())
-                            .collect::<Vec<_>>()
-                            .join("→")
-                    ),
+                    &Line::CampaignStarted {
+                        persons: total,
+                        version,
+                        channels: opts.channels.iter().map(|c| c.code().to_owned()).collect(),
+                    },
                 )],
             )
             .await?;
@@ -793,8 +872,7 @@ impl App {
             json!({"incident": incident_id, "recipients": total}),
         )
         .await?;
-        self.kick_email(id).await?;
-        Ok(id)
+        self.kick_email(id).await
     }
 
     pub async fn campaigns(
@@ -856,7 +934,11 @@ impl App {
                 &EventRow {
                     channel: r.channel.as_deref(),
                     event: event.code(),
-                    message_id: r.message_id.as_deref(),
+                    // The e-mail's Message-ID on e-mail events only (bounces are found by it).
+                    message_id: r
+                        .message_id
+                        .as_deref()
+                        .filter(|_| r.channel.as_deref() == Some("email")),
                     note: sealed_note.as_deref(),
                     actor,
                     day: &d,
@@ -1201,10 +1283,14 @@ impl App {
             .await
             .map_err(|e| e.to_string())?;
         if !waiting {
-            // Right away while there is more; otherwise look again in a minute (a claim in
+            // Right away while there is more; otherwise look again after a lease (at most a minute) (a claim in
             // another process may still run out, a letter may come back).
             let busy = pass.sent + pass.refused + pass.in_doubt > 0;
-            let at = if busy { now } else { now + 60_000_000 };
+            let at = if busy {
+                now
+            } else {
+                now + c.lease_secs.clamp(1, 60) * 1_000_000
+            };
             self.store
                 .enqueue_job(EMAIL_JOB, &campaign_id.to_string(), at, now)
                 .await
@@ -1607,6 +1693,47 @@ impl App {
         Ok(after.state)
     }
 
+    /// The history of one recipient, oldest first. Call notes are shown to whoever may see
+    /// contact data (the contact desk, custodians); an audited read.
+    pub async fn recipient_history(
+        &self,
+        ctx: &Ctx,
+        recipient_id: i64,
+    ) -> Result<Vec<HistoryLine>, AppError> {
+        let r = self.store.get_recipient(recipient_id).await?;
+        let (_, _, unmasked) = self.desk_campaign(ctx, r.campaign_id).await?;
+        let mut out = Vec::new();
+        for (channel, event, state, message_id, note, actor, at) in
+            self.store.recipient_events(recipient_id).await?
+        {
+            let note = match note {
+                Some(n) if unmasked => Some(
+                    String::from_utf8_lossy(&self.keys.unseal(&n, SEAL_NOTE).map_err(internal)?)
+                        .into_owned(),
+                ),
+                _ => None,
+            };
+            out.push(HistoryLine {
+                at,
+                channel: channel_of(channel.as_deref()),
+                event,
+                state_after: State::parse(&state).unwrap_or(State::Queued),
+                message_id,
+                note,
+                actor,
+            });
+        }
+        self.audit(
+            ctx,
+            "campaign.history",
+            &format!("recipient:{recipient_id}"),
+            Outcome::Success,
+            json!({"campaign": r.campaign_id, "notes": unmasked}),
+        )
+        .await?;
+        Ok(out)
+    }
+
     // ---- Public notice and completion ----------------------------------------------------
 
     /// Publishes the public notice (代替措置) for the campaign: every recipient still
@@ -1642,12 +1769,10 @@ impl App {
             .append_timeline(
                 incident.id,
                 now,
-                &[NewEntry::new(
+                &[NewEntry::line(
                     &actor,
                     "campaign",
-                    format!(
-                        "本人への通知が困難な{covered}人について、公表（代替措置）を行いました"
-                    ),
+                    &Line::PublicNotice { covered },
                 )],
             )
             .await?;
@@ -1710,7 +1835,7 @@ impl App {
                 let entry = NewEntry::line(
                     actor,
                     "obligation",
-                    &mamori_domain::incident::line::Line::ObligationDone {
+                    &Line::ObligationDone {
                         kind: ObligationKind::NoticeToSubjects,
                         at: mamori_domain::incident::facts::format_jst(now),
                     },
@@ -1737,7 +1862,7 @@ impl App {
                 let entry = NewEntry::line(
                     actor,
                     "obligation",
-                    &mamori_domain::incident::line::Line::ObligationReopened {
+                    &Line::ObligationReopened {
                         kind: ObligationKind::NoticeToSubjects,
                     },
                 );

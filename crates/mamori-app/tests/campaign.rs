@@ -682,6 +682,17 @@ async fn letters_returns_calls_public_notice_and_the_obligation() {
                 .unwrap(),
             State::Queued
         );
+        // The note is sealed: the desk reads it back, the privacy office sees the event only.
+        let h = app.recipient_history(&e.desk, rid).await.unwrap();
+        let last = h.last().unwrap();
+        assert_eq!(
+            (last.event.as_str(), last.note.as_deref()),
+            ("no_answer", Some("留守電"))
+        );
+        let events: Vec<&str> = h.iter().map(|l| l.event.as_str()).collect();
+        assert_eq!(events, vec!["posted", "refused", "no_answer"]);
+        let h = app.recipient_history(&e.privacy, rid).await.unwrap();
+        assert!(h.last().unwrap().note.is_none());
         // Not before four hours; then two more unanswered calls end the phone channel.
         assert!(matches!(
             app.record_call(&e.desk, rid, CallOutcome::NoAnswer, "")
@@ -735,4 +746,35 @@ async fn letters_returns_calls_public_notice_and_the_obligation() {
         );
         e.db.cleanup().await;
     }
+}
+
+#[tokio::test]
+async fn a_chosen_message_id_is_used_and_checked() {
+    let sink = SmtpSink::start().await;
+    let m = mailer(sink.port());
+    let mail = Mail {
+        to: vec!["k@example.jp".into()],
+        subject: "件名".into(),
+        text: "本文".into(),
+        reply_to: None,
+        headers: vec![],
+    };
+    m.send_with_id(&mail, "mamori.c1.r2.a3@example.co.jp")
+        .await
+        .unwrap();
+    let got = sink.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(
+        got[0].parsed().message_id.as_deref(),
+        Some("mamori.c1.r2.a3@example.co.jp")
+    );
+    for bad in ["no-at-sign", "a b@example.jp", "<x@y>", "x@"] {
+        assert!(
+            matches!(
+                m.send_with_id(&mail, bad).await,
+                Err(mamori_mail::MailError::Config(_))
+            ),
+            "{bad}"
+        );
+    }
+    assert_eq!(sink.messages().len(), 1, "nothing sent under a bad id");
 }

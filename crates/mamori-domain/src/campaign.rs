@@ -590,6 +590,28 @@ fn luhn_digit(digits: &str) -> u32 {
     (10 - sum % 10) % 10
 }
 
+/// The Message-IDs of mamori's campaign messages in a relay's mail log (Postfix
+/// `message-id=<mamori.c1.r2.a1@example.co.jp>`, Exim `id=…`, or one id per line), for
+/// settling in-doubt e-mails. Only ids of the form mamori writes are taken, without brackets.
+pub fn campaign_ids_in_log(log: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = log;
+    while let Some(i) = rest.find("mamori.c") {
+        let tail = &rest[i..];
+        let end = tail
+            .find(|c: char| c == '>' || c == ',' || c == '"' || c.is_whitespace())
+            .unwrap_or(tail.len());
+        let id = &tail[..end];
+        if id.contains(".r") && id.contains(".a") && id.contains('@') {
+            out.push(id.to_owned());
+        }
+        rest = &tail[end.max(1)..];
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Whether a string can be used as an e-mail address (one `@`, a dotted domain, no spaces or
 /// control characters). A person whose e-mail fails this has no e-mail channel.
 pub fn plausible_email(s: &str) -> bool {
@@ -964,5 +986,51 @@ mod tests {
         ] {
             assert!(!plausible_email(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn timeline_lines_in_both_languages() {
+        use crate::incident::line::Line;
+        use crate::lang::Lang;
+        let lines = [
+            Line::NoticeSaved { version: 2 },
+            Line::NoticeApproved { version: 2 },
+            Line::CampaignStarted {
+                persons: 1200,
+                version: 2,
+                channels: vec!["post".into(), "email".into(), "phone".into()],
+            },
+            Line::PublicNotice { covered: 1200 },
+        ];
+        for l in &lines {
+            let ja = l.show(Lang::Ja);
+            let en = l.show(Lang::En);
+            assert!(!ja.is_empty() && !ja.is_ascii(), "{ja}");
+            let japanese = |s: &str| s.chars().any(|c| ('\u{3040}'..='\u{9fff}').contains(&c));
+            assert!(!en.is_empty() && !japanese(&en), "{en}");
+            let json = serde_json::to_string(l).unwrap();
+            assert_eq!(&serde_json::from_str::<Line>(&json).unwrap(), l);
+        }
+        assert_eq!(
+            lines[2].show(Lang::Ja),
+            "本人への通知を開始しました（対象1,200人、通知文第2版、手段 郵送→電子メール→電話）"
+        );
+        assert!(lines[3].show(Lang::En).contains("1,200 persons"));
+    }
+
+    #[test]
+    fn message_ids_from_a_relay_log() {
+        let log = "Dec  7 10:00:01 mx postfix/cleanup[1]: 4AB: message-id=<mamori.c3.r17.a1@example.co.jp>\n\
+                   Dec  7 10:00:01 mx postfix/cleanup[1]: 4AC: message-id=<other@example.com>\n\
+                   mamori.c3.r18.a2@example.co.jp\n\
+                   Dec  7 10:00:02 mx postfix/qmgr[2]: 4AB: message-id=<mamori.c3.r17.a1@example.co.jp>";
+        assert_eq!(
+            campaign_ids_in_log(log),
+            vec![
+                "mamori.c3.r17.a1@example.co.jp".to_owned(),
+                "mamori.c3.r18.a2@example.co.jp".to_owned()
+            ]
+        );
+        assert!(campaign_ids_in_log("nothing here").is_empty());
     }
 }

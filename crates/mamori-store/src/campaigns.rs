@@ -683,7 +683,7 @@ impl Store {
     ) -> Result<Vec<(i64, String)>> {
         let rows = sqlx::query(
             "SELECT id, attempt, message_id FROM campaign_recipients WHERE campaign_id = $1 \
-             AND state = 'sending' AND claimed_until < $2 ORDER BY id",
+             AND channel = 'email' AND state = 'sending' AND claimed_until < $2 ORDER BY id",
         )
         .bind(campaign_id)
         .bind(now)

@@ -247,6 +247,23 @@ pub enum Line {
         name: u64,
         unmatched: u64,
     },
+    /// Notification campaigns (issue 14): a notice version saved / approved.
+    NoticeSaved {
+        version: i64,
+    },
+    NoticeApproved {
+        version: i64,
+    },
+    /// A campaign started: persons, the notice version, the channel codes in order.
+    CampaignStarted {
+        persons: u64,
+        version: i64,
+        channels: Vec<String>,
+    },
+    /// The public notice (代替措置) covered this many unreachable persons.
+    PublicNotice {
+        covered: u64,
+    },
 }
 
 fn viewpoints(v: &Viewpoints, lang: Lang) -> String {
@@ -455,6 +472,58 @@ impl Line {
                     (false, false) => {
                         format!("Reminder ({owner}): the task “{title}” is due tomorrow, {due}")
                     }
+                }
+            }
+            Line::NoticeSaved { version } => {
+                if ja {
+                    format!("本人への通知文を保存しました（第{version}版）")
+                } else {
+                    format!("Notice to the persons saved (version {version})")
+                }
+            }
+            Line::NoticeApproved { version } => {
+                if ja {
+                    format!("本人への通知文（第{version}版）を承認しました")
+                } else {
+                    format!("Notice to the persons approved (version {version})")
+                }
+            }
+            Line::CampaignStarted {
+                persons,
+                version,
+                channels,
+            } => {
+                let names: Vec<&str> = channels
+                    .iter()
+                    .map(|c| match (c.as_str(), ja) {
+                        ("post", true) => "郵送",
+                        ("email", true) => "電子メール",
+                        ("phone", true) => "電話",
+                        ("post", false) => "post",
+                        ("email", false) => "e-mail",
+                        ("phone", false) => "phone",
+                        (other, _) => other,
+                    })
+                    .collect();
+                if ja {
+                    format!(
+                        "本人への通知を開始しました（対象{}人、通知文第{version}版、手段 {}）",
+                        thousands(*persons),
+                        names.join("→")
+                    )
+                } else {
+                    format!(
+                        "Notice to the persons started ({} persons, notice version {version}, by {})",
+                        thousands(*persons),
+                        names.join(" → ")
+                    )
+                }
+            }
+            Line::PublicNotice { covered } => {
+                if ja {
+                    format!("本人への通知が困難な{}人について、公表（代替措置）を行いました", thousands(*covered))
+                } else {
+                    format!("Public notice published as the alternative measure for {} persons who could not be reached", thousands(*covered))
                 }
             }
             _ => return None,
