@@ -31,14 +31,14 @@ async function num(page, testid) {
   return Number((await page.getByTestId(testid).textContent()).replace(/[^0-9]/g, ''));
 }
 
-/** The demo mailbox: the campaign's messages (Message-ID mamori.c…). */
-function campaignMail(dataDir) {
+/** The demo mailbox: the messages of campaign `id` (Message-ID mamori.c{id}.…). */
+function campaignMail(dataDir, id) {
   const dir = join(dataDir, 'demo-mail');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.eml'))
     .map((f) => readFileSync(join(dir, f), 'latin1'))
-    .filter((m) => /^Message-ID:\s*<mamori\.c\d+/im.test(m));
+    .filter((m) => new RegExp(`^Message-ID:\\s*<mamori\\.c${id}\\.`, 'im').test(m));
 }
 
 function messageId(raw) {
@@ -199,7 +199,7 @@ describe('a leaked file to a notice in every hand', () => {
     // Their e-mails go out over SMTP by themselves.
     const end = Date.now() + 90_000;
     let mails = [];
-    while ((mails = campaignMail(stack.dataDir)).length < 2) {
+    while ((mails = campaignMail(stack.dataDir, campaign)).length < 2) {
       if (Date.now() > end) throw new Error(`expected 2 campaign e-mails, got ${mails.length}`);
       await sleep(500);
     }

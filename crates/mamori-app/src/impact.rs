@@ -905,46 +905,7 @@ impl App {
         if p.changes.is_empty() {
             return Ok(());
         }
-        let f = &p.proposed;
-        let time = |t: i64| {
-            chrono::DateTime::from_timestamp_micros(t)
-                .map(|d| d.to_rfc3339())
-                .unwrap_or_default()
-        };
-        let input = crate::incident::FactsInput {
-            version,
-            occurred_at: f.occurred_at.map(time).unwrap_or_default(),
-            found_at: time(f.found_at),
-            knew_at: time(f.knew_at),
-            event: f.event.code().into(),
-            certainty: if f.suspected {
-                "suspected"
-            } else {
-                "confirmed"
-            }
-            .into(),
-            items: f.items.iter().map(|i| i.code().to_owned()).collect(),
-            persons: f.persons.map(|n| n.to_string()).unwrap_or_default(),
-            role: match f.role {
-                mamori_domain::appi::Role::Contractor => "contractor",
-                mamori_domain::appi::Role::Controller => "controller",
-            }
-            .into(),
-            notified_entruster_at: f.notified_entruster_at.map(time).unwrap_or_default(),
-            contact_info: match f.contact_info_available {
-                Some(true) => "yes",
-                Some(false) => "no",
-                None => "",
-            }
-            .into(),
-            recovered_before_viewed: f.recovered_before_viewed,
-            same_data_held_elsewhere: f.same_data_held_elsewhere,
-            intentional_provision: f.intentional_provision,
-            pseudonymized: f.pseudonymized,
-            high_grade_encryption: f.high_grade_encryption,
-            malicious: f.malicious,
-            being_acquired: f.being_acquired,
-        };
+        let input = crate::incident::FactsInput::from_facts(&p.proposed, version);
         self.update_facts(ctx, incident_id, &input).await?;
         // Say on the timeline where the new facts came from (the facts line above says what).
         let c = &p.counts;
