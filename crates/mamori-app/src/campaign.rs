@@ -1241,7 +1241,9 @@ impl App {
     async fn kick_email(&self, campaign_id: i64) -> Result<(), AppError> {
         let now = self.clock.now_micros();
         let payload = campaign_id.to_string();
-        if !self.store.job_waiting(EMAIL_JOB, &payload, now).await? {
+        // Something happened that gives the sender work (a campaign started, a letter came
+        // back): a job resting until later ("look again in a minute") runs now instead.
+        if !self.store.wake_job(EMAIL_JOB, &payload, now).await? {
             self.store
                 .enqueue_job(EMAIL_JOB, &payload, now, now)
                 .await?;
@@ -1252,8 +1254,14 @@ impl App {
     /// The periodic task: queues the e-mail job of every active campaign that has none
     /// waiting (after a restart the job of a stopped process stays leased for a while).
     pub async fn kick_campaigns(&self) -> Result<(), AppError> {
+        let now = self.clock.now_micros();
         for id in self.store.active_campaigns().await? {
-            self.kick_email(id).await?;
+            let payload = id.to_string();
+            if !self.store.job_waiting(EMAIL_JOB, &payload, now).await? {
+                self.store
+                    .enqueue_job(EMAIL_JOB, &payload, now, now)
+                    .await?;
+            }
         }
         Ok(())
     }

@@ -213,6 +213,21 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Brings a waiting (not running) job of `kind` with `payload` forward to `now`; whether
+    /// such a job exists (running or waiting) afterwards.
+    pub async fn wake_job(&self, kind: &str, payload: &str, now: i64) -> Result<bool> {
+        sqlx::query(
+            "UPDATE jobs SET run_at = $3 WHERE kind = $1 AND payload = $2 AND done_at IS NULL \
+             AND (locked_until IS NULL OR locked_until < $3) AND run_at > $3",
+        )
+        .bind(kind)
+        .bind(payload)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        self.job_waiting(kind, payload, now).await
+    }
+
     /// Saves a new version of an incident's notice; returns its version number (1, 2, …).
     /// One statement, so SQLite takes the write lock at once (no read-then-write upgrade).
     pub async fn save_notice_version(

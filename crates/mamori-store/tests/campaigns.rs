@@ -301,6 +301,24 @@ async fn campaign_storage_on_both_backends() {
             .job_waiting("campaign.email", &c.to_string(), 90)
             .await
             .unwrap());
+        // A job resting until later is woken to run now.
+        let later = s
+            .enqueue_job("campaign.email", "999", 5_000, 90)
+            .await
+            .unwrap();
+        assert!(s.wake_job("campaign.email", "999", 95).await.unwrap());
+        assert_eq!(
+            s.claim_job("w2", 96, 500).await.unwrap().map(|j| j.id),
+            Some(job),
+            "the older job first"
+        );
+        assert_eq!(
+            s.claim_job("w2", 96, 500).await.unwrap().map(|j| j.id),
+            Some(later),
+            "the woken job is due now, not at 5,000"
+        );
+        assert!(!s.wake_job("campaign.email", "998", 95).await.unwrap());
+        s.fail_job(job, "retry", 90).await.unwrap();
         assert!(s.claim_job_by_id(job, "w", 90, 1_000).await.unwrap());
         assert!(
             !s.job_waiting("campaign.email", &c.to_string(), 100)
