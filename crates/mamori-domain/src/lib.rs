@@ -8,6 +8,7 @@ pub mod appi;
 pub mod audit;
 pub mod calendar;
 pub mod campaign;
+pub mod desk;
 pub mod impact;
 pub mod incident;
 pub mod lang;

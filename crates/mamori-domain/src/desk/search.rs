@@ -1,0 +1,1 @@
+//! Japanese full-text search over FAQ entries (filled in by the h-figures work).
