@@ -14,6 +14,7 @@ pub mod audit;
 pub mod campaign_desk;
 pub mod campaigns;
 pub mod decisions;
+pub mod desk;
 pub mod evidence;
 pub mod impact;
 pub mod incidents;

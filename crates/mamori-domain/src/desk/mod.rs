@@ -164,7 +164,7 @@ impl Step {
 /// The state after `step`, or why it does not apply. Escalation waits for the privacy office;
 /// its reply comes back to the operator, who closes the inquiry once the caller has the answer.
 pub fn step(from: Status, step: Step) -> Result<Status, DeskError> {
-    use Status::*;
+    use Status::{Closed, Escalated, Open, Replied};
     match (from, step) {
         (Open | Replied, Step::Escalate) => Ok(Escalated),
         (Escalated, Step::Reply) => Ok(Replied),
@@ -215,7 +215,7 @@ mod tests {
 
     #[test]
     fn the_state_machine() {
-        use Status::*;
+        use Status::{Closed, Escalated, Open, Replied};
         assert_eq!(step(Open, Step::Escalate), Ok(Escalated));
         assert_eq!(step(Escalated, Step::Reply), Ok(Replied));
         assert_eq!(step(Replied, Step::Close), Ok(Closed));
@@ -227,7 +227,10 @@ mod tests {
         assert!(step(Closed, Step::Close).is_err());
         assert!(step(Open, Step::Reopen).is_err());
         let e = step(Closed, Step::Escalate).unwrap_err();
-        assert_eq!(e.to_string(), "an inquiry that is closed cannot be escalated");
+        assert_eq!(
+            e.to_string(),
+            "an inquiry that is closed cannot be escalated"
+        );
         assert!(refused_ja(Closed, Step::Escalate).contains("完了"));
         assert!(!Closed.is_open() && Escalated.is_open());
     }
