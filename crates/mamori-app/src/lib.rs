@@ -16,6 +16,7 @@ pub mod campaign_desk;
 pub mod clock;
 pub mod decisions;
 pub mod demo;
+pub mod desk;
 pub mod error;
 pub mod evidence;
 pub mod impact;

@@ -145,6 +145,9 @@ pub enum Permission {
     VaultCustody,
     /// Erase a person's records on request (crypto-shredding).
     EraseSubjects,
+    /// Log and handle inquiries at the contact desk (問い合わせ窓口): calls, mails, the
+    /// public form; escalate what the desk cannot answer.
+    HandleInquiries,
 }
 
 /// The set of roles a user holds.
@@ -197,6 +200,7 @@ impl Roles {
                 Role::DepartmentHead,
             ],
             Permission::ManageLedger => &[Role::PrivacyOffice, Role::Ciso, Role::DepartmentHead],
+            Permission::HandleInquiries => &[Role::ContactDesk, Role::PrivacyOffice],
             Permission::ManageVault | Permission::EraseSubjects => {
                 &[Role::PrivacyOffice, Role::Custodian]
             }

@@ -266,7 +266,75 @@ pub struct AffectedCheckRow {
     pub attempts: i64,
 }
 
+/// An incident the desk takes inquiries for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeskIncident {
+    pub id: i64,
+    pub ref_no: String,
+    pub title: String,
+    /// The slug of its public notice, once published.
+    pub public_slug: Option<String>,
+}
+
 impl Store {
+    /// The incidents of a company the desk answers for: those with a notification campaign
+    /// (people were told and will call), newest first.
+    pub async fn desk_incidents(&self, company_id: i64) -> Result<Vec<DeskIncident>> {
+        let rows = sqlx::query(
+            "SELECT i.id, i.ref_no, i.title, MAX(c.public_slug) FROM incidents i \
+             JOIN campaigns c ON c.incident_id = i.id WHERE i.company_id = $1 \
+             GROUP BY i.id, i.ref_no, i.title ORDER BY i.id DESC LIMIT 50",
+        )
+        .bind(company_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| DeskIncident {
+                id: r.get(0),
+                ref_no: r.get(1),
+                title: r.get(2),
+                public_slug: r.get(3),
+            })
+            .collect())
+    }
+
+    /// The incident and company a public slug belongs to.
+    pub async fn incident_by_slug(&self, slug: &str) -> Result<Option<(i64, i64)>> {
+        let r = sqlx::query(
+            "SELECT i.id, i.company_id FROM campaigns c JOIN incidents i ON i.id = c.incident_id \
+             WHERE c.public_slug = $1",
+        )
+        .bind(slug)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(r.map(|r| (r.get(0), r.get(1))))
+    }
+
+    /// The affected persons of an incident with any of these dedupe keys: (id, dedupe key,
+    /// item codes).
+    pub async fn impact_persons_by_keys(
+        &self,
+        incident_id: i64,
+        keys: &[String],
+    ) -> Result<Vec<(i64, String, String)>> {
+        let mut out = Vec::new();
+        for k in keys.iter().take(200) {
+            if let Some(r) = sqlx::query(
+                "SELECT id, dedupe_key, items FROM impact_persons \
+                 WHERE incident_id = $1 AND dedupe_key = $2",
+            )
+            .bind(incident_id)
+            .bind(k)
+            .fetch_optional(self.pool())
+            .await?
+            {
+                out.push((r.get(0), r.get(1), r.get(2)));
+            }
+        }
+        Ok(out)
+    }
+
     // ───────────────────────────── inquiries ─────────────────────────────
 
     pub async fn insert_inquiry(&self, n: &NewInquiry) -> Result<i64> {
