@@ -4,6 +4,7 @@
 //! always a parameter (`now`), so every rule can be tested with a table of inputs. The web
 //! application, the command line and the store all call into here; a rule is written once.
 
+pub mod abuse;
 pub mod appi;
 pub mod audit;
 pub mod calendar;
