@@ -895,7 +895,7 @@ impl App {
         Ok(view_of(&c, v))
     }
 
-    async fn campaign_notice(&self, c: &CampaignRow) -> Result<Notice, AppError> {
+    pub(crate) async fn campaign_notice(&self, c: &CampaignRow) -> Result<Notice, AppError> {
         let row = self.store.notice_by_id(c.notice_version_id).await?;
         serde_json::from_str(&row.body).map_err(internal)
     }

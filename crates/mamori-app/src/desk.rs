@@ -289,7 +289,13 @@ impl App {
         );
         let caller = Caller {
             name: text_field(&mut p, "caller_name", &i.caller.name, dd::MAX_SHORT, None),
-            contact: text_field(&mut p, "caller_contact", &i.caller.contact, dd::MAX_SHORT, None),
+            contact: text_field(
+                &mut p,
+                "caller_contact",
+                &i.caller.contact,
+                dd::MAX_SHORT,
+                None,
+            ),
         };
         let question = text_field(
             &mut p,
@@ -379,9 +385,10 @@ impl App {
     ) -> Result<InquiryView, AppError> {
         let company = Self::desk_user(ctx)?;
         self.desk_incident(ctx, input.incident_id).await?;
-        let (channel, caller_type, category, caller, question, answer) =
-            Self::check_input(input)?;
-        let person = self.check_link(ctx, input.incident_id, input.person).await?;
+        let (channel, caller_type, category, caller, question, answer) = Self::check_input(input)?;
+        let person = self
+            .check_link(ctx, input.incident_id, input.person)
+            .await?;
         let now = self.clock.now_micros();
         let actor = actor_label(ctx);
         let status = if input.close {
@@ -603,12 +610,7 @@ impl App {
     }
 
     /// Hands an inquiry to the privacy office with a reason.
-    pub async fn escalate_inquiry(
-        &self,
-        ctx: &Ctx,
-        id: i64,
-        reason: &str,
-    ) -> Result<(), AppError> {
+    pub async fn escalate_inquiry(&self, ctx: &Ctx, id: i64, reason: &str) -> Result<(), AppError> {
         let r = self.inquiry_row(ctx, id).await?;
         let mut p = Problems::new();
         let reason = text_field(
@@ -789,7 +791,15 @@ mod tests {
             PersonLink::parse(" affected:3 "),
             Some(PersonLink::Affected(3))
         );
-        for bad in ["", "vault:", "vault:-1", "vault:0", "x:1", "vault:1:2", "affected"] {
+        for bad in [
+            "",
+            "vault:",
+            "vault:-1",
+            "vault:0",
+            "x:1",
+            "vault:1:2",
+            "affected",
+        ] {
             assert_eq!(PersonLink::parse(bad), None, "{bad}");
         }
         assert_eq!(PersonLink::Record(5).code(), "vault:5");

@@ -247,7 +247,10 @@ pub fn parse_window(from: &str, to: &str) -> Result<Option<(i64, i64)>, AppError
 
 impl App {
     /// The index keys of every dataset with a vault schema of a company.
-    async fn company_index_keys(&self, company_id: i64) -> Result<Vec<(i64, IndexKeys)>, AppError> {
+    pub(crate) async fn company_index_keys(
+        &self,
+        company_id: i64,
+    ) -> Result<Vec<(i64, IndexKeys)>, AppError> {
         let v = self.vault_state()?;
         Ok(self
             .store
@@ -261,7 +264,7 @@ impl App {
 
     /// The key unmatched persons of an incident are deduplicated under: derived from the index
     /// root for the incident (a negative "dataset" id never names a real dataset).
-    fn dedupe_keys(&self, incident_id: i64) -> Result<IndexKeys, AppError> {
+    pub(crate) fn dedupe_keys(&self, incident_id: i64) -> Result<IndexKeys, AppError> {
         Ok(self.vault_state()?.index_keys(-incident_id))
     }
 

@@ -137,6 +137,28 @@ impl Keys {
         &self.dir
     }
 
+    /// A key for one purpose derived from the server secret (HMAC-SHA256 of the label), so
+    /// keys of different purposes never coincide (e.g. the public pages' proof-of-work).
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.secret.expose_secret())
+            .expect("HMAC takes any key length");
+        m.update(b"mamori-derive:");
+        m.update(label.as_bytes());
+        m.finalize().into_bytes().into()
+    }
+
+    /// HMAC-SHA256 of `value` under a key derived for `purpose`: a keyed digest for counters
+    /// and lookups that must not hold the value itself.
+    pub fn mac(&self, purpose: &[u8], value: &[u8]) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let key = self.derive(&String::from_utf8_lossy(purpose));
+        let mut m =
+            <Hmac<sha2::Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes any key length");
+        m.update(value);
+        m.finalize().into_bytes().into()
+    }
+
     /// Seals `plain` bound to `context` (e.g. `totp:user:42`): `v1:` + base64(nonce ‖ box).
     pub fn seal(&self, plain: &[u8], context: &str) -> String {
         use base64::Engine;

@@ -17,6 +17,8 @@ pub mod clock;
 pub mod decisions;
 pub mod demo;
 pub mod desk;
+pub mod desk_faq;
+pub mod desk_public;
 pub mod error;
 pub mod evidence;
 pub mod impact;
@@ -129,6 +131,8 @@ pub struct App {
     pub vault: vault::VaultSlot,
     /// The bounded pool that runs Argon2 off the async workers.
     pub argon2: auth::Argon2Pool,
+    /// The public pages of incidents built by this process (issue 15).
+    pub public_cache: Arc<desk_public::PublicCache>,
 }
 
 impl App {
@@ -152,6 +156,7 @@ impl App {
                 mailer: None,
                 vault: vault::VaultSlot::default(),
                 argon2,
+                public_cache: Arc::default(),
             },
             writer,
         )
