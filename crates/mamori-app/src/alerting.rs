@@ -159,6 +159,7 @@ impl App {
             }),
         );
         App::campaign_handlers(&mut h);
+        App::desk_handlers(&mut h);
         h
     }
 

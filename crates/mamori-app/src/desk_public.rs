@@ -126,6 +126,21 @@ pub fn plausible_email(s: &str) -> bool {
 }
 
 impl App {
+    /// Registers the desk's job handlers (called from [`App::job_handlers`]).
+    pub fn desk_handlers(h: &mut HashMap<String, crate::worker::JobHandler>) {
+        h.insert(
+            AFFECTED_JOB.into(),
+            Arc::new(|app: App, _payload: String| {
+                Box::pin(async move {
+                    app.answer_affected_checks()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
+            }),
+        );
+    }
+
     /// The public page of a slug, or NotFound (never saying whether a slug ever existed).
     pub async fn public_page(&self, slug: &str) -> Result<Arc<PublicPage>, AppError> {
         if !slug_ok(slug) {

@@ -25,6 +25,7 @@ pub fn schedules(app: &App) -> Vec<(&'static str, i64)> {
         ("vault.retention", 3600),
         (crate::evidence::PURGE_TASK, 3600),
         (crate::campaign::KICK_TASK, 15),
+        (crate::desk_faq::DIGEST_TASK, 600),
     ]
 }
 
@@ -66,6 +67,9 @@ impl App {
                 self.purge_stale_uploads().await?;
             }
             crate::campaign::KICK_TASK => self.kick_campaigns().await?,
+            crate::desk_faq::DIGEST_TASK => {
+                self.send_desk_digests().await?;
+            }
             other => return Err(AppError::Internal(format!("unknown periodic task {other}"))),
         }
         Ok(())
