@@ -25,11 +25,15 @@
 //!   relay; its [`sink::SinkMode`] makes it answer 451 or 550 to exercise the error paths. The
 //!   binary `mamori-smtp-sink` wraps it for the browser tests and writes each message to a
 //!   directory as `<n>.eml` and `<n>.json`.
+//! - **[`inbox`]** reads inquiries sent to the contact desk from an mbox file or an .eml:
+//!   Japanese charsets, HTML-only mail, threads, quoted replies; a message that cannot be read
+//!   is quarantined with its reason in Japanese and English.
 //!
 //! Time is a parameter where it matters ([`webhook::post`] takes `now_unix`); only the `Date`
 //! header of a mail reads the system clock, as SMTP expects.
 
 pub mod dsn;
+pub mod inbox;
 pub mod sink;
 mod smtp;
 pub mod webhook;
