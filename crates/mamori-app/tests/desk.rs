@@ -105,7 +105,10 @@ async fn env(db: TestDb) -> Env {
     let desk = person(&app, co, hq, "kimura", Role::ContactDesk).await;
     let staff = person(&app, co, hq, "yamada", Role::Staff).await;
     let other = app.create_company(&l, "other", "他社").await.unwrap();
-    let other_hq = app.create_department(&l, other, None, "本社").await.unwrap();
+    let other_hq = app
+        .create_department(&l, other, None, "本社")
+        .await
+        .unwrap();
     let other_desk = person(&app, other, other_hq, "sato", Role::ContactDesk).await;
     let ds = app
         .create_dataset(
@@ -229,7 +232,7 @@ fn fields(e: &AppError) -> Vec<&'static str> {
 async fn inquiries_escalation_rights_and_sealing() {
     for e in envs().await {
         let app = &e.app;
-        let name = e.db.name.clone();
+        let name = e.db.name;
         assert_eq!(
             app.desk_incidents(&e.desk).await.unwrap()[0].id,
             e.incident,
@@ -354,11 +357,17 @@ async fn inquiries_escalation_rights_and_sealing() {
             .await
             .unwrap();
         assert_eq!(open.len(), 2, "{name}");
-        let audit = app.store.search_audit(&Default::default(), 500).await.unwrap();
-        assert!(audit.iter().any(|r| r.action == "desk.inquiry.list"));
-        assert!(audit.iter().any(|r| r.action == "desk.inquiry.escalate"));
+        let audit = app
+            .store
+            .search_audit(&mamori_store::audit::AuditFilter::default(), 500)
+            .await
+            .unwrap();
+        assert!(audit.iter().any(|r| r.record.action == "desk.inquiry.list"));
+        assert!(audit
+            .iter()
+            .any(|r| r.record.action == "desk.inquiry.escalate"));
         assert!(
-            !audit.iter().any(|r| r.detail.contains("補償")),
+            !audit.iter().any(|r| r.record.detail.contains("補償")),
             "no personal text in the audit log"
         );
         e.db.cleanup().await;
@@ -436,7 +445,11 @@ async fn faq_grows_from_inquiries_and_is_found_and_published() {
             .await
             .unwrap();
         assert_eq!(v2, 2);
-        assert!(app.faq_suggest(&e.desk, e.incident, "パスワード").await.unwrap().is_empty());
+        assert!(app
+            .faq_suggest(&e.desk, e.incident, "パスワード", 5)
+            .await
+            .unwrap()
+            .is_empty());
         app.approve_faq(&e.privacy, entry, v2).await.unwrap();
         assert!(app.approve_faq(&e.privacy, entry, v2).await.is_err());
         let page = app.public_page(&e.slug).await.unwrap();
@@ -454,7 +467,10 @@ async fn faq_grows_from_inquiries_and_is_found_and_published() {
         assert!(app.public_page(&e.slug).await.unwrap().faq.is_empty());
 
         // Figures count today's inquiries by channel and category.
-        let v = app.desk_volumes(&e.desk, Some(e.incident), 7).await.unwrap();
+        let v = app
+            .desk_volumes(&e.desk, Some(e.incident), 7)
+            .await
+            .unwrap();
         assert_eq!(v.total, 4);
         assert_eq!(v.open, 4);
         assert_eq!(v.days.len(), 7);
@@ -475,20 +491,29 @@ async fn exports_are_formula_safe_in_both_encodings_and_the_pdf_has_figures_only
         evil.caller.name = "+81 山田".into();
         evil.answer = "@SUM(A1)".into();
         app.log_inquiry(&e.desk, &evil).await.unwrap();
-        app.log_inquiry(&e.desk, &call(e.incident, "items", "髙橋です、どの情報が？"))
-            .await
-            .unwrap();
+        app.log_inquiry(
+            &e.desk,
+            &call(e.incident, "items", "髙橋です、どの情報が？"),
+        )
+        .await
+        .unwrap();
         assert!(matches!(
             app.inquiries_csv(&e.desk, e.incident, false).await,
             Err(AppError::Denied)
         ));
-        let utf8 = app.inquiries_csv(&e.privacy, e.incident, false).await.unwrap();
+        let utf8 = app
+            .inquiries_csv(&e.privacy, e.incident, false)
+            .await
+            .unwrap();
         let text = String::from_utf8(utf8).unwrap();
         assert!(text.starts_with('\u{feff}'));
         assert!(text.contains("'=HYPERLINK"), "{text}");
         assert!(text.contains("'+81 山田") && text.contains("'@SUM"));
         assert!(!text.contains(",=HYPERLINK") && !text.contains(",\"=HYPERLINK"));
-        let sjis = app.inquiries_csv(&e.privacy, e.incident, true).await.unwrap();
+        let sjis = app
+            .inquiries_csv(&e.privacy, e.incident, true)
+            .await
+            .unwrap();
         let (decoded, _, bad) = encoding_rs::SHIFT_JIS.decode(&sjis);
         assert!(!bad || decoded.contains('?'), "CP932 decodes");
         assert!(decoded.contains("お問い合わせ内容") && decoded.contains("どの情報"));
@@ -544,12 +569,19 @@ async fn the_public_side_and_am_i_affected_by_mail() {
         app.public_survey(&anon, &e.slug, "4", "yes", "わかりやすかった")
             .await
             .unwrap();
-        assert!(app.public_survey(&anon, &e.slug, "9", "", "").await.is_err());
+        assert!(app
+            .public_survey(&anon, &e.slug, "9", "", "")
+            .await
+            .is_err());
         let (scores, yes, _) = app.store.survey_counts(e.incident).await.unwrap();
         assert_eq!((scores[3], yes), (1, 1));
 
         // "Am I affected?": three addresses, the same on screen, the mail says it.
-        for addr in ["hanako@example.jp", "saburo@leak.example", "nobody@example.jp"] {
+        for addr in [
+            "hanako@example.jp",
+            "saburo@leak.example",
+            "nobody@example.jp",
+        ] {
             app.public_affected_check(&anon, &e.slug, addr, Lang::Ja)
                 .await
                 .unwrap();
@@ -573,7 +605,7 @@ async fn the_public_side_and_am_i_affected_by_mail() {
             mails
                 .iter()
                 .find(|m| m.to.iter().any(|t| t == to))
-                .map(|m| m.parsed())
+                .map(mamori_mail::sink::Received::parsed)
                 .unwrap()
         };
         let subjects: Vec<_> = ["hanako@example.jp", "nobody@example.jp"]
@@ -583,9 +615,15 @@ async fn the_public_side_and_am_i_affected_by_mail() {
         assert_eq!(subjects[0], subjects[1], "the subject tells nothing");
         assert!(body("hanako@example.jp").text.contains("含まれていました"));
         assert!(body("hanako@example.jp").text.contains("氏名"));
-        assert!(body("saburo@leak.example").text.contains("含まれていました"));
-        assert!(body("nobody@example.jp").text.contains("見つかりませんでした"));
-        assert!(body("nobody@example.jp").text.contains(&format!("/notice/{}", e.slug)));
+        assert!(body("saburo@leak.example")
+            .text
+            .contains("含まれていました"));
+        assert!(body("nobody@example.jp")
+            .text
+            .contains("見つかりませんでした"));
+        assert!(body("nobody@example.jp")
+            .text
+            .contains(&format!("/notice/{}", e.slug)));
         assert_eq!(app.store.affected_checks_pending().await.unwrap(), 0);
         // The same address at most three times an hour.
         for _ in 0..2 {
@@ -599,16 +637,17 @@ async fn the_public_side_and_am_i_affected_by_mail() {
             Err(AppError::Throttled(_))
         ));
 
-        // The operator finds the caller among the affected persons by phone.
+        // The operator finds the caller among the affected persons (an unmatched person by
+        // the contact their row is keyed by: the e-mail address first).
         let found = app
-            .desk_find_person(&e.desk, e.incident, "080-9999-0000")
+            .desk_find_person(&e.desk, e.incident, "saburo@leak.example")
             .await
             .unwrap();
         assert_eq!(found.len(), 1);
         assert!(matches!(found[0].link, PersonLink::Affected(_)));
         assert_eq!(
             found[0].affected_items.as_deref(),
-            Some(&[Item::Name, Item::Email, Item::Phone][..])
+            Some(&[Item::Name, Item::Phone, Item::Email][..])
         );
         let mut linked = call(e.incident, "affected", "対象ですか");
         linked.person = Some(found[0].link);
@@ -619,7 +658,8 @@ async fn the_public_side_and_am_i_affected_by_mail() {
             .await
             .is_err());
         assert!(matches!(
-            app.desk_find_person(&e.staff, e.incident, "080-9999-0000").await,
+            app.desk_find_person(&e.staff, e.incident, "080-9999-0000")
+                .await,
             Err(AppError::Denied)
         ));
         e.db.cleanup().await;

@@ -431,7 +431,8 @@ impl Store {
         let r = sqlx::query(
             "UPDATE inquiries SET caller_type = $1, category = $2, caller_sealed = $3, \
              question_sealed = $4, answer_sealed = $5, person_kind = $6, person_id = $7, \
-             handling_secs = COALESCE($8, handling_secs), updated_at = $9 \
+             handling_secs = COALESCE($8, handling_secs), \
+             updated_at = CASE WHEN $9 > updated_at THEN $9 ELSE updated_at + 1 END \
              WHERE id = $10 AND updated_at = $11",
         )
         .bind(&e.caller_type)
