@@ -13,6 +13,7 @@ use mamori_domain::role::Permission;
 use mamori_store::desk::{InquiryEdit, InquiryFilter, InquiryRow, NewInquiry};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sha2::Digest;
 
 pub use mamori_store::desk::DeskIncident;
 
@@ -74,6 +75,19 @@ impl PersonLink {
         let (k, id) = self.parts();
         format!("{k}:{id}")
     }
+}
+
+/// What one mail import did.
+#[derive(Debug, Clone, Default)]
+pub struct MailImport {
+    /// New inquiries (one per new thread).
+    pub created: usize,
+    /// Mails added to an existing thread's inquiry.
+    pub threaded: usize,
+    /// Mails imported before (by Message-ID), skipped.
+    pub duplicates: usize,
+    /// Mails quarantined: position in the file (from 1), reason in Japanese and English.
+    pub quarantined: Vec<(usize, String, String)>,
 }
 
 /// What an operator types for one inquiry.
@@ -766,6 +780,215 @@ impl App {
         )
         .await?;
         Ok(())
+    }
+
+    /// Imports mail inquiries from an mbox or .eml file: each thread becomes one inquiry (a
+    /// reply joins its thread's inquiry and reopens it when closed), each mail is stored once,
+    /// and a mail that cannot be read is quarantined with its reason, never half-stored.
+    pub async fn import_inquiry_mail(
+        &self,
+        ctx: &Ctx,
+        incident_id: i64,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<MailImport, AppError> {
+        use mamori_mail::inbox;
+        let company = Self::desk_user(ctx)?;
+        self.desk_incident(ctx, incident_id).await?;
+        if bytes.len() as u64 > self.settings.max_upload_bytes {
+            return Err(AppError::invalid(
+                "file",
+                format!(
+                    "ファイルが大きすぎます（上限 {} MB）",
+                    self.settings.max_upload_bytes / 1_048_576
+                ),
+                format!(
+                    "the file is too large (at most {} MB)",
+                    self.settings.max_upload_bytes / 1_048_576
+                ),
+            ));
+        }
+        let limits = inbox::Limits::default();
+        let file_name: String = file_name
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect();
+        let actor = actor_label(ctx);
+        let mut out = MailImport::default();
+        let messages = inbox::split_mbox(bytes);
+        if messages.is_empty() {
+            return Err(AppError::invalid(
+                "file",
+                "メールが見つかりません（mbox または .eml 形式のファイルを選んでください）",
+                "no mail found (choose an mbox or .eml file)",
+            ));
+        }
+        for (pos, raw) in messages.iter().enumerate() {
+            let now = self.clock.now_micros();
+            if pos >= limits.max_messages {
+                out.quarantined.push((
+                    pos + 1,
+                    format!(
+                        "1ファイルに{}通までです。残りは取り込んでいません",
+                        limits.max_messages
+                    ),
+                    format!(
+                        "at most {} mails per file; the rest were not imported",
+                        limits.max_messages
+                    ),
+                ));
+                self.store
+                    .quarantine_mail(
+                        incident_id,
+                        &file_name,
+                        pos as i64 + 1,
+                        "too_many_messages",
+                        (messages.len() - pos) as i64,
+                        None,
+                        now,
+                        &actor,
+                    )
+                    .await?;
+                break;
+            }
+            let m = match inbox::parse(raw, &limits) {
+                Ok(m) => m,
+                Err(q) => {
+                    let sealed = (raw.len() <= limits.max_bytes)
+                        .then(|| self.keys.seal(raw, crate::desk_public::SEAL_RAW));
+                    self.store
+                        .quarantine_mail(
+                            incident_id,
+                            &file_name,
+                            pos as i64 + 1,
+                            q.reason.code(),
+                            raw.len() as i64,
+                            sealed.as_deref(),
+                            now,
+                            &actor,
+                        )
+                        .await?;
+                    out.quarantined
+                        .push((pos + 1, q.reason.ja(), q.reason.en()));
+                    continue;
+                }
+            };
+            let message_key = self.keyed_hash(
+                "desk.message",
+                &match &m.message_id {
+                    Some(id) => format!("{incident_id}\u{1f}{id}"),
+                    None => format!(
+                        "{incident_id}\u{1f}{}",
+                        hex::encode(sha2::Sha256::digest(raw.as_ref()))
+                    ),
+                },
+            );
+            if self.store.inquiry_message_known(&message_key).await? {
+                out.duplicates += 1;
+                continue;
+            }
+            let thread = self.keyed_hash(
+                "desk.thread",
+                &format!("{incident_id}\u{1f}{}", m.thread_key()),
+            );
+            let sent_at = m
+                .date
+                .filter(|d| *d <= now && *d > now - 90 * 86_400_000_000);
+            let when = sent_at.unwrap_or(now);
+            let existing = self.store.inquiry_by_thread(incident_id, &thread).await?;
+            let inquiry = if let Some(r) = existing {
+                {
+                    if r.status == Status::Closed.code() {
+                        self.store
+                            .set_inquiry_status(r.id, "closed", "open", None, now)
+                            .await?;
+                    }
+                    out.threaded += 1;
+                    r.id
+                }
+            } else {
+                {
+                    let caller = Caller {
+                        name: m.from_name.clone().unwrap_or_default(),
+                        contact: m.from_addr.clone().unwrap_or_default(),
+                    };
+                    let question: String =
+                        format!("{}\n\n{}", m.subject.trim(), m.new_text().trim())
+                            .trim()
+                            .chars()
+                            .take(dd::MAX_TEXT)
+                            .collect();
+                    let id = self
+                        .store
+                        .insert_inquiry(&NewInquiry {
+                            company_id: company,
+                            incident_id,
+                            channel: InquiryChannel::Mail.code().into(),
+                            caller_type: CallerType::Customer.code().into(),
+                            category: Category::Other.code().into(),
+                            status: Status::Open.code().into(),
+                            source: "mail".into(),
+                            caller_sealed: (!caller.is_empty()).then(|| {
+                                self.seal_text(
+                                    &serde_json::to_string(&caller).unwrap_or_default(),
+                                    SEAL_CALLER,
+                                )
+                            }),
+                            question_sealed: self.seal_text(&question, SEAL_QUESTION),
+                            operator: actor.clone(),
+                            operator_id: ctx.user_ref().map(|u| u.id),
+                            thread_key: Some(thread.clone()),
+                            created_at: when,
+                            day: jst_day(when),
+                            ..NewInquiry::default()
+                        })
+                        .await?;
+                    out.created += 1;
+                    id
+                }
+            };
+            let sender = match (&m.from_name, &m.from_addr) {
+                (Some(n), Some(a)) => format!("{n} <{a}>"),
+                (None, Some(a)) => a.clone(),
+                (Some(n), None) => n.clone(),
+                (None, None) => String::new(),
+            };
+            self.store
+                .add_inquiry_message(
+                    inquiry,
+                    &message_key,
+                    (!sender.is_empty())
+                        .then(|| self.seal_text(&sender, SEAL_MESSAGE))
+                        .as_deref(),
+                    &self.seal_text(&m.subject, SEAL_MESSAGE),
+                    &self.seal_text(&m.body, SEAL_MESSAGE),
+                    sent_at,
+                    now,
+                    &actor,
+                )
+                .await?;
+        }
+        self.audit(
+            ctx,
+            "desk.mail.import",
+            &format!("incident:{incident_id}"),
+            Outcome::Success,
+            json!({"created": out.created, "threaded": out.threaded,
+                   "duplicates": out.duplicates, "quarantined": out.quarantined.len()}),
+        )
+        .await?;
+        Ok(out)
+    }
+
+    /// The quarantined mails of an incident (reasons only; the raw mail stays sealed).
+    pub async fn quarantined_mails(
+        &self,
+        ctx: &Ctx,
+        incident_id: i64,
+    ) -> Result<Vec<mamori_store::desk::QuarantineRow>, AppError> {
+        self.desk_incident(ctx, incident_id).await?;
+        Ok(self.store.quarantined_mails(incident_id).await?)
     }
 
     /// Escalations waiting for the privacy office of the caller's company.

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 pub const AFFECTED_JOB: &str = "desk.affected";
 const SEAL_SURVEY: &str = "desk:survey";
 const SEAL_CHECK: &str = "desk:affected-check";
+pub(crate) const SEAL_RAW: &str = "desk:quarantine";
 /// How long a built public page is served from memory.
 const CACHE_TTL: Duration = Duration::from_secs(5);
 /// Checks per address and hour, and public submissions per incident and minute before the
@@ -388,7 +389,7 @@ impl App {
 
     /// A keyed hash (HMAC-SHA256 under the server secret) of a value, hex, for counters that
     /// must not hold the value.
-    fn keyed_hash(&self, purpose: &str, value: &str) -> String {
+    pub(crate) fn keyed_hash(&self, purpose: &str, value: &str) -> String {
         let sealed = self.keys.mac(purpose.as_bytes(), value.as_bytes());
         hex::encode(&sealed[..16])
     }

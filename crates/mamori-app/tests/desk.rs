@@ -701,3 +701,93 @@ async fn the_daily_digest_goes_once_after_six_in_the_evening() {
         e.db.cleanup().await;
     }
 }
+
+fn mbox() -> Vec<u8> {
+    let mut s = String::new();
+    s.push_str("From hanako@example.jp Mon Dec  7 09:00:00 2026\n");
+    s.push_str(
+        "From: =?UTF-8?B?5bGx55SwIOiKseWtkA==?= <hanako@example.jp>\nTo: desk@example.co.jp\n",
+    );
+    s.push_str("Subject: =?UTF-8?B?5ryP44GI44GE44Gr44Gk44GE44Gm?=\nMessage-ID: <m1@example.jp>\n");
+    s.push_str(
+        "Date: Mon, 23 Nov 2026 09:00:00 +0900\nContent-Type: text/plain; charset=UTF-8\n\n",
+    );
+    s.push_str("私の情報は含まれていますか。\n\n");
+    s.push_str("From hanako@example.jp Mon Dec  7 10:00:00 2026\n");
+    s.push_str("From: hanako@example.jp\nTo: desk@example.co.jp\nSubject: Re: test\n");
+    s.push_str(
+        "Message-ID: <m2@example.jp>\nIn-Reply-To: <m1@example.jp>\nReferences: <m1@example.jp>\n",
+    );
+    s.push_str("Date: Mon, 23 Nov 2026 10:00:00 +0900\n\n追加の質問です。\n> 私の情報は含まれていますか。\n\n");
+    s.push_str("From nobody Mon Dec  7 11:00:00 2026\n");
+    s.push_str("To: desk@example.co.jp\nSubject: no sender\nMessage-ID: <m3@example.jp>\n\nbody\n");
+    s.into_bytes()
+}
+
+#[tokio::test]
+async fn mail_inquiries_become_threads_and_broken_mail_is_quarantined() {
+    for e in envs().await {
+        let app = &e.app;
+        let r = app
+            .import_inquiry_mail(&e.desk, e.incident, "inbox.mbox", &mbox())
+            .await
+            .unwrap();
+        assert_eq!(
+            (r.created, r.threaded, r.duplicates),
+            (1, 1, 0),
+            "{}",
+            e.db.name
+        );
+        assert_eq!(r.quarantined.len(), 1);
+        assert_eq!(r.quarantined[0].0, 3);
+        assert!(r.quarantined[0].1.contains("差出人") || r.quarantined[0].2.contains("From"));
+        let list = app
+            .inquiries(&e.desk, Some(e.incident), &[], false, None, 10)
+            .await
+            .unwrap();
+        assert_eq!(list.len(), 1);
+        let v = &list[0];
+        assert_eq!(v.channel, mamori_domain::desk::InquiryChannel::Mail);
+        assert_eq!(v.caller.contact, "hanako@example.jp");
+        assert!(v.question.contains("漏えいについて") && v.question.contains("含まれていますか"));
+        let thread = app.inquiry_thread(&e.desk, v.id).await.unwrap();
+        assert_eq!(thread.len(), 2);
+        assert!(thread[1].2.contains("追加の質問"));
+        // Closed, then the same file again: nothing twice; a new reply reopens the thread.
+        app.close_inquiry(&e.desk, v.id, "回答済み").await.unwrap();
+        let again = app
+            .import_inquiry_mail(&e.desk, e.incident, "inbox.mbox", &mbox())
+            .await
+            .unwrap();
+        assert_eq!((again.created, again.threaded, again.duplicates), (0, 0, 2));
+        let reply = "From: hanako@example.jp\nSubject: Re: x\nMessage-ID: <m4@example.jp>\n\
+                     References: <m1@example.jp> <m2@example.jp>\n\nもう一度お願いします\n";
+        app.import_inquiry_mail(&e.desk, e.incident, "reply.eml", reply.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(
+            app.inquiry(&e.desk, v.id).await.unwrap().status,
+            Status::Open
+        );
+        assert_eq!(
+            app.store.quarantined_mails(e.incident).await.unwrap().len(),
+            2
+        );
+        // Garbage and emptiness give a clear refusal or a quarantine, never a panic.
+        assert!(app
+            .import_inquiry_mail(&e.desk, e.incident, "empty.mbox", b"")
+            .await
+            .is_err());
+        let junk: Vec<u8> = (0..5000u32).map(|i| (i * 7919 % 251) as u8).collect();
+        let j = app
+            .import_inquiry_mail(&e.desk, e.incident, "junk.bin", &junk)
+            .await;
+        assert!(j.map(|r| r.created == 0).unwrap_or(true));
+        assert!(matches!(
+            app.import_inquiry_mail(&e.staff, e.incident, "x", &mbox())
+                .await,
+            Err(AppError::Denied)
+        ));
+        e.db.cleanup().await;
+    }
+}
