@@ -499,6 +499,92 @@ impl App {
                 .await?;
         }
         self.store.set_setting("demo.campaign", "1").await?;
+        self.seed_demo_desk(id).await?;
+        Ok(())
+    }
+
+    /// The contact desk of the demo's leak: calls and mails over the last five days, one
+    /// escalation answered and one waiting, an approved FAQ entry, a proposal, a mail thread.
+    async fn seed_demo_desk(&self, incident: i64) -> Result<(), AppError> {
+        use crate::desk::{Caller, InquiryInput};
+        let user = |login: &'static str| async move {
+            self.store
+                .find_user_by_login(login)
+                .await?
+                .ok_or_else(|| AppError::Internal(format!("demo user {login}")))
+        };
+        let ito = Ctx::user(user("ito").await?, "demo");
+        let tanaka = Ctx::user(user("tanaka").await?, "demo");
+        let now = self.clock.now_micros();
+        let hour = 3_600_000_000i64;
+        let calls: [(i64, &str, &str, &str, &str, &str, &str); 14] = [
+            (98, "phone", "customer", "affected", "自分の情報が含まれているか知りたい", "お名前と電話番号で確認し、対象であることをお伝えした", "close"),
+            (97, "phone", "customer", "letter", "届いた手紙は本物か", "当社からの正式な通知であるとお伝えした", "close"),
+            (75, "mail", "customer", "affected", "対象かどうか確認したい", "", "open"),
+            (74, "phone", "relative", "affected", "母宛ての通知について聞きたい", "ご本人確認の上で折り返すとお伝えした", "close"),
+            (73, "phone", "customer", "what_to_do", "不審な電話がかかってきたらどうすれば", "身に覚えのない連絡には応じず、窓口へご連絡くださいとお伝えした", "close"),
+            (52, "phone", "customer", "what_to_do", "電話番号を変えたほうがいいか", "現時点では不要、不審な着信にご注意くださいとお伝えした", "close"),
+            (51, "web", "customer", "damage", "昨日から知らない番号から着信がある", "", "open"),
+            (50, "phone", "press", "cause", "原因と再発防止策を教えてほしい", "広報窓口へおつなぎした", "close"),
+            (28, "phone", "customer", "compensation", "お詫びの品はあるのか", "", "escalate"),
+            (27, "phone", "customer", "what_to_do", "住所も漏れたが何に気をつければ", "不審な郵便物にご注意くださいとお伝えした", "close"),
+            (26, "phone", "customer", "affected", "家族全員分が対象か", "お一人ずつの確認が必要とお伝えした", "close"),
+            (5, "phone", "customer", "deletion", "退会して情報を消してほしい", "", "escalate"),
+            (3, "mail", "customer", "letter", "通知が届いていない", "住所変更の有無を確認中", "open"),
+            (1, "phone", "police", "other", "被害届の相談があった件の確認", "事務局から折り返すとお伝えした", "close"),
+        ];
+        let mut escalated = Vec::new();
+        for (i, (ago, channel, caller, category, q, a, outcome)) in calls.iter().enumerate() {
+            let input = InquiryInput {
+                incident_id: incident,
+                channel: (*channel).into(),
+                caller_type: (*caller).into(),
+                category: (*category).into(),
+                caller: Caller {
+                    name: format!("{} 様", ["佐藤", "鈴木", "高橋", "伊藤", "渡辺"][i % 5]),
+                    contact: format!("090-{:04}-{:04}", 1000 + i, 2000 + i * 7),
+                },
+                question: (*q).into(),
+                answer: (*a).into(),
+                close: *outcome == "close",
+                escalate: (*outcome == "escalate").then(|| "窓口では判断できないため".to_owned()),
+                person: None,
+                handling_secs: Some(120 + (i as i64 * 37) % 300),
+            };
+            let v = self.log_inquiry_at(&ito, &input, now - ago * hour).await?;
+            if *outcome == "escalate" {
+                escalated.push(v.id);
+            }
+        }
+        if let Some(first) = escalated.first() {
+            self.reply_inquiry(&tanaka, *first, "お詫びの内容は検討中です。決まり次第、書面でご案内するとお伝えください。")
+                .await?;
+        }
+        let entry = self
+            .create_faq(
+                &tanaka,
+                incident,
+                "what_to_do",
+                &crate::desk_faq::FaqText {
+                    question_ja: "不審な電話や郵便物が届いたらどうすればよいですか".into(),
+                    answer_ja: "身に覚えのない電話や郵便物には応じず、お客様相談窓口（0120-000-000）までご連絡ください。当社から電話で暗証番号やカード番号をお尋ねすることはありません。".into(),
+                    question_en: "What should I do about suspicious calls or mail?".into(),
+                    answer_en: "Do not respond to calls or mail you do not recognise, and contact our desk (0120-000-000). We never ask for PINs or card numbers by phone.".into(),
+                },
+            )
+            .await?;
+        self.approve_faq(&tanaka, entry, 1).await?;
+        let mbox = "From yamada@example.jp Mon Dec  7 09:00:00 2026\n\
+                    From: =?UTF-8?B?5bGx55SwIOiKseWtkA==?= <hanako.yamada@example.jp>\n\
+                    Subject: =?UTF-8?B?6YCa55+l44Gr44Gk44GE44Gm?=\nMessage-ID: <demo-1@example.jp>\n\
+                    Content-Type: text/plain; charset=UTF-8\n\n\
+                    通知の手紙を受け取りました。私の電話番号も漏れたのでしょうか。\n\n\
+                    From yamada@example.jp Mon Dec  7 10:00:00 2026\n\
+                    From: hanako.yamada@example.jp\nSubject: Re: test\nMessage-ID: <demo-2@example.jp>\n\
+                    In-Reply-To: <demo-1@example.jp>\nReferences: <demo-1@example.jp>\n\n\
+                    追記です。夜は電話に出られません。\n";
+        self.import_inquiry_mail(&ito, incident, "相談窓口受信箱.mbox", mbox.as_bytes())
+            .await?;
         Ok(())
     }
 }

@@ -397,13 +397,23 @@ impl App {
         ctx: &Ctx,
         input: &InquiryInput,
     ) -> Result<InquiryView, AppError> {
+        self.log_inquiry_at(ctx, input, self.clock.now_micros())
+            .await
+    }
+
+    /// [`App::log_inquiry`] received at a given time (the demo spreads its calls over days).
+    pub(crate) async fn log_inquiry_at(
+        &self,
+        ctx: &Ctx,
+        input: &InquiryInput,
+        now: i64,
+    ) -> Result<InquiryView, AppError> {
         let company = Self::desk_user(ctx)?;
         self.desk_incident(ctx, input.incident_id).await?;
         let (channel, caller_type, category, caller, question, answer) = Self::check_input(input)?;
         let person = self
             .check_link(ctx, input.incident_id, input.person)
             .await?;
-        let now = self.clock.now_micros();
         let actor = actor_label(ctx);
         let status = if input.close {
             Status::Closed

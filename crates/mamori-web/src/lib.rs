@@ -252,6 +252,15 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             post(pages::campaigns::call_record),
         )
         .route("/notice/{slug}", get(pages::campaigns::public_notice))
+        .route("/desk", get(pages::desk::desk_get))
+        .route("/desk/inquiries", post(pages::desk::log_post))
+        .route("/desk/faq-suggest", post(pages::desk::suggest_post))
+        .route("/desk/find", post(pages::desk::find_post))
+        .route("/desk/inquiries/{id}", get(pages::desk::inquiry_get))
+        .route(
+            "/desk/inquiries/{id}/{action}",
+            post(pages::desk::inquiry_post),
+        )
         .route(
             "/ledger",
             get(pages::ledger::list_page).post(pages::ledger::create_entry),
@@ -387,6 +396,7 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
         "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
         "vault.js" => (VAULT_JS, "text/javascript; charset=utf-8"),
         "evidence.js" => (EVIDENCE_JS, "text/javascript; charset=utf-8"),
+        "desk.js" => (pages::desk::DESK_JS, "text/javascript; charset=utf-8"),
         "favicon.svg" => (FAVICON, "image/svg+xml"),
         _ => return pages::not_found().await,
     };

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod decisions;
+pub mod desk;
 pub mod evidence;
 pub mod home;
 pub mod impact;
@@ -66,6 +67,9 @@ impl Chrome {
             };
             add("/", "nav.home");
             add("/incidents", "nav.incidents");
+            if ctx.allows(Permission::HandleInquiries) {
+                add("/desk", "nav.desk");
+            }
             if ctx.allows(Permission::ViewLedger) {
                 add("/ledger", "nav.ledger");
             }
