@@ -518,20 +518,132 @@ impl App {
         let now = self.clock.now_micros();
         let hour = 3_600_000_000i64;
         let calls: [(i64, &str, &str, &str, &str, &str, &str); 14] = [
-            (98, "phone", "customer", "affected", "自分の情報が含まれているか知りたい", "お名前と電話番号で確認し、対象であることをお伝えした", "close"),
-            (97, "phone", "customer", "letter", "届いた手紙は本物か", "当社からの正式な通知であるとお伝えした", "close"),
-            (75, "mail", "customer", "affected", "対象かどうか確認したい", "", "open"),
-            (74, "phone", "relative", "affected", "母宛ての通知について聞きたい", "ご本人確認の上で折り返すとお伝えした", "close"),
-            (73, "phone", "customer", "what_to_do", "不審な電話がかかってきたらどうすれば", "身に覚えのない連絡には応じず、窓口へご連絡くださいとお伝えした", "close"),
-            (52, "phone", "customer", "what_to_do", "電話番号を変えたほうがいいか", "現時点では不要、不審な着信にご注意くださいとお伝えした", "close"),
-            (51, "web", "customer", "damage", "昨日から知らない番号から着信がある", "", "open"),
-            (50, "phone", "press", "cause", "原因と再発防止策を教えてほしい", "広報窓口へおつなぎした", "close"),
-            (28, "phone", "customer", "compensation", "お詫びの品はあるのか", "", "escalate"),
-            (27, "phone", "customer", "what_to_do", "住所も漏れたが何に気をつければ", "不審な郵便物にご注意くださいとお伝えした", "close"),
-            (26, "phone", "customer", "affected", "家族全員分が対象か", "お一人ずつの確認が必要とお伝えした", "close"),
-            (5, "phone", "customer", "deletion", "退会して情報を消してほしい", "", "escalate"),
-            (3, "mail", "customer", "letter", "通知が届いていない", "住所変更の有無を確認中", "open"),
-            (1, "phone", "police", "other", "被害届の相談があった件の確認", "事務局から折り返すとお伝えした", "close"),
+            (
+                98,
+                "phone",
+                "customer",
+                "affected",
+                "自分の情報が含まれているか知りたい",
+                "お名前と電話番号で確認し、対象であることをお伝えした",
+                "close",
+            ),
+            (
+                97,
+                "phone",
+                "customer",
+                "letter",
+                "届いた手紙は本物か",
+                "当社からの正式な通知であるとお伝えした",
+                "close",
+            ),
+            (
+                75,
+                "mail",
+                "customer",
+                "affected",
+                "対象かどうか確認したい",
+                "",
+                "open",
+            ),
+            (
+                74,
+                "phone",
+                "relative",
+                "affected",
+                "母宛ての通知について聞きたい",
+                "ご本人確認の上で折り返すとお伝えした",
+                "close",
+            ),
+            (
+                73,
+                "phone",
+                "customer",
+                "what_to_do",
+                "不審な電話がかかってきたらどうすれば",
+                "身に覚えのない連絡には応じず、窓口へご連絡くださいとお伝えした",
+                "close",
+            ),
+            (
+                52,
+                "phone",
+                "customer",
+                "what_to_do",
+                "電話番号を変えたほうがいいか",
+                "現時点では不要、不審な着信にご注意くださいとお伝えした",
+                "close",
+            ),
+            (
+                51,
+                "web",
+                "customer",
+                "damage",
+                "昨日から知らない番号から着信がある",
+                "",
+                "open",
+            ),
+            (
+                50,
+                "phone",
+                "press",
+                "cause",
+                "原因と再発防止策を教えてほしい",
+                "広報窓口へおつなぎした",
+                "close",
+            ),
+            (
+                28,
+                "phone",
+                "customer",
+                "compensation",
+                "お詫びの品はあるのか",
+                "",
+                "escalate",
+            ),
+            (
+                27,
+                "phone",
+                "customer",
+                "what_to_do",
+                "住所も漏れたが何に気をつければ",
+                "不審な郵便物にご注意くださいとお伝えした",
+                "close",
+            ),
+            (
+                26,
+                "phone",
+                "customer",
+                "affected",
+                "家族全員分が対象か",
+                "お一人ずつの確認が必要とお伝えした",
+                "close",
+            ),
+            (
+                5,
+                "phone",
+                "customer",
+                "deletion",
+                "退会して情報を消してほしい",
+                "",
+                "escalate",
+            ),
+            (
+                3,
+                "mail",
+                "customer",
+                "letter",
+                "通知が届いていない",
+                "住所変更の有無を確認中",
+                "open",
+            ),
+            (
+                1,
+                "phone",
+                "police",
+                "other",
+                "被害届の相談があった件の確認",
+                "事務局から折り返すとお伝えした",
+                "close",
+            ),
         ];
         let mut escalated = Vec::new();
         for (i, (ago, channel, caller, category, q, a, outcome)) in calls.iter().enumerate() {
@@ -557,8 +669,12 @@ impl App {
             }
         }
         if let Some(first) = escalated.first() {
-            self.reply_inquiry(&tanaka, *first, "お詫びの内容は検討中です。決まり次第、書面でご案内するとお伝えください。")
-                .await?;
+            self.reply_inquiry(
+                &tanaka,
+                *first,
+                "お詫びの内容は検討中です。決まり次第、書面でご案内するとお伝えください。",
+            )
+            .await?;
         }
         let entry = self
             .create_faq(

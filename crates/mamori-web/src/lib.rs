@@ -12,6 +12,7 @@ pub mod form;
 pub mod i18n;
 pub mod multipart;
 pub mod pages;
+pub mod public_guard;
 pub mod redact;
 pub mod visitor;
 
@@ -50,6 +51,21 @@ impl Default for WebConfig {
 pub struct WebState {
     pub app: App,
     pub cfg: Arc<WebConfig>,
+    /// Limits, load gauge and spent tokens of the public forms (`/notice/{slug}/…`).
+    pub public: Arc<public_guard::PublicGuard>,
+}
+
+impl WebState {
+    /// The state of one process: `app`, `cfg`, and a public-form guard with the default
+    /// limits whose secrets are derived from the app's keys.
+    pub fn new(app: App, cfg: WebConfig) -> WebState {
+        let public = Arc::new(public_guard::PublicGuard::new(&app.keys));
+        WebState {
+            app,
+            cfg: Arc::new(cfg),
+            public,
+        }
+    }
 }
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -57,10 +73,13 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 
 /// The whole application.
 pub fn router(app: App, cfg: WebConfig) -> Router {
-    let state = WebState {
-        app,
-        cfg: Arc::new(cfg),
-    };
+    router_with(WebState::new(app, cfg))
+}
+
+/// The whole application on a state built by the caller (a test lowering the public forms'
+/// limits or proof-of-work, say).
+pub fn router_with(state: WebState) -> Router {
+    let public_limit = DefaultBodyLimit::max(public_guard::BODY_LIMIT);
     let limit = state.cfg.max_body_bytes;
     Router::new()
         .route("/", get(pages::home::home))
@@ -251,7 +270,6 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
             "/campaigns/{id}/calls/{recipient}",
             post(pages::campaigns::call_record),
         )
-        .route("/notice/{slug}", get(pages::campaigns::public_notice))
         .route("/desk", get(pages::desk::desk_get))
         .route("/desk/inquiries", post(pages::desk::log_post))
         .route("/desk/faq-suggest", post(pages::desk::suggest_post))
@@ -260,6 +278,21 @@ pub fn router(app: App, cfg: WebConfig) -> Router {
         .route(
             "/desk/inquiries/{id}/{action}",
             post(pages::desk::inquiry_post),
+        )
+        .route("/notice/{slug}", get(pages::public::notice_page))
+        // The public forms take small bodies only (the visitor middleware has read at most
+        // `max_body_bytes` of a larger one before refusing it).
+        .route(
+            "/notice/{slug}/check",
+            post(pages::public::check_submit).layer(public_limit),
+        )
+        .route(
+            "/notice/{slug}/inquiry",
+            post(pages::public::inquiry_submit).layer(public_limit),
+        )
+        .route(
+            "/notice/{slug}/survey",
+            post(pages::public::survey_submit).layer(public_limit),
         )
         .route(
             "/ledger",
@@ -375,6 +408,7 @@ const HTMX_JS: &str = include_str!("../static/htmx.min.js");
 const APP_JS: &str = include_str!("../static/app.js");
 const VAULT_JS: &str = include_str!("../static/vault.js");
 const EVIDENCE_JS: &str = include_str!("../static/evidence.js");
+const POW_JS: &str = include_str!("../static/pow.js");
 const FAVICON: &str = include_str!("../static/favicon.svg");
 
 /// Browsers ask for `/favicon.ico` by themselves; answer with the SVG icon.
@@ -397,6 +431,7 @@ async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> 
         "vault.js" => (VAULT_JS, "text/javascript; charset=utf-8"),
         "evidence.js" => (EVIDENCE_JS, "text/javascript; charset=utf-8"),
         "desk.js" => (pages::desk::DESK_JS, "text/javascript; charset=utf-8"),
+        "pow.js" => (POW_JS, "text/javascript; charset=utf-8"),
         "favicon.svg" => (FAVICON, "image/svg+xml"),
         _ => return pages::not_found().await,
     };

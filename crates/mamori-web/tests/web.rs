@@ -492,10 +492,7 @@ async fn busy_database_and_full_disk_get_their_own_pages() {
     use mamori_app::AppError;
     use mamori_web::error::WebError;
     let env = sqlite_env().await;
-    let state = mamori_web::WebState {
-        app: env.app.clone(),
-        cfg: Arc::new(mamori_web::WebConfig::default()),
-    };
+    let state = mamori_web::WebState::new(env.app.clone(), mamori_web::WebConfig::default());
     let router: Router = Router::new()
         .route(
             "/busy",

@@ -1,7 +1,8 @@
 //! Notices to the persons and notification campaigns (本人への通知, issue 14): the notice editor
 //! with its versions and approval, the campaigns of an incident, one campaign's page (progress,
 //! letters and the printing list, returned mail, bounces, messages in doubt, the public
-//! notice), the contact desk's call list, and the public notice page (no login).
+//! notice), and the contact desk's call list. The public notice page itself (no login) is
+//! `super::public`.
 
 use super::incidents::Pairs;
 use super::{jst, render, render_status, Chrome};
@@ -1372,41 +1373,6 @@ pub async fn call_record(
         }
         Err(e) => Err(WebError(e)),
     }
-}
-
-// ───────────────────────────── the public notice ─────────────────────────────
-
-#[derive(Template)]
-#[template(path = "public_notice.html")]
-pub struct PublicPage {
-    pub c: Chrome,
-    pub parts: LetterParts,
-    pub published: String,
-}
-
-/// The public notice (代替措置): no login, made for a phone.
-pub async fn public_notice(
-    AxState(s): AxState<WebState>,
-    Extension(v): Extension<Visitor>,
-    Path(slug): Path<String>,
-) -> WebResult {
-    let slug: String = slug
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .take(64)
-        .collect();
-    let n = s.app.public_notice(&slug).await?;
-    let parts = match (v.lang, &n.en) {
-        (Lang::En, Some(en)) => en.clone(),
-        _ => n.ja.clone(),
-    };
-    let mut c = Chrome::new(&v, "camp.public.title");
-    c.title.clone_from(&parts.title);
-    render(&PublicPage {
-        c,
-        published: jst(n.published_at).chars().take(10).collect(),
-        parts,
-    })
 }
 
 // ───────────────────────────── the chart ─────────────────────────────

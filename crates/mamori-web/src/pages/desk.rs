@@ -354,10 +354,7 @@ pub async fn suggest_post(
     v.full()?;
     let p = Pairs(pairs);
     let incident: i64 = p.get("incident").trim().parse().unwrap_or(0);
-    let hits = s
-        .app
-        .faq_suggest(&v.ctx(), incident, p.get("q"), 5)
-        .await?;
+    let hits = s.app.faq_suggest(&v.ctx(), incident, p.get("q"), 5).await?;
     Ok(Json(json!({
         "hits": hits.iter().map(|h| json!({
             "id": h.entry_id, "question": h.question, "answer": h.answer,
@@ -438,7 +435,9 @@ async fn inquiry_page(
             .inquiry_thread(&ctx, id)
             .await?
             .into_iter()
-            .map(|(from, subject, body, at)| (from, subject, body, at.map_or_else(String::new, jst)))
+            .map(|(from, subject, body, at)| {
+                (from, subject, body, at.map_or_else(String::new, jst))
+            })
             .collect()
     } else {
         Vec::new()
@@ -526,7 +525,10 @@ pub async fn inquiry_post(
             input.close = false;
             input.escalate = None;
             let expect: i64 = p.get("updated_at").trim().parse().unwrap_or(0);
-            s.app.edit_inquiry(&ctx, id, expect, &input).await.map(|_| ())
+            s.app
+                .edit_inquiry(&ctx, id, expect, &input)
+                .await
+                .map(|_| ())
         }
         "escalate" => s.app.escalate_inquiry(&ctx, id, p.get("escalation")).await,
         "reply" => s.app.reply_inquiry(&ctx, id, p.get("reply")).await,

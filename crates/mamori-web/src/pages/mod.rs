@@ -15,6 +15,7 @@ pub mod impact;
 pub mod incidents;
 pub mod ledger;
 pub mod ppc;
+pub mod public;
 pub mod vault;
 
 use crate::error::WebError;
