@@ -165,7 +165,15 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
     let action = red.action.clone();
     let api = path.starts_with("/api/");
     let json = api || wants_json(req.headers());
-    let quiet = path.starts_with("/static/") || path == "/healthz" || path == "/favicon.ico";
+    // The public page of an incident (no login, no personal data) may be opened by
+    // thousands a second when the incident is in the news: a view is not an audit entry (the
+    // forms it sends are, by their use cases), so reading it costs no database write.
+    let public_view = path.starts_with("/notice/")
+        && (method == axum::http::Method::GET || method == axum::http::Method::HEAD);
+    let quiet = path.starts_with("/static/")
+        || path == "/healthz"
+        || path == "/favicon.ico"
+        || public_view;
     let jar = CookieJar::from_headers(req.headers());
     // A bearer token counts only for the API; the pages know only the session cookie.
     let bearer = if api { bearer_of(req.headers()) } else { None };
@@ -246,7 +254,13 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
     // A bearer request carries no cookie a browser would add on its own: no CSRF to fear.
     if is_unsafe(&method) && !bad_bearer && !is_streaming_upload(&method, &path) {
         let (parts, body) = req.into_parts();
-        let Ok(bytes) = axum::body::to_bytes(body, state.cfg.max_body_bytes).await else {
+        // The public forms take small bodies: a larger one is refused after 64 KiB, not 1 MiB.
+        let limit = if path.starts_with("/notice/") {
+            crate::public_guard::BODY_LIMIT.min(state.cfg.max_body_bytes)
+        } else {
+            state.cfg.max_body_bytes
+        };
+        let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
             let r = error_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 PageError {
