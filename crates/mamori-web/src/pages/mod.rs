@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod decisions;
+pub mod desk_incident;
 pub mod evidence;
 pub mod home;
 pub mod impact;
