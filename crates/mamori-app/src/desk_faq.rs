@@ -445,15 +445,26 @@ impl App {
         cp932: bool,
     ) -> Result<Vec<u8>, AppError> {
         self.faq_incident(ctx, incident_id).await?;
+        // Managers read every inquiry of the incident (the desk role is not needed for this).
+        let company = self.store.get_incident(incident_id).await?.company_id;
         let mut rows: Vec<InquiryView> = Vec::new();
         let mut before = None;
         loop {
             let page = self
-                .inquiries(ctx, Some(incident_id), &[], false, before, 500)
+                .store
+                .inquiries(&mamori_store::desk::InquiryFilter {
+                    company_id: company,
+                    incident_id: Some(incident_id),
+                    before_id: before,
+                    limit: 500,
+                    ..Default::default()
+                })
                 .await?;
             let done = page.len() < 500;
-            before = page.last().map(|v| v.id);
-            rows.extend(page);
+            before = page.last().map(|r| r.id);
+            for r in &page {
+                rows.push(self.inquiry_view_of(r)?);
+            }
             if done || rows.len() >= 200_000 {
                 break;
             }

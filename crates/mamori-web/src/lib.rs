@@ -6,6 +6,7 @@
 //! JSON for API clients). Handlers stay thin: extract, call one use case, render.
 
 pub mod chart;
+pub mod chart_desk;
 pub mod client_addr;
 pub mod error;
 pub mod form;
@@ -348,6 +349,36 @@ pub fn router_with(state: WebState) -> Router {
             post(pages::impact::from_account),
         )
         .route("/incidents/{id}/impact/apply", post(pages::impact::apply))
+        // The desk page of an incident (issue 15): figures, survey, FAQ, exports, mail.
+        .route("/incidents/{id}/desk", get(pages::desk_incident::desk_page))
+        .route(
+            "/incidents/{id}/desk/faq",
+            post(pages::desk_incident::faq_create),
+        )
+        .route(
+            "/incidents/{id}/desk/faq/{entry}/revise",
+            post(pages::desk_incident::faq_revise),
+        )
+        .route(
+            "/incidents/{id}/desk/faq/{entry}/approve",
+            post(pages::desk_incident::faq_approve),
+        )
+        .route(
+            "/incidents/{id}/desk/faq/{entry}/retire",
+            post(pages::desk_incident::faq_retire),
+        )
+        .route(
+            "/incidents/{id}/desk/inquiries.csv",
+            get(pages::desk_incident::inquiries_csv),
+        )
+        .route(
+            "/incidents/{id}/desk/report.pdf",
+            get(pages::desk_incident::report_pdf),
+        )
+        .route(
+            "/incidents/{id}/desk/mail",
+            post(pages::desk_incident::mail_import),
+        )
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_file))
         .route("/favicon.ico", get(favicon))

@@ -170,10 +170,8 @@ pub async fn visitor(State(state): State<WebState>, req: Request, next: Next) ->
     // forms it sends are, by their use cases), so reading it costs no database write.
     let public_view = path.starts_with("/notice/")
         && (method == axum::http::Method::GET || method == axum::http::Method::HEAD);
-    let quiet = path.starts_with("/static/")
-        || path == "/healthz"
-        || path == "/favicon.ico"
-        || public_view;
+    let quiet =
+        path.starts_with("/static/") || path == "/healthz" || path == "/favicon.ico" || public_view;
     let jar = CookieJar::from_headers(req.headers());
     // A bearer token counts only for the API; the pages know only the session cookie.
     let bearer = if api { bearer_of(req.headers()) } else { None };

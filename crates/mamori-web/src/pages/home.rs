@@ -27,6 +27,45 @@ pub struct HomePage {
     pub dash: DashView,
     /// Campaigns with calls waiting (contact desk).
     pub calls: Vec<CallQueue>,
+    /// The desk's last seven days, when there is something to show.
+    pub desk: Option<DeskCard>,
+}
+
+/// The contact desk's week on the dashboard: the inquiries per day and the open backlog.
+pub struct DeskCard {
+    pub chart: crate::chart_desk::DeskChart,
+    pub summary: String,
+}
+
+/// The desk card for those who handle inquiries or see every incident; none when the desk had
+/// nothing this week and nothing is open, and none (never a broken page) when the figures
+/// cannot be read.
+async fn desk_card(s: &WebState, v: &Visitor) -> Option<DeskCard> {
+    use crate::chart_desk::{count, per_day, with_unit};
+    let ctx = v.ctx();
+    if !(ctx.allows(Permission::HandleInquiries) || ctx.allows(Permission::ViewAllIncidents)) {
+        return None;
+    }
+    let vol = match s.app.desk_volumes(&ctx, None, 7).await {
+        Ok(vol) => vol,
+        Err(e) => {
+            tracing::warn!(error = %e, "the desk's figures could not be read for the dashboard");
+            return None;
+        }
+    };
+    if vol.total <= 0 && vol.open <= 0 {
+        return None;
+    }
+    let n = |x: i64| with_unit(v.lang, count(x));
+    Some(DeskCard {
+        chart: per_day(&vol.days, v.lang),
+        summary: v
+            .tr()
+            .get("home.desk.open")
+            .replace("{open}", &n(vol.open))
+            .replace("{escalated}", &n(vol.escalated))
+            .replace("{total}", &n(vol.total)),
+    })
 }
 
 pub struct CallQueue {
@@ -177,8 +216,10 @@ pub async fn home(State(s): State<WebState>, Extension(v): Extension<Visitor>) -
             waiting: q.waiting,
         })
         .collect();
+    let desk = desk_card(&s, &v).await;
     render(&HomePage {
         calls,
+        desk,
         c: Chrome::new(&v, "home.title"),
         welcome: t.fill("home.welcome", "name", &user.display_name),
         roles,

@@ -514,6 +514,9 @@ pub struct IncidentPage {
     pub second_versions: Vec<VersionRow>,
     pub second: SecondReport,
     pub can_manage: bool,
+    /// May open the incident's desk page (a manager, or the desk of an incident it answers
+    /// for; see `desk_incident::may_open`).
+    pub can_desk: bool,
     pub can_decide: bool,
     pub can_ack: bool,
     pub facts: FactsEcho,
@@ -878,6 +881,7 @@ fn build_page(
         second_versions,
         second,
         can_manage: view.can_manage,
+        can_desk: view.can_manage,
         can_decide: view.can_decide,
         can_ack: view.can_acknowledge && i.acknowledged_at.is_none(),
         facts: FactsEcho {
@@ -928,7 +932,9 @@ pub async fn incident_page(
     } else {
         q.done.as_ref().map(|_| t.get("incident.saved").to_owned())
     };
-    render(&build_page(&v, &view, FormErrors::none("facts"), flash))
+    let mut page = build_page(&v, &view, FormErrors::none("facts"), flash);
+    page.can_desk = page.can_desk || super::desk_incident::may_open(&s, &v, id).await;
+    render(&page)
 }
 
 /// The form a change came from: its name, its fields, and what was typed into it.
@@ -965,6 +971,7 @@ async fn after(
             let errs = FormErrors::of(v, sent.form, &e, sent.fields);
             let view = s.app.incident_view(&v.ctx(), id).await?;
             let mut page = build_page(v, &view, errs, None);
+            page.can_desk = page.can_desk || super::desk_incident::may_open(s, v, id).await;
             if let Some(echo) = sent.echo {
                 echo(&mut page);
             }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod decisions;
 pub mod desk;
+pub mod desk_incident;
 pub mod evidence;
 pub mod home;
 pub mod impact;
