@@ -607,13 +607,20 @@ async fn a_quiet_desk_shows_empty_charts_and_no_dashboard_card() {
         let r = tanaka.get("/").await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(!r.body.contains(r#"data-testid="desk-card""#));
-        // The CISO manages the incident: the page and the PDF, but the list of inquiries
-        // needs the right to handle them, so its links are not offered.
+        // The CISO manages the incident: the page, the PDF and the inquiries as CSV; the mail
+        // import belongs to the desk.
         let mut ciso = login(&e, "takahashi").await;
         let r = ciso.get(&format!("/incidents/{}/desk", e.incident)).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert!(r.body.contains(r#"data-testid="desk-pdf""#));
-        assert!(!r.body.contains(r#"data-testid="csv-utf8""#));
+        assert!(r.body.contains(r#"data-testid="csv-utf8""#));
+        let csv = ciso
+            .get(&format!(
+                "/incidents/{}/desk/inquiries.csv?enc=utf8",
+                e.incident
+            ))
+            .await;
+        assert_eq!(csv.status, StatusCode::OK);
         assert!(!r.body.contains(r#"data-testid="desk-mail""#));
         e.db.cleanup().await;
     }
