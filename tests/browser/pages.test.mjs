@@ -106,7 +106,7 @@ function pattern(path) {
 }
 
 /** Pages of the demo opened before the rest (see `discover`). */
-const DEMO_START = ['/incidents/3', '/incidents/3/campaigns', '/campaigns/1', '/campaigns/1/calls'];
+const DEMO_START = ['/incidents/3', '/incidents/3/campaigns', '/campaigns/1', '/campaigns/1/calls', '/incidents/3/desk', '/desk'];
 
 /** Finds the HTML pages `request` (a signed-in APIRequestContext) can open, one per pattern. */
 async function discover(request, base) {
