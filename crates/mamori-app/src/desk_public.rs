@@ -422,10 +422,15 @@ impl App {
             }
         }
         let tag = if class == IndexClass::Email { "e" } else { "p" };
-        keys.push(format!(
-            "u:{tag}:{:016x}",
-            self.dedupe_keys(incident_id)?.digest(class, &term)
-        ));
+        let digest = self.dedupe_keys(incident_id)?.digest(class, &term);
+        keys.push(format!("u:{tag}:{digest:016x}"));
+        // An unmatched person keyed by another of their contact values (a row with an e-mail
+        // address and a phone number is keyed by the address).
+        for k in self.store.impact_keys_by_term(incident_id, digest).await? {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
         let _ = v;
         Ok(self
             .store

@@ -319,6 +319,7 @@ impl App {
             ..MatchStats::default()
         };
         let mut out = Vec::with_capacity(rows.len());
+        let mut contact_terms: Vec<(i64, String)> = Vec::new();
         for (row, f) in rows.iter().zip(&found) {
             // The best record: an identifier match first, then the most classes, then the
             // lowest record id (so the same person is attributed alike from every file).
@@ -344,6 +345,11 @@ impl App {
             } else {
                 stats.unmatched += 1;
                 let key = unmatched_key(&dedupe, row, file);
+                for (class, t) in &terms[out.len()] {
+                    if matches!(class, IndexClass::Email | IndexClass::Phone) {
+                        contact_terms.push((dedupe.digest(*class, t), key.clone()));
+                    }
+                }
                 let contact = serde_json::to_vec(&row_contact(row))
                     .map_err(|e| AppError::Internal(e.to_string()))?;
                 let sealed = vault_keys::seal_blob(
@@ -368,6 +374,11 @@ impl App {
             });
         }
         let now = self.clock.now_micros();
+        if !contact_terms.is_empty() {
+            self.store
+                .add_impact_terms(incident_id, &contact_terms)
+                .await?;
+        }
         for chunk in out.chunks(5000) {
             self.store
                 .impact_record_batch(incident_id, file, chunk, now)

@@ -637,12 +637,18 @@ async fn the_public_side_and_am_i_affected_by_mail() {
             Err(AppError::Throttled(_))
         ));
 
-        // The operator finds the caller among the affected persons (an unmatched person by
-        // the contact their row is keyed by: the e-mail address first).
+        // The operator finds the caller among the affected persons: an unmatched person by any
+        // contact value of their row (keyed by the e-mail address, found by the phone).
         let found = app
+            .desk_find_person(&e.desk, e.incident, "080-9999-0000")
+            .await
+            .unwrap();
+        let by_mail = app
             .desk_find_person(&e.desk, e.incident, "saburo@leak.example")
             .await
             .unwrap();
+        assert_eq!(by_mail.len(), 1);
+        assert_eq!(by_mail[0].link, found[0].link);
         assert_eq!(found.len(), 1);
         assert!(matches!(found[0].link, PersonLink::Affected(_)));
         assert_eq!(

@@ -92,6 +92,12 @@ const SOURCES_POSTGRES: &str = "INSERT INTO impact_sources (incident_id, file_id
     FROM json_array_elements(CAST($3 AS TEXT)::json) AS e \
     ON CONFLICT DO NOTHING RETURNING locator";
 
+const TERMS_SQLITE: &str = "INSERT INTO impact_contact_terms (incident_id, digest, dedupe_key) \
+    SELECT $1, value->>0, value->>1 FROM json_each($2) WHERE true ON CONFLICT DO NOTHING";
+const TERMS_POSTGRES: &str = "INSERT INTO impact_contact_terms (incident_id, digest, dedupe_key) \
+    SELECT $1, (e->>0)::bigint, e->>1 FROM json_array_elements(CAST($2 AS TEXT)::json) AS e \
+    ON CONFLICT DO NOTHING";
+
 /// A person already there gets the new items added (a set: item codes are `[a-z_]`), the
 /// stronger strength and the new sources counted, in the statement itself, so two batches of
 /// one incident written at once (two workers on PostgreSQL) cannot lose each other's items.
@@ -185,6 +191,34 @@ impl Store {
             Backend::Sqlite => sqlite,
             Backend::Postgres => postgres,
         }
+    }
+
+    /// Records the contact terms of unmatched persons: (keyed digest of an e-mail address or
+    /// phone number under the incident's dedupe key, the person's dedupe key), so the desk finds
+    /// a person by any contact value their rows held, not only the one they are keyed by.
+    pub async fn add_impact_terms(&self, incident_id: i64, terms: &[(i64, String)]) -> Result<()> {
+        let sql = self.impact_sql(TERMS_SQLITE, TERMS_POSTGRES);
+        for chunk in terms.chunks(LOOKUP_BATCH) {
+            let json = serde_json::to_string(chunk).expect("pairs serialise");
+            sqlx::query(sql)
+                .bind(incident_id)
+                .bind(json)
+                .execute(self.pool())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The dedupe keys of an incident's unmatched persons whose rows held a contact term.
+    pub async fn impact_keys_by_term(&self, incident_id: i64, digest: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT dedupe_key FROM impact_contact_terms WHERE incident_id = $1 AND digest = $2 \
+             ORDER BY dedupe_key LIMIT 50",
+        )
+        .bind(incident_id)
+        .bind(digest)
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// The blind-index rows of live records holding any of `digests`: (digest, record id,

@@ -121,3 +121,13 @@ CREATE TABLE desk_digests (
     inquiries   BIGINT NOT NULL,
     PRIMARY KEY (company_id, day)
 );
+
+-- The contact terms of the unmatched affected persons of an incident (issue 15): a keyed digest
+-- of each e-mail address and phone number their leaked rows held, so the desk and the public
+-- check find a person by any of them, not only by the value the person is keyed by.
+CREATE TABLE impact_contact_terms (
+    incident_id  BIGINT NOT NULL REFERENCES incidents(id),
+    digest       BIGINT NOT NULL,
+    dedupe_key   TEXT NOT NULL,
+    PRIMARY KEY (incident_id, digest, dedupe_key)
+);
