@@ -388,3 +388,41 @@ async fn inquiries_states_threads_faq_survey_checks_and_digests() {
         db.cleanup().await;
     }
 }
+
+/// A database as the release before the desk left it (migrations up to 0014, an incident with
+/// its notice and campaign) is upgraded through 0015: the incident, its notice and campaign are
+/// untouched, and the desk takes inquiries for it at once.
+#[tokio::test]
+async fn a_database_from_before_the_desk_upgrades_and_keeps_its_campaigns() {
+    for db in TestDb::all_at(14).await {
+        let s = &db.store;
+        let inc = incident(s).await;
+        let company = s.get_incident(inc).await.unwrap().company_id;
+        s.save_notice_version(inc, "{\"v\":1}", "tanaka", 20)
+            .await
+            .unwrap();
+        let v = s.notice_versions(inc).await.unwrap()[0].id;
+        let c = s
+            .create_campaign(inc, v, "post,email", 50, 1, "tanaka", 30)
+            .await
+            .unwrap();
+        s.migrate().await.unwrap();
+        assert_eq!(
+            s.get_campaign(c).await.unwrap().incident_id,
+            inc,
+            "{}",
+            db.name
+        );
+        assert_eq!(s.notice_versions(inc).await.unwrap()[0].body, "{\"v\":1}");
+        let desk = s.desk_incidents(company).await.unwrap();
+        assert_eq!(desk.len(), 1);
+        assert_eq!(desk[0].id, inc);
+        let id = s
+            .insert_inquiry(&inquiry(inc, company, "open", 100))
+            .await
+            .unwrap();
+        assert_eq!(s.get_inquiry(id).await.unwrap().incident_id, inc);
+        assert!(s.faq_entries(inc).await.unwrap().is_empty());
+        db.cleanup().await;
+    }
+}
