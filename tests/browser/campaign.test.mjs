@@ -257,7 +257,9 @@ describe('a leaked file to a notice in every hand', () => {
       const anon = await stack.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
       const r = await anon.page.goto(href);
       assert.equal(r.status(), 200);
-      assert.match(await anon.page.getByTestId('public-notice').textContent(), /問い合わせ/);
+      assert.match(await anon.page.getByTestId('public-notice').textContent(), /お知らせとお詫び/);
+      // The contact point has its own card on the public page (issue 15).
+      assert.match(await anon.page.getByTestId('public-contact').textContent(), /0120-000-000（平日9時〜18時）/);
       await screenshot(anon.page, 'public-notice-phone', { fullPage: true });
       await anon.context.close();
     }
