@@ -6,7 +6,9 @@
 //!
 //! - The page is built from the cached `PublicPage` of `mamori-app` (no query when the cache
 //!   is warm) and rendered afresh for every request, because every form carries a fresh stamp
-//!   and, under load, a fresh proof-of-work challenge (`crate::public_guard`).
+//!   and, under load, a fresh proof-of-work challenge (`crate::public_guard`). When the cache
+//!   has expired, the visitors asking at that moment share one rebuild ([`shared_page`])
+//!   instead of each running the page's queries.
 //! - The check says the same words whatever the address: the handler only hands the address to
 //!   the use case, which queues the work; nothing is looked up here.
 //! - A refused form comes back 422 with its values and problems (`FormErrors`); a network over
@@ -32,7 +34,9 @@ use mamori_app::desk_public::{PublicInquiry, PublicPage};
 use mamori_app::AppError;
 use mamori_domain::notice::LetterParts;
 use serde::Deserialize;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::sync::Notify;
 
 const CHECK_FIELDS: &[(&str, &str)] = &[("email", "public.check.email")];
 const INQUIRY_FIELDS: &[(&str, &str)] = &[
@@ -295,6 +299,80 @@ fn contact_of<'a>(v: &Visitor, page: &'a PublicPage) -> (&'a str, &'static str) 
     }
 }
 
+/// The fetches of a page from `mamori-app` under way, by router ([`WebState::public`]'s
+/// address) and slug, each with the signal its waiters wait for.
+type Fetches = Mutex<HashMap<(usize, String), Arc<Notify>>>;
+
+fn fetches() -> &'static Fetches {
+    static FETCHES: OnceLock<Fetches> = OnceLock::new();
+    FETCHES.get_or_init(Fetches::default)
+}
+
+/// The fetch a request started: forgotten, and its waiters woken, when the request ends
+/// (answered, failed or dropped), so that no waiter is left waiting and nothing is kept.
+struct Fetching {
+    key: (usize, String),
+    done: Arc<Notify>,
+}
+
+impl Drop for Fetching {
+    fn drop(&mut self) {
+        if let Ok(mut m) = fetches().lock() {
+            if m.get(&self.key).is_some_and(|d| Arc::ptr_eq(d, &self.done)) {
+                m.remove(&self.key);
+            }
+        }
+        self.done.notify_waiters();
+    }
+}
+
+/// The public page of `slug` from `mamori-app`, one request at a time fetching it. The app's
+/// cache answers without a query while it is fresh; when it has expired, every request in
+/// flight would otherwise miss it together and run the page's eight queries each — at 256
+/// connections about two thousand queries every few seconds, queued in the database pool
+/// ahead of the desk's operators (docs/benchmarks.md, issue 15). So the first request fetches
+/// and those arriving meanwhile wait for it, then read the page it left in the cache (or, if
+/// it failed, ask on their own).
+async fn shared_page(s: &WebState, slug: &str) -> Result<Arc<PublicPage>, AppError> {
+    let slug = clean_slug(slug);
+    let key = (Arc::as_ptr(&s.public) as usize, slug.clone());
+    let turn = match fetches().lock() {
+        Ok(mut m) => {
+            if let Some(done) = m.get(&key) {
+                // Registered while the lock is held: the fetch cannot end unseen.
+                Turn::Wait(done.clone().notified_owned())
+            } else {
+                let done = Arc::new(Notify::new());
+                m.insert(key.clone(), done.clone());
+                Turn::Fetch(Fetching { key, done })
+            }
+        }
+        Err(_) => Turn::Alone,
+    };
+    match turn {
+        Turn::Fetch(fetching) => {
+            let page = s.app.public_page(&slug).await;
+            drop(fetching);
+            page
+        }
+        Turn::Wait(woken) => {
+            woken.await;
+            s.app.public_page(&slug).await
+        }
+        Turn::Alone => s.app.public_page(&slug).await,
+    }
+}
+
+/// What a request does about a page fetch ([`shared_page`]).
+enum Turn {
+    /// Fetches it, the others waiting.
+    Fetch(Fetching),
+    /// Waits for the fetch under way, then reads the cache.
+    Wait(tokio::sync::futures::OwnedNotified),
+    /// Fetches it on its own (the table of fetches is unusable after a panic).
+    Alone,
+}
+
 /// `GET /notice/{slug}`: the public page.
 pub async fn notice_page(
     State(s): State<WebState>,
@@ -302,7 +380,7 @@ pub async fn notice_page(
     Path(slug): Path<String>,
     Query(q): Query<SentQuery>,
 ) -> WebResult {
-    let page = s.app.public_page(&clean_slug(&slug)).await?;
+    let page = shared_page(&s, &slug).await?;
     let sent = q.sent.as_deref().and_then(PublicForm::parse);
     page_response(&s, &v, &page, sent, None, Typed::default())
 }
@@ -366,7 +444,7 @@ where
     F: FnOnce(Arc<PublicPage>) -> Fut,
     Fut: std::future::Future<Output = Result<(), AppError>>,
 {
-    let page = s.app.public_page(&clean_slug(slug)).await?;
+    let page = shared_page(s, slug).await?;
     let now = s.app.clock.now_micros();
     match s.public.screen(form, &network_key(&v.ip), &shield, now) {
         Screen::Pass => {}
@@ -492,4 +570,157 @@ pub async fn survey_submit(
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::WebConfig;
+    use futures_util::future::join_all;
+    use futures_util::FutureExt;
+    use mamori_app::clock::ManualClock;
+    use mamori_app::desk_faq::FaqText;
+    use mamori_app::keys::Keys;
+    use mamori_app::{App, Ctx, Settings};
+    use mamori_store::testing::{temp_dir, TestDb};
+
+    // 2026-11-24T01:00:00Z = 2026-11-24 10:00 JST.
+    const T0: i64 = 1_795_482_000_000_000;
+
+    struct Env {
+        state: WebState,
+        office: Ctx,
+        incident: i64,
+        slug: String,
+        db: TestDb,
+        _writer: tokio::task::JoinHandle<()>,
+    }
+
+    /// The demo company with its campaign's notice published, on each test database.
+    async fn envs() -> Vec<Env> {
+        let mut out = Vec::new();
+        for db in TestDb::all().await {
+            let keys = Keys::load_or_create(&temp_dir("webkeys").join("k"), true).unwrap();
+            let clock = Arc::new(ManualClock::new(T0));
+            let (app, writer) = App::new(db.store.clone(), keys, clock, Settings::default());
+            app.open_vault_default(true).await.unwrap();
+            app.seed_demo().await.unwrap();
+            let tanaka = app
+                .store
+                .find_user_by_login("tanaka")
+                .await
+                .unwrap()
+                .unwrap();
+            let office = Ctx::user(tanaka, "10.0.0.1");
+            let incident = app.store.get_campaign(1).await.unwrap().incident_id;
+            let slug = app.publish_public_notice(&office, 1).await.unwrap();
+            out.push(Env {
+                state: WebState::new(app, WebConfig::default()),
+                office,
+                incident,
+                slug,
+                db,
+                _writer: writer,
+            });
+        }
+        out
+    }
+
+    /// The fetches under way for `state`'s router.
+    fn pending(state: &WebState) -> usize {
+        let me = Arc::as_ptr(&state.public) as usize;
+        fetches()
+            .lock()
+            .unwrap()
+            .keys()
+            .filter(|(router, _)| *router == me)
+            .count()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn visitors_arriving_together_share_one_fetch_of_a_changed_page() {
+        for e in envs().await {
+            let app = &e.state.app;
+            // A new FAQ entry approved: the app forgets the cached page.
+            let entry = app
+                .create_faq(
+                    &e.office,
+                    e.incident,
+                    "items",
+                    &FaqText {
+                        question_ja: "どの情報が漏えいしましたか".into(),
+                        answer_ja: "氏名と住所です".into(),
+                        ..FaqText::default()
+                    },
+                )
+                .await
+                .unwrap();
+            app.approve_faq(&e.office, entry, 1).await.unwrap();
+            // Forty visitors at once: one fetch, so one page object for all (each fetching
+            // on its own would build forty).
+            let pages = join_all((0..40).map(|_| shared_page(&e.state, &e.slug))).await;
+            let first = pages[0].as_ref().unwrap().clone();
+            for p in &pages {
+                assert!(Arc::ptr_eq(p.as_ref().unwrap(), &first));
+            }
+            assert!(
+                first
+                    .faq
+                    .iter()
+                    .any(|f| f.question_ja == "どの情報が漏えいしましたか"),
+                "the page fetched after the approval shows the new entry"
+            );
+            assert_eq!(pending(&e.state), 0, "nothing is kept once answered");
+            e.db.cleanup().await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_unknown_page_is_not_found_for_every_visitor_sharing_the_fetch() {
+        for e in envs().await {
+            let unknown = "zzzzzzzzzzzzzzzzzzzzzzzzzz";
+            let pages = join_all((0..10).map(|_| shared_page(&e.state, unknown))).await;
+            for p in pages {
+                assert!(matches!(p, Err(AppError::NotFound)), "{:?}", p.err());
+            }
+            // What the path segment holds besides letters, digits and '-' is dropped first.
+            assert!(matches!(
+                shared_page(&e.state, "../../etc/passwd").await,
+                Err(AppError::NotFound)
+            ));
+            assert_eq!(pending(&e.state), 0);
+            // The real page is still found.
+            assert_eq!(shared_page(&e.state, &e.slug).await.unwrap().slug, e.slug);
+            e.db.cleanup().await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_visitor_who_leaves_during_the_fetch_leaves_nothing_behind() {
+        for e in envs().await {
+            e.state.app.public_cache.invalidate(e.incident);
+            // Polled once (the fetch starts and waits for the database), then dropped.
+            assert!(shared_page(&e.state, &e.slug).now_or_never().is_none());
+            assert_eq!(pending(&e.state), 0, "the abandoned fetch is forgotten");
+            // The next visitor fetches afresh and gets the page.
+            assert_eq!(shared_page(&e.state, &e.slug).await.unwrap().slug, e.slug);
+            assert_eq!(pending(&e.state), 0);
+
+            // A visitor waiting for the fetch of one who leaves is not left waiting: it
+            // fetches on its own.
+            e.state.app.public_cache.invalidate(e.incident);
+            let mut first = Box::pin(shared_page(&e.state, &e.slug));
+            assert!((&mut first).now_or_never().is_none());
+            assert_eq!(pending(&e.state), 1);
+            let mut second = Box::pin(shared_page(&e.state, &e.slug));
+            assert!((&mut second).now_or_never().is_none(), "it waits");
+            drop(first);
+            assert_eq!(pending(&e.state), 0);
+            let page = tokio::time::timeout(std::time::Duration::from_secs(10), second)
+                .await
+                .expect("the waiter goes on when the fetch it waited for is dropped");
+            assert_eq!(page.unwrap().slug, e.slug);
+            e.db.cleanup().await;
+        }
+    }
 }
