@@ -628,14 +628,35 @@ impl App {
         self.inquiry(ctx, id).await
     }
 
-    fn refused(from: Status, s: Step) -> AppError {
-        AppError::invalid(
-            "status",
-            dd::refused_ja(from, s),
-            dd::step(from, s)
-                .err()
-                .map_or_else(String::new, |e| e.to_string()),
+    /// The state an inquiry as read moves to by `s`, or the refusal naming both.
+    fn next_status(r: &InquiryRow, s: Step) -> Result<Status, AppError> {
+        let from = Status::parse(&r.status).unwrap_or(Status::Open);
+        dd::step(from, s)
+            .map_err(|e| AppError::invalid("status", dd::refused_ja(from, s), e.to_string()))?;
+        Ok(from)
+    }
+
+    /// After a compare-and-set of an inquiry's state: refused when somebody changed it first,
+    /// otherwise the audit entry of `action`.
+    async fn stepped(
+        &self,
+        ctx: &Ctx,
+        r: &InquiryRow,
+        applied: bool,
+        action: &str,
+    ) -> Result<(), AppError> {
+        if !applied {
+            return Err(Self::changed_meanwhile());
+        }
+        self.audit(
+            ctx,
+            action,
+            &format!("inquiry:{}", r.id),
+            Outcome::Success,
+            json!({"incident": r.incident_id}),
         )
+        .await?;
+        Ok(())
     }
 
     /// Hands an inquiry to the privacy office with a reason.
@@ -653,10 +674,9 @@ impl App {
             )),
         );
         p.done()?;
-        let from = Status::parse(&r.status).unwrap_or(Status::Open);
-        dd::step(from, Step::Escalate).map_err(|_| Self::refused(from, Step::Escalate))?;
+        let from = Self::next_status(&r, Step::Escalate)?;
         let now = self.clock.now_micros();
-        if !self
+        let applied = self
             .store
             .escalate_inquiry(
                 id,
@@ -665,19 +685,9 @@ impl App {
                 &actor_label(ctx),
                 now,
             )
-            .await?
-        {
-            return Err(Self::changed_meanwhile());
-        }
-        self.audit(
-            ctx,
-            "desk.inquiry.escalate",
-            &format!("inquiry:{id}"),
-            Outcome::Success,
-            json!({"incident": r.incident_id}),
-        )
-        .await?;
-        Ok(())
+            .await?;
+        self.stepped(ctx, &r, applied, "desk.inquiry.escalate")
+            .await
     }
 
     fn changed_meanwhile() -> AppError {
@@ -703,9 +713,8 @@ impl App {
             Some(("回答を入力してください", "enter the reply")),
         );
         p.done()?;
-        let from = Status::parse(&r.status).unwrap_or(Status::Open);
-        dd::step(from, Step::Reply).map_err(|_| Self::refused(from, Step::Reply))?;
-        if !self
+        Self::next_status(&r, Step::Reply)?;
+        let applied = self
             .store
             .reply_inquiry(
                 id,
@@ -713,19 +722,8 @@ impl App {
                 &actor_label(ctx),
                 self.clock.now_micros(),
             )
-            .await?
-        {
-            return Err(Self::changed_meanwhile());
-        }
-        self.audit(
-            ctx,
-            "desk.inquiry.reply",
-            &format!("inquiry:{id}"),
-            Outcome::Success,
-            json!({"incident": r.incident_id}),
-        )
-        .await?;
-        Ok(())
+            .await?;
+        self.stepped(ctx, &r, applied, "desk.inquiry.reply").await
     }
 
     /// Closes an inquiry with the answer given to the caller.
@@ -741,10 +739,9 @@ impl App {
                 "to close the inquiry, enter the answer given",
             ));
         }
-        let from = Status::parse(&r.status).unwrap_or(Status::Open);
-        dd::step(from, Step::Close).map_err(|_| Self::refused(from, Step::Close))?;
+        let from = Self::next_status(&r, Step::Close)?;
         let sealed = (!answer.is_empty()).then(|| self.seal_text(&answer, SEAL_ANSWER));
-        if !self
+        let applied = self
             .store
             .set_inquiry_status(
                 id,
@@ -753,27 +750,15 @@ impl App {
                 sealed.as_deref(),
                 self.clock.now_micros(),
             )
-            .await?
-        {
-            return Err(Self::changed_meanwhile());
-        }
-        self.audit(
-            ctx,
-            "desk.inquiry.close",
-            &format!("inquiry:{id}"),
-            Outcome::Success,
-            json!({"incident": r.incident_id}),
-        )
-        .await?;
-        Ok(())
+            .await?;
+        self.stepped(ctx, &r, applied, "desk.inquiry.close").await
     }
 
     /// Opens a closed inquiry again (the caller rang back).
     pub async fn reopen_inquiry(&self, ctx: &Ctx, id: i64) -> Result<(), AppError> {
         let r = self.inquiry_row(ctx, id).await?;
-        let from = Status::parse(&r.status).unwrap_or(Status::Open);
-        dd::step(from, Step::Reopen).map_err(|_| Self::refused(from, Step::Reopen))?;
-        if !self
+        let from = Self::next_status(&r, Step::Reopen)?;
+        let applied = self
             .store
             .set_inquiry_status(
                 id,
@@ -782,19 +767,8 @@ impl App {
                 None,
                 self.clock.now_micros(),
             )
-            .await?
-        {
-            return Err(Self::changed_meanwhile());
-        }
-        self.audit(
-            ctx,
-            "desk.inquiry.reopen",
-            &format!("inquiry:{id}"),
-            Outcome::Success,
-            json!({"incident": r.incident_id}),
-        )
-        .await?;
-        Ok(())
+            .await?;
+        self.stepped(ctx, &r, applied, "desk.inquiry.reopen").await
     }
 
     /// Imports mail inquiries from an mbox or .eml file: each thread becomes one inquiry (a

@@ -402,7 +402,8 @@ impl App {
         class: IndexClass,
         value: &str,
     ) -> Result<Vec<(i64, Option<i64>, Vec<Item>)>, AppError> {
-        let v = self.vault_state()?;
+        // The blind-index keys must be open.
+        self.vault_state()?;
         let Some(term) = normalize::query_term(class, value, None) else {
             return Ok(Vec::new());
         };
@@ -431,7 +432,6 @@ impl App {
                 keys.push(k);
             }
         }
-        let _ = v;
         Ok(self
             .store
             .impact_persons_by_keys(incident_id, &keys)
