@@ -42,6 +42,10 @@ pub struct ScanArgs {
     /// Maximum bytes decompressed from one archive (MiB).
     #[arg(long, default_value_t = 1024)]
     pub max_archive_mib: u64,
+    /// Do not analyse running prose for names (faster): names are then found only beside
+    /// labels and honorifics, in name columns, and as dictionary full names.
+    #[arg(long)]
+    pub no_prose: bool,
 }
 
 pub fn run(args: &ScanArgs) -> ExitCode {
@@ -73,6 +77,7 @@ pub fn run(args: &ScanArgs) -> ExitCode {
         progress: !args.quiet && std::io::stderr().is_terminal(),
         summary: !args.quiet,
         limits,
+        prose: !args.no_prose,
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
     let mut err = std::io::stderr();

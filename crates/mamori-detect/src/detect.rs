@@ -38,6 +38,8 @@ pub struct Engine {
     /// The characters a kanji name run may start with: the first characters of surnames and of
     /// the role words of `PRE_NAME` (担当山田太郎).
     name_start: CharBits,
+    /// Look for names in prose with the morphological analyser (`prose.rs`).
+    prose: bool,
 }
 
 const BIRTH_WORDS: [&str; 9] = [
@@ -172,7 +174,14 @@ impl Engine {
                 }
                 set
             },
+            prose: true,
         }
+    }
+
+    /// With or without the prose analyser. Without it, names are found only where a label, an
+    /// honorific, a column or the name dictionary's full-name shape says so (`--no-prose`).
+    pub fn set_prose(&mut self, on: bool) {
+        self.prose = on;
     }
 
     /// For each context category, the byte offset of its last word in `window`.
@@ -525,7 +534,11 @@ impl Engine {
         }
         .peekable();
         let mut skip_until = 0;
+        let mut windows = self.prose.then(|| crate::prose::Windows::new(text));
         while let Some(run) = runs.next() {
+            if let Some(w) = windows.as_mut() {
+                w.run(run.start, run.end, run.script == Script::Kanji);
+            }
             if run.start < skip_until {
                 continue;
             }
@@ -547,6 +560,26 @@ impl Engine {
                     end: e,
                 });
                 skip_until = e;
+            }
+        }
+        // Names in running prose, with no label or honorific beside them: the analyser and the
+        // tagger, on windows around candidate runs only. A name the rules above found wins.
+        if let Some(mut w) = windows {
+            w.romaji();
+            let first = out.len();
+            let mut spans = Vec::new();
+            crate::prose::find_names(text, &w.finish(), &mut spans);
+            for (s, e) in spans {
+                let clash = out[..first]
+                    .iter()
+                    .any(|h| h.kind == Kind::PersonName && s < h.end && h.start < e);
+                if !clash {
+                    out.push(Hit {
+                        kind: Kind::PersonName,
+                        start: s,
+                        end: e,
+                    });
+                }
             }
         }
     }
@@ -666,10 +699,16 @@ impl Engine {
         if labelled && clen <= 6 {
             return Some((run.start, run.start + core.len()));
         }
-        if self.is_full_name(core) {
+        // Without a label, the dictionary's shapes are checked with the analyser when it is on:
+        // 江戸時代 splits into a surname and a given name, 奥様 is a surname and an honorific,
+        // but both are ordinary words.
+        let words = |s: usize, e: usize| self.prose && crate::prose::ordinary_words(text, s, e);
+        if self.is_full_name(core) && !words(run.start, run.start + core.len()) {
             return Some((run.start, run.start + core.len()));
         }
-        if honor && (self.dict.surnames.contains(core) || (clen <= 5 && self.surname_prefix(core)))
+        if honor
+            && (self.dict.surnames.contains(core) || (clen <= 5 && self.surname_prefix(core)))
+            && !words(run.start, run.start + core.len())
         {
             return Some((run.start, run.start + core.len()));
         }
@@ -1546,6 +1585,24 @@ fn script_masks_in(b: &[u8], out: &mut [[u64; 2]]) {
         *o.next().expect("mask word") = block(&w);
         at += BLOCK;
     }
+}
+
+/// The windows of `text` the prose analyser reads (`prose::Windows`), from the same runs as
+/// [`Engine::detect`] sees.
+pub fn prose_windows(text: &str) -> Vec<(usize, usize)> {
+    let mut masks = vec![[0u64; 2]; text.len().div_ceil(64)];
+    script_masks(text.as_bytes(), &mut masks);
+    let mut w = crate::prose::Windows::new(text);
+    let runs = Runs {
+        masks: &masks,
+        len: text.len(),
+        pos: 0,
+    };
+    for run in runs {
+        w.run(run.start, run.end, run.script == Script::Kanji);
+    }
+    w.romaji();
+    w.finish()
 }
 
 /// The kanji and katakana runs of a text, in order, read off its `script_masks`.

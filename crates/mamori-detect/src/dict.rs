@@ -89,7 +89,7 @@ impl Dict {
 
 /// Given-name readings that are also common function words, adverbs or endings written in
 /// hiragana (より, なら, まさに…): after a surname-like word they are grammar, not a name.
-const HIRAGANA_NOT_NAMES: &[&str] = &[
+pub const HIRAGANA_NOT_NAMES: &[&str] = &[
     "あの",
     "ある",
     "いる",

@@ -18,6 +18,7 @@ pub mod csv_out;
 pub mod decode;
 pub mod formats;
 pub mod print_list;
+pub mod prose;
 pub mod runner;
 pub mod scan;
 pub mod sheets;

@@ -49,6 +49,9 @@ pub struct RunOptions {
     /// Print the summary table on standard error (for the non-table formats).
     pub summary: bool,
     pub limits: Limits,
+    /// Look for names in running prose with the morphological analyser (`--no-prose` turns it
+    /// off: names are then found only beside labels, honorifics and in name columns).
+    pub prose: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -199,6 +202,7 @@ pub fn run(
     let files = walk(&opts.paths, &opts.include, &opts.exclude)?;
     let mut scanner = Scanner::new(opts.kinds);
     scanner.limits = opts.limits;
+    scanner.set_prose(opts.prose);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()

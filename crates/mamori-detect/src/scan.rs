@@ -219,6 +219,11 @@ impl Scanner {
         }
     }
 
+    /// Turns the prose name analyser on or off (on by default).
+    pub fn set_prose(&mut self, on: bool) {
+        self.engine.set_prose(on);
+    }
+
     pub fn engine(&self) -> &Engine {
         &self.engine
     }

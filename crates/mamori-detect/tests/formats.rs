@@ -194,6 +194,7 @@ fn opts(paths: Vec<std::path::PathBuf>, format: OutputFormat) -> RunOptions {
         progress: false,
         summary: false,
         limits: Limits::default(),
+        prose: true,
     }
 }
 

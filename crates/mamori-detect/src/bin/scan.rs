@@ -1,7 +1,8 @@
 //! `mamori-detect-scan`: the engine's own front end, for benchmarks and fuzz-corpus checks
 //! without building the server crates. It calls the same `runner::run` as `mamori scan`.
 //!
-//! Usage: mamori-detect-scan [--threads N] [--format jsonl|json|csv|table] [--reveal] [--kinds K,K] PATH...
+//! Usage: mamori-detect-scan [--threads N] [--format jsonl|json|csv|table] [--reveal] [--no-prose] [--kinds K,K]
+//! PATH...
 
 use mamori_detect::runner::{self, OutputFormat, RunError, RunOptions};
 use mamori_detect::{KindSet, Limits};
@@ -18,6 +19,7 @@ fn main() -> std::process::ExitCode {
         progress: false,
         summary: false,
         limits: Limits::default(),
+        prose: true,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -30,6 +32,7 @@ fn main() -> std::process::ExitCode {
                     .unwrap_or(OutputFormat::Jsonl);
             }
             "--reveal" => opts.reveal = true,
+            "--no-prose" => opts.prose = false,
             "--kinds" => match KindSet::parse_list(&args.next().unwrap_or_default()) {
                 Ok(k) => opts.kinds = k,
                 Err(m) => {
