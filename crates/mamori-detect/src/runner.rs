@@ -149,6 +149,7 @@ pub struct Walked {
 type FileKey = (u64, u64);
 
 #[cfg(unix)]
+#[allow(clippy::unnecessary_wraps)] // elsewhere it can fail
 fn file_key(m: &std::fs::Metadata, _p: &Path) -> Option<FileKey> {
     use std::os::unix::fs::MetadataExt;
     Some((m.dev(), m.ino()))
@@ -257,10 +258,19 @@ impl Walker<'_> {
                 let msg = format!("not read: the same folder as {first}, scanned there");
                 return self.entries.push(not_read(display, Status::Skipped(msg)));
             }
+        }
+        let read = match std::fs::read_dir(dir) {
+            Ok(r) => r,
+            Err(e) => {
+                let msg = format!("not read: cannot open folder: {e}");
+                return self.entries.push(not_read(display, Status::Failed(msg)));
+            }
+        };
+        if let Some(key) = key {
             self.dirs.insert(key, display.clone());
             ancestors.push((key, display.clone()));
         }
-        self.dir_entries(root, dir, &display, via_link, ancestors);
+        self.dir_entries(root, read, &display, via_link, ancestors);
         if key.is_some() {
             ancestors.pop();
         }
@@ -269,20 +279,11 @@ impl Walker<'_> {
     fn dir_entries(
         &mut self,
         root: &Path,
-        dir: &Path,
+        read: std::fs::ReadDir,
         display: &str,
         via_link: bool,
         ancestors: &mut Vec<(FileKey, String)>,
     ) {
-        let read = match std::fs::read_dir(dir) {
-            Ok(r) => r,
-            Err(e) => {
-                let msg = format!("not read: cannot open folder: {e}");
-                return self
-                    .entries
-                    .push(not_read(display.to_owned(), Status::Failed(msg)));
-            }
-        };
         let mut children = Vec::new();
         for entry in read {
             match entry {
@@ -330,7 +331,7 @@ impl Walker<'_> {
             if meta.is_dir() {
                 self.dir(root, &p, &meta, via_link || link, ancestors);
             } else if !included {
-                continue;
+                // Left out by --include: not a problem to report.
             } else if meta.is_file() {
                 self.entries.push(WalkEntry::File {
                     key: file_key(&meta, &p),
@@ -424,6 +425,9 @@ pub fn is_not_read(r: &FileReport) -> bool {
     matches!(&r.status, Status::Skipped(m) | Status::Failed(m) if m.starts_with("not read:"))
 }
 
+/// The reports of one walked path, keyed by its place in the walk.
+type OrderedReports = ((usize, u8), Vec<FileReport>);
+
 /// Runs the scan, writing findings to `out` and the summary/progress to `err`.
 pub fn run(
     opts: &RunOptions,
@@ -469,7 +473,7 @@ pub fn run(
         error: None,
     });
     // Keyed (index of the file, 1) and (index of the next file, 0) for paths not read.
-    let reports: Mutex<Vec<((usize, u8), Vec<FileReport>)>> = Mutex::new(
+    let reports: Mutex<Vec<OrderedReports>> = Mutex::new(
         not_read
             .into_iter()
             .map(|(i, r)| ((i, 0), vec![r]))

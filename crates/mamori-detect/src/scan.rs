@@ -248,7 +248,7 @@ impl Scanner {
             }
             Err(e) => {
                 let mut r = FileReport::new(display, "unknown");
-                r.status = Status::Failed(format!("cannot open: {e}"));
+                r.status = Status::Failed(format!("not read: cannot open: {e}"));
                 ctx.reports.push(r);
             }
         }

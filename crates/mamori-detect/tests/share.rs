@@ -101,12 +101,18 @@ fn an_unreadable_folder_is_reported_with_why() {
     let locked = dir.join("locked");
     std::fs::create_dir(&locked).unwrap();
     std::fs::write(locked.join("inside.txt"), "tel 03-1234-5678\n").unwrap();
+    let locked_file = dir.join("locked.csv");
+    std::fs::write(&locked_file, "氏名,電話\n山田 太郎,090-1234-5678\n").unwrap();
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+    std::fs::set_permissions(&locked_file, std::fs::Permissions::from_mode(0o000)).unwrap();
     let root_reads_anyway = std::fs::read_dir(&locked).is_ok();
+    // Named directly, alone: not "0 scanned, 0 skipped, 0 failed".
+    let (alone, alone_err) = run_json(vec![locked.clone()]);
 
     let missing = dir.join("no-such-folder");
     let (doc, err) = run_json(vec![dir.clone(), missing.clone()]);
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&locked_file, std::fs::Permissions::from_mode(0o644)).unwrap();
 
     // The missing path named on the command line: reported, and the rest still scanned.
     let m = file_entry(&doc, &missing);
@@ -128,7 +134,8 @@ fn an_unreadable_folder_is_reported_with_why() {
 
     if root_reads_anyway {
         // As root a chmod 000 folder is still readable: nothing to report there.
-        println!("running as root: chmod 000 does not stop reading; the locked-folder assertion is skipped");
+        println!("running as root: chmod 000 does not stop reading; the locked-folder assertions are skipped");
+        assert_eq!(alone["summary"]["files_scanned"], 1, "{alone}");
     } else {
         let l = file_entry(&doc, &locked);
         assert_eq!(l["status"], "failed", "{l}");
@@ -146,9 +153,32 @@ fn an_unreadable_folder_is_reported_with_why() {
             )),
             "{err}"
         );
+        let f = file_entry(&doc, &locked_file);
+        assert_eq!(f["status"], "failed", "{f}");
+        assert!(
+            f["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("not read: cannot open: "),
+            "{f}"
+        );
+        let l = file_entry(&alone, &locked);
+        assert!(
+            l["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("not read: cannot open folder: "),
+            "{l}"
+        );
+        assert_eq!(alone["summary"]["files_failed"], 1, "{alone}");
+        assert!(
+            alone_err.contains("not read: cannot open folder"),
+            "{alone_err}"
+        );
         // The table names it too.
         let mut out = Vec::new();
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+        std::fs::set_permissions(&locked_file, std::fs::Permissions::from_mode(0o000)).unwrap();
         runner::run(
             &opts(vec![dir.clone()], OutputFormat::Table),
             &mut out,
@@ -156,9 +186,10 @@ fn an_unreadable_folder_is_reported_with_why() {
         )
         .unwrap();
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&locked_file, std::fs::Permissions::from_mode(0o644)).unwrap();
         let table = String::from_utf8(out).unwrap();
         assert!(table.contains("not read: cannot open folder"), "{table}");
-        assert!(table.contains("(1 not read)"), "{table}");
+        assert!(table.contains("(2 not read)"), "{table}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -487,12 +518,14 @@ fn symbolic_links_are_followed_once_and_broken_ones_reported() {
 
     let missing = base.join("not-there");
     let (doc, err) = run_json(vec![dir.clone(), missing.clone()]);
-    let emails: Vec<(&str, &str)> = doc["findings"]
+    // Files are scanned in parallel: findings come in any order.
+    let mut emails: Vec<(&str, &str)> = doc["findings"]
         .as_array()
         .unwrap()
         .iter()
         .map(|f| (f["path"].as_str().unwrap(), f["value"].as_str().unwrap()))
         .collect();
+    emails.sort_unstable();
     let a = dir.join("a.txt").display().to_string();
     let b = dir.join("linked-folder/b.txt").display().to_string();
     assert_eq!(
