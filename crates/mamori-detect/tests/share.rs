@@ -257,7 +257,7 @@ fn mail_parts_without_charset_are_sniffed_like_files() {
     let (sjis_csv, _, _) = encoding_rs::SHIFT_JIS.encode(csv);
     let b64 = base64_encode(&sjis_csv);
     let (sjis_body, _, _) = encoding_rs::SHIFT_JIS
-        .encode("お世話になっております。\r\n担当：高橋 一郎\r\n電話番号：090-8765-4321\r\n");
+        .encode("お世話になっております。\r\n氏名：高橋 一郎\r\n電話番号：090-8765-4321\r\n");
     let mut mail = Vec::new();
     mail.extend_from_slice(b"From: a@example.jp\r\nTo: b@example.jp\r\nSubject: list\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n--XX\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\n");
     mail.extend_from_slice(&sjis_body);
@@ -285,6 +285,11 @@ fn mail_parts_without_charset_are_sniffed_like_files() {
         .unwrap();
     assert_eq!(att_report.encoding, Some("Shift_JIS"));
     assert!(has(&found, "phone", "090-8765-4321"), "{:?}", rows(&found));
+    assert!(
+        has(&found, "person_name", "高橋 一郎"),
+        "{:?}",
+        rows(&found)
+    );
     let body = found
         .iter()
         .find(|f| f.path == "mail.eml" && f.kind.as_str() == "phone")
@@ -590,6 +595,12 @@ fn symbolic_links_are_followed_once_and_broken_ones_reported() {
     // A bad argument is still exit 2.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mamori-detect-scan"))
         .args(["--kinds", "no_such_kind"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mamori-detect-scan"))
+        .arg("--no-such-option")
         .arg(&dir)
         .output()
         .unwrap();
