@@ -353,8 +353,10 @@ impl Scanner {
             return;
         }
         let format = match format.unwrap_or_else(|| guess_text_format(&prefix)) {
-            // Tabular text whatever its name (Excel's 「Unicode テキスト」 is a UTF-16 `.txt`).
-            Format::Text => tabular_by_content(&prefix, sniffed, complete),
+            // Tabular text whatever its name (Excel's 「Unicode テキスト」 is a UTF-16 `.txt`),
+            // and the delimiter a "CSV" really has.
+            Format::Text => tabular_by_content(&prefix, sniffed, complete, None),
+            Format::Csv(d) => tabular_by_content(&prefix, sniffed, complete, Some(d)),
             f => f,
         };
         let mut report = FileReport::new(name, format.name());
@@ -693,15 +695,24 @@ fn guess_text_format(prefix: &[u8]) -> Format {
 }
 
 /// `Format::Csv` when the decoded prefix is tabular by content (see `columns::delimiter_of`),
-/// else `Format::Text`.
-fn tabular_by_content(prefix: &[u8], sniffed: Sniffed, complete: bool) -> Format {
+/// else `Format::Text`; a file named as a table (`named`) stays one, with the delimiter its
+/// content has.
+fn tabular_by_content(
+    prefix: &[u8],
+    sniffed: Sniffed,
+    complete: bool,
+    named: Option<u8>,
+) -> Format {
     let body = prefix.get(sniffed.bom_len..).unwrap_or_default();
     let text = if sniffed.encoding == encoding_rs::UTF_8 {
         String::from_utf8_lossy(body)
     } else {
         sniffed.encoding.decode_without_bom_handling(body).0
     };
-    columns::delimiter_of(&text, complete).map_or(Format::Text, Format::Csv)
+    match (columns::delimiter_of(&text, complete, named), named) {
+        (Some(d), _) | (None, Some(d)) => Format::Csv(d),
+        (None, None) => Format::Text,
+    }
 }
 
 /// A reader that decodes to UTF-8 (or passes UTF-8 through) with the BOM removed.
@@ -1272,7 +1283,8 @@ impl<'a> LineScanner<'a> {
             self.engine.detect(n, hint, &mut hits);
             if hits.is_empty() && hint == Some(Kind::MyNumber) {
                 if let Some(restored) = my_number_without_zero(n) {
-                    self.push(line, j as u64 + 1, Kind::MyNumber, &restored);
+                    let l = if physical { line + newlines } else { line };
+                    self.push(l, j as u64 + 1, Kind::MyNumber, &restored);
                 }
             }
             for h in &hits {
@@ -1310,15 +1322,16 @@ fn zip_entry_name<R: Read>(entry: &zip::read::ZipFile<'_, R>) -> String {
     )
 }
 
-/// A My Number kept as a number by a spreadsheet, which dropped its leading zero: 11 digits in a
-/// column that is one, given back with the zero when the check digit then holds.
+/// A My Number kept as a number by a spreadsheet, which dropped its leading zero (or two: one
+/// in a hundred begins with 00): 11 or 10 digits in a column that is one, given back with the
+/// zeros when the check digit then holds.
 fn my_number_without_zero(cell: &str) -> Option<String> {
     let t = cell.trim();
     let t = t.strip_suffix(".0").unwrap_or(t);
-    if t.len() != 11 || !t.bytes().all(|b| b.is_ascii_digit()) {
+    if !(10..=11).contains(&t.len()) || !t.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let restored = format!("0{t}");
+    let restored = format!("{t:0>12}");
     crate::validate::my_number_valid(restored.as_bytes()).then_some(restored)
 }
 

@@ -375,6 +375,7 @@ fn xlsx_with_numbers(header: &[&str], rows: &[Vec<&str>]) -> Vec<u8> {
 fn my_numbers_stored_as_numbers_get_their_zero_back() {
     let a = my_number_with_leading_zero("1234567890");
     let b = my_number_with_leading_zero("9876543210");
+    let c = my_number_with_leading_zero("0246813579"); // begins with 00: ten digits are left
     let full = "123456789018"; // valid, twelve digits, no zero lost
     assert!(my_number_valid(full.as_bytes()));
     // The same eleven digits with a wrong check digit: not a My Number.
@@ -389,6 +390,8 @@ fn my_numbers_stored_as_numbers_get_their_zero_back() {
             vec!["1002", full, "12345678901"],
             vec!["1003", &bad, &a[1..]],
             vec!["1004", &b[1..], "1"],
+            vec!["1005", &c[2..], &c[2..]],
+            vec!["1006", "123456789", "0"],
         ],
     );
     let (found, reports) = scan("staff.xlsx", &data);
@@ -403,8 +406,10 @@ fn my_numbers_stored_as_numbers_get_their_zero_back() {
             (2, 2, "my_number", a.as_str()),
             (3, 2, "my_number", full),
             (5, 2, "my_number", b.as_str()),
+            (6, 2, "my_number", c.as_str()),
         ]
     );
+    assert!(c.starts_with("00"));
     // The same in a CSV exported from such a sheet.
     let csv = format!("氏名,個人番号\n山田 太郎,{}\n", &a[1..]);
     let (found, _) = scan("export.csv", csv.as_bytes());
@@ -450,6 +455,15 @@ fn utf16_tab_separated_txt_is_scanned_as_a_table() {
         "本日、山田様よりお電話がありました。\n折り返し、03-1234-5678 へ連絡します。\n".as_bytes(),
     );
     assert_eq!(r[0].format, "text");
+    // A ".csv" that is really tab-separated is read with tabs.
+    let (found, r) = scan(
+        "export.csv",
+        "氏名\t電話\n山田 太郎\t03-1234-5678\n佐藤 花子\t090-1111-2222\n".as_bytes(),
+    );
+    assert_eq!(r[0].format, "tsv");
+    assert!(found
+        .iter()
+        .any(|f| f.column == 2 && f.value == "03-1234-5678"));
 }
 
 /// A zip whose one member is named in CP932 without the UTF-8 flag, as Windows' Explorer
@@ -659,6 +673,26 @@ fn a_file_mixing_utf8_and_cp932_lines_is_decoded_per_line() {
         }
         assert!(found.iter().all(|f| !f.value.contains('\u{FFFD}')));
     }
+    // A CSV whose rows were appended by programs that disagree: each field comes out whole.
+    let mut csv = "氏名,メール\n橋本 文子,fhashimoto@example.jp\n"
+        .as_bytes()
+        .to_vec();
+    let (s, _, _) = encoding_rs::SHIFT_JIS.encode("山田 太郎,tyamada@example.jp\n");
+    csv.extend_from_slice(&s);
+    let (found, _) = scan("appended.csv", &csv);
+    let got: Vec<(u64, u64, &str, &str)> = found
+        .iter()
+        .map(|f| (f.line, f.column, f.kind.as_str(), f.value.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (2, 1, "person_name", "橋本 文子"),
+            (2, 2, "email", "fhashimoto@example.jp"),
+            (3, 1, "person_name", "山田 太郎"),
+            (3, 2, "email", "tyamada@example.jp"),
+        ]
+    );
     // A UTF-8 file with one damaged byte stays UTF-8 with a replacement character.
     let mut damaged = "山田太郎の電話番号は090-1234-5678です。\n"
         .repeat(20)
