@@ -703,7 +703,11 @@ fn tabular_by_content(
     complete: bool,
     named: Option<u8>,
 ) -> Format {
+    // The first records are enough: 16 KiB of the prefix.
+    const LOOK: usize = 16 * 1024;
     let body = prefix.get(sniffed.bom_len..).unwrap_or_default();
+    let complete = complete && body.len() <= LOOK;
+    let body = &body[..body.len().min(LOOK)];
     let text = if sniffed.encoding == encoding_rs::UTF_8 {
         String::from_utf8_lossy(body)
     } else {
