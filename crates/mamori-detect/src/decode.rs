@@ -125,8 +125,14 @@ fn mixed_lines(prefix: &[u8], complete: bool) -> bool {
         if line.is_ascii() {
             continue;
         }
-        if simdutf8::basic::from_utf8(line).is_ok() {
-            utf8 += 1;
+        if let Ok(t) = simdutf8::basic::from_utf8(line) {
+            // Japanese in UTF-8 is three bytes a character; a short CP932 line of half-width
+            // kana can pass for two-byte UTF-8 (ﾂｱ is C2 B1, "±"), which does not count.
+            if t.chars()
+                .any(|c| matches!(c, '\u{3000}'..='\u{9FFF}' | '\u{FF00}'..='\u{FFEF}'))
+            {
+                utf8 += 1;
+            }
         } else if line_as_cp932(line).is_some() {
             cp932 += 1;
         } else {
@@ -231,6 +237,21 @@ mod tests {
         );
         assert_eq!(sniff(&ascii_le[2..], true).name(), "UTF-16LE");
         assert!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", true).binary);
+    }
+
+    #[test]
+    fn mixed_lines_need_japanese_in_the_utf8_ones() {
+        let mut mixed = "山田太郎 taro@example.jp\n".as_bytes().to_vec();
+        mixed.extend_from_slice(&SHIFT_JIS.encode("佐藤花子 hanako@example.jp\n").0);
+        assert!(sniff(&mixed, true).mixed);
+        assert_eq!(sniff(&mixed, true).name(), "UTF-8+Shift_JIS");
+        // CP932 only, one line of half-width kana that is also valid UTF-8 (C2 B1 = "±").
+        let mut sjis = SHIFT_JIS.encode("氏名：佐藤花子\n").0.into_owned();
+        sjis.extend_from_slice(b"\xC2\xB1\n");
+        assert!(std::str::from_utf8(b"\xC2\xB1").is_ok());
+        let sn = sniff(&sjis, true);
+        assert!(!sn.mixed);
+        assert_eq!(sn.name(), "Shift_JIS");
     }
 
     #[test]
