@@ -264,6 +264,69 @@ pub fn infer(
     kinds
 }
 
+/// The delimiter of text that is tabular by content, whatever the file is called: the first
+/// records (quoted fields may hold line breaks and delimiters) all have the same number of tabs,
+/// or of commas. Tabs: at least one per record over at least two records. Commas, which prose
+/// also has: at least two per record over at least three records, or one per record over at
+/// least five. `complete` says whether `text` is the whole file (else its last line may be cut).
+/// `named`: the delimiter the file's name promises (`.csv`, `.tsv`), kept whenever every record
+/// has it; another one is chosen only when the content clearly has that one instead.
+pub fn delimiter_of(text: &str, complete: bool, named: Option<u8>) -> Option<u8> {
+    const RECORDS: usize = 50;
+    let mut counts: Vec<(usize, usize)> = Vec::new(); // (tabs, commas) per record
+    let (mut tabs, mut commas, mut quoted, mut blank) = (0usize, 0usize, false, true);
+    let mut ended_last = false;
+    for c in text.chars() {
+        ended_last = false;
+        match c {
+            '"' => {
+                quoted = !quoted;
+                blank = false;
+            }
+            '\t' if !quoted => {
+                tabs += 1;
+                blank = false;
+            }
+            ',' if !quoted => {
+                commas += 1;
+                blank = false;
+            }
+            '\n' if !quoted => {
+                if !blank {
+                    counts.push((tabs, commas));
+                    if counts.len() >= RECORDS {
+                        ended_last = true;
+                        break;
+                    }
+                }
+                (tabs, commas, blank) = (0, 0, true);
+                ended_last = true;
+            }
+            '\r' => {}
+            _ => blank = false,
+        }
+    }
+    if complete && !ended_last && !blank && !quoted {
+        counts.push((tabs, commas));
+    }
+    let (&(t0, c0), rest) = counts.split_first()?;
+    let same = |f: fn(&(usize, usize)) -> usize, v| rest.iter().all(|r| f(r) == v);
+    let every = |f: fn(&(usize, usize)) -> usize| counts.iter().all(|r| f(r) > 0);
+    match named {
+        Some(b'\t') if every(|r| r.0) => return Some(b'\t'),
+        Some(b',') if every(|r| r.1) => return Some(b','),
+        _ => {}
+    }
+    if t0 >= 1 && counts.len() >= 2 && same(|r| r.0, t0) {
+        return Some(b'\t');
+    }
+    let enough = (c0 >= 2 && counts.len() >= 3) || (c0 == 1 && counts.len() >= 5);
+    if t0 == 0 && enough && same(|r| r.1, c0) {
+        return Some(b',');
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,5 +381,31 @@ mod tests {
         .collect();
         let kinds = infer(&engine, None, &rows);
         assert_eq!(kinds, vec![None, Some(Kind::PersonName)]);
+    }
+
+    #[test]
+    fn tabular_text_is_recognised_by_content() {
+        let tsv = "氏名\t郵便番号\t生年月日\r\n山田 太郎\t123-4567\t1980/01/02\r\n";
+        assert_eq!(delimiter_of(tsv, true, None), Some(b'\t'));
+        // A cut last line does not count against the others.
+        assert_eq!(
+            delimiter_of("a\tb\nc\td\ne\tf\ng", false, None),
+            Some(b'\t')
+        );
+        let csv = "id,氏名,電話\n1,\"山田, 太郎\",03-1234-5678\n2,\"佐藤\n花子\",090-1111-2222\n3,鈴木,03-0000-0000\n";
+        assert_eq!(delimiter_of(csv, true, None), Some(b','));
+        for prose in [
+            "お問い合わせの件、承知しました。\n明日お電話します。\n",
+            "Hello, world.\nThanks, Taro.\n",
+            "a\tb\nc\n",
+            "",
+        ] {
+            assert_eq!(delimiter_of(prose, true, None), None, "{prose:?}");
+        }
+        // A ".csv" that is tab-separated; a ".csv" with a tab in some fields stays comma.
+        let tabs = "氏名\t電話\n山田 太郎\t03-1234-5678\n";
+        assert_eq!(delimiter_of(tabs, true, Some(b',')), Some(b'\t'));
+        let commas = "氏名,メモ\n山田 太郎,a\tb\n佐藤 花子,c\n";
+        assert_eq!(delimiter_of(commas, true, Some(b',')), Some(b','));
     }
 }

@@ -18,11 +18,18 @@ pub struct Sniffed {
     pub binary: bool,
     /// The prefix was mostly UTF-8 but had invalid sequences.
     pub utf8_errors: bool,
+    /// Lines in UTF-8 and lines in Shift_JIS (CP932) in one file: read as UTF-8, and each line
+    /// that is not valid UTF-8 is decoded as CP932 on its own ([`line_as_cp932`]).
+    pub mixed: bool,
 }
 
 impl Sniffed {
     pub fn name(&self) -> &'static str {
-        encoding_name(self.encoding)
+        if self.mixed {
+            "UTF-8+Shift_JIS"
+        } else {
+            encoding_name(self.encoding)
+        }
     }
 }
 
@@ -43,6 +50,7 @@ pub fn sniff(prefix: &[u8], complete: bool) -> Sniffed {
         bom_len,
         binary: false,
         utf8_errors: false,
+        mixed: false,
     };
     if prefix.starts_with(b"\xEF\xBB\xBF") {
         return text(UTF_8, 3);
@@ -62,6 +70,7 @@ pub fn sniff(prefix: &[u8], complete: bool) -> Sniffed {
             bom_len: 0,
             binary: true,
             utf8_errors: false,
+            mixed: false,
         };
     }
     if prefix.is_ascii() && prefix.windows(3).any(|w| w == b"\x1B$B" || w == b"\x1B$@") {
@@ -71,6 +80,12 @@ pub fn sniff(prefix: &[u8], complete: bool) -> Sniffed {
     if valid {
         return text(UTF_8, 0);
     }
+    if mixed_lines(prefix, complete) {
+        return Sniffed {
+            mixed: true,
+            ..text(UTF_8, 0)
+        };
+    }
     // Mostly UTF-8 with a few bad bytes: a UTF-8 file with damage, reported as such.
     let multibyte = prefix.iter().filter(|&&b| b >= 0x80).count().max(1);
     if errors * 50 < multibyte {
@@ -79,6 +94,7 @@ pub fn sniff(prefix: &[u8], complete: bool) -> Sniffed {
             bom_len: 0,
             binary: false,
             utf8_errors: true,
+            mixed: false,
         };
     }
     let mut det = chardetng::EncodingDetector::new();
@@ -94,6 +110,50 @@ pub fn sniff(prefix: &[u8], complete: bool) -> Sniffed {
     } else {
         text(SHIFT_JIS, 0)
     }
+}
+
+/// Whether the prefix has both lines in UTF-8 (with non-ASCII text) and lines in CP932, and every
+/// line that is not valid UTF-8 is clean CP932: a file appended to by programs that disagree.
+fn mixed_lines(prefix: &[u8], complete: bool) -> bool {
+    let mut utf8 = 0usize;
+    let mut cp932 = 0usize;
+    let mut lines = prefix.split(|&b| b == b'\n').peekable();
+    while let Some(line) = lines.next() {
+        if lines.peek().is_none() && !complete {
+            break; // possibly cut by the end of the prefix
+        }
+        if line.is_ascii() {
+            continue;
+        }
+        if let Ok(t) = simdutf8::basic::from_utf8(line) {
+            // Japanese in UTF-8 is three bytes a character; a short CP932 line of half-width
+            // kana can pass for two-byte UTF-8 (ﾂｱ is C2 B1, "±"), which does not count.
+            if t.chars()
+                .any(|c| matches!(c, '\u{3000}'..='\u{9FFF}' | '\u{FF00}'..='\u{FFEF}'))
+            {
+                utf8 += 1;
+            }
+        } else if line_as_cp932(line).is_some() {
+            cp932 += 1;
+        } else {
+            return false;
+        }
+    }
+    utf8 > 0 && cp932 > 0
+}
+
+/// One line that is not valid UTF-8, decoded as CP932 when that is what it is: it decodes
+/// without errors and most of its non-ASCII bytes are not valid UTF-8 (a UTF-8 line with one
+/// damaged byte stays UTF-8 with a replacement character).
+pub fn line_as_cp932(line: &[u8]) -> Option<String> {
+    let text = SHIFT_JIS.decode_without_bom_handling_and_without_replacement(line)?;
+    let lossy = String::from_utf8_lossy(line);
+    let replaced = lossy.matches('\u{FFFD}').count();
+    let valid_multibyte = lossy
+        .chars()
+        .filter(|&c| !c.is_ascii() && c != '\u{FFFD}')
+        .count();
+    (replaced > valid_multibyte).then(|| text.into_owned())
 }
 
 fn utf16_without_bom(p: &[u8]) -> Option<&'static Encoding> {
@@ -177,6 +237,21 @@ mod tests {
         );
         assert_eq!(sniff(&ascii_le[2..], true).name(), "UTF-16LE");
         assert!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", true).binary);
+    }
+
+    #[test]
+    fn mixed_lines_need_japanese_in_the_utf8_ones() {
+        let mut mixed = "山田太郎 taro@example.jp\n".as_bytes().to_vec();
+        mixed.extend_from_slice(&SHIFT_JIS.encode("佐藤花子 hanako@example.jp\n").0);
+        assert!(sniff(&mixed, true).mixed);
+        assert_eq!(sniff(&mixed, true).name(), "UTF-8+Shift_JIS");
+        // CP932 only, one line of half-width kana that is also valid UTF-8 (C2 B1 = "±").
+        let mut sjis = SHIFT_JIS.encode("氏名：佐藤花子\n").0.into_owned();
+        sjis.extend_from_slice(b"\xC2\xB1\n");
+        assert!(std::str::from_utf8(b"\xC2\xB1").is_ok());
+        let sn = sniff(&sjis, true);
+        assert!(!sn.mixed);
+        assert_eq!(sn.name(), "Shift_JIS");
     }
 
     #[test]

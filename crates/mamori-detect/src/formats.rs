@@ -365,7 +365,12 @@ pub fn parse_eml(raw: &[u8]) -> Option<Mail> {
             charset = charset_name(cs);
         }
         let start = line_of(part.offset_body);
-        if let Some(body) = msg.body_text(i) {
+        if let Some((enc, body)) = sniffed_part_text(raw, part) {
+            charset = enc;
+            for (k, l) in body.lines().enumerate() {
+                lines.push((start + k as u64, l.to_owned()));
+            }
+        } else if let Some(body) = msg.body_text(i) {
             for (k, l) in body.lines().enumerate() {
                 lines.push((start + k as u64, l.to_owned()));
             }
@@ -375,10 +380,14 @@ pub fn parse_eml(raw: &[u8]) -> Option<Mail> {
         .attachments()
         .filter(|a| !a.is_message())
         .map(|a| {
-            (
-                a.attachment_name().unwrap_or("attachment").to_owned(),
-                a.contents().to_vec(),
-            )
+            // A text attachment without charset= was decoded by mail-parser as if it were
+            // UTF-8; its bytes are scanned instead, and their encoding sniffed as for a file.
+            let data = if a.is_text() && part_charset(a).is_none() {
+                transfer_decoded(raw, a).unwrap_or_else(|| a.contents().to_vec())
+            } else {
+                a.contents().to_vec()
+            };
+            (a.attachment_name().unwrap_or("attachment").to_owned(), data)
         })
         .collect();
     Some(Mail {
@@ -386,6 +395,59 @@ pub fn parse_eml(raw: &[u8]) -> Option<Mail> {
         lines,
         attachments,
     })
+}
+
+fn part_charset<'p>(part: &'p mail_parser::MessagePart<'_>) -> Option<&'p str> {
+    use mail_parser::MimeHeaders;
+    part.content_type().and_then(|ct| ct.attribute("charset"))
+}
+
+/// A part's body with only its transfer encoding (base64, quoted-printable) undone.
+fn transfer_decoded(raw: &[u8], part: &mail_parser::MessagePart<'_>) -> Option<Vec<u8>> {
+    use mail_parser::decoders::{base64::base64_decode, quoted_printable::quoted_printable_decode};
+    let body = raw.get(part.offset_body..part.offset_end)?;
+    match part.encoding {
+        mail_parser::Encoding::Base64 => base64_decode(body),
+        mail_parser::Encoding::QuotedPrintable => quoted_printable_decode(body),
+        mail_parser::Encoding::None => Some(body.to_vec()),
+    }
+}
+
+/// A plain-text body part without charset= whose bytes are not UTF-8: decoded with the encoding
+/// sniffed as for a file (a mail client that left the charset out wrote Shift_JIS), as
+/// (encoding name, text). `None` when the part has a charset, is HTML or is UTF-8 anyway.
+fn sniffed_part_text(
+    raw: &[u8],
+    part: &mail_parser::MessagePart<'_>,
+) -> Option<(&'static str, String)> {
+    if !matches!(part.body, mail_parser::PartType::Text(_)) || part_charset(part).is_some() {
+        return None;
+    }
+    let bytes = transfer_decoded(raw, part)?;
+    if std::str::from_utf8(&bytes).is_ok() {
+        return None;
+    }
+    let sn = crate::decode::sniff(&bytes, true);
+    if sn.binary {
+        return None;
+    }
+    let text = if sn.mixed {
+        bytes
+            .split(|&b| b == b'\n')
+            .map(|l| match std::str::from_utf8(l) {
+                Ok(t) => t.to_owned(),
+                Err(_) => crate::decode::line_as_cp932(l)
+                    .unwrap_or_else(|| String::from_utf8_lossy(l).into_owned()),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else {
+        sn.encoding
+            .decode_without_bom_handling(&bytes[sn.bom_len..])
+            .0
+            .into_owned()
+    };
+    Some((sn.name(), text))
 }
 
 fn charset_name(cs: &str) -> &'static str {

@@ -138,12 +138,265 @@ struct Out<'w> {
     error: Option<io::Error>,
 }
 
-/// Walks the paths and returns (path on disk, path to report). Unknown paths are bad arguments.
-pub fn walk(
-    paths: &[PathBuf],
-    include: &[String],
-    exclude: &[String],
-) -> Result<Vec<(PathBuf, String)>, RunError> {
+/// What a walk found: the files to scan, and the paths that are not read, each with why, placed
+/// before the file at their index (so that reports keep the walk's order).
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// (path on disk, path to report).
+    pub files: Vec<(PathBuf, String)>,
+    pub not_read: Vec<(usize, FileReport)>,
+}
+
+/// The identity of a file or folder: (device, inode), so that a folder reached again through a
+/// symbolic link is a loop and a file reached through a link is not scanned twice.
+type FileKey = (u64, u64);
+
+#[cfg(unix)]
+#[allow(clippy::unnecessary_wraps)] // elsewhere it can fail
+fn file_key(m: &std::fs::Metadata, _p: &Path) -> Option<FileKey> {
+    use std::os::unix::fs::MetadataExt;
+    Some((m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_key(_m: &std::fs::Metadata, p: &Path) -> Option<FileKey> {
+    use std::hash::{Hash, Hasher};
+    let c = std::fs::canonicalize(p).ok()?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    c.hash(&mut h);
+    Some((0, h.finish()))
+}
+
+enum WalkEntry {
+    File {
+        path: PathBuf,
+        display: String,
+        key: Option<FileKey>,
+        /// Reached through a symbolic link (the file itself or a folder above it).
+        via_link: bool,
+    },
+    NotRead(FileReport),
+}
+
+fn not_read_report(display: String, status: Status) -> FileReport {
+    FileReport {
+        path: display,
+        format: "unknown",
+        encoding: None,
+        bytes: 0,
+        counts: [0; 11],
+        status,
+        warnings: Vec::new(),
+    }
+}
+
+fn not_read(display: String, status: Status) -> WalkEntry {
+    WalkEntry::NotRead(not_read_report(display, status))
+}
+
+struct Walker<'g> {
+    inc: Option<&'g GlobSet>,
+    exc: Option<&'g GlobSet>,
+    entries: Vec<WalkEntry>,
+    /// Every folder entered, with the path it was first entered by.
+    dirs: rustc_hash::FxHashMap<FileKey, String>,
+}
+
+impl Walker<'_> {
+    fn matches(g: &GlobSet, root: &Path, p: &Path) -> bool {
+        let rel = p.strip_prefix(root).unwrap_or(p);
+        g.is_match(rel) || p.file_name().is_some_and(|n| g.is_match(n))
+    }
+
+    fn root(&mut self, root: &Path) {
+        let display = root.display().to_string();
+        let link = match std::fs::symlink_metadata(root) {
+            Ok(m) => m.file_type().is_symlink(),
+            Err(e) => {
+                return self
+                    .entries
+                    .push(not_read(display, Status::Failed(format!("not read: {e}"))));
+            }
+        };
+        match std::fs::metadata(root) {
+            Err(e) => self.entries.push(not_read(
+                display,
+                Status::Failed(format!(
+                    "not read: symbolic link that cannot be followed: {e}"
+                )),
+            )),
+            Ok(m) if m.is_file() => self.entries.push(WalkEntry::File {
+                key: file_key(&m, root),
+                path: root.to_path_buf(),
+                display,
+                via_link: link,
+            }),
+            Ok(m) if m.is_dir() => {
+                let mut ancestors = Vec::new();
+                self.dir(root, root, &m, link, &mut ancestors);
+            }
+            Ok(_) => self.entries.push(not_read(
+                display,
+                Status::Skipped("not read: not a regular file or folder".to_owned()),
+            )),
+        }
+    }
+
+    fn dir(
+        &mut self,
+        root: &Path,
+        dir: &Path,
+        meta: &std::fs::Metadata,
+        via_link: bool,
+        ancestors: &mut Vec<(FileKey, String)>,
+    ) {
+        let display = dir.display().to_string();
+        let key = file_key(meta, dir);
+        if let Some(key) = key {
+            if let Some((_, up)) = ancestors.iter().find(|(k, _)| *k == key) {
+                let msg = format!("not read: symbolic link loop (leads back to {up})");
+                return self.entries.push(not_read(display, Status::Skipped(msg)));
+            }
+            if let Some(first) = self.dirs.get(&key) {
+                let msg = format!("not read: the same folder as {first}, scanned there");
+                return self.entries.push(not_read(display, Status::Skipped(msg)));
+            }
+        }
+        let read = match std::fs::read_dir(dir) {
+            Ok(r) => r,
+            Err(e) => {
+                let msg = format!("not read: cannot open folder: {e}");
+                return self.entries.push(not_read(display, Status::Failed(msg)));
+            }
+        };
+        if let Some(key) = key {
+            self.dirs.insert(key, display.clone());
+            ancestors.push((key, display.clone()));
+        }
+        self.dir_entries(root, read, &display, via_link, ancestors);
+        if key.is_some() {
+            ancestors.pop();
+        }
+    }
+
+    fn dir_entries(
+        &mut self,
+        root: &Path,
+        read: std::fs::ReadDir,
+        display: &str,
+        via_link: bool,
+        ancestors: &mut Vec<(FileKey, String)>,
+    ) {
+        let mut children = Vec::new();
+        for entry in read {
+            match entry {
+                Ok(e) => children.push(e),
+                Err(e) => {
+                    let msg = format!("not read: cannot list the whole folder: {e}");
+                    self.entries
+                        .push(not_read(display.to_owned(), Status::Failed(msg)));
+                }
+            }
+        }
+        children.sort_by_key(std::fs::DirEntry::file_name);
+        for child in children {
+            let p = child.path();
+            if self.exc.is_some_and(|g| Self::matches(g, root, &p)) {
+                continue;
+            }
+            let included = self.inc.is_none_or(|g| Self::matches(g, root, &p));
+            let cdisplay = p.display().to_string();
+            let Ok(ft) = child.file_type() else {
+                let msg = "not read: cannot read its file type".to_owned();
+                self.entries.push(not_read(cdisplay, Status::Failed(msg)));
+                continue;
+            };
+            let link = ft.is_symlink();
+            let meta = if link {
+                std::fs::metadata(&p)
+            } else {
+                child.metadata()
+            };
+            let meta = match meta {
+                Ok(m) => m,
+                Err(e) => {
+                    if included {
+                        let msg = if link {
+                            format!("not read: symbolic link that cannot be followed: {e}")
+                        } else {
+                            format!("not read: {e}")
+                        };
+                        self.entries.push(not_read(cdisplay, Status::Failed(msg)));
+                    }
+                    continue;
+                }
+            };
+            if meta.is_dir() {
+                self.dir(root, &p, &meta, via_link || link, ancestors);
+            } else if !included {
+                // Left out by --include: not a problem to report.
+            } else if meta.is_file() {
+                self.entries.push(WalkEntry::File {
+                    key: file_key(&meta, &p),
+                    path: p,
+                    display: cdisplay,
+                    via_link: via_link || link,
+                });
+            } else {
+                let msg = "not read: not a regular file (a device, socket or pipe)".to_owned();
+                self.entries.push(not_read(cdisplay, Status::Skipped(msg)));
+            }
+        }
+    }
+
+    /// A file reached through a symbolic link that is also reached otherwise (or through an
+    /// earlier link) is scanned once; the other paths are reported as not read, naming it.
+    fn finish(self) -> Walked {
+        let mut first: rustc_hash::FxHashMap<FileKey, String> = rustc_hash::FxHashMap::default();
+        for e in &self.entries {
+            if let WalkEntry::File {
+                key: Some(k),
+                display,
+                via_link: false,
+                ..
+            } = e
+            {
+                first.entry(*k).or_insert_with(|| display.clone());
+            }
+        }
+        let mut walked = Walked::default();
+        for e in self.entries {
+            match e {
+                WalkEntry::File {
+                    path,
+                    display,
+                    key,
+                    via_link,
+                } => {
+                    if let (true, Some(k)) = (via_link, key) {
+                        if let Some(f) = first.get(&k) {
+                            let msg = format!(
+                                "not read: the same file as {f} (through a symbolic link), scanned there"
+                            );
+                            let r = not_read_report(display, Status::Skipped(msg));
+                            walked.not_read.push((walked.files.len(), r));
+                            continue;
+                        }
+                        first.insert(k, display.clone());
+                    }
+                    walked.files.push((path, display));
+                }
+                WalkEntry::NotRead(r) => walked.not_read.push((walked.files.len(), r)),
+            }
+        }
+        walked
+    }
+}
+
+/// Walks the paths: folders recursively (in name order), following symbolic links once. A path
+/// that cannot be read (missing, unreadable folder, broken or looping link) is reported in
+/// `not_read` with why, and the walk goes on; only a bad glob is an error.
+pub fn walk(paths: &[PathBuf], include: &[String], exclude: &[String]) -> Result<Walked, RunError> {
     let build = |pats: &[String]| -> Result<Option<GlobSet>, RunError> {
         if pats.is_empty() {
             return Ok(None);
@@ -158,40 +411,25 @@ pub fn walk(
     };
     let inc = build(include)?;
     let exc = build(exclude)?;
-    let mut files = Vec::new();
+    let mut w = Walker {
+        inc: inc.as_ref(),
+        exc: exc.as_ref(),
+        entries: Vec::new(),
+        dirs: rustc_hash::FxHashMap::default(),
+    };
     for root in paths {
-        let meta = std::fs::metadata(root)
-            .map_err(|e| RunError::BadArgs(format!("{}: {e}", root.display())))?;
-        if meta.is_file() {
-            files.push((root.clone(), root.display().to_string()));
-            continue;
-        }
-        let walker = walkdir::WalkDir::new(root)
-            .follow_links(false)
-            .sort_by_file_name()
-            .into_iter();
-        let excluded = |p: &Path| {
-            let rel = p.strip_prefix(root).unwrap_or(p);
-            exc.as_ref()
-                .is_some_and(|g| g.is_match(rel) || p.file_name().is_some_and(|n| g.is_match(n)))
-        };
-        for entry in walker.filter_entry(|e| e.depth() == 0 || !excluded(e.path())) {
-            let Ok(entry) = entry else { continue };
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            let p = entry.path();
-            let rel = p.strip_prefix(root).unwrap_or(p);
-            if let Some(g) = &inc {
-                if !(g.is_match(rel) || p.file_name().is_some_and(|n| g.is_match(n))) {
-                    continue;
-                }
-            }
-            files.push((p.to_path_buf(), p.display().to_string()));
-        }
+        w.root(root);
     }
-    Ok(files)
+    Ok(w.finish())
 }
+
+/// Whether a report is of a path or member that was not read (see [`walk`], encrypted members).
+pub fn is_not_read(r: &FileReport) -> bool {
+    matches!(&r.status, Status::Skipped(m) | Status::Failed(m) if m.starts_with("not read:"))
+}
+
+/// The reports of one walked path, keyed by its place in the walk.
+type OrderedReports = ((usize, u8), Vec<FileReport>);
 
 /// Runs the scan, writing findings to `out` and the summary/progress to `err`.
 pub fn run(
@@ -199,7 +437,7 @@ pub fn run(
     out: &mut (dyn Write + Send),
     err: &mut (dyn Write + Send),
 ) -> Result<RunSummary, RunError> {
-    let files = walk(&opts.paths, &opts.include, &opts.exclude)?;
+    let Walked { files, not_read } = walk(&opts.paths, &opts.include, &opts.exclude)?;
     let mut scanner = Scanner::new(opts.kinds);
     scanner.limits = opts.limits;
     scanner.set_prose(opts.prose);
@@ -238,7 +476,13 @@ pub fn run(
         first: true,
         error: None,
     });
-    let reports: Mutex<Vec<(usize, Vec<FileReport>)>> = Mutex::new(Vec::new());
+    // Keyed (index of the file, 1) and (index of the next file, 0) for paths not read.
+    let reports: Mutex<Vec<OrderedReports>> = Mutex::new(
+        not_read
+            .into_iter()
+            .map(|(i, r)| ((i, 0), vec![r]))
+            .collect(),
+    );
     let err_lock = Mutex::new(err);
     std::thread::scope(|s| {
         if opts.progress {
@@ -350,7 +594,7 @@ pub fn run(
                     reports
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .push((idx, rep));
+                        .push(((idx, 1), rep));
                 });
         });
         finished.store(true, Ordering::Relaxed);
@@ -392,6 +636,13 @@ pub fn run(
     }
     if opts.summary && opts.format != OutputFormat::Table {
         let _ = write_table(err, &summary);
+    } else {
+        // Without the summary on standard error, what was not read still is said there.
+        for r in summary.files.iter().filter(|r| is_not_read(r)) {
+            if let Status::Skipped(m) | Status::Failed(m) = &r.status {
+                let _ = writeln!(err, "warning: {}: {m}", r.path);
+            }
+        }
     }
     Ok(summary)
 }
@@ -540,6 +791,7 @@ fn write_json_tail(w: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
         "files_scanned": s.count(|r| r.status == Status::Scanned),
         "files_skipped": s.count(|r| matches!(r.status, Status::Skipped(_))),
         "files_failed": s.count(|r| matches!(r.status, Status::Failed(_))),
+        "files_not_read": s.count(is_not_read),
         "bytes": s.bytes,
         "seconds": s.elapsed.as_secs_f64(),
         "findings": counts(&s.per_kind()),
@@ -600,10 +852,11 @@ pub fn write_table(w: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
     let secs = s.elapsed.as_secs_f64().max(1e-6);
     writeln!(
         w,
-        "{} files scanned, {} skipped, {} failed; {} in {:.2} s ({}/s)",
+        "{} files scanned, {} skipped, {} failed ({} not read); {} in {:.2} s ({}/s)",
         s.count(|r| r.status == Status::Scanned),
         s.count(|r| matches!(r.status, Status::Skipped(_))),
         s.count(|r| matches!(r.status, Status::Failed(_))),
+        s.count(is_not_read),
         human(s.bytes),
         secs,
         human((s.bytes as f64 / secs) as u64)

@@ -253,7 +253,7 @@ impl Scanner {
             }
             Err(e) => {
                 let mut r = FileReport::new(display, "unknown");
-                r.status = Status::Failed(format!("cannot open: {e}"));
+                r.status = Status::Failed(format!("not read: cannot open: {e}"));
                 ctx.reports.push(r);
             }
         }
@@ -357,7 +357,13 @@ impl Scanner {
             ctx.reports.push(r);
             return;
         }
-        let format = format.unwrap_or_else(|| guess_text_format(&prefix));
+        let format = match format.unwrap_or_else(|| guess_text_format(&prefix)) {
+            // Tabular text whatever its name (Excel's 「Unicode テキスト」 is a UTF-16 `.txt`),
+            // and the delimiter a "CSV" really has.
+            Format::Text => tabular_by_content(&prefix, sniffed, complete, None),
+            Format::Csv(d) => tabular_by_content(&prefix, sniffed, complete, Some(d)),
+            f => f,
+        };
         let mut report = FileReport::new(name, format.name());
         report.bytes = size;
         report.encoding = Some(sniffed.name());
@@ -371,10 +377,11 @@ impl Scanner {
             self.scan_eml(ctx, &mut report, chained, depth)
         } else {
             let mut reader = text_reader(chained, sniffed);
+            // A mixed file's findings name their own line's encoding (see `raw_line`).
             let mut sc = LineScanner::new(
                 &self.engine,
                 name,
-                sniffed.name(),
+                decode::encoding_name(sniffed.encoding),
                 &mut report,
                 &mut *ctx.sink,
             );
@@ -495,7 +502,21 @@ impl Scanner {
         }
         let report_idx = ctx.reports.len();
         ctx.reports.push(report);
+        let mut encrypted = 0usize;
         for i in 0..entries.min(self.limits.max_entries) as usize {
+            // A password-protected member cannot be read: it is reported, by name, as not read.
+            if let Ok(raw) = archive.by_index_raw(i) {
+                if raw.encrypted() && !raw.is_dir() {
+                    let mut r =
+                        FileReport::new(&format!("{name}!{}", zip_entry_name(&raw)), "unknown");
+                    r.bytes = raw.size();
+                    r.status =
+                        Status::Skipped("not read: encrypted (password-protected)".to_owned());
+                    ctx.reports.push(r);
+                    encrypted += 1;
+                    continue;
+                }
+            }
             let mut entry = match archive.by_index(i) {
                 Ok(e) => e,
                 Err(e) => {
@@ -508,10 +529,7 @@ impl Scanner {
             if entry.is_dir() {
                 continue;
             }
-            let entry_name = entry.name().map_or_else(
-                |_| String::from_utf8_lossy(entry.name_raw()).into_owned(),
-                std::borrow::Cow::into_owned,
-            );
+            let entry_name = zip_entry_name(&entry);
             let member = format!("{name}!{entry_name}");
             let claimed = entry.size();
             if ctx.budget.get() == 0 {
@@ -607,6 +625,11 @@ impl Scanner {
                 }
             }
         }
+        if encrypted > 0 {
+            ctx.reports[report_idx].warnings.push(format!(
+                "{encrypted} encrypted (password-protected) members not read"
+            ));
+        }
     }
 
     fn scan_eml<R: Read>(
@@ -673,6 +696,31 @@ fn guess_text_format(prefix: &[u8]) -> Format {
         Format::Eml
     } else {
         Format::Text
+    }
+}
+
+/// `Format::Csv` when the decoded prefix is tabular by content (see `columns::delimiter_of`),
+/// else `Format::Text`; a file named as a table (`named`) stays one, with the delimiter its
+/// content has.
+fn tabular_by_content(
+    prefix: &[u8],
+    sniffed: Sniffed,
+    complete: bool,
+    named: Option<u8>,
+) -> Format {
+    // The first records are enough: 16 KiB of the prefix.
+    const LOOK: usize = 16 * 1024;
+    let body = prefix.get(sniffed.bom_len..).unwrap_or_default();
+    let complete = complete && body.len() <= LOOK;
+    let body = &body[..body.len().min(LOOK)];
+    let text = if sniffed.encoding == encoding_rs::UTF_8 {
+        String::from_utf8_lossy(body)
+    } else {
+        sniffed.encoding.decode_without_bom_handling(body).0
+    };
+    match (columns::delimiter_of(&text, complete, named), named) {
+        (Some(d), _) | (None, Some(d)) => Format::Csv(d),
+        (None, None) => Format::Text,
     }
 }
 
@@ -761,6 +809,8 @@ pub(crate) struct LineScanner<'a> {
     carry: Option<Kind>,
     html: formats::HtmlState,
     replaced_lines: u64,
+    /// Lines of a UTF-8 file that were CP932 and decoded so, one by one.
+    cp932_lines: u64,
     col_offset: u64,
     hint_cache: rustc_hash::FxHashMap<Box<str>, Option<Kind>>,
     /// While a window of an over-long line is scanned: the last column it reports (later ones
@@ -789,6 +839,7 @@ impl<'a> LineScanner<'a> {
             carry: None,
             html: formats::HtmlState::default(),
             replaced_lines: 0,
+            cp932_lines: 0,
             col_offset: 0,
             hint_cache: rustc_hash::FxHashMap::default(),
             col_limit: None,
@@ -915,7 +966,17 @@ impl<'a> LineScanner<'a> {
                 self.replaced_lines
             ));
         }
+        self.note_cp932_lines();
         Ok(())
+    }
+
+    fn note_cp932_lines(&mut self) {
+        if self.cp932_lines > 0 {
+            self.report.warnings.push(format!(
+                "{} lines in Shift_JIS (CP932) among UTF-8 lines, decoded line by line",
+                self.cp932_lines
+            ));
+        }
     }
 
     fn raw_line(
@@ -930,6 +991,14 @@ impl<'a> LineScanner<'a> {
         let owned;
         let text = if let Ok(t) = simdutf8::basic::from_utf8(raw) {
             t
+        } else if let Some(t) = decode::line_as_cp932(raw) {
+            // A CP932 line among UTF-8 lines: decoded on its own, and its findings say so.
+            self.cp932_lines += 1;
+            let utf8 = self.finding.encoding;
+            self.finding.encoding = decode::encoding_name(encoding_rs::SHIFT_JIS);
+            self.str_line(line_no, col_offset, &t, html, stripped);
+            self.finding.encoding = utf8;
+            return;
         } else {
             self.replaced_lines += 1;
             owned = String::from_utf8_lossy(raw).into_owned();
@@ -1097,9 +1166,7 @@ impl<'a> LineScanner<'a> {
         let mut rec = csv::ByteRecord::new();
         let mut buffered: Vec<(u64, Vec<String>)> = Vec::new();
         let to_row = |rec: &csv::ByteRecord| -> Vec<String> {
-            rec.iter()
-                .map(|f| String::from_utf8_lossy(f).into_owned())
-                .collect()
+            rec.iter().map(|f| field_text(f).into_owned()).collect()
         };
         let mut error = None;
         loop {
@@ -1134,7 +1201,7 @@ impl<'a> LineScanner<'a> {
                             let r = rec.range(i).unwrap_or(0..0);
                             match whole.and_then(|w| w.get(r.clone())) {
                                 Some(f) => std::borrow::Cow::Borrowed(f),
-                                None => String::from_utf8_lossy(&rec.as_slice()[r]),
+                                None => field_text(&rec.as_slice()[r]),
                             }
                         });
                         self.row(line, fields, &model, true);
@@ -1223,6 +1290,12 @@ impl<'a> LineScanner<'a> {
             let mut hits = std::mem::take(&mut self.hits);
             hits.clear();
             self.engine.detect(n, hint, &mut hits);
+            if hits.is_empty() && hint == Some(Kind::MyNumber) {
+                if let Some(restored) = my_number_without_zero(n) {
+                    let l = if physical { line + newlines } else { line };
+                    self.push(l, j as u64 + 1, Kind::MyNumber, &restored);
+                }
+            }
             for h in &hits {
                 let value = original_span(cell, n, h.start, h.end);
                 let l = if physical {
@@ -1238,6 +1311,46 @@ impl<'a> LineScanner<'a> {
             }
         }
         self.norm = norm;
+    }
+}
+
+/// A member's name: UTF-8 when it is (the UTF-8 flag, or ASCII), else CP932 when it decodes
+/// cleanly as that (Windows' Japanese zips set no flag), else the zip standard's CP437.
+fn zip_entry_name<R: Read>(entry: &zip::read::ZipFile<'_, R>) -> String {
+    let raw = entry.name_raw();
+    if let Ok(s) = std::str::from_utf8(raw) {
+        return s.to_owned();
+    }
+    if let Some(s) = encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(raw)
+    {
+        return s.into_owned();
+    }
+    entry.name().map_or_else(
+        |_| String::from_utf8_lossy(raw).into_owned(),
+        std::borrow::Cow::into_owned,
+    )
+}
+
+/// A My Number kept as a number by a spreadsheet, which dropped its leading zero (or two: one
+/// in a hundred begins with 00): 11 or 10 digits in a column that is one, given back with the
+/// zeros when the check digit then holds.
+fn my_number_without_zero(cell: &str) -> Option<String> {
+    let t = cell.trim();
+    let t = t.strip_suffix(".0").unwrap_or(t);
+    if !(10..=11).contains(&t.len()) || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let restored = format!("{t:0>12}");
+    crate::validate::my_number_valid(restored.as_bytes()).then_some(restored)
+}
+
+/// A CSV field as text: UTF-8, else CP932 when the field is that (a file whose rows mix the
+/// two), else UTF-8 with replacement characters.
+fn field_text(f: &[u8]) -> std::borrow::Cow<'_, str> {
+    match simdutf8::basic::from_utf8(f) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(_) => decode::line_as_cp932(f)
+            .map_or_else(|| String::from_utf8_lossy(f), std::borrow::Cow::Owned),
     }
 }
 

@@ -41,6 +41,12 @@ fn main() -> std::process::ExitCode {
                 }
             },
             "--summary" => opts.summary = true,
+            // A missing path is reported as not read and the run goes on, so an unknown option
+            // must not pass for one.
+            o if o.starts_with("--") => {
+                eprintln!("unknown option {o}");
+                return std::process::ExitCode::from(2);
+            }
             _ => opts.paths.push(a.into()),
         }
     }
