@@ -52,6 +52,7 @@ fn opts(paths: Vec<PathBuf>, format: OutputFormat) -> RunOptions {
         progress: false,
         summary: false,
         limits: Limits::default(),
+        prose: true,
     }
 }
 
