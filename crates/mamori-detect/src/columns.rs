@@ -119,6 +119,13 @@ static NOT_PERSON_AC: std::sync::LazyLock<aho_corasick::AhoCorasick> =
     });
 
 /// The kind a column header names, if any.
+/// Whether `word` is, whole, one of the header words (フリガナ, 氏名, 電話番号): a value equal
+/// to one is a header repeated in the data, not a value.
+pub fn is_header_word(word: &str) -> bool {
+    let w = crate::normalize::normalize(word.trim()).to_lowercase();
+    HEADER_WORDS.iter().chain(EXACT).any(|(h, _)| *h == w)
+}
+
 pub fn header_hint(header: &str) -> Option<Kind> {
     // Headers are short; anything longer is a sentence, not a label.
     if header.len() > 96 {

@@ -655,6 +655,16 @@ impl Engine {
         // words of prose stop here.
         let spaced_pair =
             next.is_some_and(|n| n.script == Script::Kanji && is_spacer(&text[run.end..n.start]));
+        // After a role label (PMO：林 拓真, 業務担当：佐藤 さゆり) a dictionary surname that ends
+        // its word counts as labelled; a role label is not a name label, so the surname must be
+        // one and stand alone (品名：田中ビル is not a person).
+        let role_surname = || {
+            self.dict.surnames.contains(core)
+                && text[run.end..].chars().next().is_none_or(|c| {
+                    !(is_kanji(c) || is_katakana(c) || c.is_alphanumeric()) || is_hiragana(c)
+                })
+                && follows_role_label(text, run.start)
+        };
         let labelled = if !may_start {
             true
         } else if !honor
@@ -662,12 +672,12 @@ impl Engine {
             && (run_chars(core) < 3
                 || !run_char(core, core.len() - 3).is_some_and(|c| self.dict.ends_given(c)))
         {
-            if !follows_name_label(text, run.start) {
+            if !follows_name_label(text, run.start) && !role_surname() {
                 return None;
             }
             true
         } else {
-            follows_name_label(text, run.start)
+            follows_name_label(text, run.start) || (spaced_pair && role_surname())
         };
         // "山田 太郎" written with a space (the ideographic space is normalised to ' ').
         if !honor_in_run {
@@ -831,6 +841,10 @@ impl Engine {
         let w = word.trim();
         let n = w.chars().count();
         if n == 0 || n > 30 {
+            return false;
+        }
+        // A column's own header repeated in it (フリガナ, 氏名) is not a name.
+        if crate::columns::is_header_word(w) {
             return false;
         }
         let letters = w.chars().all(|c| {
@@ -1801,6 +1815,56 @@ fn follows_name_label(text: &str, start: usize) -> bool {
     follows_name_label_slow(text, start)
 }
 
+/// Words a role label ends with: 業務担当：, 営業部長：, 作成者：.
+const ROLE_WORDS: [&str; 24] = [
+    "担当",
+    "担当者",
+    "責任者",
+    "部長",
+    "課長",
+    "係長",
+    "主任",
+    "社長",
+    "代表",
+    "室長",
+    "所長",
+    "店長",
+    "リーダー",
+    "マネージャー",
+    "作成者",
+    "記入者",
+    "承認者",
+    "確認者",
+    "報告者",
+    "連絡者",
+    "窓口",
+    "講師",
+    "医師",
+    "役員",
+];
+
+/// Whether a role label and a colon come before `start`: a label that ends with a role word, or
+/// an acronym of two to five capital letters (PMO：, PM:, CISO：).
+fn follows_role_label(text: &str, start: usize) -> bool {
+    let before = text[..start].trim_end_matches(' ');
+    let Some(before) = before
+        .strip_suffix('：')
+        .or_else(|| before.strip_suffix(':'))
+    else {
+        return false;
+    };
+    let before = before.trim_end_matches(' ');
+    let word_start = before
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| c.is_whitespace() || "、。,，・（）()「」【】[]/／|｜".contains(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let word = &before[word_start..];
+    let n = word.chars().count();
+    (2..=5).contains(&n) && word.bytes().all(|b| b.is_ascii_uppercase())
+        || (n <= 12 && ROLE_WORDS.iter().any(|r| word.ends_with(r)))
+}
+
 #[inline(never)]
 fn follows_name_label_slow(text: &str, start: usize) -> bool {
     let before = text[..start].trim_end_matches([' ', ':', '\t', '=']);
@@ -2028,6 +2092,26 @@ mod tests {
         none("コーポ山田に住んでいる");
         none("山田電機で購入した");
         none("東京都の新宿区役所");
+    }
+
+    #[test]
+    fn names_after_role_labels() {
+        one("PMO：林　拓真", Kind::PersonName, "林　拓真");
+        one("業務担当：佐藤　さゆり", Kind::PersonName, "佐藤　さゆり");
+        one("営業部長: 森 一郎", Kind::PersonName, "森 一郎");
+        // A role label is not a name label: a surname glued to a word is not a person.
+        none("品名：田中ビル");
+        none("担当：システム部");
+    }
+
+    #[test]
+    fn a_header_word_in_a_name_column_is_not_a_name() {
+        assert!(found("フリガナ", Some(Kind::PersonName)).is_empty());
+        assert!(found("氏名", Some(Kind::PersonName)).is_empty());
+        assert_eq!(
+            found("タカナシ", Some(Kind::PersonName)),
+            [(Kind::PersonName, "タカナシ".to_owned())]
+        );
     }
 
     #[test]
