@@ -424,17 +424,21 @@ impl<'a> Context<'a> {
 /// Weights for the three labels, one row per bucket.
 pub struct Model {
     pub w: Vec<[f32; LABELS]>,
+    /// Added to the score of a name's first token: the balance of precision and recall,
+    /// chosen on the dev split by the trainer.
+    pub bias: f32,
 }
 
 impl Model {
     pub fn zeros() -> Self {
         Model {
             w: vec![[0.0; LABELS]; BUCKETS],
+            bias: 0.0,
         }
     }
 
     pub fn scores(&self, feats: &[u32]) -> [f32; LABELS] {
-        let mut s = [0.0f32; LABELS];
+        let mut s = [0.0f32, self.bias, 0.0];
         for &f in feats {
             let row = &self.w[f as usize];
             for (a, b) in s.iter_mut().zip(row) {
@@ -444,8 +448,8 @@ impl Model {
         s
     }
 
-    /// The file format: `MNM1`, then for each non-zero row its bucket (u32 LE) and three
-    /// weights as i16 LE scaled by the f32 LE that follows the magic.
+    /// The file format: `MNM2`, the scale and the bias (f32 LE each), then for each non-zero
+    /// row its bucket (u32 LE) and three weights as i16 LE, to be multiplied by the scale.
     pub fn encode(&self) -> Vec<u8> {
         let max = self
             .w
@@ -454,8 +458,9 @@ impl Model {
             .fold(0.0f32, |m, x| m.max(x.abs()))
             .max(1e-9);
         let scale = max / f32::from(i16::MAX);
-        let mut out = b"MNM1".to_vec();
+        let mut out = b"MNM2".to_vec();
         out.extend(scale.to_le_bytes());
+        out.extend(self.bias.to_le_bytes());
         for (i, row) in self.w.iter().enumerate() {
             let q = row.map(|x| (x / scale).round() as i16);
             if q.iter().any(|&x| x != 0) {
@@ -469,12 +474,16 @@ impl Model {
     }
 
     pub fn decode(b: &[u8]) -> Result<Self, String> {
-        if b.len() < 8 || &b[..4] != b"MNM1" || !(b.len() - 8).is_multiple_of(10) {
-            return Err("not a name model (MNM1)".into());
+        if b.len() < 12 || &b[..4] != b"MNM2" || !(b.len() - 12).is_multiple_of(10) {
+            return Err("not a name model (MNM2)".into());
         }
         let scale = f32::from_le_bytes([b[4], b[5], b[6], b[7]]);
         let mut m = Model::zeros();
-        for rec in b[8..].chunks_exact(10) {
+        m.bias = f32::from_le_bytes([b[8], b[9], b[10], b[11]]);
+        if !scale.is_finite() || !m.bias.is_finite() {
+            return Err("a name model with a scale or bias that is not a number".into());
+        }
+        for rec in b[12..].chunks_exact(10) {
             let i = u32::from_le_bytes([rec[0], rec[1], rec[2], rec[3]]) as usize;
             let row = m.w.get_mut(i).ok_or("bucket out of range")?;
             for (k, x) in row.iter_mut().enumerate() {
@@ -713,16 +722,19 @@ mod tests {
     #[test]
     fn the_model_file_round_trips_and_bad_files_are_refused() {
         let mut m = Model::zeros();
+        m.bias = 1.5;
         m.w[7] = [0.5, -1.0, 0.25];
         m.w[BUCKETS - 1] = [0.0, 2.0, 0.0];
         let back = Model::decode(&m.encode()).expect("decodes");
+        assert!((back.bias - 1.5).abs() < 1e-6);
         for i in [7, BUCKETS - 1] {
             for l in 0..LABELS {
                 assert!((back.w[i][l] - m.w[i][l]).abs() < 1e-3);
             }
         }
-        assert!(Model::decode(b"MNM2....").is_err());
-        assert!(Model::decode(b"MNM1\0\0\x80\x3f\xff\xff\xff\x7f\0\0\0\0\0\0").is_err());
+        assert!(Model::decode(b"MNM1....").is_err());
+        assert!(Model::decode(b"MNM2\0\0\x80\x3f\0\0\0\0\xff\xff\xff\x7f\0\0\0\0\0\0").is_err());
+        assert!(Model::decode(b"MNM2\0\0\xc0\x7f\0\0\0\0").is_err());
         assert!(Model::decode(&MODEL[..MODEL.len() - 1]).is_err());
     }
 }
