@@ -253,7 +253,8 @@ impl Engine {
             emails(text, out);
         }
         if self.kinds.contains(Kind::PersonName) && !text.is_ascii() {
-            self.names(text, out);
+            // The prose analyser reads free text only: not a field whose column has a kind.
+            self.names(text, out, first, self.prose && hint.is_none());
         }
         dedup(out, first);
     }
@@ -507,7 +508,9 @@ impl Engine {
 
     // ---------------------------------------------------------------- names
 
-    fn names(&self, text: &str, out: &mut Vec<Hit>) {
+    /// Names in `text`; `out[first..]` holds this text's other findings so far. With `prose`,
+    /// the runs that no rule and no other finding explains go to the prose analyser.
+    fn names(&self, text: &str, out: &mut Vec<Hit>, first: usize, prose: bool) {
         // Bitmasks of the byte positions where a kanji / katakana character starts, computed in
         // one vectorised pass (on the stack for a line of up to 1 KiB); the runs are then read
         // off them with bit scans, without decoding a character or walking the bytes.
@@ -534,14 +537,18 @@ impl Engine {
         }
         .peekable();
         let mut skip_until = 0;
-        let mut windows = self.prose.then(|| crate::prose::Windows::new(text));
+        let mut windows = prose.then(|| crate::prose::Windows::new(text));
+        let others = out.len();
         while let Some(run) = runs.next() {
-            if let Some(w) = windows.as_mut() {
-                w.run(run.start, run.end, run.script == Script::Kanji);
-            }
             if run.start < skip_until {
                 continue;
             }
+            // A run inside another finding (an address, a name found before) is explained.
+            let explained = || {
+                out[first..others]
+                    .iter()
+                    .any(|h| h.start < run.end && run.start < h.end)
+            };
             let next = runs.peek();
             let found = match run.script {
                 Script::Kanji => match self.kanji_name(text, &run, next) {
@@ -560,6 +567,10 @@ impl Engine {
                     end: e,
                 });
                 skip_until = e;
+            } else if let Some(w) = windows.as_mut() {
+                if !explained() {
+                    w.run(run.start, run.end, run.script == Script::Kanji);
+                }
             }
         }
         // Names in running prose, with no label or honorific beside them: the analyser and the
