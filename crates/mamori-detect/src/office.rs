@@ -505,12 +505,12 @@ fn odf_headers(xml: &[u8]) -> Result<Vec<Para>, String> {
                     }
                     _ => continue,
                 };
-                let start = reader.buffer_position() as usize;
                 let end_tag = e.to_end().into_owned();
                 let span = reader
                     .read_to_end_into(end_tag.name(), &mut Vec::new())
                     .map_err(|e| format!("malformed XML: {e}"))?;
-                let inner = &xml[start.min(xml.len())..(span.start as usize).min(xml.len())];
+                let end = (span.end as usize).min(xml.len());
+                let inner = &xml[(span.start as usize).min(end)..end];
                 out.extend(paragraphs(inner, Dialect::Odf, Some(place))?);
             }
             Ok(_) => {}

@@ -180,7 +180,7 @@ struct State {
 impl Walker<'_> {
     fn flush(&mut self) {
         let l = std::mem::take(&mut self.line);
-        let t = l.trim_end();
+        let t = l.trim();
         if !t.is_empty() {
             self.page.lines.push(t.to_owned());
         }
