@@ -105,14 +105,13 @@ fn string_prop<F: Read + Seek>(
     }
     if let Some(b) = read_stream(cfb, &format!("{storage}/__substg1.0_{tag}001E"), max)? {
         let b = b.strip_suffix(b"\0").unwrap_or(&b);
-        let s = match std::str::from_utf8(b) {
-            Ok(s) => s.to_owned(),
-            Err(_) => {
-                let mut det = chardetng::EncodingDetector::new();
-                det.feed(b, true);
-                let enc = det.guess(Some(b"jp"), true);
-                enc.decode_without_bom_handling(b).0.into_owned()
-            }
+        let s = if let Ok(s) = std::str::from_utf8(b) {
+            s.to_owned()
+        } else {
+            let mut det = chardetng::EncodingDetector::new();
+            det.feed(b, true);
+            let enc = det.guess(Some(b"jp"), true);
+            enc.decode_without_bom_handling(b).0.into_owned()
         };
         return Ok(Some(s));
     }

@@ -32,7 +32,7 @@ impl std::fmt::Display for OcrError {
 }
 
 /// Time allowed for one image or page.
-pub const TIMEOUT: Duration = Duration::from_secs(120);
+pub const TIMEOUT: Duration = Duration::from_mins(2);
 
 fn tesseract_bin() -> String {
     std::env::var("MAMORI_TESSERACT").unwrap_or_else(|_| "tesseract".to_owned())

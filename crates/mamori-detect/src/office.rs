@@ -94,8 +94,9 @@ fn paragraphs(xml: &[u8], dialect: Dialect, place: Option<Place>) -> Result<Vec<
                 let name = e.name();
                 let name = name.as_ref();
                 match (dialect, name) {
-                    (Dialect::Word, "w:p") | (Dialect::Drawing, "a:p") => open.push(String::new()),
-                    (Dialect::Odf, "text:p" | "text:h") => open.push(String::new()),
+                    (Dialect::Word, "w:p")
+                    | (Dialect::Drawing, "a:p")
+                    | (Dialect::Odf, "text:p" | "text:h") => open.push(String::new()),
                     (Dialect::Word, "w:t" | "w:delText") | (Dialect::Drawing, "a:t") => {
                         in_text += 1;
                     }
@@ -207,19 +208,18 @@ fn paragraphs(xml: &[u8], dialect: Dialect, place: Option<Place>) -> Result<Vec<
             Event::GeneralRef(r) => {
                 let wanted = skip == 0 && (dialect == Dialect::Odf || in_text > 0);
                 if let (true, Some(cur)) = (wanted, open.last_mut()) {
-                    match r.resolve_char_ref() {
-                        Ok(Some(c)) => cur.push(c),
-                        _ => {
-                            let c = match &*r.xml10_content() {
-                                "amp" => '&',
-                                "lt" => '<',
-                                "gt" => '>',
-                                "quot" => '"',
-                                "apos" => '\'',
-                                _ => continue,
-                            };
-                            cur.push(c);
-                        }
+                    if let Ok(Some(c)) = r.resolve_char_ref() {
+                        cur.push(c);
+                    } else {
+                        let c = match &*r.xml10_content() {
+                            "amp" => '&',
+                            "lt" => '<',
+                            "gt" => '>',
+                            "quot" => '"',
+                            "apos" => '\'',
+                            _ => continue,
+                        };
+                        cur.push(c);
                     }
                 }
             }

@@ -257,10 +257,10 @@ impl Walker<'_> {
                 "Tm" => {
                     st.tlm = [num(0), num(1), num(2), num(3), num(4), num(5)];
                 }
-                "T*" => self.next_line(&mut st),
+                "T*" => Self::next_line(&mut st),
                 "Tj" | "TJ" | "'" | "\"" => {
                     if op.operator == "'" || op.operator == "\"" {
-                        self.next_line(&mut st);
+                        Self::next_line(&mut st);
                     }
                     let operand = if op.operator == "\"" {
                         op.operands.get(2)
@@ -309,7 +309,7 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn next_line(&mut self, st: &mut State) {
+    fn next_line(st: &mut State) {
         let t = st.tlm;
         let ty = -st.leading;
         st.tlm[4] = ty * t[2] + t[4];
@@ -337,18 +337,14 @@ impl Walker<'_> {
         };
         let before = self.line.len();
         match operand {
-            Object::String(bytes, _) => {
-                if !font.decode(bytes, &mut self.line) {
-                    self.page.undecodable = true;
-                }
+            Object::String(bytes, _) if !font.decode(bytes, &mut self.line) => {
+                self.page.undecodable = true;
             }
             Object::Array(items) => {
                 for item in items {
                     match item {
-                        Object::String(bytes, _) => {
-                            if !font.decode(bytes, &mut self.line) {
-                                self.page.undecodable = true;
-                            }
+                        Object::String(bytes, _) if !font.decode(bytes, &mut self.line) => {
+                            self.page.undecodable = true;
                         }
                         // A move of more than a quarter em to the right is a word gap.
                         Object::Integer(_) | Object::Real(_) => {
@@ -482,12 +478,9 @@ impl Font {
                 }
                 Tok::Op(op) if op == "beginbfrange" => {
                     i += 1;
-                    loop {
-                        let (Some(Tok::Hex(lo)), Some(Tok::Hex(hi))) =
-                            (tokens.get(i), tokens.get(i + 1))
-                        else {
-                            break;
-                        };
+                    while let (Some(Tok::Hex(lo)), Some(Tok::Hex(hi))) =
+                        (tokens.get(i), tokens.get(i + 1))
+                    {
                         let (Some(a), Some(b)) = (code_of(lo), code_of(hi)) else {
                             i += 3;
                             continue;
@@ -502,6 +495,11 @@ impl Font {
                                     .map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))
                                     .collect();
                                 for code in a..=b {
+                                    // A font has at most 65,536 glyphs: a CMap mapping more
+                                    // codes is malformed, and is not followed further.
+                                    if self.map.len() >= MAX_CODES {
+                                        break;
+                                    }
                                     self.map
                                         .insert((len, code), String::from_utf16_lossy(&units));
                                     if let Some(last) = units.last_mut() {
@@ -514,7 +512,7 @@ impl Font {
                                 i += 3;
                                 let mut code = a;
                                 while let Some(Tok::Hex(dst)) = tokens.get(i) {
-                                    if code <= b {
+                                    if code <= b && self.map.len() < MAX_CODES {
                                         self.map.insert((len, code), utf16be(dst));
                                     }
                                     code = code.saturating_add(1);
@@ -598,6 +596,9 @@ impl Font {
         }
     }
 }
+
+/// The most codes one ToUnicode CMap may map (bounds memory on malformed CMaps).
+const MAX_CODES: usize = 1 << 18;
 
 fn code_of(hex: &[u8]) -> Option<u32> {
     (!hex.is_empty() && hex.len() <= 4)

@@ -82,10 +82,7 @@ fn pdf_with_cid_fonts_reads_japanese_with_page_numbers() {
     }
     // The line is the line on its page.
     let phone = found.iter().find(|f| f.value == "090-1234-5678").unwrap();
-    assert_eq!(
-        pages[0].lines[phone.line as usize - 1].contains("090-1234-5678"),
-        true
-    );
+    assert!(pages[0].lines[phone.line as usize - 1].contains("090-1234-5678"));
 }
 
 #[test]
