@@ -40,33 +40,54 @@ enum Dialect {
     Odf,
 }
 
-/// Reads one member of a package into memory, at most `max` bytes.
-fn member<R: Read + Seek>(
-    zip: &mut zip::ZipArchive<R>,
-    name: &str,
+/// A zip package read member by member, with a budget for all members together: each member
+/// is at most `max` bytes decompressed, and all of them at most twice that.
+struct Package<R> {
+    zip: zip::ZipArchive<R>,
     max: u64,
-) -> Result<Option<Vec<u8>>, String> {
-    let mut entry = match zip.by_name(name) {
-        Ok(e) => e,
-        Err(zip::result::ZipError::FileNotFound) => return Ok(None),
-        Err(e) => return Err(format!("{name}: {e}")),
-    };
-    if entry.encrypted() {
-        return Err(format!("{name} is encrypted"));
-    }
-    let mut out = Vec::new();
-    (&mut entry)
-        .take(max + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("cannot decompress {name}: {e}"))?;
-    if out.len() as u64 > max {
-        return Err(format!("{name} larger than {} MiB", max >> 20));
-    }
-    Ok(Some(out))
+    left: u64,
 }
 
-fn open_zip<R: Read + Seek>(r: R, what: &str) -> Result<zip::ZipArchive<R>, String> {
-    zip::ZipArchive::new(r).map_err(|e| format!("not a readable {what} (zip): {e}"))
+impl<R: Read + Seek> Package<R> {
+    fn open(r: R, what: &str, max: u64) -> Result<Self, String> {
+        let zip =
+            zip::ZipArchive::new(r).map_err(|e| format!("not a readable {what} (zip): {e}"))?;
+        Ok(Package {
+            zip,
+            max,
+            left: max.saturating_mul(2),
+        })
+    }
+
+    /// One member's bytes; `None` if the package has no such member.
+    fn member(&mut self, name: &str) -> Result<Option<Vec<u8>>, String> {
+        let mut entry = match self.zip.by_name(name) {
+            Ok(e) => e,
+            Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+            Err(e) => return Err(format!("{name}: {e}")),
+        };
+        if entry.encrypted() {
+            return Err(format!("not read: encrypted ({name})"));
+        }
+        let cap = self.max.min(self.left);
+        let mut out = Vec::new();
+        (&mut entry)
+            .take(cap + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("cannot decompress {name}: {e}"))?;
+        if out.len() as u64 > cap {
+            return Err(if cap == self.max {
+                format!("not read: {name} larger than {} MiB", self.max >> 20)
+            } else {
+                format!(
+                    "not read: the document expands to more than {} MiB",
+                    self.max.saturating_mul(2) >> 20
+                )
+            });
+        }
+        self.left -= out.len() as u64;
+        Ok(Some(out))
+    }
 }
 
 /// The paragraphs of one XML part, in document order. For ODF presentations, `pages` numbers
@@ -276,8 +297,9 @@ fn numbered_members<R: Read + Seek>(zip: &zip::ZipArchive<R>, prefix: &str) -> V
 /// ([`Place::Header`]/[`Place::Footer`], numbered as in the package), footnotes, endnotes and
 /// comments (numbered on after the body).
 pub fn docx<R: Read + Seek>(r: R, max: u64) -> Result<Doc, String> {
-    let mut zip = open_zip(r, "docx")?;
-    let body = member(&mut zip, "word/document.xml", max)?
+    let mut pkg = Package::open(r, "docx", max)?;
+    let body = pkg
+        .member("word/document.xml")?
         .ok_or("not a docx: word/document.xml is missing")?;
     let mut doc = Doc {
         paras: paragraphs(&body, Dialect::Word, None)?,
@@ -290,7 +312,7 @@ pub fn docx<R: Read + Seek>(r: R, max: u64) -> Result<Doc, String> {
         "word/endnotes.xml",
         "word/comments.xml",
     ] {
-        if let Some(xml) = member(&mut zip, part, max)? {
+        if let Some(xml) = pkg.member(part)? {
             let last = doc
                 .paras
                 .iter()
@@ -308,14 +330,14 @@ pub fn docx<R: Read + Seek>(r: R, max: u64) -> Result<Doc, String> {
         }
     }
     for (prefix, header) in [("word/header", true), ("word/footer", false)] {
-        for name in numbered_members(&zip, prefix) {
+        for name in numbered_members(&pkg.zip, prefix) {
             let n = member_number(&name);
             let place = if header {
                 Place::Header(n)
             } else {
                 Place::Footer(n)
             };
-            if let Some(xml) = member(&mut zip, &name, max)? {
+            if let Some(xml) = pkg.member(&name)? {
                 match paragraphs(&xml, Dialect::Word, Some(place)) {
                     Ok(ps) => doc.paras.extend(ps),
                     Err(e) => doc.warnings.push(format!("{name}: {e}")),
@@ -375,12 +397,9 @@ fn resolve(base: &str, target: &str) -> String {
 
 /// The slide members of a presentation in the order it shows them (`p:sldIdLst`), falling back
 /// to the order of their numbers.
-fn slide_order<R: Read + Seek>(
-    zip: &mut zip::ZipArchive<R>,
-    max: u64,
-) -> Result<Vec<String>, String> {
-    let pres = member(zip, "ppt/presentation.xml", max)?;
-    let rels = member(zip, "ppt/_rels/presentation.xml.rels", max)?;
+fn slide_order<R: Read + Seek>(pkg: &mut Package<R>) -> Result<Vec<String>, String> {
+    let pres = pkg.member("ppt/presentation.xml")?;
+    let rels = pkg.member("ppt/_rels/presentation.xml.rels")?;
     if let (Some(pres), Some(rels)) = (pres, rels) {
         let rels = relationships(&rels, "ppt");
         let mut reader = quick_xml::Reader::from_reader(pres.as_slice());
@@ -410,21 +429,21 @@ fn slide_order<R: Read + Seek>(
             return Ok(order);
         }
     }
-    Ok(numbered_members(zip, "ppt/slides/slide"))
+    Ok(numbered_members(&pkg.zip, "ppt/slides/slide"))
 }
 
 /// A `.pptx`: each slide's paragraphs under [`Place::Slide`] (the slide's position in the
 /// presentation), and its speaker notes under [`Place::Notes`].
 pub fn pptx<R: Read + Seek>(r: R, max: u64) -> Result<Doc, String> {
-    let mut zip = open_zip(r, "pptx")?;
-    let slides = slide_order(&mut zip, max)?;
-    if slides.is_empty() && zip.by_name("ppt/presentation.xml").is_err() {
+    let mut pkg = Package::open(r, "pptx", max)?;
+    let slides = slide_order(&mut pkg)?;
+    if slides.is_empty() && pkg.zip.by_name("ppt/presentation.xml").is_err() {
         return Err("not a pptx: ppt/presentation.xml is missing".to_owned());
     }
     let mut doc = Doc::default();
     for (i, slide) in slides.iter().enumerate() {
         let n = i as u64 + 1;
-        let Some(xml) = member(&mut zip, slide, max)? else {
+        let Some(xml) = pkg.member(slide)? else {
             doc.warnings.push(format!("slide {n}: {slide} is missing"));
             continue;
         };
@@ -434,14 +453,14 @@ pub fn pptx<R: Read + Seek>(r: R, max: u64) -> Result<Doc, String> {
         }
         let (dir, file) = slide.rsplit_once('/').unwrap_or(("", slide));
         let rels_name = format!("{dir}/_rels/{file}.rels");
-        let Some(rels) = member(&mut zip, &rels_name, max)? else {
+        let Some(rels) = pkg.member(&rels_name)? else {
             continue;
         };
         for (_, target, kind) in relationships(&rels, dir) {
             if !kind.ends_with("/notesSlide") {
                 continue;
             }
-            if let Some(xml) = member(&mut zip, &target, max)? {
+            if let Some(xml) = pkg.member(&target)? {
                 match paragraphs(&xml, Dialect::Drawing, Some(Place::Notes(n))) {
                     Ok(ps) => doc
                         .paras
@@ -463,15 +482,16 @@ fn is_slide_number(p: &Para, n: u64) -> bool {
 /// a presentation as [`Place::Slide`], their notes as [`Place::Notes`]) and the headers and
 /// footers of the master pages in `styles.xml`.
 pub fn odf<R: Read + Seek>(r: R, max: u64) -> Result<Doc, String> {
-    let mut zip = open_zip(r, "OpenDocument file")?;
-    let content = member(&mut zip, "content.xml", max)?
+    let mut pkg = Package::open(r, "OpenDocument file", max)?;
+    let content = pkg
+        .member("content.xml")?
         .ok_or("not an OpenDocument file: content.xml is missing")?;
     let mut doc = Doc {
         paras: paragraphs(&content, Dialect::Odf, None)?,
         warnings: Vec::new(),
     };
     drop(content);
-    if let Some(styles) = member(&mut zip, "styles.xml", max)? {
+    if let Some(styles) = pkg.member("styles.xml")? {
         match odf_headers(&styles) {
             Ok(ps) => doc.paras.extend(ps),
             Err(e) => doc.warnings.push(format!("styles.xml: {e}")),
@@ -664,12 +684,16 @@ pub(crate) fn read_stream<F: Read + Seek>(
     Ok(Some(out))
 }
 
-/// What an OLE compound file holds: "doc", "msg", or "spreadsheet" (anything else).
+/// What an OLE compound file holds: "encrypted" (an encrypted OOXML package), "doc", "msg", or
+/// "spreadsheet" (anything else).
 pub fn cfb_kind(bytes: &[u8]) -> &'static str {
     let Ok(cfb) = cfb::CompoundFile::open(std::io::Cursor::new(bytes)) else {
         return "spreadsheet";
     };
-    if cfb.is_stream("/WordDocument") {
+    if cfb.is_stream("/EncryptedPackage") {
+        // A password-protected docx, xlsx or pptx (ECMA-376 agile or standard encryption).
+        "encrypted"
+    } else if cfb.is_stream("/WordDocument") {
         "doc"
     } else if cfb.is_stream("/__properties_version1.0") {
         "msg"

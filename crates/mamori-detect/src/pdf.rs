@@ -104,6 +104,11 @@ pub fn read(bytes: &[u8], limits: PdfLimits) -> Result<(Vec<Page>, Vec<String>),
             }
             Err(e) => warnings.push(format!("page {number}: {e}")),
         }
+        if page.undecodable && !page.is_image_only() {
+            warnings.push(format!(
+                "page {number}: some text uses a font without a Unicode map and was not read"
+            ));
+        }
         total += page.lines.iter().map(String::len).sum::<usize>();
         out.push(page);
         if total > limits.max_text {

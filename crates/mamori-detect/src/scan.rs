@@ -402,6 +402,8 @@ impl Scanner {
         match by_name {
             Some(f) if f.is_container() => by_name,
             _ if prefix.starts_with(b"%PDF-") => Some(Format::Pdf),
+            // A mailbox without an extension (Thunderbird's "Inbox"): a "From " line first.
+            None if prefix.starts_with(b"From ") => Some(Format::Mbox),
             _ if documents::image_magic(prefix) => Some(Format::Image),
             _ if zip_magic => Some(Format::Zip),
             _ if prefix.starts_with(b"\xD0\xCF\x11\xE0") => Some(Format::Sheet),
@@ -509,6 +511,11 @@ impl Scanner {
                     let f = match crate::office::cfb_kind(&buf) {
                         "doc" => Some(Format::Doc),
                         "msg" => Some(Format::Msg),
+                        "encrypted" => {
+                            report.status = Status::Skipped("not read: encrypted".to_owned());
+                            ctx.reports.push(report);
+                            return;
+                        }
                         _ => None,
                     };
                     if let Some(f) = f {

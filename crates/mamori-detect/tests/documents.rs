@@ -561,3 +561,115 @@ fn tiny_jpeg() -> Vec<u8> {
         0xFF, 0xD9,
     ]
 }
+
+#[test]
+fn jsonl_and_json_carry_the_slide_page_or_message() {
+    use mamori_detect::runner::{self, OutputFormat, RunOptions};
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("places");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("slides.pptx"), data("slides.pptx")).unwrap();
+    std::fs::write(dir.join("report.pdf"), report_pdf()).unwrap();
+    // No extension, a "From " line first: a mailbox (Thunderbird's "Inbox").
+    std::fs::write(dir.join("Inbox"), mbox()).unwrap();
+    let mut opts = RunOptions {
+        paths: vec![dir.clone()],
+        format: OutputFormat::Jsonl,
+        kinds: KindSet::all(),
+        reveal: false,
+        threads: 1,
+        include: Vec::new(),
+        exclude: Vec::new(),
+        progress: false,
+        summary: false,
+        limits: mamori_detect::Limits::default(),
+    };
+    let mut out = Vec::new();
+    runner::run(&opts, &mut out, &mut Vec::new()).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let line_of = |needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} in {text}"))
+            .to_owned()
+    };
+    let slide = line_of("\"slide\":");
+    assert!(
+        slide.contains(",\"line\":3,\"column\":5,\"slide\":2,\"kind\":\"email\""),
+        "{slide}"
+    );
+    assert!(line_of("\"notes\":2").contains("\"kind\":\"phone\""));
+    assert!(line_of("report.pdf").contains("\"page\":"));
+    assert!(line_of("\"message\":2").contains("Inbox"));
+    // Plain files carry none of the keys.
+    assert!(!line_of("list.csv").contains("\"message\""));
+    opts.format = OutputFormat::Json;
+    let mut out = Vec::new();
+    runner::run(&opts, &mut out, &mut Vec::new()).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert!(findings
+        .iter()
+        .any(|f| f["slide"] == 2 && f["kind"] == "email" && f["line"] == 3));
+    assert!(findings.iter().any(|f| f["notes"] == 2));
+    assert!(findings.iter().all(|f| f.get("sheet").is_none()));
+}
+
+#[test]
+fn encrypted_office_documents_are_reported_not_read() {
+    // A password-protected docx/pptx is an OLE file with an EncryptedPackage stream.
+    let mut cf = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
+    cf.create_stream("/EncryptionInfo")
+        .unwrap()
+        .write_all(&[4, 0, 4, 0])
+        .unwrap();
+    cf.create_stream("/EncryptedPackage")
+        .unwrap()
+        .write_all(&[0u8; 64])
+        .unwrap();
+    cf.flush().unwrap();
+    let bytes = cf.into_inner().into_inner();
+    for name in ["locked.docx", "locked.pptx", "locked.xlsx"] {
+        let (found, reports) = scan(name, &bytes);
+        assert!(found.is_empty());
+        assert_eq!(
+            reports[0].status,
+            Status::Skipped("not read: encrypted".to_owned()),
+            "{name}"
+        );
+    }
+    // A pptx that is not a zip at all, and one whose package lacks the presentation.
+    let (_, reports) = scan("x.pptx", b"PK\x03\x04 broken");
+    assert!(
+        matches!(&reports[0].status, Status::Failed(m) if m.contains("pptx")),
+        "{reports:?}"
+    );
+    let empty = mamori_detect::testdata::zip(&[("a.txt".to_owned(), b"hello".to_vec())]);
+    let (_, reports) = scan("x.pptx", &empty);
+    assert!(
+        matches!(&reports[0].status, Status::Failed(m) if m.contains("presentation.xml")),
+        "{reports:?}"
+    );
+}
+
+#[test]
+fn office_packages_that_expand_too_far_are_not_read() {
+    // A slide that decompresses past the member limit: not read, with the reason, no panic.
+    let mut big = String::from("<p:sld><a:p><a:t>");
+    big.push_str(&"あ".repeat(400_000));
+    big.push_str("</a:t></a:p></p:sld>");
+    let deck = mamori_detect::testdata::zip(&[
+        (
+            "ppt/presentation.xml".to_owned(),
+            b"<p:presentation/>".to_vec(),
+        ),
+        ("ppt/slides/slide1.xml".to_owned(), big.into_bytes()),
+    ]);
+    let mut scanner = Scanner::new(KindSet::all());
+    scanner.limits.max_in_memory = 1 << 20;
+    let mut found = Vec::new();
+    let reports = scanner.scan_bytes("big.pptx", &deck, &mut |f| found.push(f.clone()));
+    assert!(
+        matches!(&reports[0].status, Status::Skipped(m) if m.contains("larger than 1 MiB")),
+        "{reports:?}"
+    );
+}

@@ -55,6 +55,25 @@ impl Scanner {
             return;
         }
         let max = self.limits.max_in_memory;
+        if matches!(format, Format::Docx | Format::Pptx | Format::Odf) {
+            // A password-protected office document is an OLE file holding the encrypted package.
+            let mut magic = [0u8; 8];
+            let n = r.read(&mut magic).unwrap_or(0);
+            if n == 8 && magic.starts_with(b"\xD0\xCF\x11\xE0") {
+                let mut buf = magic.to_vec();
+                let _ = r.read_to_end(&mut buf);
+                report.status = if office::cfb_kind(&buf) == "encrypted" {
+                    Status::Skipped("not read: encrypted".to_owned())
+                } else {
+                    Status::Failed(format!("not a readable {} (an OLE file)", format.name()))
+                };
+                ctx.reports.push(report);
+                return;
+            }
+            if let Err(e) = r.rewind() {
+                return fail(ctx, name, format.name(), size, &format!("cannot read: {e}"));
+            }
+        }
         let paras = match format {
             Format::Docx => office::docx(&mut r, max),
             Format::Pptx => office::pptx(&mut r, max),
