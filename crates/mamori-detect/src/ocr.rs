@@ -76,6 +76,8 @@ fn run(
 ) -> Result<Vec<u8>, OcrError> {
     let mut child = Command::new(bin)
         .args(args)
+        // Files are scanned in parallel already: one thread per OCR (tesseract's advice).
+        .env("OMP_THREAD_LIMIT", "1")
         .stdin(if input.is_some() {
             Stdio::piped()
         } else {

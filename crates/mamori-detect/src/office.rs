@@ -114,6 +114,15 @@ fn paragraphs(xml: &[u8], dialect: Dialect, place: Option<Place>) -> Result<Vec<
             Event::Start(e) => {
                 let name = e.name();
                 let name = name.as_ref();
+                if name == "mc:Fallback" {
+                    // Markup compatibility: the fallback repeats the choice's text (a text box
+                    // is written twice); only the first is read.
+                    let end = e.to_end().into_owned();
+                    reader
+                        .read_to_end_into(end.name(), &mut Vec::new())
+                        .map_err(|e| format!("malformed XML: {e}"))?;
+                    continue;
+                }
                 match (dialect, name) {
                     (Dialect::Word, "w:p")
                     | (Dialect::Drawing, "a:p")
@@ -457,6 +466,27 @@ pub fn pptx<R: Read + Seek>(r: R, max: u64) -> Result<Doc, String> {
             continue;
         };
         for (_, target, kind) in relationships(&rels, dir) {
+            if kind.ends_with("/diagramData") {
+                // SmartArt: its text lives in the diagram's data part; it continues the slide's
+                // paragraph numbers.
+                let last = doc
+                    .paras
+                    .iter()
+                    .filter(|p| p.place == Some(Place::Slide(n)))
+                    .map(|p| p.number)
+                    .max()
+                    .unwrap_or(0);
+                if let Some(xml) = pkg.member(&target)? {
+                    match paragraphs(&xml, Dialect::Drawing, Some(Place::Slide(n))) {
+                        Ok(ps) => doc.paras.extend(ps.into_iter().map(|mut p| {
+                            p.number += last;
+                            p
+                        })),
+                        Err(e) => doc.warnings.push(format!("diagram on slide {n}: {e}")),
+                    }
+                }
+                continue;
+            }
             if !kind.ends_with("/notesSlide") {
                 continue;
             }
@@ -730,6 +760,14 @@ mod tests {
                 (Some(Place::Slide(2)), 1, "second"),
             ]
         );
+    }
+
+    #[test]
+    fn a_text_box_written_twice_for_compatibility_is_read_once() {
+        let xml = br#"<w:body><w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wps:txbx><w:txbxContent><w:p><w:r><w:t>box</w:t></w:r></w:p></w:txbxContent></wps:txbx></w:drawing></mc:Choice><mc:Fallback><w:pict><v:textbox><w:txbxContent><w:p><w:r><w:t>box</w:t></w:r></w:p></w:txbxContent></v:textbox></w:pict></mc:Fallback></mc:AlternateContent></w:r></w:p><w:p><w:r><w:t>next</w:t></w:r></w:p></w:body>"#;
+        let ps = paragraphs(xml, Dialect::Word, None).unwrap();
+        let got: Vec<(u64, &str)> = ps.iter().map(|p| (p.number, p.text.as_str())).collect();
+        assert_eq!(got, vec![(1, "box"), (3, "next")]);
     }
 
     #[test]

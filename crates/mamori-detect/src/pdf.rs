@@ -178,8 +178,8 @@ struct State {
     leading: f32,
     /// The line matrix (a b c d e f).
     tlm: [f32; 6],
-    /// Baseline y and x after the last shown text, in text space scaled to the page.
-    last: Option<(f32, f32)>,
+    /// Baseline y, start x and (estimated) end x of the last shown text.
+    last: Option<(f32, f32, f32)>,
 }
 
 impl Walker<'_> {
@@ -324,10 +324,15 @@ impl Walker<'_> {
     fn show(&mut self, st: &mut State, operand: &Object) {
         let scale = (st.tlm[3].abs().max(st.tlm[0].abs())).max(1e-3) * st.size.abs().max(1e-3);
         let (x, y) = (st.tlm[4], st.tlm[5]);
-        if let Some((ly, lx)) = st.last {
+        if let Some((ly, start, end)) = st.last {
             if (y - ly).abs() > scale * 0.5 {
                 self.flush();
-            } else if x - lx > scale * 0.8 && !self.line.is_empty() && !self.line.ends_with(' ') {
+            } else if (x - end > scale * 0.8 || x < start - scale * 0.1)
+                && !self.line.is_empty()
+                && !self.line.ends_with(' ')
+            {
+                // A gap on the baseline, or text placed before the previous text (a footer
+                // drawn after the page number to its right): separate words.
                 self.line.push(' ');
             }
         }
@@ -367,7 +372,7 @@ impl Walker<'_> {
         // The advance is not measured (no glyph widths): the next text on this baseline is
         // taken as following this one unless the matrix moves it further than its own start.
         let shown = self.line[before..].chars().count() as f32;
-        st.last = Some((y, x + shown * scale * 0.5));
+        st.last = Some((y, x, x + shown * scale * 0.5));
         // Tj does not move the line matrix, but later text on the same baseline is a
         // continuation; keep the matrix as is.
     }

@@ -673,3 +673,45 @@ fn office_packages_that_expand_too_far_are_not_read() {
         "{reports:?}"
     );
 }
+
+#[test]
+fn damaged_documents_never_panic() {
+    // Cut and flipped copies of every document: each gets a report, whatever the damage.
+    let mut files: Vec<(&str, Vec<u8>)> = [
+        "memo.pdf",
+        "memo.doc",
+        "memo.docx",
+        "memo.odt",
+        "slides.pptx",
+        "slides.odp",
+    ]
+    .iter()
+    .map(|n| (*n, data(n)))
+    .collect();
+    files.push(("report.pdf", report_pdf()));
+    files.push(("inquiry.msg", outlook_msg()));
+    files.push(("archive.mbox", mbox()));
+    let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let scanner = Scanner::new(KindSet::all());
+    for (name, bytes) in &files {
+        for round in 0..24 {
+            let mut b = bytes.clone();
+            if round % 2 == 0 {
+                b.truncate((next() % b.len() as u64) as usize);
+            } else {
+                for _ in 0..1 + next() % 8 {
+                    let at = (next() % b.len() as u64) as usize;
+                    b[at] ^= (next() % 255 + 1) as u8;
+                }
+            }
+            let reports = scanner.scan_bytes(name, &b, &mut |_| {});
+            assert!(!reports.is_empty(), "{name} round {round}");
+        }
+    }
+}
