@@ -705,7 +705,7 @@ fn damaged_documents_never_panic() {
             if round % 2 == 0 {
                 b.truncate((next() % b.len() as u64) as usize);
             } else {
-                for _ in 0..1 + next() % 8 {
+                for _ in 0..=(next() % 8) {
                     let at = (next() % b.len() as u64) as usize;
                     b[at] ^= (next() % 255 + 1) as u8;
                 }
