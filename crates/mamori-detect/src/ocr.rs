@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 pub enum OcrError {
     /// tesseract (or its Japanese model, or pdftoppm for PDF pages) is not installed.
     NotInstalled,
+    /// OCR is turned off (`Limits::ocr`).
+    Off,
     /// The child ran past the time limit and was killed.
     Timeout,
     Failed(String),
@@ -25,6 +27,7 @@ impl std::fmt::Display for OcrError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             OcrError::NotInstalled => f.write_str("image only (OCR not installed)"),
+            OcrError::Off => f.write_str("image only (OCR off)"),
             OcrError::Timeout => f.write_str("image only (OCR timed out)"),
             OcrError::Failed(e) => write!(f, "image only (OCR failed: {e})"),
         }

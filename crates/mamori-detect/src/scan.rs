@@ -164,6 +164,9 @@ pub struct Limits {
     pub max_record: u64,
     /// Cells per sheet and expanded sizes of a workbook (see `sheets`).
     pub sheets: crate::sheets::SheetLimits,
+    /// Read images and PDF pages without a text layer by OCR when tesseract is installed (about
+    /// a second a page). Off: they are reported as not read.
+    pub ocr: bool,
 }
 
 impl Default for Limits {
@@ -178,6 +181,7 @@ impl Default for Limits {
             sample_rows: 200,
             max_record: 64 << 20,
             sheets: crate::sheets::SheetLimits::default(),
+            ocr: true,
         }
     }
 }
@@ -262,7 +266,7 @@ fn format_from_name(name: &str) -> Option<Format> {
         "doc" => Format::Doc,
         "msg" => Format::Msg,
         "mbox" | "mbx" => Format::Mbox,
-        "png" | "jpg" | "jpeg" | "tif" | "tiff" => Format::Image,
+        "png" | "jpg" | "jpeg" | "tif" | "tiff" | "gif" | "bmp" | "webp" => Format::Image,
         _ => return None,
     })
 }

@@ -715,3 +715,26 @@ fn damaged_documents_never_panic() {
         }
     }
 }
+
+#[test]
+fn ocr_can_be_turned_off_and_then_images_are_not_read() {
+    let mut scanner = Scanner::new(KindSet::all());
+    scanner.limits.ocr = false;
+    let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;";
+    for (name, bytes) in [
+        ("scan.pdf", image_only_pdf(&tiny_jpeg())),
+        ("fax.gif", gif.to_vec()),
+        ("fax", gif.to_vec()),
+    ] {
+        let reports = scanner.scan_bytes(name, &bytes, &mut |_| {});
+        assert_eq!(
+            reports[0].status,
+            Status::Skipped("not read: image only (OCR off)".to_owned()),
+            "{name}"
+        );
+    }
+    // A PDF with text is read as before.
+    let mut found = 0;
+    scanner.scan_bytes("report.pdf", &report_pdf(), &mut |_| found += 1);
+    assert!(found >= 5);
+}

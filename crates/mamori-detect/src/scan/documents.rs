@@ -8,12 +8,25 @@ use crate::office::{self, Para};
 use crate::{msg, ocr, pdf};
 use std::io::{BufReader, Cursor, Read, Seek};
 
-/// PNG, JPEG and TIFF signatures.
+/// PNG, JPEG, TIFF, GIF, BMP and WebP signatures: images tesseract (leptonica) reads.
 pub(super) fn image_magic(prefix: &[u8]) -> bool {
     prefix.starts_with(b"\x89PNG\r\n\x1a\n")
         || prefix.starts_with(b"\xFF\xD8\xFF")
         || prefix.starts_with(b"II*\0")
         || prefix.starts_with(b"MM\0*")
+        || prefix.starts_with(b"GIF87a")
+        || prefix.starts_with(b"GIF89a")
+        || (prefix.starts_with(b"BM") && prefix.len() > 14 && prefix[6..10] == [0, 0, 0, 0])
+        || (prefix.starts_with(b"RIFF") && prefix.get(8..12) == Some(b"WEBP"))
+}
+
+/// OCR of an image, or why not.
+fn ocr_image(on: bool, image: &[u8]) -> Result<String, ocr::OcrError> {
+    if on {
+        ocr::image_text(image)
+    } else {
+        Err(ocr::OcrError::Off)
+    }
 }
 
 /// Errors that mean "deliberately not read" (encrypted, image only) rather than "broken".
@@ -94,7 +107,7 @@ impl Scanner {
                         return;
                     }
                     _ => {
-                        match ocr::image_text(&buf) {
+                        match ocr_image(self.limits.ocr, &buf) {
                             Ok(text) => {
                                 report.encoding = Some("OCR");
                                 let mut sc = LineScanner::new(
@@ -173,7 +186,12 @@ impl Scanner {
         for (i, page) in pages.iter().enumerate() {
             let n = i as u64 + 1;
             let lines: Vec<String> = if page.is_image_only() {
-                match ocr::pdf_page_text(buf, n) {
+                let text = if self.limits.ocr {
+                    ocr::pdf_page_text(buf, n)
+                } else {
+                    Err(ocr::OcrError::Off)
+                };
+                match text {
                     Ok(text) => {
                         ocr_pages += 1;
                         text.lines().map(str::to_owned).collect()
