@@ -620,58 +620,78 @@ pub fn doc(bytes: &[u8]) -> Result<Doc, String> {
         return Err("malformed piece table".to_owned());
     }
     let n = (plc.len() - 4) / 12;
-    let mut text = String::new();
+    // (character position, character): a CP counts UTF-16 code units, so a character outside
+    // the BMP takes two.
+    let mut text: Vec<(u32, char)> = Vec::new();
     for k in 0..n {
-        let cp0 = u32_at(plc, k * 4).unwrap_or(0) as usize;
-        let cp1 = u32_at(plc, (k + 1) * 4).unwrap_or(0) as usize;
-        let chars = cp1.saturating_sub(cp0);
+        let cp0 = u32_at(plc, k * 4).unwrap_or(0);
+        let cp1 = u32_at(plc, (k + 1) * 4).unwrap_or(0);
+        let chars = cp1.saturating_sub(cp0) as usize;
         let pcd = 4 * (n + 1) + k * 8;
         let fc = u32_at(plc, pcd + 2).ok_or("truncated piece descriptor")?;
         let compressed = fc & 0x4000_0000 != 0;
         let fc = (fc & 0x3FFF_FFFF) as usize;
+        let mut cp = cp0;
         if compressed {
             let start = fc / 2;
             let raw = word
                 .get(start..start.saturating_add(chars))
                 .ok_or("a text piece lies outside the document stream")?;
-            text.push_str(&encoding_rs::WINDOWS_1252.decode_without_bom_handling(raw).0);
+            let decoded = encoding_rs::WINDOWS_1252.decode_without_bom_handling(raw).0;
+            for c in decoded.chars() {
+                text.push((cp, c));
+                cp += 1;
+            }
         } else {
             let raw = word
-                .get(fc..fc.saturating_add(chars * 2))
+                .get(fc..fc.saturating_add(chars.saturating_mul(2)))
                 .ok_or("a text piece lies outside the document stream")?;
-            text.push_str(&encoding_rs::UTF_16LE.decode_without_bom_handling(raw).0);
+            let units = raw
+                .chunks_exact(2)
+                .map(|u| u16::from_le_bytes([u[0], u[1]]));
+            for c in char::decode_utf16(units) {
+                let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
+                text.push((cp, c));
+                cp += c.len_utf16() as u32;
+            }
         }
     }
+    let stories = Stories::read(&word, &table);
     let mut doc = Doc::default();
-    let mut number = 0u64;
+    let mut numbers: rustc_hash::FxHashMap<Option<Place>, u64> = rustc_hash::FxHashMap::default();
     let mut cur = String::new();
+    let mut cur_cp: Option<u32> = None;
     // Fields: \x13 instruction \x14 result \x15; the instruction is not shown text.
-    let mut field_depth = 0u32;
     let mut in_instr: Vec<bool> = Vec::new();
-    for c in text.chars() {
+    let mut end_para = |cur: &mut String, cp: Option<u32>, doc: &mut Doc| {
+        let place = cp.and_then(|cp| stories.place(cp));
+        let n = numbers.entry(place).or_insert(0);
+        *n += 1;
+        if !cur.trim().is_empty() {
+            doc.paras.push(Para {
+                place,
+                number: *n,
+                text: std::mem::take(cur),
+            });
+        }
+        cur.clear();
+    };
+    for &(cp, c) in &text {
+        if cur_cp.is_none() {
+            cur_cp = Some(cp);
+        }
         match c {
             '\r' | '\x07' | '\x0C' => {
-                number += 1;
-                if !cur.trim().is_empty() {
-                    doc.paras.push(Para {
-                        place: None,
-                        number,
-                        text: std::mem::take(&mut cur),
-                    });
-                }
-                cur.clear();
+                end_para(&mut cur, cur_cp, &mut doc);
+                cur_cp = None;
             }
-            '\x13' => {
-                field_depth += 1;
-                in_instr.push(true);
-            }
+            '\x13' => in_instr.push(true),
             '\x14' => {
                 if let Some(top) = in_instr.last_mut() {
                     *top = false;
                 }
             }
             '\x15' => {
-                field_depth = field_depth.saturating_sub(1);
                 in_instr.pop();
             }
             _ if in_instr.iter().any(|&b| b) => {}
@@ -681,16 +701,77 @@ pub fn doc(bytes: &[u8]) -> Result<Doc, String> {
             c => cur.push(c),
         }
     }
-    let _ = field_depth;
-    number += 1;
-    if !cur.trim().is_empty() {
-        doc.paras.push(Para {
-            place: None,
-            number,
-            text: cur,
-        });
-    }
+    end_para(&mut cur, cur_cp, &mut doc);
     Ok(doc)
+}
+
+/// Where the header story of a Word document lies and how it divides into headers and footers
+/// (the FIB's character counts and the PlcfHdd of the table stream).
+struct Stories {
+    /// Start and end CP of the header story.
+    hdd: (u32, u32),
+    /// CPs (relative to the story) where each header/footer starts; the first six are the
+    /// separators, then six per section: even, odd header; even, odd footer; first header,
+    /// first footer.
+    plc: Vec<u32>,
+    /// Ordinal of each non-empty header and footer, by index into `plc`.
+    ordinal: Vec<Option<Place>>,
+}
+
+impl Stories {
+    fn read(word: &[u8], table: &[u8]) -> Stories {
+        let u32_at = |b: &[u8], o: usize| {
+            b.get(o..o + 4)
+                .map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+        };
+        // FibRgLw97 starts at byte 64: ccpText at +12, ccpFtn at +16, ccpHdd at +20.
+        let ccp_text = u32_at(word, 64 + 12);
+        let ccp_ftn = u32_at(word, 64 + 16);
+        let ccp_hdd = u32_at(word, 64 + 20);
+        let start = ccp_text.saturating_add(ccp_ftn);
+        // FibRgFcLcb97 starts at byte 154: fcPlcfHdd/lcbPlcfHdd is its 12th pair.
+        let fc = u32_at(word, 154 + 11 * 8) as usize;
+        let lcb = u32_at(word, 154 + 11 * 8 + 4) as usize;
+        let plc: Vec<u32> = table
+            .get(fc..fc.saturating_add(lcb))
+            .map(|b| {
+                b.chunks_exact(4)
+                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (mut headers, mut footers) = (0u64, 0u64);
+        let ordinal = (0..plc.len().saturating_sub(1))
+            .map(|i| {
+                if i < 6 || plc[i + 1] <= plc[i] {
+                    return None;
+                }
+                if matches!((i - 6) % 6, 0 | 1 | 4) {
+                    headers += 1;
+                    Some(Place::Header(headers))
+                } else {
+                    footers += 1;
+                    Some(Place::Footer(footers))
+                }
+            })
+            .collect();
+        Stories {
+            hdd: (start, start.saturating_add(ccp_hdd)),
+            plc,
+            ordinal,
+        }
+    }
+
+    /// The header or footer a paragraph starting at `cp` belongs to; `None` for the body (and
+    /// the other stories, which continue its numbering).
+    fn place(&self, cp: u32) -> Option<Place> {
+        if cp < self.hdd.0 || cp >= self.hdd.1 {
+            return None;
+        }
+        let rel = cp - self.hdd.0;
+        let i = self.plc.iter().rposition(|&start| start <= rel)?;
+        self.ordinal.get(i).copied().flatten()
+    }
 }
 
 /// One stream of a compound file, refused past `max` bytes.
