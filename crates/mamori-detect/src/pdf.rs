@@ -13,7 +13,7 @@
 //! wide gap on the same baseline becomes a space. A page whose content draws images but shows no
 //! text is reported as image-only (for OCR).
 
-use lopdf::content::Content;
+use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document, Object};
 use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
@@ -50,6 +50,9 @@ pub struct PdfLimits {
     pub max_content: usize,
     pub max_pages: usize,
     pub max_text: usize,
+    /// Content operators run per page, forms included (forms shown many times by forms shown
+    /// many times would otherwise multiply without bound).
+    pub max_ops: u64,
 }
 
 impl Default for PdfLimits {
@@ -58,6 +61,7 @@ impl Default for PdfLimits {
             max_content: 64 << 20,
             max_pages: 10_000,
             max_text: 64 << 20,
+            max_ops: 20_000_000,
         }
     }
 }
@@ -95,6 +99,9 @@ pub fn read(bytes: &[u8], limits: PdfLimits) -> Result<(Vec<Page>, Vec<String>),
                     page: &mut page,
                     line: String::new(),
                     depth: 0,
+                    forms: Vec::new(),
+                    parsed: FxHashMap::default(),
+                    ops: 0,
                     limits,
                 };
                 if let Err(e) = walker.run(&content, &res) {
@@ -123,15 +130,15 @@ pub fn read(bytes: &[u8], limits: PdfLimits) -> Result<(Vec<Page>, Vec<String>),
 }
 
 /// The resource dictionaries of a page: its own or inherited `/Resources`.
-fn page_resources(doc: &Document, page_id: lopdf::ObjectId) -> Vec<Dictionary> {
+fn page_resources(doc: &Document, page_id: lopdf::ObjectId) -> Vec<&Dictionary> {
     let mut out = Vec::new();
     if let Ok((dict, ids)) = doc.get_page_resources(page_id) {
         if let Some(d) = dict {
-            out.push(d.clone());
+            out.push(d);
         }
         for id in ids {
             if let Ok(d) = doc.get_dictionary(id) {
-                out.push(d.clone());
+                out.push(d);
             }
         }
     }
@@ -141,7 +148,7 @@ fn page_resources(doc: &Document, page_id: lopdf::ObjectId) -> Vec<Dictionary> {
 /// `resources[category][name]`, dereferenced.
 fn lookup<'a>(
     doc: &'a Document,
-    resources: &'a [Dictionary],
+    resources: &[&'a Dictionary],
     category: &[u8],
     name: &[u8],
 ) -> Option<(Option<lopdf::ObjectId>, &'a Object)> {
@@ -166,6 +173,12 @@ struct Walker<'a> {
     page: &'a mut Page,
     line: String,
     depth: u32,
+    /// Form XObjects parsed on this page.
+    parsed: FxHashMap<lopdf::ObjectId, std::rc::Rc<Vec<Operation>>>,
+    /// The form XObjects being shown (a form that shows itself is not entered again).
+    forms: Vec<lopdf::ObjectId>,
+    /// Operators run on this page, forms included (`PdfLimits::max_ops`).
+    ops: u64,
     limits: PdfLimits,
 }
 
@@ -182,7 +195,7 @@ struct State {
     last: Option<(f32, f32, f32)>,
 }
 
-impl Walker<'_> {
+impl<'a> Walker<'a> {
     fn flush(&mut self) {
         let l = std::mem::take(&mut self.line);
         let t = l.trim();
@@ -191,8 +204,16 @@ impl Walker<'_> {
         }
     }
 
-    fn run(&mut self, content: &[u8], resources: &[Dictionary]) -> Result<(), String> {
+    fn run(&mut self, content: &[u8], resources: &[&'a Dictionary]) -> Result<(), String> {
         let content = Content::decode(content).map_err(|e| format!("content stream: {e}"))?;
+        self.run_ops(&content.operations, resources)
+    }
+
+    fn run_ops(
+        &mut self,
+        operations: &[Operation],
+        resources: &[&'a Dictionary],
+    ) -> Result<(), String> {
         let mut st = State {
             font: None,
             inline_font: None,
@@ -202,7 +223,14 @@ impl Walker<'_> {
             last: None,
         };
         let mut stack: Vec<State> = Vec::new();
-        for op in &content.operations {
+        for op in operations {
+            self.ops += 1;
+            if self.ops > self.limits.max_ops {
+                return Err(format!(
+                    "more than {} content operators; the rest of the page is not read",
+                    self.limits.max_ops
+                ));
+            }
             let num = |i: usize| {
                 op.operands
                     .get(i)
@@ -280,27 +308,57 @@ impl Walker<'_> {
                     let Some(name) = op.operands.first().and_then(|o| o.as_name().ok()) else {
                         continue;
                     };
-                    let Some((_, obj)) = lookup(self.doc, resources, b"XObject", name) else {
+                    let Some((id, obj)) = lookup(self.doc, resources, b"XObject", name) else {
                         continue;
                     };
+                    if id.is_some_and(|id| self.forms.contains(&id)) {
+                        continue;
+                    }
                     let Ok(stream) = obj.as_stream() else {
                         continue;
                     };
                     match stream.dict.get(b"Subtype").and_then(Object::as_name) {
                         Ok(b"Image") => self.page.images = true,
                         Ok(b"Form") if self.depth < 8 => {
-                            let data = stream
-                                .decompressed_content_with_limit(self.limits.max_content)
-                                .unwrap_or_else(|_| stream.content.clone());
-                            let mut inner: Vec<Dictionary> = Vec::new();
+                            // Parsed once per page: a form is often shown many times.
+                            let cached = id.and_then(|id| self.parsed.get(&id).cloned());
+                            let ops = match cached {
+                                Some(ops) => ops,
+                                None => {
+                                    let data = if stream.dict.has(b"Filter") {
+                                        stream
+                                            .decompressed_content_with_limit(
+                                                self.limits.max_content,
+                                            )
+                                            .map_err(|e| format!("form XObject: {e}"))?
+                                    } else {
+                                        stream.content.clone()
+                                    };
+                                    let ops = std::rc::Rc::new(
+                                        Content::decode(&data)
+                                            .map_err(|e| format!("form XObject: {e}"))?
+                                            .operations,
+                                    );
+                                    if let Some(id) = id {
+                                        self.parsed.insert(id, std::rc::Rc::clone(&ops));
+                                    }
+                                    ops
+                                }
+                            };
+                            let mut inner: Vec<&'a Dictionary> =
+                                Vec::with_capacity(resources.len() + 1);
                             if let Ok(r) = stream.dict.get(b"Resources") {
                                 if let Ok((_, Object::Dictionary(d))) = self.doc.dereference(r) {
-                                    inner.push(d.clone());
+                                    inner.push(d);
                                 }
                             }
-                            inner.extend(resources.iter().cloned());
+                            inner.extend_from_slice(resources);
                             self.depth += 1;
-                            let r = self.run(&data, &inner);
+                            self.forms.extend(id);
+                            let r = self.run_ops(&ops, &inner);
+                            if id.is_some() {
+                                self.forms.pop();
+                            }
                             self.depth -= 1;
                             r?;
                         }

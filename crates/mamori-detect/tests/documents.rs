@@ -731,3 +731,74 @@ fn ocr_can_be_turned_off_and_then_images_are_not_read() {
     scanner.scan_bytes("report.pdf", &report_pdf(), &mut |_| found += 1);
     assert!(found >= 5);
 }
+
+/// A page whose text is in a form XObject that also shows itself, and a chain of forms each
+/// showing the next one 1,000 times (10^15 operators if followed naively).
+fn forms_pdf() -> Vec<u8> {
+    use lopdf::{dictionary, Object, Stream};
+    let mut doc = lopdf::Document::with_version("1.7");
+    let pages_id = doc.new_object_id();
+    let font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
+    });
+    let mut next: Option<lopdf::ObjectId> = None;
+    for _ in 0..5 {
+        let content = match next {
+            Some(_) => "/N Do ".repeat(1000).into_bytes(),
+            None => b"0 0 m".to_vec(),
+        };
+        let mut dict = dictionary! { "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 10.into(), 10.into()] };
+        if let Some(n) = next {
+            dict.set(
+                "Resources",
+                dictionary! { "XObject" => dictionary! { "N" => n } },
+            );
+        }
+        next = Some(doc.add_object(Stream::new(dict, content)));
+    }
+    let text_form = doc.new_object_id();
+    let form = Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Form", "BBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            "Resources" => dictionary! {
+                "Font" => dictionary! { "F1" => font },
+                "XObject" => dictionary! { "Self" => text_form, "Chain" => next.unwrap() },
+            },
+        },
+        b"BT /F1 12 Tf 72 700 Td (Tel 090-1234-5678) Tj ET /Self Do /Chain Do".to_vec(),
+    );
+    doc.objects.insert(text_form, Object::Stream(form));
+    let content_id = doc.add_object(Stream::new(dictionary! {}, b"/X1 Do".to_vec()));
+    let page_id = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        "Contents" => content_id,
+        "Resources" => dictionary! { "XObject" => dictionary! { "X1" => text_form } },
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(
+            dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 },
+        ),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn pdf_forms_are_read_once_and_bounded() {
+    let limits = pdf::PdfLimits {
+        max_ops: 200_000,
+        ..pdf::PdfLimits::default()
+    };
+    let started = std::time::Instant::now();
+    let (pages, warnings) = pdf::read(&forms_pdf(), limits).unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(pages[0].lines, vec!["Tel 090-1234-5678".to_owned()]);
+    assert_eq!(
+        warnings,
+        vec!["page 1: more than 200000 content operators; the rest of the page is not read"]
+    );
+}
