@@ -320,31 +320,7 @@ impl<'a> Walker<'a> {
                     match stream.dict.get(b"Subtype").and_then(Object::as_name) {
                         Ok(b"Image") => self.page.images = true,
                         Ok(b"Form") if self.depth < 8 => {
-                            // Parsed once per page: a form is often shown many times.
-                            let cached = id.and_then(|id| self.parsed.get(&id).cloned());
-                            let ops = match cached {
-                                Some(ops) => ops,
-                                None => {
-                                    let data = if stream.dict.has(b"Filter") {
-                                        stream
-                                            .decompressed_content_with_limit(
-                                                self.limits.max_content,
-                                            )
-                                            .map_err(|e| format!("form XObject: {e}"))?
-                                    } else {
-                                        stream.content.clone()
-                                    };
-                                    let ops = std::rc::Rc::new(
-                                        Content::decode(&data)
-                                            .map_err(|e| format!("form XObject: {e}"))?
-                                            .operations,
-                                    );
-                                    if let Some(id) = id {
-                                        self.parsed.insert(id, std::rc::Rc::clone(&ops));
-                                    }
-                                    ops
-                                }
-                            };
+                            let ops = self.form_ops(id, stream)?;
                             let mut inner: Vec<&'a Dictionary> =
                                 Vec::with_capacity(resources.len() + 1);
                             if let Ok(r) = stream.dict.get(b"Resources") {
@@ -370,6 +346,33 @@ impl<'a> Walker<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The operators of a form XObject, parsed once per page (a form is often shown many times).
+    fn form_ops(
+        &mut self,
+        id: Option<lopdf::ObjectId>,
+        stream: &lopdf::Stream,
+    ) -> Result<std::rc::Rc<Vec<Operation>>, String> {
+        if let Some(ops) = id.and_then(|id| self.parsed.get(&id)) {
+            return Ok(std::rc::Rc::clone(ops));
+        }
+        let data = if stream.dict.has(b"Filter") {
+            stream
+                .decompressed_content_with_limit(self.limits.max_content)
+                .map_err(|e| format!("form XObject: {e}"))?
+        } else {
+            stream.content.clone()
+        };
+        let ops = std::rc::Rc::new(
+            Content::decode(&data)
+                .map_err(|e| format!("form XObject: {e}"))?
+                .operations,
+        );
+        if let Some(id) = id {
+            self.parsed.insert(id, std::rc::Rc::clone(&ops));
+        }
+        Ok(ops)
     }
 
     fn next_line(st: &mut State) {
