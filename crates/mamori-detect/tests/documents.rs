@@ -802,3 +802,29 @@ fn pdf_forms_are_read_once_and_bounded() {
         vec!["page 1: more than 200000 content operators; the rest of the page is not read"]
     );
 }
+
+/// The documents fuzz target's corpus (and the test documents it starts from) through what the
+/// target runs, so the seeds and any regression inputs stay covered without cargo-fuzz.
+#[test]
+fn documents_fuzz_corpus_replay() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut scanner = Scanner::new(KindSet::all());
+    scanner.limits.max_expanded = 8 << 20;
+    scanner.limits.max_in_memory = 4 << 20;
+    scanner.limits.ocr = false;
+    let mut files = 0;
+    for dir in ["fuzz/corpus/documents", "tests/data"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let data = std::fs::read(entry.unwrap().path()).unwrap();
+            for name in [
+                "f.pdf", "f.pptx", "f.docx", "f.odt", "f.doc", "f.msg", "f.mbox",
+            ] {
+                scanner.scan_bytes(name, &data, &mut |f| {
+                    assert!(!f.value.is_empty() && f.line >= 1 && f.column >= 1);
+                });
+            }
+            files += 1;
+        }
+    }
+    assert!(files >= 10, "{files}");
+}
