@@ -653,23 +653,27 @@ impl Scanner {
                         );
                         continue;
                     }
-                    let zip_magic = prefix.starts_with(b"PK\x03\x04");
-                    if zip_magic && fmt.is_none() {
-                        // An archive with an unknown name: read it whole, within the limit.
+                    // A container with an unknown name (an archive, a PDF, an image, an OLE
+                    // file): read it whole, within the limit.
+                    let sniffed = fmt
+                        .is_none()
+                        .then(|| Self::pick_format(&member, &prefix))
+                        .flatten()
+                        .filter(|f| f.is_container());
+                    if let Some(f) = sniffed {
                         let mut buf = prefix;
                         let cap = self.limits.max_in_memory;
                         if (&mut limited).take(cap).read_to_end(&mut buf).is_ok()
                             && (buf.len() as u64) <= cap
                         {
                             let len = buf.len() as u64;
-                            self.scan_container(
-                                ctx,
-                                &member,
-                                Format::Zip,
-                                Cursor::new(buf),
-                                len,
-                                depth + 1,
-                            );
+                            self.scan_container(ctx, &member, f, Cursor::new(buf), len, depth + 1);
+                        } else {
+                            let mut r = FileReport::new(&member, f.name());
+                            r.bytes = claimed;
+                            r.status =
+                                Status::Skipped(format!("member larger than {} MiB", cap >> 20));
+                            ctx.reports.push(r);
                         }
                         continue;
                     }

@@ -828,3 +828,30 @@ fn documents_fuzz_corpus_replay() {
     }
     assert!(files >= 10, "{files}");
 }
+
+#[test]
+fn documents_without_a_known_name_inside_archives_are_recognised() {
+    let zipped = mamori_detect::testdata::zip(&[
+        ("scans/0001".to_owned(), report_pdf()),
+        ("mail/0002".to_owned(), outlook_msg()),
+    ]);
+    let (found, reports) = scan("share.zip", &zipped);
+    let formats: Vec<(&str, &str)> = reports
+        .iter()
+        .map(|r| (r.path.as_str(), r.format))
+        .collect();
+    assert!(
+        formats.contains(&("share.zip!scans/0001", "pdf")),
+        "{formats:?}"
+    );
+    assert!(
+        formats.contains(&("share.zip!mail/0002", "msg")),
+        "{formats:?}"
+    );
+    assert!(found
+        .iter()
+        .any(|f| f.path == "share.zip!scans/0001" && f.value == "山本浩二"));
+    assert!(found
+        .iter()
+        .any(|f| f.path == "share.zip!mail/0002!名簿.csv"));
+}
