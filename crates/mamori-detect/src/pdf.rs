@@ -100,6 +100,7 @@ pub fn read(bytes: &[u8], limits: PdfLimits) -> Result<(Vec<Page>, Vec<String>),
                     line: String::new(),
                     depth: 0,
                     forms: Vec::new(),
+                    marked: Vec::new(),
                     parsed: FxHashMap::default(),
                     ops: 0,
                     limits,
@@ -173,6 +174,8 @@ struct Walker<'a> {
     page: &'a mut Page,
     line: String,
     depth: u32,
+    /// Open marked-content sequences; true for those with /ActualText.
+    marked: Vec<bool>,
     /// Form XObjects parsed on this page.
     parsed: FxHashMap<lopdf::ObjectId, std::rc::Rc<Vec<Operation>>>,
     /// The form XObjects being shown (a form that shows itself is not entered again).
@@ -342,6 +345,34 @@ impl<'a> Walker<'a> {
                     }
                 }
                 "BI" | "EI" | "ID" => self.page.images = true,
+                // Marked content with /ActualText: that text replaces the glyphs inside.
+                "BMC" => self.marked.push(false),
+                "BDC" => {
+                    let actual = op.operands.get(1).and_then(|p| {
+                        let dict = match p {
+                            Object::Dictionary(d) => Some(d),
+                            Object::Name(n) => lookup(self.doc, resources, b"Properties", n)
+                                .and_then(|(_, o)| o.as_dict().ok()),
+                            _ => None,
+                        }?;
+                        match dict.get(b"ActualText") {
+                            Ok(Object::String(b, _)) => Some(text_string(b)),
+                            _ => None,
+                        }
+                    });
+                    if let Some(text) = &actual {
+                        if !self.marked.contains(&true) {
+                            self.position(&mut st);
+                            let before = self.line.len();
+                            self.line.push_str(text);
+                            self.advance(&mut st, before);
+                        }
+                    }
+                    self.marked.push(actual.is_some());
+                }
+                "EMC" => {
+                    self.marked.pop();
+                }
                 _ => {}
             }
         }
@@ -382,8 +413,13 @@ impl<'a> Walker<'a> {
         st.tlm[5] = ty * t[3] + t[5];
     }
 
-    fn show(&mut self, st: &mut State, operand: &Object) {
-        let scale = (st.tlm[3].abs().max(st.tlm[0].abs())).max(1e-3) * st.size.abs().max(1e-3);
+    fn scale(st: &State) -> f32 {
+        (st.tlm[3].abs().max(st.tlm[0].abs())).max(1e-3) * st.size.abs().max(1e-3)
+    }
+
+    /// Before showing text: a new line if the baseline moved, a space if the text jumped.
+    fn position(&mut self, st: &mut State) {
+        let scale = Self::scale(st);
         let (x, y) = (st.tlm[4], st.tlm[5]);
         if let Some((ly, start, end)) = st.last {
             if (y - ly).abs() > scale * 0.5 {
@@ -397,6 +433,23 @@ impl<'a> Walker<'a> {
                 self.line.push(' ');
             }
         }
+    }
+
+    /// After showing the text from byte `before` of the line on: where it (roughly) ends. The
+    /// advance is not measured (no glyph widths): half an em per character.
+    fn advance(&mut self, st: &mut State, before: usize) {
+        let scale = Self::scale(st);
+        let (x, y) = (st.tlm[4], st.tlm[5]);
+        let shown = self.line[before..].chars().count() as f32;
+        st.last = Some((y, x, x + shown * scale * 0.5));
+    }
+
+    fn show(&mut self, st: &mut State, operand: &Object) {
+        if self.marked.contains(&true) {
+            // Inside marked content with /ActualText, which has been added instead.
+            return;
+        }
+        self.position(st);
         let font_owned;
         let font: &Font = if let Some(f) = &st.inline_font {
             font_owned = std::rc::Rc::clone(f);
@@ -430,12 +483,7 @@ impl<'a> Walker<'a> {
             }
             _ => {}
         }
-        // The advance is not measured (no glyph widths): the next text on this baseline is
-        // taken as following this one unless the matrix moves it further than its own start.
-        let shown = self.line[before..].chars().count() as f32;
-        st.last = Some((y, x, x + shown * scale * 0.5));
-        // Tj does not move the line matrix, but later text on the same baseline is a
-        // continuation; keep the matrix as is.
+        self.advance(st, before);
     }
 }
 
@@ -670,6 +718,18 @@ impl Font {
 
 /// The most codes one ToUnicode CMap may map (bounds memory on malformed CMaps).
 const MAX_CODES: usize = 1 << 18;
+
+/// A PDF text string: UTF-16BE with a byte order mark, UTF-8 with one, else PDFDocEncoding
+/// (taken as Latin-1, which it equals for the printable characters).
+fn text_string(b: &[u8]) -> String {
+    if let Some(rest) = b.strip_prefix(b"\xFE\xFF") {
+        utf16be(rest)
+    } else if let Some(rest) = b.strip_prefix(b"\xEF\xBB\xBF") {
+        String::from_utf8_lossy(rest).into_owned()
+    } else {
+        b.iter().map(|&c| char::from(c)).collect()
+    }
+}
 
 fn code_of(hex: &[u8]) -> Option<u32> {
     (!hex.is_empty() && hex.len() <= 4)

@@ -855,3 +855,45 @@ fn documents_without_a_known_name_inside_archives_are_recognised() {
         .iter()
         .any(|f| f.path == "share.zip!mail/0002!名簿.csv"));
 }
+
+/// One page showing `content` with Helvetica (WinAnsi) as /F1.
+fn one_page_pdf(content: &[u8]) -> Vec<u8> {
+    use lopdf::{dictionary, Object, Stream};
+    let mut doc = lopdf::Document::with_version("1.7");
+    let pages_id = doc.new_object_id();
+    let font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
+    });
+    let content_id = doc.add_object(Stream::new(dictionary! {}, content.to_vec()));
+    let page_id = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        "Contents" => content_id,
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(
+            dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 },
+        ),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn pdf_actual_text_replaces_the_glyphs_and_lines_follow_the_baseline() {
+    // "山田" as /ActualText over two glyphs that say something else; a second line below; two
+    // runs on one baseline with a gap between them; a move left on the same baseline.
+    let content = b"BT /F1 12 Tf 72 700 Td /Span <</ActualText <FEFF5C717530>>> BDC (xx) Tj EMC \
+        (\\(Tel\\)) Tj 0 -20 Td (090-1234-) Tj 0 -20 Td [(a) -100 (b) -600 (c)] Tj 200 0 Td (right) Tj \
+        -150 0 Td (left) Tj ET";
+    let (pages, warnings) = pdf::read(&one_page_pdf(content), pdf::PdfLimits::default()).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(
+        pages[0].lines,
+        vec!["山田(Tel)", "090-1234-", "ab c right left"]
+    );
+}
