@@ -128,6 +128,22 @@ pub fn read_msg(bytes: &[u8], max: u64) -> Result<Msg, String> {
         return Err("not an Outlook message: no property stream".to_owned());
     }
     let mut msg = Msg::default();
+    let mut total = 0u64;
+    read_at(&mut cfb, "", max, &mut total, 0, &mut msg)?;
+    Ok(msg)
+}
+
+/// The message whose properties are in `root` ("" for the file's own, or the storage of an
+/// embedded message): its lines and attachments into `msg`. Attachment bytes together stay
+/// within `max` (`total`); embedded messages are followed 3 deep.
+fn read_at<F: Read + Seek>(
+    cfb: &mut cfb::CompoundFile<F>,
+    root: &str,
+    max: u64,
+    total: &mut u64,
+    depth: u32,
+    msg: &mut Msg,
+) -> Result<(), String> {
     let headers = [
         ("0037", "Subject"),
         ("0C1A", "From"),
@@ -138,17 +154,21 @@ pub fn read_msg(bytes: &[u8], max: u64) -> Result<Msg, String> {
         ("0E02", "Bcc"),
     ];
     for (tag, label) in headers {
-        if let Some(v) = string_prop(&mut cfb, "", tag, max)? {
+        if let Some(v) = string_prop(cfb, root, tag, max)? {
             if !v.trim().is_empty() {
                 msg.lines.push(format!("{label}: {v}"));
             }
         }
     }
     // Recipients and attachments are storages named __recip_version1.0_#XXXXXXXX and
-    // __attach_version1.0_#XXXXXXXX at the root.
+    // __attach_version1.0_#XXXXXXXX in the message's storage.
     let mut recips = Vec::new();
     let mut attachments = Vec::new();
-    for e in cfb.read_root_storage() {
+    let listing = if root.is_empty() { "/" } else { root };
+    for e in cfb
+        .read_storage(listing)
+        .map_err(|e| format!("cannot list {listing}: {e}"))?
+    {
         if !e.is_storage() {
             continue;
         }
@@ -162,19 +182,19 @@ pub fn read_msg(bytes: &[u8], max: u64) -> Result<Msg, String> {
     recips.sort();
     attachments.sort();
     for r in &recips {
-        let storage = format!("/{r}");
-        let display = string_prop(&mut cfb, &storage, "3001", max)?.unwrap_or_default();
-        let smtp = match string_prop(&mut cfb, &storage, "39FE", max)? {
+        let storage = format!("{root}/{r}");
+        let display = string_prop(cfb, &storage, "3001", max)?.unwrap_or_default();
+        let smtp = match string_prop(cfb, &storage, "39FE", max)? {
             Some(s) if !s.is_empty() => s,
-            _ => string_prop(&mut cfb, &storage, "3003", max)?.unwrap_or_default(),
+            _ => string_prop(cfb, &storage, "3003", max)?.unwrap_or_default(),
         };
         msg.lines.push(format!("Recipient: {display} <{smtp}>"));
     }
-    let body = string_prop(&mut cfb, "", "1000", max)?;
+    let body = string_prop(cfb, root, "1000", max)?;
     match body {
         Some(b) => msg.lines.extend(b.lines().map(str::to_owned)),
         None => {
-            if let Some(html) = read_stream(&mut cfb, "/__substg1.0_10130102", max)? {
+            if let Some(html) = read_stream(cfb, &format!("{root}/__substg1.0_10130102"), max)? {
                 let text = String::from_utf8_lossy(&html).into_owned();
                 let mut st = crate::formats::HtmlState::default();
                 let mut out = String::new();
@@ -185,38 +205,50 @@ pub fn read_msg(bytes: &[u8], max: u64) -> Result<Msg, String> {
             }
         }
     }
-    let mut total = 0u64;
     for (i, a) in attachments.iter().enumerate() {
-        let storage = format!("/{a}");
-        let name = match string_prop(&mut cfb, &storage, "3707", max)? {
+        let storage = format!("{root}/{a}");
+        let name = match string_prop(cfb, &storage, "3707", max)? {
             Some(n) if !n.is_empty() => n,
-            _ => string_prop(&mut cfb, &storage, "3704", max)?
+            _ => string_prop(cfb, &storage, "3704", max)?
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| format!("attachment {}", i + 1)),
         };
+        let embedded = format!("{storage}/__substg1.0_3701000D");
+        if cfb.is_storage(&embedded) {
+            // A message attached as a message (a forwarded mail): its text follows.
+            if depth >= 3 {
+                msg.warnings.push(format!(
+                    "attached message {} ({name}) nested deeper than 3; not read",
+                    i + 1
+                ));
+                continue;
+            }
+            msg.lines.push(format!("Attached message: {name}"));
+            read_at(cfb, &embedded, max, total, depth + 1, msg)?;
+            continue;
+        }
         let data_path = format!("{storage}/__substg1.0_37010102");
         if !cfb.is_stream(&data_path) {
-            // An embedded message (37010D0D storage) or an OLE object.
             msg.warnings.push(format!(
-                "attachment {} ({name}) is an embedded object; not read",
+                "attachment {} ({name}) is an embedded OLE object; not read",
                 i + 1
             ));
             continue;
         }
         let len = cfb.entry(&data_path).map_or(0, |e| e.len());
-        if total + len > max {
+        if *total + len > max {
             msg.warnings.push(format!(
                 "attachment {} ({name}) is over the size limit; not read",
                 i + 1
             ));
             continue;
         }
-        total += len;
-        if let Some(data) = read_stream(&mut cfb, &data_path, max)? {
+        *total += len;
+        if let Some(data) = read_stream(cfb, &data_path, max)? {
             msg.attachments.push((name, data));
         }
     }
-    Ok(msg)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -367,6 +367,36 @@ fn outlook_msg() -> Vec<u8> {
         "/__attach_version1.0_#00000000/__substg1.0_37010102",
         "氏名,電話\n中村優子,045-111-2222\n".as_bytes(),
     );
+    // A forwarded mail attached as a message.
+    let fwd = "/__attach_version1.0_#00000001";
+    cf.create_storage(fwd).unwrap();
+    put(
+        &mut cf,
+        &format!("{fwd}/__properties_version1.0"),
+        &[0u8; 8],
+    );
+    put(
+        &mut cf,
+        &format!("{fwd}/__substg1.0_3707001F"),
+        &utf16("転送.msg"),
+    );
+    let inner = format!("{fwd}/__substg1.0_3701000D");
+    cf.create_storage(&inner).unwrap();
+    put(
+        &mut cf,
+        &format!("{inner}/__properties_version1.0"),
+        &[0u8; 24],
+    );
+    put(
+        &mut cf,
+        &format!("{inner}/__substg1.0_0037001F"),
+        &utf16("Fw: 申込"),
+    );
+    put(
+        &mut cf,
+        &format!("{inner}/__substg1.0_1000001F"),
+        &utf16("電話 03-9999-8888"),
+    );
     cf.flush().unwrap();
     cf.into_inner().into_inner()
 }
@@ -392,6 +422,8 @@ fn outlook_msg_subject_body_recipients_and_attachments() {
         ("inquiry.msg", 3, "email", "keiko.yamaguchi@example.jp"),
         ("inquiry.msg", 4, "email", "ken.takahashi@example.co.jp"),
         ("inquiry.msg", 6, "phone", "090-2222-3333"),
+        // The attached message's text follows the message's own.
+        ("inquiry.msg", 9, "phone", "03-9999-8888"),
         ("inquiry.msg!名簿.csv", 2, "person_name", "中村優子"),
         ("inquiry.msg!名簿.csv", 2, "phone", "045-111-2222"),
     ] {
