@@ -413,6 +413,15 @@ impl<'a> Walker<'a> {
         st.tlm[5] = ty * t[3] + t[5];
     }
 
+    /// Whether the current font writes vertically (a CID font with a `-V` CMap).
+    fn vertical(&self, st: &State) -> bool {
+        match (&st.inline_font, st.font) {
+            (Some(f), _) => f.vertical,
+            (None, Some(id)) => self.fonts.get(&id).is_some_and(|f| f.vertical),
+            _ => false,
+        }
+    }
+
     fn scale(st: &State) -> f32 {
         (st.tlm[3].abs().max(st.tlm[0].abs())).max(1e-3) * st.size.abs().max(1e-3)
     }
@@ -422,6 +431,13 @@ impl<'a> Walker<'a> {
         let scale = Self::scale(st);
         let (x, y) = (st.tlm[4], st.tlm[5]);
         if let Some((ly, start, end)) = st.last {
+            if self.vertical(st) {
+                // Vertical writing (縦書き): a column is a line; another column starts a new one.
+                if (x - start).abs() > scale * 0.5 {
+                    self.flush();
+                }
+                return;
+            }
             if (y - ly).abs() > scale * 0.5 {
                 self.flush();
             } else if (x - end > scale * 0.8 || x < start - scale * 0.1)
@@ -498,6 +514,8 @@ struct Font {
     fallback: Fallback,
     /// Two-byte codes (CID font) when the codespace is unknown.
     two_byte: bool,
+    /// Vertical writing (`Identity-V`, `UniJIS-UCS2-V` …).
+    vertical: bool,
 }
 
 #[derive(Default)]
@@ -533,6 +551,7 @@ impl Font {
         if cid {
             if let Some(Object::Name(n)) = encoding {
                 let n = String::from_utf8_lossy(n);
+                font.vertical = n.ends_with("-V");
                 font.fallback =
                     if n.starts_with("Uni") && (n.contains("UCS2") || n.contains("UTF16")) {
                         Fallback::Utf16Be

@@ -929,3 +929,47 @@ fn pdf_actual_text_replaces_the_glyphs_and_lines_follow_the_baseline() {
         vec!["山田(Tel)", "090-1234-", "ab c right left"]
     );
 }
+
+#[test]
+fn pdf_vertical_writing_reads_columns_as_lines() {
+    use lopdf::{dictionary, Object, Stream};
+    // A CID font with Identity-V: 山 田 太 郎 down one column, 090… down the next, to its left.
+    let cmap = b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap
+1 begincodespacerange <0000> <FFFF> endcodespacerange
+4 beginbfchar <0001> <5C71> <0002> <7530> <0003> <592A> <0004> <90CE> endbfchar
+1 beginbfrange <0010> <0019> <0030> endbfrange
+1 beginbfchar <001A> <002D> endbfchar
+endcmap end end";
+    let mut doc = lopdf::Document::with_version("1.7");
+    let pages_id = doc.new_object_id();
+    let to_unicode = doc.add_object(Stream::new(dictionary! {}, cmap.to_vec()));
+    let font = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type0", "BaseFont" => "IPAexMincho", "Encoding" => "Identity-V",
+        "ToUnicode" => to_unicode,
+    });
+    let mut content =
+        b"BT /F1 12 Tf 1 0 0 1 500 800 Tm <0001> Tj 0 -12 Td <0002> Tj 0 -12 Td <00030004> Tj"
+            .to_vec();
+    // The next column, 20 pt to the left: "090-1234-5678" as one string.
+    content.extend_from_slice(
+        b" 1 0 0 1 480 800 Tm <001000190010001A0011001200130014001A0015001600170018> Tj ET",
+    );
+    let content_id = doc.add_object(Stream::new(dictionary! {}, content));
+    let page_id = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        "Contents" => content_id,
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(
+            dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 },
+        ),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut bytes = Vec::new();
+    doc.save_to(&mut bytes).unwrap();
+    let (pages, _) = pdf::read(&bytes, pdf::PdfLimits::default()).unwrap();
+    assert_eq!(pages[0].lines, vec!["山田太郎", "090-1234-5678"]);
+}
