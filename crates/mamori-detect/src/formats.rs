@@ -1,7 +1,6 @@
 //! Format helpers: HTML/XML tag stripping (streaming, line by line), JSON key/value pairs on a
-//! line, docx text, and e-mail through mail-parser. Spreadsheets are read in `sheets`.
-
-use std::io::{Read, Seek};
+//! line, and e-mail through mail-parser. Spreadsheets are read in `sheets`, word-processing and
+//! presentation documents in `office`.
 
 /// Tag-stripping state carried from one line to the next (a tag or comment may span lines).
 #[derive(Default)]
@@ -233,59 +232,6 @@ pub fn json_unescape(s: &str) -> String {
             Some(other) => out.push(other),
             None => {}
         }
-    }
-    out
-}
-
-/// The text of a docx, one paragraph per line.
-pub fn docx_text<R: Read + Seek>(r: R, max: u64) -> Result<String, String> {
-    let mut zip = zip::ZipArchive::new(r).map_err(|e| format!("not a readable docx (zip): {e}"))?;
-    let mut entry = zip
-        .by_name("word/document.xml")
-        .map_err(|_| "not a docx: word/document.xml is missing".to_owned())?;
-    let mut xml = Vec::new();
-    (&mut entry)
-        .take(max + 1)
-        .read_to_end(&mut xml)
-        .map_err(|e| format!("cannot decompress word/document.xml: {e}"))?;
-    if xml.len() as u64 > max {
-        return Err(format!("document.xml larger than {} MiB", max >> 20));
-    }
-    let xml = String::from_utf8_lossy(&xml);
-    let xml = xml
-        .replace("</w:p>", "</w:p>\n")
-        .replace("<w:tab/>", "\t")
-        .replace("<w:br/>", "\n");
-    let mut state = HtmlState::default();
-    let mut out = String::with_capacity(xml.len() / 4);
-    let mut line = String::new();
-    for l in xml.lines() {
-        state.strip_line(l, &mut line);
-        // Tags inside a paragraph separate runs of one word; drop the spaces they left.
-        let collapsed: String = collapse_tag_spaces(&line);
-        out.push_str(collapsed.trim());
-        out.push('\n');
-    }
-    Ok(out)
-}
-
-fn collapse_tag_spaces(s: &str) -> String {
-    // In docx, text is split into runs (<w:r><w:t>山田</w:t></w:r><w:r><w:t>太郎</w:t></w:r>): the
-    // stripped tags must not leave spaces between the runs. Real spaces in w:t survive as
-    // `xml:space="preserve"` text, which is rare in Japanese; spaces are collapsed to none
-    // when they came only from tags (runs of 2+), kept when single.
-    let mut out = String::with_capacity(s.len());
-    let mut spaces = 0;
-    for c in s.chars() {
-        if c == ' ' {
-            spaces += 1;
-            continue;
-        }
-        if spaces == 1 || spaces == 3 {
-            out.push(' ');
-        }
-        spaces = 0;
-        out.push(c);
     }
     out
 }

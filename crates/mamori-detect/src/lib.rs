@@ -24,4 +24,10 @@ pub mod scan;
 pub mod sheets;
 pub mod testdata;
 
-pub use scan::{FileReport, Finding, Limits, Scanner, Status};
+pub use scan::{FileReport, Finding, Limits, Place, Scanner, Status};
+
+// Documents (issue 16): PDF text layers, office documents, mailboxes and Outlook messages, OCR.
+pub mod msg;
+pub mod ocr;
+pub mod office;
+pub mod pdf;

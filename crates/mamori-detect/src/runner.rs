@@ -111,6 +111,9 @@ struct JsonFinding<'a> {
     column: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     sheet: Option<&'a str>,
+    /// The page, slide or message (one key, see `scan::Place`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    place: Option<std::collections::BTreeMap<&'static str, u64>>,
     kind: &'static str,
     masked: String,
     encoding: &'static str,
@@ -124,6 +127,9 @@ fn json_finding(f: &Finding, reveal: bool) -> JsonFinding<'_> {
         line: f.line,
         column: f.column,
         sheet: f.sheet.as_deref(),
+        place: f
+            .place
+            .map(|p| std::iter::once((p.key(), p.number())).collect()),
         kind: f.kind.as_str(),
         masked: f.masked(),
         encoding: f.encoding,
@@ -669,6 +675,12 @@ fn write_jsonl(
     if let Some(sheet) = &f.sheet {
         buf.extend_from_slice(b",\"sheet\":");
         json_str(buf, sheet);
+    }
+    if let Some(place) = f.place {
+        buf.extend_from_slice(b",\"");
+        buf.extend_from_slice(place.key().as_bytes());
+        buf.extend_from_slice(b"\":");
+        json_u64(buf, place.number());
     }
     buf.extend_from_slice(b",\"kind\":\"");
     buf.extend_from_slice(f.kind.as_str().as_bytes());

@@ -18,6 +18,9 @@ use std::path::Path;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+// PDF, presentations, word-processing documents, mailboxes, Outlook messages and images.
+mod documents;
+
 /// One personal-data value found in a file.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -29,10 +32,56 @@ pub struct Finding {
     pub column: u64,
     /// The sheet of a spreadsheet.
     pub sheet: Option<String>,
+    /// The page of a PDF or image, slide of a presentation, message of a mailbox (see
+    /// [`Place`]); `line` is then the line or paragraph within it. Printed only when set.
+    pub place: Option<Place>,
     pub kind: Kind,
     /// The raw value, as written in the file. Printed only with `--reveal`.
     pub value: String,
     pub encoding: &'static str,
+}
+
+/// Where in a paged document a finding is: a unit and its 1-based number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Place {
+    /// A page of a PDF (or an image, page 1).
+    Page(u64),
+    /// A slide of a presentation; `line` is the paragraph on the slide.
+    Slide(u64),
+    /// The speaker notes of a slide; `line` is the paragraph in the notes.
+    Notes(u64),
+    /// A message of a mailbox (`.mbox`); `line` is the line of the mailbox file.
+    Message(u64),
+    /// A header of a word-processing document (1-based in document order); `line` is its
+    /// paragraph.
+    Header(u64),
+    /// A footer, like [`Place::Header`].
+    Footer(u64),
+}
+
+impl Place {
+    /// The JSON key: "page", "slide", "notes", "message", "header" or "footer".
+    pub fn key(self) -> &'static str {
+        match self {
+            Place::Page(_) => "page",
+            Place::Slide(_) => "slide",
+            Place::Notes(_) => "notes",
+            Place::Message(_) => "message",
+            Place::Header(_) => "header",
+            Place::Footer(_) => "footer",
+        }
+    }
+
+    pub fn number(self) -> u64 {
+        match self {
+            Place::Page(n)
+            | Place::Slide(n)
+            | Place::Notes(n)
+            | Place::Message(n)
+            | Place::Header(n)
+            | Place::Footer(n) => n,
+        }
+    }
 }
 
 impl Finding {
@@ -48,6 +97,7 @@ impl fmt::Debug for Finding {
             .field("path", &self.path)
             .field("line", &self.line)
             .field("column", &self.column)
+            .field("place", &self.place)
             .field("kind", &self.kind)
             .field("masked", &self.masked())
             .finish_non_exhaustive()
@@ -114,6 +164,9 @@ pub struct Limits {
     pub max_record: u64,
     /// Cells per sheet and expanded sizes of a workbook (see `sheets`).
     pub sheets: crate::sheets::SheetLimits,
+    /// Read images and PDF pages without a text layer by OCR when tesseract is installed (about
+    /// a second a page). Off: they are reported as not read.
+    pub ocr: bool,
 }
 
 impl Default for Limits {
@@ -128,6 +181,7 @@ impl Default for Limits {
             sample_rows: 200,
             max_record: 64 << 20,
             sheets: crate::sheets::SheetLimits::default(),
+            ocr: true,
         }
     }
 }
@@ -148,9 +202,28 @@ enum Format {
     Docx,
     Sheet,
     Zip,
+    Pdf,
+    Pptx,
+    /// OpenDocument text or presentation (`.odt`, `.odp`).
+    Odf,
+    /// Legacy Word (`.doc`).
+    Doc,
+    /// Outlook message (`.msg`).
+    Msg,
+    Mbox,
+    /// PNG, JPEG, TIFF: read by OCR.
+    Image,
 }
 
 impl Format {
+    /// Read whole or through a seekable reader, not streamed line by line.
+    fn is_container(self) -> bool {
+        !matches!(
+            self,
+            Format::Text | Format::Csv(_) | Format::Json | Format::Html | Format::Eml
+        )
+    }
+
     fn name(self) -> &'static str {
         match self {
             Format::Text => "text",
@@ -162,6 +235,13 @@ impl Format {
             Format::Docx => "docx",
             Format::Sheet => "spreadsheet",
             Format::Zip => "zip",
+            Format::Pdf => "pdf",
+            Format::Pptx => "pptx",
+            Format::Odf => "odf",
+            Format::Doc => "doc",
+            Format::Msg => "msg",
+            Format::Mbox => "mbox",
+            Format::Image => "image",
         }
     }
 }
@@ -180,6 +260,13 @@ fn format_from_name(name: &str) -> Option<Format> {
         "docx" => Format::Docx,
         "xlsx" | "xlsm" | "xls" | "ods" | "xlsb" => Format::Sheet,
         "zip" => Format::Zip,
+        "pdf" => Format::Pdf,
+        "pptx" | "pptm" => Format::Pptx,
+        "odt" | "odp" => Format::Odf,
+        "doc" => Format::Doc,
+        "msg" => Format::Msg,
+        "mbox" | "mbx" => Format::Mbox,
+        "png" | "jpg" | "jpeg" | "tif" | "tiff" | "gif" | "bmp" | "webp" => Format::Image,
         _ => return None,
     })
 }
@@ -307,7 +394,7 @@ impl Scanner {
             return fail(ctx, name, "unknown", size, &format!("cannot read: {e}"));
         }
         let format = Self::pick_format(name, &prefix);
-        if let Some(f @ (Format::Docx | Format::Sheet | Format::Zip)) = format {
+        if let Some(f) = format.filter(|f| f.is_container()) {
             if let Err(e) = r.rewind() {
                 return fail(ctx, name, f.name(), size, &format!("cannot read: {e}"));
             }
@@ -322,7 +409,11 @@ impl Scanner {
         let by_name = format_from_name(name);
         let zip_magic = prefix.starts_with(b"PK\x03\x04") || prefix.starts_with(b"PK\x05\x06");
         match by_name {
-            Some(Format::Docx | Format::Sheet | Format::Zip) => by_name,
+            Some(f) if f.is_container() => by_name,
+            _ if prefix.starts_with(b"%PDF-") => Some(Format::Pdf),
+            // A mailbox without an extension (Thunderbird's "Inbox"): a "From " line first.
+            None if prefix.starts_with(b"From ") => Some(Format::Mbox),
+            _ if documents::image_magic(prefix) => Some(Format::Image),
             _ if zip_magic => Some(Format::Zip),
             _ if prefix.starts_with(b"\xD0\xCF\x11\xE0") => Some(Format::Sheet),
             other => other,
@@ -413,28 +504,6 @@ impl Scanner {
     ) {
         match format {
             Format::Zip => self.scan_zip(ctx, name, r, size, depth),
-            Format::Docx => {
-                let mut report = FileReport::new(name, "docx");
-                report.bytes = size;
-                report.encoding = Some("UTF-8");
-                match formats::docx_text(r, self.limits.max_in_memory) {
-                    Ok(text) => {
-                        let mut sc = LineScanner::new(
-                            &self.engine,
-                            name,
-                            "UTF-8",
-                            &mut report,
-                            &mut *ctx.sink,
-                        );
-                        let mut cursor = Cursor::new(text.as_bytes());
-                        if let Err(e) = sc.lines(&mut cursor, self.limits.max_line, false) {
-                            report.status = Status::Failed(e);
-                        }
-                    }
-                    Err(e) => report.status = Status::Failed(e),
-                }
-                ctx.reports.push(report);
-            }
             Format::Sheet => {
                 let mut report = FileReport::new(name, "spreadsheet");
                 report.bytes = size;
@@ -453,6 +522,22 @@ impl Scanner {
                     ctx.reports.push(report);
                     return;
                 }
+                // An OLE compound file may be a Word document or an Outlook message.
+                if buf.starts_with(b"\xD0\xCF\x11\xE0") {
+                    let f = match crate::office::cfb_kind(&buf) {
+                        "doc" => Some(Format::Doc),
+                        "msg" => Some(Format::Msg),
+                        "encrypted" => {
+                            report.status = Status::Skipped("not read: encrypted".to_owned());
+                            ctx.reports.push(report);
+                            return;
+                        }
+                        _ => None,
+                    };
+                    if let Some(f) = f {
+                        return self.scan_document(ctx, name, f, Cursor::new(buf), size, depth);
+                    }
+                }
                 let result = sheets::read_sheets(&buf, &self.limits.sheets, |sheet, rows| {
                     let mut sc =
                         LineScanner::new(&self.engine, name, "UTF-8", &mut report, &mut *ctx.sink);
@@ -470,7 +555,7 @@ impl Scanner {
                 }
                 ctx.reports.push(report);
             }
-            _ => {}
+            _ => self.scan_document(ctx, name, format, r, size, depth),
         }
     }
 
@@ -553,7 +638,7 @@ impl Scanner {
                 budget: Rc::clone(&ctx.budget),
             };
             match format_from_name(&member) {
-                Some(f @ (Format::Docx | Format::Sheet | Format::Zip)) => {
+                Some(f) if f.is_container() => {
                     let mut buf = Vec::new();
                     let cap = self.limits.max_in_memory;
                     if let Err(e) = (&mut limited).take(cap + 1).read_to_end(&mut buf) {
@@ -591,23 +676,27 @@ impl Scanner {
                         );
                         continue;
                     }
-                    let zip_magic = prefix.starts_with(b"PK\x03\x04");
-                    if zip_magic && fmt.is_none() {
-                        // An archive with an unknown name: read it whole, within the limit.
+                    // A container with an unknown name (an archive, a PDF, an image, an OLE
+                    // file): read it whole, within the limit.
+                    let sniffed = fmt
+                        .is_none()
+                        .then(|| Self::pick_format(&member, &prefix))
+                        .flatten()
+                        .filter(|f| f.is_container());
+                    if let Some(f) = sniffed {
                         let mut buf = prefix;
                         let cap = self.limits.max_in_memory;
                         if (&mut limited).take(cap).read_to_end(&mut buf).is_ok()
                             && (buf.len() as u64) <= cap
                         {
                             let len = buf.len() as u64;
-                            self.scan_container(
-                                ctx,
-                                &member,
-                                Format::Zip,
-                                Cursor::new(buf),
-                                len,
-                                depth + 1,
-                            );
+                            self.scan_container(ctx, &member, f, Cursor::new(buf), len, depth + 1);
+                        } else {
+                            let mut r = FileReport::new(&member, f.name());
+                            r.bytes = claimed;
+                            r.status =
+                                Status::Skipped(format!("member larger than {} MiB", cap >> 20));
+                            ctx.reports.push(r);
                         }
                         continue;
                     }
@@ -804,6 +893,8 @@ pub(crate) struct LineScanner<'a> {
     report: &'a mut FileReport,
     sink: &'a mut dyn FnMut(&Finding),
     pub sheet: Option<String>,
+    /// The page, slide or message the lines being scanned belong to.
+    pub place: Option<Place>,
     norm: String,
     hits: Vec<Hit>,
     carry: Option<Kind>,
@@ -834,6 +925,7 @@ impl<'a> LineScanner<'a> {
             report,
             sink,
             sheet: None,
+            place: None,
             norm: String::new(),
             hits: Vec::new(),
             carry: None,
@@ -848,6 +940,7 @@ impl<'a> LineScanner<'a> {
                 line: 0,
                 column: 0,
                 sheet: None,
+                place: None,
                 kind: Kind::PersonName,
                 value: String::new(),
                 encoding,
@@ -1128,6 +1221,7 @@ impl<'a> LineScanner<'a> {
         let f = &mut self.finding;
         f.line = line;
         f.column = column;
+        f.place = self.place;
         if f.sheet != self.sheet {
             f.sheet.clone_from(&self.sheet);
         }
