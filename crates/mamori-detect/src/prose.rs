@@ -774,3 +774,30 @@ mod tests {
         assert!(Model::decode(&MODEL[..MODEL.len() - 1]).is_err());
     }
 }
+
+#[cfg(test)]
+mod coverage {
+    /// How much of a text the analyser would read (an upper bound: the rules' findings are not
+    /// taken out). `MAMORI_COVERAGE=FILE cargo test -p mamori-detect --lib coverage -- --ignored`.
+    #[test]
+    #[ignore = "a measurement, not a test"]
+    fn window_coverage() {
+        let Some(p) = std::env::var_os("MAMORI_COVERAGE") else {
+            return;
+        };
+        let text = std::fs::read_to_string(p).expect("a UTF-8 text file");
+        let (mut all, mut inside) = (0usize, 0usize);
+        for line in text.lines() {
+            let line = crate::normalize::normalize(line);
+            all += line.len();
+            inside += super::windows(&line)
+                .iter()
+                .map(|(a, b)| b - a)
+                .sum::<usize>();
+        }
+        eprintln!(
+            "{all} bytes, {inside} in windows ({:.1} %)",
+            100.0 * inside as f64 / all.max(1) as f64
+        );
+    }
+}
