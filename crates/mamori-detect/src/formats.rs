@@ -4,7 +4,7 @@
 use std::io::{Read, Seek};
 
 /// Tag-stripping state carried from one line to the next (a tag or comment may span lines).
-#[derive(Default)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct HtmlState {
     in_tag: bool,
     quote: Option<char>,
