@@ -35,7 +35,7 @@ use crate::formats::HtmlState;
 use crate::kind::Kind;
 use crate::scan::{FileReport, Finding, LineScanner, Model, Scanner, Status};
 use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, BufRead, Cursor, Read};
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
@@ -140,8 +140,16 @@ struct Chunk {
 }
 
 fn count_newlines(b: &[u8]) -> u64 {
-    // A count without an early exit, so that it vectorises.
-    b.iter().map(|&c| u64::from(c == b'\n')).sum()
+    // Byte counters over blocks of 255 bytes, so that the count vectorises.
+    b.chunks(255)
+        .map(|block| {
+            u64::from(
+                block
+                    .iter()
+                    .fold(0u8, |n, &c| n.wrapping_add(u8::from(c == b'\n'))),
+            )
+        })
+        .sum()
 }
 
 /// Hands `data[start..end]` to a reader in the pieces the serial reader returned it in.
@@ -275,9 +283,12 @@ impl<'r> Splitter<'r> {
     }
 
     fn take(&mut self, n: usize, last: bool) -> Chunk {
-        let mut data = self.free.pop().unwrap_or_default();
-        data.clear();
-        data.extend_from_slice(&self.buf[..n]);
+        // The chunk takes the buffer; only the bytes after the cut are copied to a new one.
+        let mut rest = self.free.pop().unwrap_or_default();
+        rest.clear();
+        rest.extend_from_slice(&self.buf[n..]);
+        let mut data = std::mem::replace(&mut self.buf, rest);
+        data.truncate(n);
         let k = self.fills.partition_point(|&f| f < n);
         let mut fills = self.fills[..k].to_vec();
         fills.push(n);
@@ -286,7 +297,6 @@ impl<'r> Splitter<'r> {
             .filter(|&&f| f > n)
             .map(|&f| f - n)
             .collect();
-        self.buf.drain(..n);
         let first_line = self.line;
         self.line += count_newlines(&data);
         Chunk {
@@ -336,9 +346,27 @@ enum Tail {
 
 type Done<T> = (u64, std::thread::Result<T>, Chunk);
 
-/// Waits for the result of chunk `seq`, running queued jobs of the pool meanwhile.
+/// Chunks cut and not yet taken by a thread.
+type Queue = std::sync::Mutex<VecDeque<Chunk>>;
+
+fn pop(queue: &Queue) -> Option<Chunk> {
+    queue
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .pop_front()
+}
+
+fn run<T>(work: &(dyn Fn(&Chunk) -> T + Sync), c: Chunk) -> Done<T> {
+    let r = std::panic::catch_unwind(AssertUnwindSafe(|| work(&c)));
+    (c.seq, r, c)
+}
+
+/// Waits for the result of chunk `seq`, scanning queued chunks of this file meanwhile (never
+/// other jobs of the pool: another file's scan started here would hold this file's chunks).
 fn wait<T>(
     rx: &mpsc::Receiver<Done<T>>,
+    queue: &Queue,
+    work: &(dyn Fn(&Chunk) -> T + Sync),
     early: &mut BTreeMap<u64, (std::thread::Result<T>, Chunk)>,
     seq: u64,
 ) -> (T, Chunk) {
@@ -352,9 +380,9 @@ fn wait<T>(
         }
         let got = match rx.try_recv() {
             Ok(d) => Some(d),
-            Err(_) => match rayon::yield_now() {
-                Some(rayon::Yield::Executed) => None,
-                _ => rx.recv_timeout(Duration::from_millis(2)).ok(),
+            Err(_) => match pop(queue) {
+                Some(c) => Some(run(work, c)),
+                None => rx.recv_timeout(Duration::from_millis(5)).ok(),
             },
         };
         if let Some((s, r, c)) = got {
@@ -376,6 +404,7 @@ fn pipeline<T: Send>(
     let in_flight = (rayon::current_num_threads() * cfg.per_thread).max(2) as u64;
     let mut tail = None;
     let mut chunks = 0;
+    let queue: Queue = std::sync::Mutex::new(VecDeque::new());
     rayon::in_place_scope_fifo(|s| {
         let (tx, rx) = mpsc::channel::<Done<T>>();
         let mut early = BTreeMap::new();
@@ -390,10 +419,16 @@ fn pipeline<T: Send>(
                     Next::Chunk(mut c) => {
                         c.seq = next;
                         next += 1;
-                        let tx = tx.clone();
+                        queue
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .push_back(c);
+                        // One job per chunk; it finds none when this thread took it first.
+                        let (tx, queue) = (tx.clone(), &queue);
                         s.spawn_fifo(move |_| {
-                            let r = std::panic::catch_unwind(AssertUnwindSafe(|| work(&c)));
-                            let _ = tx.send((c.seq, r, c));
+                            if let Some(c) = pop(queue) {
+                                let _ = tx.send(run(work, c));
+                            }
                         });
                     }
                     Next::End => tail = Some(Tail::End),
@@ -404,7 +439,7 @@ fn pipeline<T: Send>(
             if emitted == next {
                 break;
             }
-            let (t, c) = wait(&rx, &mut early, emitted);
+            let (t, c) = wait(&rx, &queue, work, &mut early, emitted);
             emitted += 1;
             chunks += 1;
             if !matches!(tail, Some(Tail::Stopped(_))) {
