@@ -1373,6 +1373,64 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    /// `mamori scan` on two threads: a 9 MB CSV is split (default settings) beside a small memo,
+    /// and each file's JSONL findings are the same, byte for byte, as on one thread.
+    #[test]
+    fn the_runner_prints_the_same_findings_on_two_threads() {
+        let dir = std::env::temp_dir().join(format!("mamori-par-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let unit = csv_with_quoted_newlines(',', true);
+        let (head, body) = unit.split_once("\r\n").unwrap();
+        let mut csv = format!("{head}\r\n");
+        while csv.len() < 9 << 20 {
+            csv.push_str(body);
+        }
+        std::fs::write(dir.join("members.csv"), &csv).unwrap();
+        std::fs::write(dir.join("memo.txt"), corpus("_memo.txt", false, 100_000)).unwrap();
+        let scan = |threads| {
+            let opts = crate::runner::RunOptions {
+                paths: vec![dir.clone()],
+                format: crate::runner::OutputFormat::Jsonl,
+                kinds: KindSet::all(),
+                reveal: true,
+                threads,
+                include: Vec::new(),
+                exclude: Vec::new(),
+                progress: false,
+                summary: false,
+                limits: crate::Limits::default(),
+            };
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let summary = crate::runner::run(&opts, &mut out, &mut err).unwrap();
+            (out, summary.per_kind(), summary.files.len())
+        };
+        // Files of this size are split on a pool of two threads.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        assert!(pool.install(|| ParallelConfig::default().applies(9 << 20)));
+        let one = scan(1);
+        let two = scan(2);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(one.0.len() > 1 << 20, "{}", one.0.len());
+        assert_eq!(one.1, two.1);
+        assert_eq!(one.2, two.2);
+        // Findings of the two files may interleave; each file's own are in the same order.
+        let per_file = |out: &[u8], name: &str| -> Vec<u8> {
+            out.split(|&b| b == b'\n')
+                .filter(|l| std::str::from_utf8(l).is_ok_and(|l| l.contains(name)))
+                .flat_map(|l| l.iter().copied().chain([b'\n']))
+                .collect()
+        };
+        for name in ["members.csv", "memo.txt"] {
+            assert!(
+                per_file(&one.0, name) == per_file(&two.0, name),
+                "{name}: findings differ on two threads"
+            );
+        }
+    }
+
     #[test]
     fn small_files_and_one_thread_are_not_split() {
         let text = corpus("_memo.txt", false, 50_000);

@@ -9,7 +9,10 @@
 # with personal data) and the same CSV in Shift_JIS. Before timing it checks that both thread
 # counts print the same findings (`--reveal` JSONL, byte for byte).
 # Needs GNU time (apt-get install time). BENCH_NICE=-10 runs the scans at that nice value (on a
-# shared machine, to keep other builds from taking the second core); the default is 0.
+# shared machine); the default is 0. BENCH_IDLE=P waits before each pair of runs until the
+# machine was P % idle (see below). The wall-time speedup is only meaningful when the second
+# core is free: on a saturated machine the scheduler gives the scan the same CPU share whatever
+# its thread count, and the CPU columns are the ones to read.
 # Everything is generated under $BENCH_DIR (default /tmp/mamori-bench-one); nothing is committed.
 set -euo pipefail
 SIZE_MB=${1:-200}
@@ -56,23 +59,46 @@ open('one-sjis.csv', 'wb').write(open('one.csv', encoding='utf-8').read().encode
 fi
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; nice ${BENCH_NICE:-0}"
+# Idle share of both cores over one second, in percent (from /proc/stat).
+idle_pct() {
+  local a b
+  a=($(head -1 /proc/stat)); sleep 1; b=($(head -1 /proc/stat))
+  local tot=0 i
+  for i in 1 2 3 4 5 6 7 8; do tot=$((tot + b[i] - a[i])); done
+  echo $((100 * (b[4] - a[4]) / (tot > 0 ? tot : 1)))
+}
+# BENCH_IDLE=P: before each pair of runs, wait (at most BENCH_IDLE_WAIT seconds, default 120)
+# until the machine was at least P % idle for a second.
+wait_idle() {
+  local want=${BENCH_IDLE:-0} waited=0 idle
+  [ "$want" -gt 0 ] || return 0
+  while idle=$(idle_pct); [ "$idle" -lt "$want" ] && [ "$waited" -lt "${BENCH_IDLE_WAIT:-120}" ]; do
+    waited=$((waited + 1))
+  done
+  echo "$idle" >> idle.txt
+}
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; idle now $(idle_pct) %; nice ${BENCH_NICE:-0}"
 printf '%-14s %8s %8s %8s %10s %9s %8s %9s\n' file threads wall_s cpu_s MB/s_wall speedup cpu/1t rss_MiB
+: > idle.txt
 for f in one.txt one.csv one-sjis.csv; do
   size=$(stat -c %s "$f")
   # Same findings on one and two threads.
   "$SCAN" --reveal --threads 1 "$f" | md5sum > t1.md5
   "$SCAN" --reveal --threads 2 "$f" | md5sum > t2.md5
   cmp -s t1.md5 t2.md5 || { echo "$f: findings differ between --threads 1 and 2" >&2; exit 1; }
+  # Runs alternate between one and two threads, so that both see the same load.
+  : > runs1.txt; : > runs2.txt
+  for i in $(seq 1 "$RUNS"); do
+    wait_idle
+    for t in 1 2; do
+      "${NICE[@]}" /usr/bin/time -f "%e %U %S %M" "$SCAN" --threads "$t" "$f" 2>> "runs$t.txt" > /dev/null
+    done
+  done
   base_wall=""; base_cpu=""
   for t in 1 2; do
-    : > runs.txt
-    for i in $(seq 1 "$RUNS"); do
-      "${NICE[@]}" /usr/bin/time -f "%e %U %S %M" "$SCAN" --threads "$t" "$f" 2>> runs.txt > /dev/null
-    done
-    wall=$(awk '{print $1}' runs.txt | median)
-    cpu=$(awk '{print $2 + $3}' runs.txt | median)
-    rss=$(awk '{print $4}' runs.txt | median)
+    wall=$(awk '{print $1}' "runs$t.txt" | median)
+    cpu=$(awk '{print $2 + $3}' "runs$t.txt" | median)
+    rss=$(awk '{print $4}' "runs$t.txt" | median)
     [ -n "$base_wall" ] || { base_wall=$wall; base_cpu=$cpu; }
     printf '%-14s %8s %8.2f %8.2f %10.1f %8.2fx %7.2fx %9.1f\n' "$f" "$t" "$wall" "$cpu" \
       "$(echo "$size/1000000/$wall" | bc -l)" "$(echo "$base_wall/$wall" | bc -l)" \
@@ -80,3 +106,4 @@ for f in one.txt one.csv one-sjis.csv; do
   done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -s idle.txt ]; then echo "idle before each pair (%): $(tr '\n' ' ' < idle.txt)"; fi
