@@ -9,7 +9,7 @@
 # with personal data) and the same CSV in Shift_JIS. Before timing it checks that both thread
 # counts print the same findings (`--reveal` JSONL, byte for byte).
 # Needs GNU time (apt-get install time). BENCH_NICE=-10 runs the scans at that nice value (on a
-# shared machine); the default is 0. BENCH_IDLE=P waits before each pair of runs until the
+# shared machine); the default is 0. BENCH_IDLE=P waits before each run until the
 # machine was P % idle (see below). The wall-time speedup is only meaningful when the second
 # core is free: on a saturated machine the scheduler gives the scan the same CPU share whatever
 # its thread count, and the CPU columns are the ones to read.
@@ -67,8 +67,9 @@ idle_pct() {
   for i in 1 2 3 4 5 6 7 8; do tot=$((tot + b[i] - a[i])); done
   echo $((100 * (b[4] - a[4]) / (tot > 0 ? tot : 1)))
 }
-# BENCH_IDLE=P: before each pair of runs, wait (at most BENCH_IDLE_WAIT seconds, default 120)
-# until the machine was at least P % idle for a second.
+# BENCH_IDLE=P: before each run, wait (at most BENCH_IDLE_WAIT seconds, default 120)
+# until the machine was at least P % idle for a second. Only P near 100 shows the speedup: with
+# one other busy process the kernel's fair share (autogroups) leaves the scan one core.
 wait_idle() {
   local want=${BENCH_IDLE:-0} waited=0 idle
   [ "$want" -gt 0 ] || return 0
@@ -79,7 +80,7 @@ wait_idle() {
 }
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; idle now $(idle_pct) %; nice ${BENCH_NICE:-0}"
 printf '%-14s %8s %8s %8s %10s %9s %8s %9s\n' file threads wall_s cpu_s MB/s_wall speedup cpu/1t rss_MiB
-: > idle.txt
+: > idle.txt; : > pairs.txt
 for f in one.txt one.csv one-sjis.csv; do
   size=$(stat -c %s "$f")
   # Same findings on one and two threads.
@@ -89,11 +90,12 @@ for f in one.txt one.csv one-sjis.csv; do
   # Runs alternate between one and two threads, so that both see the same load.
   : > runs1.txt; : > runs2.txt
   for i in $(seq 1 "$RUNS"); do
-    wait_idle
     for t in 1 2; do
+      wait_idle
       "${NICE[@]}" /usr/bin/time -f "%e %U %S %M" "$SCAN" --threads "$t" "$f" 2>> "runs$t.txt" > /dev/null
     done
   done
+  echo "$f pairs (wall 1 thread / 2 threads): $(paste -d' ' "runs1.txt" "runs2.txt" | awk '{printf "%.2f/%.2f ", $1, $5}')" >> pairs.txt
   base_wall=""; base_cpu=""
   for t in 1 2; do
     wall=$(awk '{print $1}' "runs$t.txt" | median)
@@ -106,4 +108,5 @@ for f in one.txt one.csv one-sjis.csv; do
   done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-if [ -s idle.txt ]; then echo "idle before each pair (%): $(tr '\n' ' ' < idle.txt)"; fi
+cat pairs.txt
+if [ -s idle.txt ]; then echo "idle before each run (%): $(tr '\n' ' ' < idle.txt)"; fi
