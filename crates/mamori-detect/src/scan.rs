@@ -684,7 +684,7 @@ fn guess_text_format(prefix: &[u8]) -> Format {
 }
 
 /// A reader that decodes to UTF-8 (or passes UTF-8 through) with the BOM removed.
-pub(crate) fn text_reader<'r, R: Read + 'r>(r: R, sniffed: Sniffed) -> Box<dyn BufRead + 'r> {
+fn text_reader<'r, R: Read + 'r>(r: R, sniffed: Sniffed) -> Box<dyn BufRead + 'r> {
     const CAP: usize = 256 * 1024;
     if sniffed.encoding == encoding_rs::UTF_8 {
         let mut br = BufReader::with_capacity(CAP, r);
