@@ -3,7 +3,7 @@
 //! presentation documents in `office`.
 
 /// Tag-stripping state carried from one line to the next (a tag or comment may span lines).
-#[derive(Default)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct HtmlState {
     in_tag: bool,
     quote: Option<char>,

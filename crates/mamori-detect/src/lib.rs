@@ -9,6 +9,7 @@ pub mod detect;
 pub mod dict;
 pub mod kind;
 pub mod normalize;
+pub mod parallel;
 pub mod validate;
 
 pub use detect::{Engine, Hit};

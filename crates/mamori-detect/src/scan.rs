@@ -190,6 +190,8 @@ impl Default for Limits {
 pub struct Scanner {
     engine: Engine,
     pub limits: Limits,
+    /// When and how one large text file is split between threads (`parallel`).
+    pub parallel: crate::parallel::ParallelConfig,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -303,6 +305,7 @@ impl Scanner {
         Scanner {
             engine: Engine::new(kinds),
             limits: Limits::default(),
+            parallel: crate::parallel::ParallelConfig::default(),
         }
     }
 
@@ -477,6 +480,15 @@ impl Scanner {
                 &mut *ctx.sink,
             );
             match format {
+                // One large file: split between the threads of the current pool (`parallel`).
+                _ if self.parallel.applies(size) => {
+                    let shape = match format {
+                        Format::Csv(delim) => crate::parallel::Shape::Csv(delim),
+                        Format::Html => crate::parallel::Shape::Html,
+                        _ => crate::parallel::Shape::Lines,
+                    };
+                    crate::parallel::scan(self, &mut sc, reader, shape, name, sniffed.name())
+                }
                 Format::Csv(delim) => sc.csv(
                     reader,
                     delim,
@@ -887,21 +899,27 @@ fn char_floor(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// The end of the warning that counts CP932 lines among UTF-8 lines.
+pub(crate) const CP932_LINES_WARNING: &str =
+    " lines in Shift_JIS (CP932) among UTF-8 lines, decoded line by line";
+
 /// Turns lines or rows into findings.
 pub(crate) struct LineScanner<'a> {
     engine: &'a Engine,
-    report: &'a mut FileReport,
+    pub(crate) report: &'a mut FileReport,
     sink: &'a mut dyn FnMut(&Finding),
     pub sheet: Option<String>,
     /// The page, slide or message the lines being scanned belong to.
     pub place: Option<Place>,
     norm: String,
     hits: Vec<Hit>,
-    carry: Option<Kind>,
-    html: formats::HtmlState,
-    replaced_lines: u64,
+    pub(crate) carry: Option<Kind>,
+    pub(crate) html: formats::HtmlState,
+    pub(crate) replaced_lines: u64,
     /// Lines of a UTF-8 file that were CP932 and decoded so, one by one.
-    cp932_lines: u64,
+    pub(crate) cp932_lines: u64,
+    /// The number of the first line `lines` reads (a chunk of a file scanned in parallel).
+    pub(crate) first_line: u64,
     col_offset: u64,
     hint_cache: rustc_hash::FxHashMap<Box<str>, Option<Kind>>,
     /// While a window of an over-long line is scanned: the last column it reports (later ones
@@ -913,7 +931,7 @@ pub(crate) struct LineScanner<'a> {
 }
 
 impl<'a> LineScanner<'a> {
-    fn new(
+    pub(crate) fn new(
         engine: &'a Engine,
         path: &'a str,
         encoding: &'static str,
@@ -932,6 +950,7 @@ impl<'a> LineScanner<'a> {
             html: formats::HtmlState::default(),
             replaced_lines: 0,
             cp932_lines: 0,
+            first_line: 1,
             col_offset: 0,
             hint_cache: rustc_hash::FxHashMap::default(),
             col_limit: None,
@@ -949,8 +968,13 @@ impl<'a> LineScanner<'a> {
     }
 
     /// Streams lines; a line longer than `max_line` is scanned in windows.
-    fn lines(&mut self, r: &mut dyn BufRead, max_line: usize, html: bool) -> Result<(), String> {
-        let mut line_no: u64 = 1;
+    pub(crate) fn lines(
+        &mut self,
+        r: &mut dyn BufRead,
+        max_line: usize,
+        html: bool,
+    ) -> Result<(), String> {
+        let mut line_no: u64 = self.first_line;
         let mut pending: Vec<u8> = Vec::new();
         let mut col_offset: u64 = 0;
         let mut stripped = String::new();
@@ -1063,12 +1087,11 @@ impl<'a> LineScanner<'a> {
         Ok(())
     }
 
-    fn note_cp932_lines(&mut self) {
+    pub(crate) fn note_cp932_lines(&mut self) {
         if self.cp932_lines > 0 {
-            self.report.warnings.push(format!(
-                "{} lines in Shift_JIS (CP932) among UTF-8 lines, decoded line by line",
-                self.cp932_lines
-            ));
+            self.report
+                .warnings
+                .push(format!("{}{CP932_LINES_WARNING}", self.cp932_lines));
         }
     }
 
@@ -1213,7 +1236,7 @@ impl<'a> LineScanner<'a> {
         any
     }
 
-    fn push(&mut self, line: u64, column: u64, kind: Kind, value: &str) {
+    pub(crate) fn push(&mut self, line: u64, column: u64, kind: Kind, value: &str) {
         if self.col_limit.is_some_and(|limit| column > limit) {
             return;
         }
@@ -1232,7 +1255,7 @@ impl<'a> LineScanner<'a> {
     }
 
     /// CSV/TSV: quoted fields, embedded newlines, CRLF; flexible row lengths.
-    fn csv(
+    pub(crate) fn csv(
         &mut self,
         r: Box<dyn BufRead + '_>,
         delim: u8,
@@ -1335,7 +1358,7 @@ impl<'a> LineScanner<'a> {
         }
     }
 
-    fn model(&self, buffered: &[(u64, Vec<String>)]) -> Model {
+    pub(crate) fn model(&self, buffered: &[(u64, Vec<String>)]) -> Model {
         let first = buffered
             .iter()
             .find(|(_, r)| r.iter().any(|c| !c.trim().is_empty()));
@@ -1358,7 +1381,7 @@ impl<'a> LineScanner<'a> {
         }
     }
 
-    fn row<'c, S: AsRef<str> + 'c>(
+    pub(crate) fn row<'c, S: AsRef<str> + 'c>(
         &mut self,
         line: u64,
         row: impl IntoIterator<Item = S>,
@@ -1501,7 +1524,7 @@ impl<R: Read> Read for NewlineTracker<R> {
     }
 }
 
-struct Model {
+pub(crate) struct Model {
     header_line: Option<u64>,
     kinds: Vec<Option<Kind>>,
 }
