@@ -677,18 +677,7 @@ fn scan_lines(
     sc.cp932_lines = cp932;
     match tail {
         Tail::End | Tail::LongLine => {
-            if sc.replaced_lines > 0
-                && !sc
-                    .report
-                    .warnings
-                    .iter()
-                    .any(|w| w.starts_with("invalid UTF-8"))
-            {
-                sc.report.warnings.push(format!(
-                    "invalid UTF-8 on {} lines, replaced with U+FFFD",
-                    sc.replaced_lines
-                ));
-            }
+            sc.note_replaced_lines();
             sc.note_cp932_lines();
             Ok(())
         }

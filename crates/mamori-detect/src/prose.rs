@@ -10,6 +10,7 @@
 //! windows of a few characters around *candidate runs* — katakana runs, kanji runs that begin
 //! with a name of the dictionary, capitalised romaji words in Japanese text — are analysed.
 
+use crate::detect::{is_hiragana, is_kanji};
 use crate::dict::{dict, Dict};
 use std::cell::RefCell;
 use std::io::Read;
@@ -111,9 +112,7 @@ pub fn tokenize(text: &str) -> Vec<Tok<'_>> {
 
 // ------------------------------------------------------------------ candidate windows
 
-fn is_kanji(c: char) -> bool {
-    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '々' | '〆' | 'ヶ')
-}
+/// Katakana as a name is written: with the middle dot and the double hyphen of foreign names.
 fn is_katakana(c: char) -> bool {
     matches!(c, '\u{30A1}'..='\u{30FA}' | 'ー' | '・' | '=' | '＝')
 }
@@ -132,10 +131,6 @@ fn class(c: char) -> u8 {
         // Each punctuation mark is its own class: a window may end at any of them.
         0xFF
     }
-}
-
-fn is_hiragana(c: char) -> bool {
-    matches!(c, '\u{3041}'..='\u{3096}')
 }
 
 /// Byte ranges of `text` worth analysing: each candidate run with a little context, merged.

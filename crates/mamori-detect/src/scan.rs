@@ -1071,6 +1071,13 @@ impl<'a> LineScanner<'a> {
                 col_offset += head_chars;
             }
         }
+        self.note_replaced_lines();
+        self.note_cp932_lines();
+        Ok(())
+    }
+
+    /// The warning for lines of invalid UTF-8, once per file.
+    pub(crate) fn note_replaced_lines(&mut self) {
         if self.replaced_lines > 0
             && !self
                 .report
@@ -1083,8 +1090,6 @@ impl<'a> LineScanner<'a> {
                 self.replaced_lines
             ));
         }
-        self.note_cp932_lines();
-        Ok(())
     }
 
     pub(crate) fn note_cp932_lines(&mut self) {
