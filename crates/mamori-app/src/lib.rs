@@ -19,6 +19,8 @@ pub mod demo;
 pub mod desk;
 pub mod desk_faq;
 pub mod desk_public;
+pub mod discovery;
+pub mod discovery_report;
 pub mod error;
 pub mod evidence;
 pub mod impact;
@@ -86,6 +88,11 @@ pub struct Settings {
     pub argon2_wait_millis: u64,
     /// The largest file one upload may attach to an incident (`max_upload_bytes`).
     pub max_upload_bytes: u64,
+    /// Folders under which the privacy office may configure discovery locations. Only the
+    /// configuration file sets it; empty: no folder may be scanned.
+    pub discovery_roots: Vec<String>,
+    /// mamori's own folders (data directory), never scanned even inside a root.
+    pub discovery_own: Vec<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -112,6 +119,8 @@ impl Default for Settings {
             argon2_permits: 4,
             argon2_wait_millis: 2000,
             max_upload_bytes: 512 << 20,
+            discovery_roots: Vec::new(),
+            discovery_own: Vec::new(),
         }
     }
 }
@@ -133,6 +142,8 @@ pub struct App {
     pub argon2: auth::Argon2Pool,
     /// The public pages of incidents built by this process (issue 15).
     pub public_cache: Arc<desk_public::PublicCache>,
+    /// This process is running discovery scans (one at a time per process).
+    pub discovery_running: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl App {
@@ -157,6 +168,7 @@ impl App {
                 vault: vault::VaultSlot::default(),
                 argon2,
                 public_cache: Arc::default(),
+                discovery_running: Arc::default(),
             },
             writer,
         )

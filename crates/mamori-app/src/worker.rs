@@ -26,6 +26,7 @@ pub fn schedules(app: &App) -> Vec<(&'static str, i64)> {
         (crate::evidence::PURGE_TASK, 3600),
         (crate::campaign::KICK_TASK, 15),
         (crate::desk_faq::DIGEST_TASK, 600),
+        (crate::discovery::SCAN_TASK, 30),
     ]
 }
 
@@ -70,6 +71,7 @@ impl App {
             crate::desk_faq::DIGEST_TASK => {
                 self.send_desk_digests().await?;
             }
+            crate::discovery::SCAN_TASK => self.discovery_tick(crate::discovery::process_worker()).await?,
             other => return Err(AppError::Internal(format!("unknown periodic task {other}"))),
         }
         Ok(())

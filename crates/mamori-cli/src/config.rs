@@ -53,6 +53,10 @@ pub struct Config {
     /// Reverse proxies (addresses or ranges such as `10.0.0.0/8`) whose `X-Forwarded-For` is
     /// believed; without them the header is ignored and every connection is its own client.
     pub trusted_proxies: Vec<String>,
+    /// Folders (absolute paths) under which the privacy office may configure discovery
+    /// locations — shares mounted on this server. Set only in the configuration file; empty:
+    /// no folder may be scanned. The data and key folders are never scanned.
+    pub discovery_roots: Vec<String>,
     /// Argon2 password hashes computed at once; past that a login waits up to
     /// `argon2_wait_millis` for a slot and is then answered 503.
     pub argon2_permits: usize,
@@ -90,6 +94,7 @@ impl Default for Config {
             vault_lookups_per_hour: 300,
             webhook_allow_hosts: Vec::new(),
             trusted_proxies: Vec::new(),
+            discovery_roots: Vec::new(),
             argon2_permits: 4,
             argon2_wait_millis: 2000,
             max_totp_failures: 5,
@@ -300,6 +305,13 @@ impl Config {
             bail!("webhook_allow_hosts lists host names or IP addresses only (no URL, path or space), not `{h}`");
         }
         self.trusted_proxies()?;
+        if let Some(r) = self
+            .discovery_roots
+            .iter()
+            .find(|r| !r.starts_with('/') || r.split('/').any(|c| c == ".."))
+        {
+            bail!("discovery_roots lists absolute folders (starting with /, without ..), not `{r}`");
+        }
         if self.max_upload_bytes < 1 {
             bail!("max_upload_bytes must be at least 1 (bytes; the default is 536870912, 512 MiB)");
         }
@@ -370,6 +382,8 @@ impl Config {
             argon2_permits: self.argon2_permits,
             argon2_wait_millis: self.argon2_wait_millis,
             max_upload_bytes: self.max_upload_bytes,
+            discovery_roots: self.discovery_roots.clone(),
+            discovery_own: vec![self.data_dir.clone(), self.key_dir()],
             ..mamori_app::Settings::default()
         }
     }

@@ -148,6 +148,15 @@ pub enum Permission {
     /// Log and handle inquiries at the contact desk (問い合わせ窓口): calls, mails, the
     /// public form; escalate what the desk cannot answer.
     HandleInquiries,
+    /// See the results of discovery scans (locations, files, kinds and counts); department
+    /// heads only for their departments' locations.
+    ViewDiscovery,
+    /// Configure the locations scanned for personal data and start scans.
+    ManageDiscovery,
+    /// See masked samples of what a discovery scan found (vault-like rights).
+    SeeDiscoverySamples,
+    /// Upload the signed scan report of the own PC and keep the own scan keys (self-check).
+    SubmitScanReport,
 }
 
 /// The set of roles a user holds.
@@ -204,7 +213,17 @@ impl Roles {
             Permission::ManageVault | Permission::EraseSubjects => {
                 &[Role::PrivacyOffice, Role::Custodian]
             }
-            Permission::VaultCustody => &[Role::Custodian],
+            Permission::VaultCustody | Permission::SeeDiscoverySamples => &[Role::Custodian],
+            Permission::ViewDiscovery => &[
+                Role::PrivacyOffice,
+                Role::Ciso,
+                Role::Executive,
+                Role::Auditor,
+                Role::DepartmentHead,
+                Role::Custodian,
+            ],
+            Permission::ManageDiscovery => &[Role::PrivacyOffice, Role::Ciso],
+            Permission::SubmitScanReport => &Role::ALL,
         };
         self.0.iter().any(|r| granting.contains(r))
     }

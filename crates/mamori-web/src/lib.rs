@@ -296,6 +296,40 @@ pub fn router_with(state: WebState) -> Router {
             post(pages::public::survey_submit).layer(public_limit),
         )
         .route(
+            "/discovery",
+            get(pages::discovery::list_page).post(pages::discovery::create_location),
+        )
+        .route(
+            "/discovery/locations/{id}",
+            get(pages::discovery::location).post(pages::discovery::update_location),
+        )
+        .route(
+            "/discovery/locations/{id}/scan",
+            post(pages::discovery::scan_now),
+        )
+        .route("/discovery/files/{id}", get(pages::discovery::file))
+        .route(
+            "/discovery/files/{id}/link",
+            post(pages::discovery::link_file),
+        )
+        .route(
+            "/discovery/files/{id}/deleted",
+            post(pages::discovery::file_deleted),
+        )
+        .route("/discovery/self-check", get(pages::discovery::selfcheck))
+        .route(
+            "/discovery/self-check/keys",
+            post(pages::discovery::issue_key),
+        )
+        .route(
+            "/discovery/self-check/keys/revoke",
+            post(pages::discovery::revoke_key),
+        )
+        .route(
+            "/discovery/self-check/report",
+            post(pages::discovery::upload_report),
+        )
+        .route(
             "/ledger",
             get(pages::ledger::list_page).post(pages::ledger::create_entry),
         )

@@ -329,9 +329,26 @@ pub struct DatasetEcho {
     pub retain_until: String,
     pub entrusted_to: String,
     pub entrusted_from: String,
+    /// The discovery file this entry is proposed from (tied to it when saved); 0 for none.
+    pub discovery_file: i64,
 }
 
 impl DatasetEcho {
+    /// The ledger form prefilled from a proposal.
+    fn of_input(d: &DatasetInput, discovery_file: i64) -> DatasetEcho {
+        DatasetEcho {
+            name: d.name.clone(),
+            department_id: d.department_id,
+            items: d.items.iter().map(|i| i.code().to_owned()).collect(),
+            card_data: d.card_data,
+            persons: d.persons.map(|n| n.to_string()).unwrap_or_default(),
+            storage_place: d.storage_place.clone(),
+            storage_method: d.storage_method.clone(),
+            discovery_file,
+            ..DatasetEcho::default()
+        }
+    }
+
     fn of_pairs(p: &Pairs) -> DatasetEcho {
         DatasetEcho {
             version: p.id("version").unwrap_or(0),
@@ -349,6 +366,7 @@ impl DatasetEcho {
             retain_until: p.get("retain_until").to_owned(),
             entrusted_to: p.get("entrusted_to").to_owned(),
             entrusted_from: p.get("entrusted_from").to_owned(),
+            discovery_file: p.id("discovery_file").unwrap_or(0),
         }
     }
 
@@ -370,6 +388,7 @@ impl DatasetEcho {
             retain_until: r.retain_until.clone().unwrap_or_default(),
             entrusted_to: r.entrusted_to.clone(),
             entrusted_from: r.entrusted_from.clone(),
+            discovery_file: 0,
         }
     }
 }
@@ -517,12 +536,26 @@ async fn new_page(s: &WebState, v: &Visitor, f: DatasetEcho, errs: FormErrors) -
     )
 }
 
+#[derive(Deserialize)]
+pub struct NewEntryQuery {
+    /// A file found by discovery to propose the entry from (an id, never a path).
+    from_file: Option<i64>,
+}
+
 pub async fn new_entry_page(
     State(s): State<WebState>,
     Extension(v): Extension<Visitor>,
+    Query(q): Query<NewEntryQuery>,
 ) -> WebResult {
     v.full()?;
-    new_page(&s, &v, DatasetEcho::default(), FormErrors::none("ledger")).await
+    let f = match q.from_file {
+        Some(file) => {
+            let input = super::discovery::proposal(&s, &v, file).await?;
+            DatasetEcho::of_input(&input, file)
+        }
+        None => DatasetEcho::default(),
+    };
+    new_page(&s, &v, f, FormErrors::none("ledger")).await
 }
 
 pub async fn create_entry(
@@ -542,7 +575,13 @@ pub async fn create_entry(
         }
     };
     match result {
-        Ok(id) => Ok(Redirect::to(&format!("/ledger/{id}?saved=1")).into_response()),
+        Ok(id) => {
+            // Proposed from a file found by discovery: the file now belongs to this entry.
+            if let Some(file) = p.id("discovery_file").filter(|f| *f > 0) {
+                s.app.link_discovery_file(&ctx, file, Some(id)).await?;
+            }
+            Ok(Redirect::to(&format!("/ledger/{id}?saved=1")).into_response())
+        }
         Err(e @ AppError::Invalid(_)) => {
             let errs = FormErrors::of(&v, "ledger", &e, FORM_FIELDS);
             new_page(&s, &v, DatasetEcho::of_pairs(&p), errs).await

@@ -10,6 +10,7 @@ pub mod campaigns;
 pub mod decisions;
 pub mod desk;
 pub mod desk_incident;
+pub mod discovery;
 pub mod evidence;
 pub mod home;
 pub mod impact;
@@ -74,6 +75,9 @@ impl Chrome {
             }
             if ctx.allows(Permission::ViewLedger) {
                 add("/ledger", "nav.ledger");
+            }
+            if ctx.allows(Permission::SubmitScanReport) {
+                add("/discovery", "nav.discovery");
             }
             // Anybody may hold a grant; the page says so when there is none.
             add("/vault", "nav.vault");

@@ -1,0 +1,504 @@
+//! Discovery (issue 16, part 2) against real databases (SQLite and PostgreSQL) and a real
+//! folder: which folders may be configured, the scheduled scan through the worker, incremental
+//! rescans (unchanged files not opened, touched files not scanned, changed, new and removed
+//! files), links that leave the folder, ledger coverage and proposals, deletions checked by the
+//! next scan, who sees what (samples for custodians only), and every view in the audit log.
+
+use mamori_app::admin::UserInput;
+use mamori_app::clock::ManualClock;
+use mamori_app::discovery::{LocationInput, SCAN_TASK};
+use mamori_app::keys::Keys;
+use mamori_app::{App, AppError, Ctx, Settings};
+use mamori_domain::appi::item::Item;
+use mamori_domain::discovery::Change;
+use mamori_domain::ledger::DatasetInput;
+use mamori_domain::role::Role;
+use mamori_store::audit::AuditFilter;
+use mamori_store::testing::{temp_dir, TestDb};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+// 2026-12-07T01:00:00Z = 2026-12-07 10:00 JST.
+const T0: i64 = 1_796_605_200_000_000;
+
+const CUSTOMERS: &str = "氏名,電話番号,メールアドレス\n山田太郎,090-1234-5678,taro.yamada@example.co.jp\n佐藤花子,080-2345-6789,hanako.sato@example.co.jp\n鈴木一郎,070-3456-7890,ichiro.suzuki@example.jp\n";
+
+struct Env {
+    app: App,
+    clock: Arc<ManualClock>,
+    db: TestDb,
+    root: PathBuf,
+    share: PathBuf,
+    sales: i64,
+    privacy: Ctx,
+    custodian: Ctx,
+    sales_head: Ctx,
+    hr_head: Ctx,
+    staff: Ctx,
+    other_company: Ctx,
+}
+
+async fn person(app: &App, company: i64, dept: i64, login: &str, role: Role) -> Ctx {
+    let (id, _) = app
+        .create_user(
+            &Ctx::local(),
+            &UserInput {
+                company_id: Some(company),
+                department_id: dept,
+                login: login.into(),
+                display_name: format!("{login} さん"),
+                email: format!("{login}@example.co.jp"),
+                roles: vec![role],
+                password: Some("correct horse battery".into()),
+                locale: "ja".into(),
+            },
+        )
+        .await
+        .unwrap();
+    Ctx::user(app.store.get_user(id).await.unwrap(), "10.0.0.9")
+}
+
+fn write(p: &Path, text: &str) {
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+async fn envs() -> Vec<Env> {
+    let mut out = Vec::new();
+    for db in TestDb::all().await {
+        let clock = Arc::new(ManualClock::new(T0));
+        let root = std::fs::canonicalize(temp_dir("shares")).unwrap();
+        let share = root.join("営業部");
+        write(&share.join("顧客一覧.csv"), CUSTOMERS);
+        write(&share.join("議事録/2026-11.txt"), "定例会議の議事録。特記事項なし。\n");
+        write(
+            &share.join("議事録/問い合わせ.txt"),
+            "お客様（山田太郎様）から電話。折り返し先 090-1234-5678。\n",
+        );
+        let key_dir = temp_dir("keys").join("k");
+        let keys = Keys::load_or_create(&key_dir, true).unwrap();
+        let data = temp_dir("data");
+        let settings = Settings {
+            discovery_roots: vec![root.to_string_lossy().into_owned()],
+            discovery_own: vec![data.clone()],
+            ..Settings::default()
+        };
+        let (app, _writer) = App::new(db.store.clone(), keys, clock.clone(), settings);
+        let l = Ctx::local();
+        let co = app.create_company(&l, "mirai", "株式会社みらい通販").await.unwrap();
+        let hq = app.create_department(&l, co, None, "本社").await.unwrap();
+        let sales = app.create_department(&l, co, Some(hq), "営業部").await.unwrap();
+        let hr = app.create_department(&l, co, Some(hq), "人事部").await.unwrap();
+        let other = app.create_company(&l, "other", "他社").await.unwrap();
+        let other_hq = app.create_department(&l, other, None, "本社").await.unwrap();
+        out.push(Env {
+            privacy: person(&app, co, hq, "tanaka", Role::PrivacyOffice).await,
+            custodian: person(&app, co, hq, "kanri", Role::Custodian).await,
+            sales_head: person(&app, co, sales, "eigyo", Role::DepartmentHead).await,
+            hr_head: person(&app, co, hr, "jinji", Role::DepartmentHead).await,
+            staff: person(&app, co, sales, "yamada", Role::Staff).await,
+            other_company: person(&app, other, other_hq, "other", Role::PrivacyOffice).await,
+            app,
+            clock,
+            db,
+            root,
+            share,
+            sales,
+        });
+    }
+    out
+}
+
+fn input(name: &str, path: &Path, dept: i64) -> LocationInput {
+    LocationInput {
+        name: name.into(),
+        path: path.to_string_lossy().into_owned(),
+        department_id: dept,
+        interval_hours: "24".into(),
+        enabled: true,
+    }
+}
+
+fn fields(e: &AppError) -> Vec<&'static str> {
+    match e {
+        AppError::Invalid(p) => p.all().iter().filter_map(|p| p.field).collect(),
+        other => panic!("expected a problem, got {other:?}"),
+    }
+}
+
+/// Queues what is due and runs the scans to the end, as the worker does.
+async fn scan_due(app: &App) -> Vec<i64> {
+    app.store
+        .queue_due_scans(app.clock.now_micros())
+        .await
+        .unwrap();
+    let mut done = Vec::new();
+    while let Some(id) = app.run_next_scan("test-worker").await.unwrap() {
+        done.push(id);
+    }
+    done
+}
+
+async fn files_by_path(app: &App, ctx: &Ctx, loc: i64) -> HashMap<String, mamori_app::discovery::FileView> {
+    app.location_detail(ctx, loc)
+        .await
+        .unwrap()
+        .files
+        .into_iter()
+        .map(|f| (f.row.path.clone(), f))
+        .collect()
+}
+
+#[tokio::test]
+async fn only_allowed_folders_can_be_configured_and_only_by_the_privacy_office() {
+    for e in envs().await {
+        let app = &e.app;
+        // Everything wrong at once: every problem named.
+        let bad = LocationInput {
+            name: String::new(),
+            path: "relative/path".into(),
+            department_id: 0,
+            interval_hours: "毎日".into(),
+            enabled: true,
+        };
+        let err = app.add_location(&e.privacy, bad).await.unwrap_err();
+        assert_eq!(
+            fields(&err),
+            vec!["name", "path", "department_id", "interval_hours"],
+            "{}",
+            e.db.name
+        );
+        // Outside the allowed roots, a folder that does not exist, a file, ".." and mamori's
+        // own data folder.
+        for (path, needle) in [
+            (PathBuf::from("/etc"), "outside"),
+            (e.root.join("存在しない"), "cannot open"),
+            (e.share.join("顧客一覧.csv"), "not a folder"),
+            (PathBuf::from(format!("{}/../..", e.share.display())), ".."),
+        ] {
+            let err = app
+                .add_location(&e.privacy, input("x", &path, e.sales))
+                .await
+                .unwrap_err();
+            let AppError::Invalid(p) = &err else { panic!() };
+            assert!(p.en.contains(needle), "{path:?}: {}", p.en);
+        }
+        let own = app.settings.discovery_own[0].clone();
+        let mut s2 = (*app.settings).clone();
+        s2.discovery_roots.push(own.parent().unwrap().to_string_lossy().into_owned());
+        let mut wide = app.clone();
+        wide.settings = Arc::new(s2);
+        let err = wide
+            .add_location(&e.privacy, input("own", &own, e.sales))
+            .await
+            .unwrap_err();
+        let AppError::Invalid(p) = &err else { panic!() };
+        assert!(p.en.contains("own data"), "{}", p.en);
+        // Interval out of range.
+        let mut i = input("x", &e.share, e.sales);
+        i.interval_hours = "800".into();
+        assert_eq!(fields(&app.add_location(&e.privacy, i).await.unwrap_err()), vec!["interval_hours"]);
+        // Without roots in the configuration nothing may be scanned, and the message says so.
+        let mut none = app.clone();
+        none.settings = Arc::new(Settings::default());
+        let err = none
+            .add_location(&e.privacy, input("x", &e.share, e.sales))
+            .await
+            .unwrap_err();
+        let AppError::Invalid(p) = &err else { panic!() };
+        assert!(p.en.contains("discovery_roots"), "{}", p.en);
+        // Department heads and staff may not configure locations.
+        for who in [&e.sales_head, &e.staff, &e.custodian] {
+            assert!(matches!(
+                app.add_location(who, input("x", &e.share, e.sales)).await,
+                Err(AppError::Denied)
+            ));
+        }
+        // A good one: queued for its first scan at once.
+        let id = app
+            .add_location(&e.privacy, input("営業部の共有", &e.share, e.sales))
+            .await
+            .unwrap();
+        let loc = app.store.location(id).await.unwrap();
+        assert_eq!(loc.next_scan_at, Some(T0));
+        assert_eq!(loc.path, e.share.to_string_lossy());
+        e.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn folders_are_scanned_on_schedule_and_incrementally() {
+    for e in envs().await {
+        let app = &e.app;
+        let loc = app
+            .add_location(&e.privacy, input("営業部の共有", &e.share, e.sales))
+            .await
+            .unwrap();
+        // The worker's periodic task queues it and runs it in the background.
+        app.run_periodic(SCAN_TASK).await.unwrap();
+        let mut first = None;
+        for _ in 0..600 {
+            let s = app.store.scans(loc, 1).await.unwrap();
+            if s.first().is_some_and(|s| s.status == "done") {
+                first = s.into_iter().next();
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let first = first.expect("the scheduled scan finished");
+        assert_eq!(first.source, "schedule", "{}", e.db.name);
+        assert_eq!((first.files_seen, first.files_read, first.files_unchanged), (3, 3, 0));
+        assert_eq!(first.files_with_data, 2);
+        let files = files_by_path(app, &e.privacy, loc).await;
+        let csv = &files["顧客一覧.csv"];
+        assert_eq!(csv.counts.get("phone"), Some(&3));
+        assert_eq!(csv.counts.get("email"), Some(&3));
+        assert_eq!(csv.counts.get("person_name"), Some(&3));
+        assert_eq!(csv.change, Change::New);
+        assert!(csv.unledgered);
+        assert!(files["議事録/問い合わせ.txt"].counts.contains_key("phone"));
+        assert!(!files.contains_key("議事録/2026-11.txt"), "a clean file is not listed");
+        // Not due again before its interval.
+        e.clock.advance_secs(3600);
+        assert!(scan_due(app).await.is_empty());
+
+        // Nothing changed: nothing is read.
+        let s2 = app.request_scan(&e.privacy, loc).await.unwrap();
+        assert!(matches!(
+            app.request_scan(&e.privacy, loc).await,
+            Err(AppError::Invalid(_))
+        ));
+        assert_eq!(scan_due(app).await, vec![s2]);
+        let r = app.store.scan(s2).await.unwrap();
+        assert_eq!((r.files_seen, r.files_read, r.files_unchanged), (3, 0, 3));
+
+        // Same size and time, other bytes: not opened (the rule), so not noticed.
+        let memo = e.share.join("議事録/2026-11.txt");
+        let t = std::fs::metadata(&memo).unwrap().modified().unwrap();
+        std::fs::write(&memo, "定例会議の議事録。特記事項あり。\n").unwrap();
+        std::fs::File::options().write(true).open(&memo).unwrap().set_modified(t).unwrap();
+        // Touched (new time, same bytes): hashed, not scanned.
+        let inquiry = e.share.join("議事録/問い合わせ.txt");
+        let bytes = std::fs::read(&inquiry).unwrap();
+        std::fs::write(&inquiry, &bytes).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&inquiry)
+            .unwrap()
+            .set_modified(t + std::time::Duration::from_secs(60))
+            .unwrap();
+        // Changed, new and removed files.
+        write(&e.share.join("顧客一覧.csv"), &format!("{CUSTOMERS}高橋次郎,090-9999-0000,jiro@example.jp\n"));
+        write(&e.share.join("退職者/名簿.csv"), "氏名,マイナンバー\n木村 誠,123456789018\n");
+        std::fs::remove_file(e.share.join("議事録/2026-11.txt")).unwrap_or(());
+        write(&memo, "定例会議の議事録。特記事項あり。\n");
+        std::fs::remove_file(&memo).unwrap();
+        let s3 = app.request_scan(&e.privacy, loc).await.unwrap();
+        scan_due(app).await;
+        let r = app.store.scan(s3).await.unwrap();
+        assert_eq!(r.status, "done", "{:?}", r.error);
+        assert_eq!((r.files_seen, r.files_read, r.files_unchanged, r.files_removed), (3, 2, 1, 1), "{}", e.db.name);
+        let files = files_by_path(app, &e.privacy, loc).await;
+        let csv = &files["顧客一覧.csv"];
+        assert_eq!(csv.change, Change::Changed);
+        assert!(csv.changed_now);
+        assert_eq!(csv.counts.get("phone"), Some(&4));
+        assert_eq!(csv.prev_counts.as_ref().unwrap().get("phone"), Some(&3));
+        assert_eq!(files["退職者/名簿.csv"].change, Change::New);
+        assert_eq!(files["退職者/名簿.csv"].counts.get("my_number"), Some(&1));
+        assert!(!files.contains_key("議事録/2026-11.txt"), "a clean file gone is only counted");
+        let inquiry_row = &files["議事録/問い合わせ.txt"];
+        assert_eq!(inquiry_row.change, Change::New, "touched only: its first change stays");
+        assert!(!inquiry_row.changed_now);
+        // The location's totals and their change since the scan before.
+        let dt = app.location_detail(&e.privacy, loc).await.unwrap();
+        assert_eq!(dt.delta.get("phone"), Some(&1));
+        assert_eq!(dt.delta.get("my_number"), Some(&1));
+        assert_eq!(dt.totals.get("phone"), Some(&5));
+        // Every scan is in the audit log, in the company's log.
+        let scans = app
+            .store
+            .search_audit(
+                &AuditFilter {
+                    action: Some("discovery.scan".into()),
+                    ..AuditFilter::default()
+                },
+                100,
+            )
+            .await
+            .unwrap();
+        assert_eq!(scans.iter().filter(|a| a.record.action == "discovery.scan").count(), 3);
+        e.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn links_out_of_the_folder_are_not_followed() {
+    for e in envs().await {
+        let app = &e.app;
+        let secret = temp_dir("outside").join("秘密.csv");
+        write(&secret, CUSTOMERS);
+        std::os::unix::fs::symlink(&secret, e.share.join("link.csv")).unwrap();
+        std::os::unix::fs::symlink(secret.parent().unwrap(), e.share.join("外のフォルダ")).unwrap();
+        let loc = app
+            .add_location(&e.privacy, input("営業部", &e.share, e.sales))
+            .await
+            .unwrap();
+        scan_due(app).await;
+        let files = files_by_path(app, &e.privacy, loc).await;
+        let link = &files["link.csv"];
+        assert!(link.counts.is_empty(), "{}", e.db.name);
+        assert_eq!(link.row.status, "failed");
+        assert!(link.row.reason.as_deref().unwrap().contains("leads out"));
+        assert!(files.keys().any(|k| k.starts_with("外のフォルダ")), "{:?}", files.keys());
+        assert!(files
+            .iter()
+            .filter(|(k, _)| k.starts_with("外のフォルダ"))
+            .all(|(_, f)| f.counts.is_empty()));
+        e.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_ledger_covers_files_and_proposals_and_deletions_close_the_gap() {
+    for e in envs().await {
+        let app = &e.app;
+        let loc = app
+            .add_location(&e.privacy, input("営業部", &e.share, e.sales))
+            .await
+            .unwrap();
+        scan_due(app).await;
+        let o = app.discovery_overview(&e.privacy).await.unwrap();
+        assert_eq!(o.locations[0].unledgered, 2, "{}", e.db.name);
+
+        // An entry whose storage place names the minutes folder covers the file in it.
+        app.create_dataset(
+            &e.privacy,
+            DatasetInput {
+                name: "問い合わせ記録".into(),
+                department_id: e.sales,
+                items: vec![Item::Name, Item::Phone],
+                persons: Some(100),
+                purpose: "問い合わせ対応".into(),
+                storage_place: format!("{}/議事録", e.share.display()),
+                ..DatasetInput::default()
+            },
+        )
+        .await
+        .unwrap();
+        let files = files_by_path(app, &e.privacy, loc).await;
+        assert_eq!(files["議事録/問い合わせ.txt"].dataset.as_ref().unwrap().1, "問い合わせ記録");
+        let csv = files["顧客一覧.csv"].row.id;
+        assert!(files["顧客一覧.csv"].unledgered);
+
+        // The proposal: department, items from the kinds found, an estimate, the folder.
+        let p = app.ledger_proposal(&e.privacy, csv).await.unwrap();
+        assert_eq!(p.name, "顧客一覧.csv");
+        assert_eq!(p.department_id, e.sales);
+        assert_eq!(p.items, vec![Item::Name, Item::Phone, Item::Email]);
+        assert_eq!(p.persons, Some(3));
+        assert_eq!(p.storage_place, e.share.to_string_lossy());
+        // Saved as an entry and tied to the file: no longer unledgered.
+        let ds = app
+            .create_dataset(
+                &e.privacy,
+                DatasetInput {
+                    purpose: "通信販売の発送".into(),
+                    storage_place: String::new(),
+                    ..p
+                },
+            )
+            .await
+            .unwrap();
+        app.link_discovery_file(&e.privacy, csv, Some(ds)).await.unwrap();
+        let o = app.discovery_overview(&e.privacy).await.unwrap();
+        assert_eq!(o.locations[0].unledgered, 0);
+        // Another company's entry cannot be tied.
+        assert!(matches!(
+            app.link_discovery_file(&e.privacy, csv, Some(ds + 1000)).await,
+            Err(AppError::Invalid(_))
+        ));
+
+        // A file recorded as deleted that the next scan still finds is flagged; gone, it is not.
+        app.link_discovery_file(&e.privacy, csv, None).await.unwrap();
+        app.record_file_deleted(&e.sales_head, csv, "不要になったため削除", false)
+            .await
+            .unwrap();
+        let f = &files_by_path(app, &e.privacy, loc).await["顧客一覧.csv"];
+        assert!(!f.unledgered && !f.deleted_but_present);
+        e.clock.advance_secs(60);
+        app.request_scan(&e.privacy, loc).await.unwrap();
+        scan_due(app).await;
+        let f = &files_by_path(app, &e.privacy, loc).await["顧客一覧.csv"];
+        assert!(f.deleted_but_present, "{}", e.db.name);
+        std::fs::remove_file(e.share.join("顧客一覧.csv")).unwrap();
+        e.clock.advance_secs(60);
+        app.request_scan(&e.privacy, loc).await.unwrap();
+        scan_due(app).await;
+        let f = &files_by_path(app, &e.privacy, loc).await["顧客一覧.csv"];
+        assert_eq!(f.change, Change::Removed);
+        assert!(!f.deleted_but_present && !f.unledgered);
+        // The human resources head may not resolve the sales department's files.
+        assert!(matches!(
+            app.record_file_deleted(&e.hr_head, csv, "", false).await,
+            Err(AppError::NotFound)
+        ));
+        e.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn each_sees_their_own_and_samples_only_with_vault_rights() {
+    for e in envs().await {
+        let app = &e.app;
+        let loc = app
+            .add_location(&e.privacy, input("営業部", &e.share, e.sales))
+            .await
+            .unwrap();
+        scan_due(app).await;
+        let csv = files_by_path(app, &e.privacy, loc).await["顧客一覧.csv"].row.id;
+        // The custodian sees masked samples; nobody else does.
+        let d = app.discovery_file_detail(&e.custodian, csv).await.unwrap();
+        let samples = d.samples.unwrap();
+        assert_eq!(samples.len(), 9, "{}", e.db.name);
+        assert!(samples.iter().any(|s| s.kind == "phone" && s.masked.contains('*')));
+        assert!(samples.iter().all(|s| !s.masked.contains("1234-5678")));
+        for who in [&e.privacy, &e.sales_head] {
+            assert!(app.discovery_file_detail(who, csv).await.unwrap().samples.is_none());
+        }
+        // The samples are sealed at rest.
+        let row = app.store.discovery_file(csv).await.unwrap();
+        let sealed = row.samples_sealed.unwrap();
+        assert!(!sealed.contains("taro") && !sealed.contains("090"));
+        // Department heads see their departments' locations; staff and other companies not.
+        assert_eq!(app.discovery_overview(&e.sales_head).await.unwrap().locations.len(), 1);
+        assert!(app.discovery_overview(&e.hr_head).await.unwrap().locations.is_empty());
+        assert!(app.discovery_overview(&e.staff).await.unwrap().locations.is_empty());
+        for who in [&e.hr_head, &e.staff, &e.other_company] {
+            assert!(matches!(app.location_detail(who, loc).await, Err(AppError::NotFound)));
+            assert!(matches!(app.discovery_file_detail(who, csv).await, Err(AppError::NotFound)));
+        }
+        // Every view is in the audit log, the sample view with its count.
+        let views = app
+            .store
+            .search_audit(
+                &AuditFilter {
+                    action: Some("discovery.file.view".into()),
+                    ..AuditFilter::default()
+                },
+                100,
+            )
+            .await
+            .unwrap();
+        assert!(views.iter().any(|v| v.record.detail.contains("\"samples\":9")), "{views:?}");
+        assert_eq!(
+            views
+                .iter()
+                .filter(|v| v.record.outcome == mamori_domain::audit::Outcome::Denied)
+                .count(),
+            3
+        );
+        e.db.cleanup().await;
+    }
+}
