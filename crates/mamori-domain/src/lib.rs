@@ -10,6 +10,7 @@ pub mod audit;
 pub mod calendar;
 pub mod campaign;
 pub mod desk;
+pub mod discovery_report;
 pub mod impact;
 pub mod incident;
 pub mod lang;
