@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod campaign;
 pub mod desk;
 pub mod discovery;
+pub mod discovery_report;
 pub mod impact;
 pub mod incident;
 pub mod lang;
