@@ -704,3 +704,131 @@ impl App {
         Ok(())
     }
 }
+
+/// The demo share's files: fictional people and numbers (a valid My Number check digit, phone
+/// numbers of the 090/080 ranges), as a privacy office would find them on a department share.
+const DEMO_SHARE: &[(&str, &str)] = &[
+    (
+        "カスタマーサポート課/問い合わせ対応/2026-11_折り返し一覧.csv",
+        "受付日,氏名,電話番号,メールアドレス,内容\n2026-11-02,佐々木 美咲,090-3141-5926,misaki.sasaki@example.jp,配送日の変更\n2026-11-05,中村 大輔,080-2718-2818,daisuke.n@example.com,返品の手順\n2026-11-09,小川 直美,070-1414-2135,naomi.ogawa@example.ne.jp,ポイントの失効\n",
+    ),
+    (
+        "カスタマーサポート課/議事録/2026-11-20_定例.txt",
+        "定例ミーティング議事録（2026年11月20日）\n出席: 伊藤、鈴木\n・返品の問い合わせが増加。佐々木美咲様（090-3141-5926）へは伊藤が折り返し済み。\n・次回は12月18日。\n",
+    ),
+    (
+        "カスタマーサポート課/旧システム/退会者_控え.csv",
+        "会員番号,氏名,生年月日,個人番号\nM-00812,石井 健太,1984-04-12,123456789018\n",
+    ),
+    (
+        "カスタマーサポート課/マニュアル/電話応対の手引き.txt",
+        "電話応対の手引き\n1. 名乗る\n2. ご用件を伺う\n3. 本人確認の手順に従う\n",
+    ),
+];
+
+impl App {
+    /// The demo's discovery: a department share under `share` (made if missing, outside the
+    /// data folder) scanned once, and a self-check report of a staff member's laptop, signed
+    /// with a key issued to them. Added once.
+    pub async fn seed_demo_discovery(&self, share: &std::path::Path) -> Result<(), AppError> {
+        use mamori_domain::discovery_report::{
+            key_id_of, write_signed, ReportFile, ReportHeader, ReportStatus,
+        };
+        if self.store.get_setting("demo.discovery").await?.is_some() {
+            return Ok(());
+        }
+        let Some(company) = self.store.list_companies().await?.into_iter().next() else {
+            return Ok(());
+        };
+        let depts = self.store.list_departments(company.id).await?;
+        let dept = |name: &str| depts.iter().find(|d| d.name == name).map_or(0, |d| d.id);
+        for (path, text) in DEMO_SHARE {
+            let p = share.join(path);
+            if let Some(dir) = p.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| AppError::Internal(format!("demo share: {e}")))?;
+            }
+            if !p.exists() {
+                std::fs::write(&p, text).map_err(|e| AppError::Internal(format!("demo share: {e}")))?;
+            }
+        }
+        let real = std::fs::canonicalize(share)
+            .map_err(|e| AppError::Internal(format!("demo share: {e}")))?;
+        let now = self.clock.now_micros();
+        let loc = self
+            .store
+            .insert_location(&mamori_store::discovery::NewLocation {
+                company_id: company.id,
+                department_id: dept("カスタマーサポート課"),
+                kind: "folder".into(),
+                name: "共有フォルダ（オペレーションサービス部）".into(),
+                path: real.to_string_lossy().into_owned(),
+                owner_user_id: None,
+                interval_hours: 24,
+                next_scan_at: Some(now + 24 * 3_600_000_000),
+                created_at: now,
+                created_by: "demo".into(),
+            })
+            .await?;
+        self.store.queue_scan(loc, company.id, "demo", now).await?;
+        while self
+            .run_next_scan(crate::discovery::process_worker())
+            .await?
+            .is_some()
+        {}
+        // A staff member's laptop, reported with a signed report.
+        if let Some(u) = self.store.find_user_by_login("yamada").await? {
+            let signing = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+            let key_id = key_id_of(&signing.verifying_key());
+            self.store
+                .insert_scan_key(&mamori_store::discovery::ScanKeyRow {
+                    key_id: key_id.clone(),
+                    company_id: company.id,
+                    user_id: u.id,
+                    public_key: hex::encode(signing.verifying_key().to_bytes()),
+                    label: "ノートPC".into(),
+                    created_at: now,
+                    revoked_at: None,
+                    revoked_by: None,
+                })
+                .await?;
+            let file = |path: &str, counts: &[(&str, u64)]| ReportFile {
+                path: path.into(),
+                bytes: 18_432,
+                format: "xlsx".into(),
+                status: ReportStatus::Scanned,
+                reason: None,
+                counts: counts.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect(),
+            };
+            let mut scan = file("Downloads/申込書_スキャン.png", &[]);
+            scan.format = "image".into();
+            scan.status = ReportStatus::Skipped;
+            scan.reason = Some("not read: image only".into());
+            let report = write_signed(
+                &ReportHeader {
+                    key_id,
+                    host: "MIRAI-NB-0231".into(),
+                    roots: vec!["C:\\Users\\yamada".into()],
+                    started_at: "2026-12-01T12:10:00+09:00".into(),
+                    finished_at: "2026-12-01T12:14:00+09:00".into(),
+                    scanner: env!("CARGO_PKG_VERSION").into(),
+                    files_scanned: 1840,
+                    files_clean: 1837,
+                },
+                &[
+                    file(
+                        "Documents/仕入先/展示会_名刺リスト.xlsx",
+                        &[("person_name", 64), ("phone", 60), ("email", 58)],
+                    ),
+                    file("Desktop/メモ.txt", &[("phone", 2)]),
+                    scan,
+                ],
+                &signing,
+            );
+            let ctx = Ctx::user(u, "local");
+            self.import_scan_report(&ctx, &report).await?;
+        }
+        self.store.set_setting("demo.discovery", "1").await?;
+        Ok(())
+    }
+}

@@ -829,7 +829,7 @@ impl App {
         let app = self.clone();
         let worker = worker.to_owned();
         tokio::spawn(async move {
-            loop {
+            while !app.stopping.load(Ordering::SeqCst) {
                 match app.run_next_scan(&worker).await {
                     Ok(Some(_)) => continue,
                     Ok(None) => break,
@@ -861,8 +861,13 @@ impl App {
         let now = self.clock.now_micros();
         let (status, error) = match &outcome {
             Ok(true) => ("done", None),
-            // The lease was lost: another worker runs it now; leave the row alone.
-            Ok(false) => return Ok(Some(id)),
+            // Stopping, or the lease was lost: another worker runs it (again).
+            Ok(false) => {
+                if self.stopping.load(Ordering::SeqCst) {
+                    self.store.release_scan(id, worker).await?;
+                }
+                return Ok(Some(id));
+            }
             Err(e) => ("failed", Some(e.to_string())),
         };
         self.store
@@ -1021,7 +1026,8 @@ impl App {
             }
             self.store.save_files(&results).await?;
             let now = self.clock.now_micros();
-            if !self
+            if self.stopping.load(Ordering::SeqCst)
+                || !self
                 .store
                 .scan_progress(scan.id, worker, &progress, now + LEASE_MICROS)
                 .await?

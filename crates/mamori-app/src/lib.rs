@@ -144,6 +144,9 @@ pub struct App {
     pub public_cache: Arc<desk_public::PublicCache>,
     /// This process is running discovery scans (one at a time per process).
     pub discovery_running: Arc<std::sync::atomic::AtomicBool>,
+    /// The process is shutting down: a running scan gives its claim back at the next step
+    /// (another process, or this one after a restart, resumes it).
+    pub stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl App {
@@ -169,6 +172,7 @@ impl App {
                 argon2,
                 public_cache: Arc::default(),
                 discovery_running: Arc::default(),
+                stopping: Arc::default(),
             },
             writer,
         )

@@ -502,3 +502,150 @@ async fn each_sees_their_own_and_samples_only_with_vault_rights() {
         e.db.cleanup().await;
     }
 }
+
+mod reports {
+    use super::*;
+    use mamori_domain::discovery_report::{
+        write_signed, ReportFile, ReportHeader, ReportStatus, ScanKeyFile,
+    };
+    use std::collections::BTreeMap;
+
+    fn header(key: &str, files_scanned: u64, files_clean: u64) -> ReportHeader {
+        ReportHeader {
+            key_id: key.into(),
+            host: "YAMADA-PC".into(),
+            roots: vec!["C:\\Users\\yamada\\Documents".into()],
+            started_at: "2026-12-07T09:00:00+09:00".into(),
+            finished_at: "2026-12-07T09:05:00+09:00".into(),
+            scanner: "0.1.0".into(),
+            files_scanned,
+            files_clean,
+        }
+    }
+
+    fn file(path: &str, counts: &[(&str, u64)]) -> ReportFile {
+        ReportFile {
+            path: path.into(),
+            bytes: 1234,
+            format: "csv".into(),
+            status: ReportStatus::Scanned,
+            reason: None,
+            counts: counts
+                .iter()
+                .map(|(k, n)| ((*k).to_owned(), *n))
+                .collect::<BTreeMap<_, _>>(),
+        }
+    }
+
+    #[tokio::test]
+    async fn signed_reports_are_imported_once_and_edited_ones_refused() {
+        for e in envs().await {
+            let app = &e.app;
+            let issued = app.issue_scan_key(&e.staff, "ノートPC").await.unwrap();
+            let key = ScanKeyFile::parse(&issued.file).unwrap();
+            assert_eq!(key.key_id, issued.key_id);
+            // The secret is only in the file: the store keeps the public half.
+            let stored = app.store.scan_key(&issued.key_id).await.unwrap().unwrap();
+            assert_eq!(stored.public_key.len(), 64);
+            assert!(!issued.file.contains(&stored.public_key));
+
+            let mut not_read = file("Downloads/scan.png", &[]);
+            not_read.status = ReportStatus::Skipped;
+            not_read.reason = Some("not read: image only".into());
+            let files = vec![
+                file("Documents/顧客リスト.xlsx", &[("person_name", 120), ("phone", 118)]),
+                file("Desktop/memo.txt", &[("email", 2)]),
+                not_read,
+            ];
+            let report = write_signed(&header(&key.key_id, 40, 37), &files, &key.signing);
+
+            // Edited after signing: refused, and the refusal recorded with why.
+            let mut edited = report.clone();
+            let at = edited.windows(3).position(|w| w == b"120").unwrap();
+            edited[at] = b'0';
+            let err = app.import_scan_report(&e.staff, &edited).await.unwrap_err();
+            let AppError::Invalid(p) = &err else { panic!("{err:?}") };
+            assert!(p.en.contains("changed"), "{}: {}", e.db.name, p.en);
+            // Not a report at all.
+            assert!(matches!(
+                app.import_scan_report(&e.staff, CUSTOMERS.as_bytes()).await,
+                Err(AppError::Invalid(_))
+            ));
+            // Another person may not import it; the owner may.
+            assert!(matches!(
+                app.import_scan_report(&e.sales_head, &report).await,
+                Err(AppError::Invalid(_))
+            ));
+            let r = app.import_scan_report(&e.staff, &report).await.unwrap();
+            assert_eq!((r.files, r.with_data, r.host.as_str()), (3, 2, "YAMADA-PC"));
+            // Once only.
+            let err = app.import_scan_report(&e.staff, &report).await.unwrap_err();
+            let AppError::Invalid(p) = &err else { panic!() };
+            assert!(p.en.contains("imported already"), "{}", p.en);
+
+            // The device is a location of the owner's department: the owner and the
+            // department's head see it, with what was found and what no ledger entry covers.
+            let o = app.discovery_overview(&e.staff).await.unwrap();
+            assert_eq!(o.locations.len(), 1);
+            assert_eq!(o.locations[0].row.kind, "device");
+            assert_eq!(o.locations[0].unledgered, 2);
+            assert_eq!(app.discovery_overview(&e.sales_head).await.unwrap().locations.len(), 1);
+            assert!(app.discovery_overview(&e.hr_head).await.unwrap().locations.is_empty());
+            let dt = app.location_detail(&e.staff, r.location_id).await.unwrap();
+            assert_eq!(dt.totals.get("person_name"), Some(&120));
+            assert_eq!(dt.files.len(), 3);
+
+            // The next report of the same PC: the memo is gone, the list changed.
+            let files2 = vec![file(
+                "Documents/顧客リスト.xlsx",
+                &[("person_name", 121), ("phone", 118)],
+            )];
+            let mut h2 = header(&key.key_id, 41, 40);
+            h2.finished_at = "2026-12-08T09:05:00+09:00".into();
+            let report2 = write_signed(&h2, &files2, &key.signing);
+            let r2 = app.import_scan_report(&e.staff, &report2).await.unwrap();
+            assert_eq!(r2.location_id, r.location_id);
+            let s = app.store.scan(r2.scan_id).await.unwrap();
+            assert_eq!((s.source.as_str(), s.files_removed), ("report", 2));
+            let files = files_by_path(app, &e.staff, r.location_id).await;
+            assert_eq!(files["Documents/顧客リスト.xlsx"].change, Change::Changed);
+            assert_eq!(files["Desktop/memo.txt"].change, Change::Removed);
+
+            // A revoked key signs nothing more.
+            app.revoke_scan_key(&e.staff, &key.key_id).await.unwrap();
+            let mut h3 = header(&key.key_id, 1, 1);
+            h3.finished_at = "2026-12-09T09:05:00+09:00".into();
+            let report3 = write_signed(&h3, &[], &key.signing);
+            let err = app.import_scan_report(&e.staff, &report3).await.unwrap_err();
+            let AppError::Invalid(p) = &err else { panic!() };
+            assert!(p.en.contains("revoked"), "{}", p.en);
+            // Someone else's key cannot be revoked (the same answer as none).
+            let other = app.issue_scan_key(&e.hr_head, "").await.unwrap();
+            assert!(matches!(
+                app.revoke_scan_key(&e.staff, &other.key_id).await,
+                Err(AppError::NotFound)
+            ));
+            // Refusals are in the audit log with their reason.
+            let refused = app
+                .store
+                .search_audit(
+                    &AuditFilter {
+                        action: Some("discovery.report.import".into()),
+                        ..AuditFilter::default()
+                    },
+                    100,
+                )
+                .await
+                .unwrap();
+            let reasons: Vec<&str> = refused
+                .iter()
+                .filter(|a| a.record.outcome == mamori_domain::audit::Outcome::Denied)
+                .map(|a| a.record.detail.as_str())
+                .collect();
+            for why in ["edited", "not_a_report", "other_person", "duplicate", "revoked_key"] {
+                assert!(reasons.iter().any(|d| d.contains(why)), "{why}: {reasons:?}");
+            }
+            e.db.cleanup().await;
+        }
+    }
+}

@@ -436,4 +436,21 @@ mod tests {
         assert_eq!(parsed.trusted_proxies, vec!["192.0.2.1".to_owned()]);
         assert!(Config::default().trusted_proxies().unwrap().is_empty());
     }
+
+    #[test]
+    fn discovery_roots_come_from_the_file_and_are_absolute() {
+        let cfg: Config = toml::from_str("discovery_roots = [\"/srv/share\", \"/mnt/nas\"]").unwrap();
+        cfg.validate().unwrap();
+        let s = cfg.settings();
+        assert_eq!(s.discovery_roots, vec!["/srv/share".to_owned(), "/mnt/nas".to_owned()]);
+        // mamori's own folders are never scanned.
+        assert!(s.discovery_own.contains(&cfg.data_dir));
+        assert!(s.discovery_own.contains(&cfg.key_dir()));
+        assert!(Config::default().settings().discovery_roots.is_empty());
+        for bad in ["share", "/srv/../etc"] {
+            let c: Config = toml::from_str(&format!("discovery_roots = [\"{bad}\"]")).unwrap();
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains("discovery_roots"), "{e}");
+        }
+    }
 }

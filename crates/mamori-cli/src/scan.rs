@@ -4,7 +4,7 @@
 //! (findings or not), 2 on bad arguments, 1 on an error that stopped it.
 //!
 //! With `--report FILE --report-key KEYFILE` it also writes the signed scan report
-//! (`mamori_domain::discovery_report`) that the web application's 「発見」 page imports: one line
+//! (`mamori_domain::discovery_report`) that the web application's 「データ探索」 page imports: one line
 //! per file with personal data or not read, counts per kind, no values.
 
 use mamori_detect::runner::{self, OutputFormat, RunError, RunOptions, RunSummary};
@@ -20,7 +20,7 @@ use std::process::ExitCode;
 
 /// Where a scan key comes from, for the messages about `--report` and `--report-key`.
 const KEY_HINT: &str = "a scan key file is issued by the web application: \
-    「発見」 (Discovery) page → 「自己点検キー」 (Scan keys)";
+    「データ探索」 (Discovery) page → 「自己点検（自分のPC）」 (Self-check) → 「自己点検キー」 (Scan keys)";
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
@@ -59,12 +59,12 @@ pub struct ScanArgs {
     /// labels and honorifics, in name columns, and as dictionary full names.
     #[arg(long)]
     pub no_prose: bool,
-    /// Also write a signed scan report to FILE for the web application to import (「発見」 →
+    /// Also write a signed scan report to FILE for the web application to import (「データ探索」 →
     /// 「自己点検キー」): one line per file with personal data or not read, the counts per kind,
     /// no values. Needs --report-key.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
-    /// The scan key file that signs the report, issued by the web application: 「発見」
+    /// The scan key file that signs the report, issued by the web application: 「データ探索」
     /// (Discovery) page → 「自己点検キー」 (Scan keys). Needs --report.
     #[arg(long, value_name = "KEYFILE", requires = "report")]
     pub report_key: Option<PathBuf>,

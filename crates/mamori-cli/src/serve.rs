@@ -110,12 +110,37 @@ pub async fn serve(mut cfg: Config, args: ServeArgs) -> Result<ExitCode> {
     } else {
         None
     };
+    // The demo's share for discovery: a folder beside the data folder (never inside it),
+    // allowed for scanning unless the configuration names its own folders.
+    let demo_share = if args.demo && cfg.discovery_roots.is_empty() {
+        let name = cfg
+            .data_dir
+            .file_name()
+            .map_or_else(|| "mamori-data".into(), |n| n.to_string_lossy().into_owned());
+        let dir = cfg.data_dir.with_file_name(format!("{name}-share"));
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot make the demo share {}", dir.display()))?;
+        let dir = std::fs::canonicalize(&dir)?;
+        cfg.discovery_roots = vec![dir.to_string_lossy().into_owned()];
+        Some(dir)
+    } else {
+        None
+    };
     let (app, writer) = app(&cfg, args.create).await?;
     if args.demo {
         let logins = app
             .seed_demo()
             .await
             .map_err(|e| anyhow::anyhow!("demo data: {e}"))?;
+        if let Some(dir) = &demo_share {
+            app.seed_demo_discovery(dir)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo discovery: {e}"))?;
+            println!(
+                "デモ用共有フォルダ / demo share for discovery: {}",
+                dir.display()
+            );
+        }
         print_demo(&logins, &addr);
     }
     let listener = tokio::net::TcpListener::bind(addr)
@@ -158,6 +183,7 @@ pub async fn serve(mut cfg: Config, args: ServeArgs) -> Result<ExitCode> {
 
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
+    app.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
     let _ = worker.await;
     let _ = app
         .audit(

@@ -1,5 +1,5 @@
 //! The signed scan report ("mamori scan report", version 1): what `mamori scan --report` writes
-//! on a laptop or a home PC and the web application imports on its 「発見」 page.
+//! on a laptop or a home PC and the web application imports on its 「データ探索」 page.
 //!
 //! A UTF-8 file of JSON lines, each ended by `"\n"`:
 //!
@@ -45,20 +45,8 @@ const MAX_SHORT_CHARS: usize = 64;
 /// The first line of a scan key file.
 pub const KEY_FILE_MAGIC: &str = "mamori-scan-key";
 
-/// The kind codes of the scanner (mamori-detect's `Kind::as_str`), in its order.
-pub const KINDS: [&str; 11] = [
-    "person_name",
-    "address",
-    "postal_code",
-    "phone",
-    "email",
-    "birth_date",
-    "credit_card",
-    "my_number",
-    "bank_account",
-    "passport_number",
-    "drivers_license_number",
-];
+/// The kind codes of the scanner, in its order (one list, in `discovery`).
+pub use crate::discovery::KINDS;
 
 /// The id of a scan key: the first 16 bytes of SHA-256 of the public key, 32 lowercase hex
 /// digits. The web application issues keys with this id; a key file whose id is another is

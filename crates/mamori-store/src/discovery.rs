@@ -516,6 +516,20 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
+    /// Gives a running scan back to the queue (its process is stopping); it resumes from what
+    /// was saved, since saved files count as seen.
+    pub async fn release_scan(&self, id: i64, worker: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE discovery_scans SET status = 'queued', worker = NULL, lease_until = NULL \
+             WHERE id = $1 AND worker = $2 AND status = 'running'",
+        )
+        .bind(id)
+        .bind(worker)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     /// Ends a scan: done with the location's totals, or failed with why.
     pub async fn finish_scan(
         &self,

@@ -94,6 +94,12 @@ async fn the_schedule_queues_a_due_folder_once_and_a_scan_is_claimed_once() {
         assert_eq!(again.id, m);
         assert!(!s.scan_progress(m, "w2", &p, 9_000).await.unwrap());
         assert!(s.scan_progress(m, "w3", &p, 9_000).await.unwrap());
+        // w3's process stops: the scan goes back to the queue, only by its own worker.
+        s.release_scan(m, "w1").await.unwrap();
+        assert_eq!(s.scan(m).await.unwrap().status, "running");
+        s.release_scan(m, "w3").await.unwrap();
+        assert_eq!(s.scan(m).await.unwrap().status, "queued");
+        assert_eq!(s.claim_scan("w4", 1_600, 5_000).await.unwrap().unwrap().id, m);
         db.cleanup().await;
     }
 }
