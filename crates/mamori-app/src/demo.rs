@@ -749,7 +749,8 @@ impl App {
                     .map_err(|e| AppError::Internal(format!("demo share: {e}")))?;
             }
             if !p.exists() {
-                std::fs::write(&p, text).map_err(|e| AppError::Internal(format!("demo share: {e}")))?;
+                std::fs::write(&p, text)
+                    .map_err(|e| AppError::Internal(format!("demo share: {e}")))?;
             }
         }
         let real = std::fs::canonicalize(share)

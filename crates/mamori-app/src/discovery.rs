@@ -275,7 +275,10 @@ impl App {
             depts
         } else {
             let own = scope.departments.clone().unwrap_or_default();
-            depts.into_iter().filter(|(id, _)| own.contains(id)).collect()
+            depts
+                .into_iter()
+                .filter(|(id, _)| own.contains(id))
+                .collect()
         };
         Ok(DiscoveryOverview {
             locations,
@@ -294,7 +297,10 @@ impl App {
         let depts = self.discovery_depts(scope.company_id).await?;
         Ok(match &scope.departments {
             None => depts,
-            Some(own) => depts.into_iter().filter(|(id, _)| own.contains(id)).collect(),
+            Some(own) => depts
+                .into_iter()
+                .filter(|(id, _)| own.contains(id))
+                .collect(),
         })
     }
 
@@ -330,14 +336,15 @@ impl App {
             ));
         }
         let real = match real_folder(input.path.trim()) {
-            Ok(real) => match d::check_folder(&real, &self.settings.discovery_roots, &self.own_folders())
-            {
-                Ok(()) => Some(real),
-                Err(p) => {
-                    ps.push(Problem::new(Some("path"), p.ja, p.en));
-                    None
+            Ok(real) => {
+                match d::check_folder(&real, &self.settings.discovery_roots, &self.own_folders()) {
+                    Ok(()) => Some(real),
+                    Err(p) => {
+                        ps.push(Problem::new(Some("path"), p.ja, p.en));
+                        None
+                    }
                 }
-            },
+            }
             Err(p) => {
                 ps.push(Problem::new(Some("path"), p.ja, p.en));
                 None
@@ -358,24 +365,23 @@ impl App {
         let hours_text = input.interval_hours.trim();
         let hours = if hours_text.is_empty() {
             Some(24)
-        } else {
-            match mamori_domain::number::parse_whole(hours_text).and_then(|h| i64::try_from(h).ok()) {
-                Some(h) => match d::check_interval(h) {
-                    Ok(h) => Some(h),
-                    Err(p) => {
-                        ps.push(Problem::new(Some("interval_hours"), p.ja, p.en));
-                        None
-                    }
-                },
-                None => {
-                    ps.push(Problem::new(
-                        Some("interval_hours"),
-                        format!("スキャンの間隔「{hours_text}」を時間数として読めません"),
-                        format!("the interval \"{hours_text}\" is not a number of hours"),
-                    ));
+        } else if let Some(h) =
+            mamori_domain::number::parse_whole(hours_text).and_then(|h| i64::try_from(h).ok())
+        {
+            match d::check_interval(h) {
+                Ok(h) => Some(h),
+                Err(p) => {
+                    ps.push(Problem::new(Some("interval_hours"), p.ja, p.en));
                     None
                 }
             }
+        } else {
+            ps.push(Problem::new(
+                Some("interval_hours"),
+                format!("スキャンの間隔「{hours_text}」を時間数として読めません"),
+                format!("the interval \"{hours_text}\" is not a number of hours"),
+            ));
+            None
         };
         ps.done()?;
         Ok((real.unwrap_or_default(), hours.unwrap_or(24)))
@@ -410,7 +416,9 @@ impl App {
     pub async fn add_location(&self, ctx: &Ctx, input: LocationInput) -> Result<i64, AppError> {
         let scope = self.discovery_scope(ctx).await?;
         if !scope.can_manage {
-            return Err(self.denied(ctx, "discovery.location.create", "discovery").await);
+            return Err(self
+                .denied(ctx, "discovery.location.create", "discovery")
+                .await);
         }
         let depts = self.discovery_depts(scope.company_id).await?;
         let (real, hours) = self.check_location(&scope, &input, &depts)?;
@@ -831,7 +839,7 @@ impl App {
         tokio::spawn(async move {
             while !app.stopping.load(Ordering::SeqCst) {
                 match app.run_next_scan(&worker).await {
-                    Ok(Some(_)) => continue,
+                    Ok(Some(_)) => {}
                     Ok(None) => break,
                     Err(e) => {
                         tracing::warn!(error = %e, "discovery scan failed");
@@ -917,7 +925,9 @@ impl App {
             .map(|f| (f.path.clone(), f))
             .collect();
         let mut progress = ScanProgress {
-            files_total: Some(i64::try_from(walked.files.len() + walked.not_read.len()).unwrap_or(0)),
+            files_total: Some(
+                i64::try_from(walked.files.len() + walked.not_read.len()).unwrap_or(0),
+            ),
             ..ScanProgress::default()
         };
         let mut present: HashSet<String> = HashSet::new();
@@ -938,9 +948,14 @@ impl App {
                 status: status_code(&r.status).into(),
                 reason: status_reason(&r.status),
                 counts: "{}".into(),
-                change: d::change_of(seen.get(&rel).map(|s| d::counts_from_json(&s.counts)).as_ref(), &Counts::new())
-                    .code()
-                    .into(),
+                change: d::change_of(
+                    seen.get(&rel)
+                        .map(|s| d::counts_from_json(&s.counts))
+                        .as_ref(),
+                    &Counts::new(),
+                )
+                .code()
+                .into(),
                 scan_id: scan.id,
                 ..FileResult::default()
             });
@@ -948,7 +963,7 @@ impl App {
         self.store.save_files(&results).await?;
         let files: Vec<(PathBuf, String)> = walked.files;
         for chunk in files.chunks(STEP_FILES) {
-            let work: Vec<(PathBuf, String, Option<Seen>, Option<Counts>, Option<i64>)> = chunk
+            let work: Vec<Work> = chunk
                 .iter()
                 .map(|(p, display)| {
                     let rel = relative(&root, display);
@@ -973,7 +988,14 @@ impl App {
                 use rayon::prelude::*;
                 work.into_par_iter()
                     .map(|(p, rel, prev, prev_counts, prev_id)| {
-                        let o = read_one(&root2, &p, &rel, prev.as_ref(), prev_counts.as_ref(), &version2);
+                        let o = read_one(
+                            &root2,
+                            &p,
+                            &rel,
+                            prev.as_ref(),
+                            prev_counts.as_ref(),
+                            &version2,
+                        );
                         (rel, prev_id, o)
                     })
                     .collect::<Vec<_>>()
@@ -993,11 +1015,11 @@ impl App {
                         }
                     }
                     Outcome1::Read(r) => {
-                        if r.status != "scanned" {
-                            progress.files_not_read += 1;
-                        } else {
+                        if r.status == "scanned" {
                             progress.files_read += 1;
                             progress.bytes_read += r.size;
+                        } else {
+                            progress.files_not_read += 1;
                         }
                         let samples_sealed = (!r.samples.is_empty()).then(|| {
                             self.keys.seal(
@@ -1028,9 +1050,9 @@ impl App {
             let now = self.clock.now_micros();
             if self.stopping.load(Ordering::SeqCst)
                 || !self
-                .store
-                .scan_progress(scan.id, worker, &progress, now + LEASE_MICROS)
-                .await?
+                    .store
+                    .scan_progress(scan.id, worker, &progress, now + LEASE_MICROS)
+                    .await?
             {
                 return Ok(false);
             }
@@ -1050,12 +1072,18 @@ impl App {
     }
 }
 
+/// One file to read: its path, its path in the location, and what the last scan knew of it
+/// (its size and time, its counts, its row).
+type Work = (PathBuf, String, Option<Seen>, Option<Counts>, Option<i64>);
+
 /// What reading one file gave.
 enum Outcome1 {
     /// Size and time as last seen: not opened.
     Unchanged,
     /// Time changed, bytes did not: not scanned.
-    Touched { mtime: i64 },
+    Touched {
+        mtime: i64,
+    },
     Read(ReadFile),
 }
 
@@ -1161,9 +1189,8 @@ fn read_one(
         }
         _ => (
             "scanned".to_owned(),
-            member_not_read.and_then(|m| {
-                status_reason(&m.status).map(|s| format!("{}: {s}", m.path))
-            }),
+            member_not_read
+                .and_then(|m| status_reason(&m.status).map(|s| format!("{}: {s}", m.path))),
         ),
     };
     Outcome1::Read(ReadFile {
@@ -1195,10 +1222,7 @@ fn hash_file(path: &Path) -> std::io::Result<String> {
 
 /// The folder as the operating system resolves it (links followed), or why it cannot be used.
 fn real_folder(path: &str) -> Result<String, d::PathProblem> {
-    let lexical = d::check_folder(path, &["/".to_owned()], &[]);
-    if let Err(p) = lexical {
-        return Err(p);
-    }
+    d::check_folder(path, &["/".to_owned()], &[])?;
     match std::fs::canonicalize(path) {
         Ok(real) if real.is_dir() => Ok(real.to_string_lossy().into_owned()),
         Ok(_) => Err(d::PathProblem {

@@ -74,7 +74,9 @@ impl App {
             return Err(AppError::invalid(
                 "label",
                 format!("有効なキーは{MAX_KEYS}個までです。使わないキーを無効にしてください"),
-                format!("at most {MAX_KEYS} keys may be valid at once; revoke one you no longer use"),
+                format!(
+                    "at most {MAX_KEYS} keys may be valid at once; revoke one you no longer use"
+                ),
             ));
         }
         let signing = SigningKey::generate(&mut rand::rngs::OsRng);
@@ -116,16 +118,28 @@ impl App {
                 && (k.user_id == scope.user_id || ctx.allows(Permission::ManageDiscovery))
         });
         if !mine {
-            self.audit(ctx, "discovery.key.revoke", &target, Outcome::Denied, json!({}))
-                .await?;
+            self.audit(
+                ctx,
+                "discovery.key.revoke",
+                &target,
+                Outcome::Denied,
+                json!({}),
+            )
+            .await?;
             return Err(AppError::NotFound);
         }
         let now = self.clock.now_micros();
         self.store
             .revoke_scan_key(key_id, &ctx.actor_name(), now)
             .await?;
-        self.audit(ctx, "discovery.key.revoke", &target, Outcome::Success, json!({}))
-            .await?;
+        self.audit(
+            ctx,
+            "discovery.key.revoke",
+            &target,
+            Outcome::Success,
+            json!({}),
+        )
+        .await?;
         Ok(())
     }
 
@@ -219,35 +233,34 @@ impl App {
             .map_err(|e| internal(e.into()))?;
         let now = self.clock.now_micros();
         let host: String = header.host.chars().take(200).collect();
-        let location = match self
+        let existing = self
             .store
             .device_location(scope.company_id, owner.id, &host)
             .await
-            .map_err(|e| internal(e.into()))?
-        {
-            Some(l) => l,
-            None => {
-                let id = self
-                    .store
-                    .insert_location(&NewLocation {
-                        company_id: scope.company_id,
-                        department_id: owner.department_id,
-                        kind: "device".into(),
-                        name: format!("{host} ({})", owner.login),
-                        path: host.clone(),
-                        owner_user_id: Some(owner.id),
-                        interval_hours: 0,
-                        next_scan_at: None,
-                        created_at: now,
-                        created_by: ctx.actor_name(),
-                    })
-                    .await
-                    .map_err(|e| internal(e.into()))?;
-                self.store
-                    .location(id)
-                    .await
-                    .map_err(|e| internal(e.into()))?
-            }
+            .map_err(|e| internal(e.into()))?;
+        let location = if let Some(l) = existing {
+            l
+        } else {
+            let id = self
+                .store
+                .insert_location(&NewLocation {
+                    company_id: scope.company_id,
+                    department_id: owner.department_id,
+                    kind: "device".into(),
+                    name: format!("{host} ({})", owner.login),
+                    path: host.clone(),
+                    owner_user_id: Some(owner.id),
+                    interval_hours: 0,
+                    next_scan_at: None,
+                    created_at: now,
+                    created_by: ctx.actor_name(),
+                })
+                .await
+                .map_err(|e| internal(e.into()))?;
+            self.store
+                .location(id)
+                .await
+                .map_err(|e| internal(e.into()))?
         };
         let scan_id = match self
             .store

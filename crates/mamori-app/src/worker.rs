@@ -71,7 +71,10 @@ impl App {
             crate::desk_faq::DIGEST_TASK => {
                 self.send_desk_digests().await?;
             }
-            crate::discovery::SCAN_TASK => self.discovery_tick(crate::discovery::process_worker()).await?,
+            crate::discovery::SCAN_TASK => {
+                self.discovery_tick(crate::discovery::process_worker())
+                    .await?;
+            }
             other => return Err(AppError::Internal(format!("unknown periodic task {other}"))),
         }
         Ok(())

@@ -71,7 +71,10 @@ async fn envs() -> Vec<Env> {
         let root = std::fs::canonicalize(temp_dir("shares")).unwrap();
         let share = root.join("営業部");
         write(&share.join("顧客一覧.csv"), CUSTOMERS);
-        write(&share.join("議事録/2026-11.txt"), "定例会議の議事録。特記事項なし。\n");
+        write(
+            &share.join("議事録/2026-11.txt"),
+            "定例会議の議事録。特記事項なし。\n",
+        );
         write(
             &share.join("議事録/問い合わせ.txt"),
             "お客様（山田太郎様）から電話。折り返し先 090-1234-5678。\n",
@@ -86,12 +89,24 @@ async fn envs() -> Vec<Env> {
         };
         let (app, _writer) = App::new(db.store.clone(), keys, clock.clone(), settings);
         let l = Ctx::local();
-        let co = app.create_company(&l, "mirai", "株式会社みらい通販").await.unwrap();
+        let co = app
+            .create_company(&l, "mirai", "株式会社みらい通販")
+            .await
+            .unwrap();
         let hq = app.create_department(&l, co, None, "本社").await.unwrap();
-        let sales = app.create_department(&l, co, Some(hq), "営業部").await.unwrap();
-        let hr = app.create_department(&l, co, Some(hq), "人事部").await.unwrap();
+        let sales = app
+            .create_department(&l, co, Some(hq), "営業部")
+            .await
+            .unwrap();
+        let hr = app
+            .create_department(&l, co, Some(hq), "人事部")
+            .await
+            .unwrap();
         let other = app.create_company(&l, "other", "他社").await.unwrap();
-        let other_hq = app.create_department(&l, other, None, "本社").await.unwrap();
+        let other_hq = app
+            .create_department(&l, other, None, "本社")
+            .await
+            .unwrap();
         out.push(Env {
             privacy: person(&app, co, hq, "tanaka", Role::PrivacyOffice).await,
             custodian: person(&app, co, hq, "kanri", Role::Custodian).await,
@@ -140,7 +155,11 @@ async fn scan_due(app: &App) -> Vec<i64> {
     done
 }
 
-async fn files_by_path(app: &App, ctx: &Ctx, loc: i64) -> HashMap<String, mamori_app::discovery::FileView> {
+async fn files_by_path(
+    app: &App,
+    ctx: &Ctx,
+    loc: i64,
+) -> HashMap<String, mamori_app::discovery::FileView> {
     app.location_detail(ctx, loc)
         .await
         .unwrap()
@@ -186,7 +205,8 @@ async fn only_allowed_folders_can_be_configured_and_only_by_the_privacy_office()
         }
         let own = app.settings.discovery_own[0].clone();
         let mut s2 = (*app.settings).clone();
-        s2.discovery_roots.push(own.parent().unwrap().to_string_lossy().into_owned());
+        s2.discovery_roots
+            .push(own.parent().unwrap().to_string_lossy().into_owned());
         let mut wide = app.clone();
         wide.settings = Arc::new(s2);
         let err = wide
@@ -198,7 +218,10 @@ async fn only_allowed_folders_can_be_configured_and_only_by_the_privacy_office()
         // Interval out of range.
         let mut i = input("x", &e.share, e.sales);
         i.interval_hours = "800".into();
-        assert_eq!(fields(&app.add_location(&e.privacy, i).await.unwrap_err()), vec!["interval_hours"]);
+        assert_eq!(
+            fields(&app.add_location(&e.privacy, i).await.unwrap_err()),
+            vec!["interval_hours"]
+        );
         // Without roots in the configuration nothing may be scanned, and the message says so.
         let mut none = app.clone();
         none.settings = Arc::new(Settings::default());
@@ -248,7 +271,10 @@ async fn folders_are_scanned_on_schedule_and_incrementally() {
         }
         let first = first.expect("the scheduled scan finished");
         assert_eq!(first.source, "schedule", "{}", e.db.name);
-        assert_eq!((first.files_seen, first.files_read, first.files_unchanged), (3, 3, 0));
+        assert_eq!(
+            (first.files_seen, first.files_read, first.files_unchanged),
+            (3, 3, 0)
+        );
         assert_eq!(first.files_with_data, 2);
         let files = files_by_path(app, &e.privacy, loc).await;
         let csv = &files["顧客一覧.csv"];
@@ -258,7 +284,10 @@ async fn folders_are_scanned_on_schedule_and_incrementally() {
         assert_eq!(csv.change, Change::New);
         assert!(csv.unledgered);
         assert!(files["議事録/問い合わせ.txt"].counts.contains_key("phone"));
-        assert!(!files.contains_key("議事録/2026-11.txt"), "a clean file is not listed");
+        assert!(
+            !files.contains_key("議事録/2026-11.txt"),
+            "a clean file is not listed"
+        );
         // Not due again before its interval.
         e.clock.advance_secs(3600);
         assert!(scan_due(app).await.is_empty());
@@ -277,7 +306,12 @@ async fn folders_are_scanned_on_schedule_and_incrementally() {
         let memo = e.share.join("議事録/2026-11.txt");
         let t = std::fs::metadata(&memo).unwrap().modified().unwrap();
         std::fs::write(&memo, "定例会議の議事録。特記事項あり。\n").unwrap();
-        std::fs::File::options().write(true).open(&memo).unwrap().set_modified(t).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&memo)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
         // Touched (new time, same bytes): hashed, not scanned.
         let inquiry = e.share.join("議事録/問い合わせ.txt");
         let bytes = std::fs::read(&inquiry).unwrap();
@@ -286,11 +320,17 @@ async fn folders_are_scanned_on_schedule_and_incrementally() {
             .write(true)
             .open(&inquiry)
             .unwrap()
-            .set_modified(t + std::time::Duration::from_secs(60))
+            .set_modified(t + std::time::Duration::from_mins(1))
             .unwrap();
         // Changed, new and removed files.
-        write(&e.share.join("顧客一覧.csv"), &format!("{CUSTOMERS}高橋次郎,090-9999-0000,jiro@example.jp\n"));
-        write(&e.share.join("退職者/名簿.csv"), "氏名,マイナンバー\n木村 誠,123456789018\n");
+        write(
+            &e.share.join("顧客一覧.csv"),
+            &format!("{CUSTOMERS}高橋次郎,090-9999-0000,jiro@example.jp\n"),
+        );
+        write(
+            &e.share.join("退職者/名簿.csv"),
+            "氏名,マイナンバー\n木村 誠,123456789018\n",
+        );
         std::fs::remove_file(e.share.join("議事録/2026-11.txt")).unwrap_or(());
         write(&memo, "定例会議の議事録。特記事項あり。\n");
         std::fs::remove_file(&memo).unwrap();
@@ -298,7 +338,17 @@ async fn folders_are_scanned_on_schedule_and_incrementally() {
         scan_due(app).await;
         let r = app.store.scan(s3).await.unwrap();
         assert_eq!(r.status, "done", "{:?}", r.error);
-        assert_eq!((r.files_seen, r.files_read, r.files_unchanged, r.files_removed), (3, 2, 1, 1), "{}", e.db.name);
+        assert_eq!(
+            (
+                r.files_seen,
+                r.files_read,
+                r.files_unchanged,
+                r.files_removed
+            ),
+            (3, 2, 1, 1),
+            "{}",
+            e.db.name
+        );
         let files = files_by_path(app, &e.privacy, loc).await;
         let csv = &files["顧客一覧.csv"];
         assert_eq!(csv.change, Change::Changed);
@@ -307,9 +357,16 @@ async fn folders_are_scanned_on_schedule_and_incrementally() {
         assert_eq!(csv.prev_counts.as_ref().unwrap().get("phone"), Some(&3));
         assert_eq!(files["退職者/名簿.csv"].change, Change::New);
         assert_eq!(files["退職者/名簿.csv"].counts.get("my_number"), Some(&1));
-        assert!(!files.contains_key("議事録/2026-11.txt"), "a clean file gone is only counted");
+        assert!(
+            !files.contains_key("議事録/2026-11.txt"),
+            "a clean file gone is only counted"
+        );
         let inquiry_row = &files["議事録/問い合わせ.txt"];
-        assert_eq!(inquiry_row.change, Change::New, "touched only: its first change stays");
+        assert_eq!(
+            inquiry_row.change,
+            Change::New,
+            "touched only: its first change stays"
+        );
         assert!(!inquiry_row.changed_now);
         // The location's totals and their change since the scan before.
         let dt = app.location_detail(&e.privacy, loc).await.unwrap();
@@ -328,7 +385,13 @@ async fn folders_are_scanned_on_schedule_and_incrementally() {
             )
             .await
             .unwrap();
-        assert_eq!(scans.iter().filter(|a| a.record.action == "discovery.scan").count(), 3);
+        assert_eq!(
+            scans
+                .iter()
+                .filter(|a| a.record.action == "discovery.scan")
+                .count(),
+            3
+        );
         e.db.cleanup().await;
     }
 }
@@ -351,7 +414,11 @@ async fn links_out_of_the_folder_are_not_followed() {
         assert!(link.counts.is_empty(), "{}", e.db.name);
         assert_eq!(link.row.status, "failed");
         assert!(link.row.reason.as_deref().unwrap().contains("leads out"));
-        assert!(files.keys().any(|k| k.starts_with("外のフォルダ")), "{:?}", files.keys());
+        assert!(
+            files.keys().any(|k| k.starts_with("外のフォルダ")),
+            "{:?}",
+            files.keys()
+        );
         assert!(files
             .iter()
             .filter(|(k, _)| k.starts_with("外のフォルダ"))
@@ -388,7 +455,10 @@ async fn the_ledger_covers_files_and_proposals_and_deletions_close_the_gap() {
         .await
         .unwrap();
         let files = files_by_path(app, &e.privacy, loc).await;
-        assert_eq!(files["議事録/問い合わせ.txt"].dataset.as_ref().unwrap().1, "問い合わせ記録");
+        assert_eq!(
+            files["議事録/問い合わせ.txt"].dataset.as_ref().unwrap().1,
+            "問い合わせ記録"
+        );
         let csv = files["顧客一覧.csv"].row.id;
         assert!(files["顧客一覧.csv"].unledgered);
 
@@ -411,17 +481,22 @@ async fn the_ledger_covers_files_and_proposals_and_deletions_close_the_gap() {
             )
             .await
             .unwrap();
-        app.link_discovery_file(&e.privacy, csv, Some(ds)).await.unwrap();
+        app.link_discovery_file(&e.privacy, csv, Some(ds))
+            .await
+            .unwrap();
         let o = app.discovery_overview(&e.privacy).await.unwrap();
         assert_eq!(o.locations[0].unledgered, 0);
         // Another company's entry cannot be tied.
         assert!(matches!(
-            app.link_discovery_file(&e.privacy, csv, Some(ds + 1000)).await,
+            app.link_discovery_file(&e.privacy, csv, Some(ds + 1000))
+                .await,
             Err(AppError::Invalid(_))
         ));
 
         // A file recorded as deleted that the next scan still finds is flagged; gone, it is not.
-        app.link_discovery_file(&e.privacy, csv, None).await.unwrap();
+        app.link_discovery_file(&e.privacy, csv, None)
+            .await
+            .unwrap();
         app.record_file_deleted(&e.sales_head, csv, "不要になったため削除", false)
             .await
             .unwrap();
@@ -457,27 +532,59 @@ async fn each_sees_their_own_and_samples_only_with_vault_rights() {
             .await
             .unwrap();
         scan_due(app).await;
-        let csv = files_by_path(app, &e.privacy, loc).await["顧客一覧.csv"].row.id;
+        let csv = files_by_path(app, &e.privacy, loc).await["顧客一覧.csv"]
+            .row
+            .id;
         // The custodian sees masked samples; nobody else does.
         let d = app.discovery_file_detail(&e.custodian, csv).await.unwrap();
         let samples = d.samples.unwrap();
         assert_eq!(samples.len(), 9, "{}", e.db.name);
-        assert!(samples.iter().any(|s| s.kind == "phone" && s.masked.contains('*')));
+        assert!(samples
+            .iter()
+            .any(|s| s.kind == "phone" && s.masked.contains('*')));
         assert!(samples.iter().all(|s| !s.masked.contains("1234-5678")));
         for who in [&e.privacy, &e.sales_head] {
-            assert!(app.discovery_file_detail(who, csv).await.unwrap().samples.is_none());
+            assert!(app
+                .discovery_file_detail(who, csv)
+                .await
+                .unwrap()
+                .samples
+                .is_none());
         }
         // The samples are sealed at rest.
         let row = app.store.discovery_file(csv).await.unwrap();
         let sealed = row.samples_sealed.unwrap();
         assert!(!sealed.contains("taro") && !sealed.contains("090"));
         // Department heads see their departments' locations; staff and other companies not.
-        assert_eq!(app.discovery_overview(&e.sales_head).await.unwrap().locations.len(), 1);
-        assert!(app.discovery_overview(&e.hr_head).await.unwrap().locations.is_empty());
-        assert!(app.discovery_overview(&e.staff).await.unwrap().locations.is_empty());
+        assert_eq!(
+            app.discovery_overview(&e.sales_head)
+                .await
+                .unwrap()
+                .locations
+                .len(),
+            1
+        );
+        assert!(app
+            .discovery_overview(&e.hr_head)
+            .await
+            .unwrap()
+            .locations
+            .is_empty());
+        assert!(app
+            .discovery_overview(&e.staff)
+            .await
+            .unwrap()
+            .locations
+            .is_empty());
         for who in [&e.hr_head, &e.staff, &e.other_company] {
-            assert!(matches!(app.location_detail(who, loc).await, Err(AppError::NotFound)));
-            assert!(matches!(app.discovery_file_detail(who, csv).await, Err(AppError::NotFound)));
+            assert!(matches!(
+                app.location_detail(who, loc).await,
+                Err(AppError::NotFound)
+            ));
+            assert!(matches!(
+                app.discovery_file_detail(who, csv).await,
+                Err(AppError::NotFound)
+            ));
         }
         // Every view is in the audit log, the sample view with its count.
         let views = app
@@ -491,7 +598,12 @@ async fn each_sees_their_own_and_samples_only_with_vault_rights() {
             )
             .await
             .unwrap();
-        assert!(views.iter().any(|v| v.record.detail.contains("\"samples\":9")), "{views:?}");
+        assert!(
+            views
+                .iter()
+                .any(|v| v.record.detail.contains("\"samples\":9")),
+            "{views:?}"
+        );
         assert_eq!(
             views
                 .iter()
@@ -553,7 +665,10 @@ mod reports {
             not_read.status = ReportStatus::Skipped;
             not_read.reason = Some("not read: image only".into());
             let files = vec![
-                file("Documents/顧客リスト.xlsx", &[("person_name", 120), ("phone", 118)]),
+                file(
+                    "Documents/顧客リスト.xlsx",
+                    &[("person_name", 120), ("phone", 118)],
+                ),
                 file("Desktop/memo.txt", &[("email", 2)]),
                 not_read,
             ];
@@ -564,7 +679,9 @@ mod reports {
             let at = edited.windows(3).position(|w| w == b"120").unwrap();
             edited[at] = b'0';
             let err = app.import_scan_report(&e.staff, &edited).await.unwrap_err();
-            let AppError::Invalid(p) = &err else { panic!("{err:?}") };
+            let AppError::Invalid(p) = &err else {
+                panic!("{err:?}")
+            };
             assert!(p.en.contains("changed"), "{}: {}", e.db.name, p.en);
             // Not a report at all.
             assert!(matches!(
@@ -589,8 +706,20 @@ mod reports {
             assert_eq!(o.locations.len(), 1);
             assert_eq!(o.locations[0].row.kind, "device");
             assert_eq!(o.locations[0].unledgered, 2);
-            assert_eq!(app.discovery_overview(&e.sales_head).await.unwrap().locations.len(), 1);
-            assert!(app.discovery_overview(&e.hr_head).await.unwrap().locations.is_empty());
+            assert_eq!(
+                app.discovery_overview(&e.sales_head)
+                    .await
+                    .unwrap()
+                    .locations
+                    .len(),
+                1
+            );
+            assert!(app
+                .discovery_overview(&e.hr_head)
+                .await
+                .unwrap()
+                .locations
+                .is_empty());
             let dt = app.location_detail(&e.staff, r.location_id).await.unwrap();
             assert_eq!(dt.totals.get("person_name"), Some(&120));
             assert_eq!(dt.files.len(), 3);
@@ -616,7 +745,10 @@ mod reports {
             let mut h3 = header(&key.key_id, 1, 1);
             h3.finished_at = "2026-12-09T09:05:00+09:00".into();
             let report3 = write_signed(&h3, &[], &key.signing);
-            let err = app.import_scan_report(&e.staff, &report3).await.unwrap_err();
+            let err = app
+                .import_scan_report(&e.staff, &report3)
+                .await
+                .unwrap_err();
             let AppError::Invalid(p) = &err else { panic!() };
             assert!(p.en.contains("revoked"), "{}", p.en);
             // Someone else's key cannot be revoked (the same answer as none).
@@ -642,8 +774,17 @@ mod reports {
                 .filter(|a| a.record.outcome == mamori_domain::audit::Outcome::Denied)
                 .map(|a| a.record.detail.as_str())
                 .collect();
-            for why in ["edited", "not_a_report", "other_person", "duplicate", "revoked_key"] {
-                assert!(reasons.iter().any(|d| d.contains(why)), "{why}: {reasons:?}");
+            for why in [
+                "edited",
+                "not_a_report",
+                "other_person",
+                "duplicate",
+                "revoked_key",
+            ] {
+                assert!(
+                    reasons.iter().any(|d| d.contains(why)),
+                    "{why}: {reasons:?}"
+                );
             }
             e.db.cleanup().await;
         }

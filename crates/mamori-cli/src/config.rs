@@ -310,7 +310,9 @@ impl Config {
             .iter()
             .find(|r| !r.starts_with('/') || r.split('/').any(|c| c == ".."))
         {
-            bail!("discovery_roots lists absolute folders (starting with /, without ..), not `{r}`");
+            bail!(
+                "discovery_roots lists absolute folders (starting with /, without ..), not `{r}`"
+            );
         }
         if self.max_upload_bytes < 1 {
             bail!("max_upload_bytes must be at least 1 (bytes; the default is 536870912, 512 MiB)");
@@ -439,10 +441,14 @@ mod tests {
 
     #[test]
     fn discovery_roots_come_from_the_file_and_are_absolute() {
-        let cfg: Config = toml::from_str("discovery_roots = [\"/srv/share\", \"/mnt/nas\"]").unwrap();
+        let cfg: Config =
+            toml::from_str("discovery_roots = [\"/srv/share\", \"/mnt/nas\"]").unwrap();
         cfg.validate().unwrap();
         let s = cfg.settings();
-        assert_eq!(s.discovery_roots, vec!["/srv/share".to_owned(), "/mnt/nas".to_owned()]);
+        assert_eq!(
+            s.discovery_roots,
+            vec!["/srv/share".to_owned(), "/mnt/nas".to_owned()]
+        );
         // mamori's own folders are never scanned.
         assert!(s.discovery_own.contains(&cfg.data_dir));
         assert!(s.discovery_own.contains(&cfg.key_dir()));

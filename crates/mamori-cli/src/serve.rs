@@ -113,10 +113,10 @@ pub async fn serve(mut cfg: Config, args: ServeArgs) -> Result<ExitCode> {
     // The demo's share for discovery: a folder beside the data folder (never inside it),
     // allowed for scanning unless the configuration names its own folders.
     let demo_share = if args.demo && cfg.discovery_roots.is_empty() {
-        let name = cfg
-            .data_dir
-            .file_name()
-            .map_or_else(|| "mamori-data".into(), |n| n.to_string_lossy().into_owned());
+        let name = cfg.data_dir.file_name().map_or_else(
+            || "mamori-data".into(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let dir = cfg.data_dir.with_file_name(format!("{name}-share"));
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot make the demo share {}", dir.display()))?;
@@ -183,7 +183,8 @@ pub async fn serve(mut cfg: Config, args: ServeArgs) -> Result<ExitCode> {
 
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
-    app.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+    app.stopping
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     let _ = worker.await;
     let _ = app
         .audit(

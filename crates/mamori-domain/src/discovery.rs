@@ -63,18 +63,12 @@ pub fn items_of(counts: &Counts) -> Vec<Item> {
 /// person per value (names, e-mail addresses, phones, My Numbers, card numbers). `None` when
 /// the file holds none of them. Shown as an estimate the privacy office corrects.
 pub fn persons_estimate(counts: &Counts) -> Option<i64> {
-    [
-        "person_name",
-        "email",
-        "phone",
-        "my_number",
-        "credit_card",
-    ]
-    .iter()
-    .filter_map(|k| counts.get(*k).copied())
-    .max()
-    .filter(|n| *n > 0)
-    .map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+    ["person_name", "email", "phone", "my_number", "credit_card"]
+        .iter()
+        .filter_map(|k| counts.get(*k).copied())
+        .max()
+        .filter(|n| *n > 0)
+        .map(|n| i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// How a file changed between two scans of its location.
@@ -172,8 +166,17 @@ fn problem(ja: impl Into<String>, en: impl Into<String>) -> PathProblem {
 /// Normal form of a path for comparison: `\` as `/`, no repeated or trailing `/`.
 pub fn normal_path(p: &str) -> String {
     let s = p.trim().replace('\\', "/");
-    let lead = if s.starts_with("//") { "//" } else if s.starts_with('/') { "/" } else { "" };
-    let parts: Vec<&str> = s.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    let lead = if s.starts_with("//") {
+        "//"
+    } else if s.starts_with('/') {
+        "/"
+    } else {
+        ""
+    };
+    let parts: Vec<&str> = s
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
     format!("{lead}{}", parts.join("/"))
 }
 
@@ -334,7 +337,10 @@ mod tests {
     #[test]
     fn storage_place_covers_files_in_its_folders() {
         let place = "本社3階 書庫、/srv/share/営業部/顧客\n\\\\FS01\\Share\\人事";
-        assert!(storage_covers(place, "/srv/share/営業部/顧客/2026/一覧.csv"));
+        assert!(storage_covers(
+            place,
+            "/srv/share/営業部/顧客/2026/一覧.csv"
+        ));
         assert!(!storage_covers(place, "/srv/share/営業部/顧客2/一覧.csv"));
         assert!(storage_covers(place, "//fs01/share/人事/給与.xlsx"));
         assert!(storage_covers(place, "\\\\fs01\\SHARE\\人事\\a.csv"));
@@ -374,14 +380,24 @@ mod tests {
         assert_eq!(d.get("phone"), Some(&2));
         assert_eq!(d.get("email"), Some(&-1));
         assert_eq!(d.len(), 2);
-        for ch in [Change::New, Change::Changed, Change::Unchanged, Change::Removed] {
+        for ch in [
+            Change::New,
+            Change::Changed,
+            Change::Unchanged,
+            Change::Removed,
+        ] {
             assert_eq!(Change::parse(ch.code()), Some(ch));
         }
     }
 
     #[test]
     fn proposals_take_items_and_an_estimate() {
-        let k = c(&[("phone", 120), ("person_name", 118), ("postal_code", 100), ("my_number", 3)]);
+        let k = c(&[
+            ("phone", 120),
+            ("person_name", 118),
+            ("postal_code", 100),
+            ("my_number", 3),
+        ]);
         assert_eq!(
             items_of(&k),
             vec![Item::Name, Item::PostalCode, Item::Phone, Item::MyNumber]
@@ -394,7 +410,10 @@ mod tests {
     fn counts_round_trip_and_drop_unknown_kinds() {
         let k = c(&[("phone", 2)]);
         assert_eq!(counts_from_json(&counts_to_json(&k)), k);
-        assert_eq!(counts_from_json("{\"phone\":2,\"shoe_size\":3,\"email\":0}"), k);
+        assert_eq!(
+            counts_from_json("{\"phone\":2,\"shoe_size\":3,\"email\":0}"),
+            k
+        );
         assert_eq!(counts_from_json("not json"), Counts::new());
         let mut a = [0u64; 11];
         a[3] = 2;

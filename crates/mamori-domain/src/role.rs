@@ -191,14 +191,18 @@ impl Roles {
         let granting: &[Role] = match permission {
             Permission::ManageUsers => &[Role::Admin],
             Permission::ReadAuditLog | Permission::ExportAuditLog => &[Role::Auditor],
-            Permission::ManageOwnAccount | Permission::FileIncident => &Role::ALL,
+            Permission::ManageOwnAccount
+            | Permission::FileIncident
+            | Permission::SubmitScanReport => &Role::ALL,
             Permission::ViewAllIncidents => &[
                 Role::PrivacyOffice,
                 Role::Ciso,
                 Role::Executive,
                 Role::Auditor,
             ],
-            Permission::ManageIncidents => &[Role::PrivacyOffice, Role::Ciso],
+            Permission::ManageIncidents | Permission::ManageDiscovery => {
+                &[Role::PrivacyOffice, Role::Ciso]
+            }
             Permission::DecideIncidents => &[Role::Executive, Role::Ciso],
             Permission::ConfigureAlerts => &[Role::PrivacyOffice, Role::Admin],
             Permission::ViewLedger => &[
@@ -222,8 +226,6 @@ impl Roles {
                 Role::DepartmentHead,
                 Role::Custodian,
             ],
-            Permission::ManageDiscovery => &[Role::PrivacyOffice, Role::Ciso],
-            Permission::SubmitScanReport => &Role::ALL,
         };
         self.0.iter().any(|r| granting.contains(r))
     }

@@ -274,7 +274,7 @@ impl Store {
     // ───────────────────────────── locations ─────────────────────────────
 
     pub async fn insert_location(&self, n: &NewLocation) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+        sqlx::query_scalar(
             "INSERT INTO discovery_locations (company_id, department_id, kind, name, path, \
              owner_user_id, interval_hours, enabled, next_scan_at, created_at, created_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10) RETURNING id",
@@ -291,7 +291,7 @@ impl Store {
         .bind(&n.created_by)
         .fetch_one(self.pool())
         .await
-        .map_err(|e| crate::StoreError::from_sqlx(e, "name"))?)
+        .map_err(|e| crate::StoreError::from_sqlx(e, "name"))
     }
 
     /// Changes a location's settings; `next_scan_at` is recomputed by the caller.
@@ -801,7 +801,7 @@ impl Store {
     /// Starts the scan an imported report becomes (running, so the files can be saved under
     /// it); the report's hash is unique, so one report is imported once.
     pub async fn begin_report_scan(&self, r: &ReportScan) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+        sqlx::query_scalar(
             "INSERT INTO discovery_scans (location_id, company_id, source, status, requested_by, \
              queued_at, started_at, files_seen, files_total, report_sha256, report_key_id, \
              report_scanned_at) VALUES ($1, $2, 'report', 'running', $3, $4, $4, $5, $5, $6, $7, $8) \
@@ -817,7 +817,7 @@ impl Store {
         .bind(&r.scanned_at)
         .fetch_one(self.pool())
         .await
-        .map_err(|e| crate::StoreError::from_sqlx(e, "report"))?)
+        .map_err(|e| crate::StoreError::from_sqlx(e, "report"))
     }
 
     pub async fn insert_scan_key(&self, k: &ScanKeyRow) -> Result<()> {

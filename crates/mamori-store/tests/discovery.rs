@@ -9,7 +9,10 @@ use mamori_store::testing::TestDb;
 use mamori_store::{Store, StoreError};
 
 async fn company(s: &Store) -> (i64, i64) {
-    let co = s.create_company("mirai", "株式会社みらい", 1).await.unwrap();
+    let co = s
+        .create_company("mirai", "株式会社みらい", 1)
+        .await
+        .unwrap();
     let dept = s.create_department(co, None, "営業部", 1).await.unwrap();
     (co, dept)
 }
@@ -53,9 +56,18 @@ async fn the_schedule_queues_a_due_folder_once_and_a_scan_is_claimed_once() {
     for db in TestDb::all().await {
         let s = &db.store;
         let (co, dept) = company(s).await;
-        let due = s.insert_location(&folder(co, dept, "a", Some(100))).await.unwrap();
-        let later = s.insert_location(&folder(co, dept, "b", Some(10_000))).await.unwrap();
-        let manual = s.insert_location(&folder(co, dept, "c", None)).await.unwrap();
+        let due = s
+            .insert_location(&folder(co, dept, "a", Some(100)))
+            .await
+            .unwrap();
+        let later = s
+            .insert_location(&folder(co, dept, "b", Some(10_000)))
+            .await
+            .unwrap();
+        let manual = s
+            .insert_location(&folder(co, dept, "c", None))
+            .await
+            .unwrap();
         // The same name twice in a company is refused.
         assert!(matches!(
             s.insert_location(&folder(co, dept, "a", None)).await,
@@ -72,7 +84,11 @@ async fn the_schedule_queues_a_due_folder_once_and_a_scan_is_claimed_once() {
         assert!(s.queue_due_scans(300).await.unwrap().is_empty());
         // A person's request while one is queued: refused.
         assert_eq!(s.queue_scan(due, co, "tanaka", 300).await.unwrap(), None);
-        let m = s.queue_scan(manual, co, "tanaka", 300).await.unwrap().unwrap();
+        let m = s
+            .queue_scan(manual, co, "tanaka", 300)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(s.location(later).await.unwrap().next_scan_at.is_some());
 
         // Claimed once, oldest first.
@@ -99,7 +115,10 @@ async fn the_schedule_queues_a_due_folder_once_and_a_scan_is_claimed_once() {
         assert_eq!(s.scan(m).await.unwrap().status, "running");
         s.release_scan(m, "w3").await.unwrap();
         assert_eq!(s.scan(m).await.unwrap().status, "queued");
-        assert_eq!(s.claim_scan("w4", 1_600, 5_000).await.unwrap().unwrap().id, m);
+        assert_eq!(
+            s.claim_scan("w4", 1_600, 5_000).await.unwrap().unwrap().id,
+            m
+        );
         db.cleanup().await;
     }
 }
@@ -109,7 +128,10 @@ async fn a_file_keeps_its_history_across_scans() {
     for db in TestDb::all().await {
         let s = &db.store;
         let (co, dept) = company(s).await;
-        let loc = s.insert_location(&folder(co, dept, "a", None)).await.unwrap();
+        let loc = s
+            .insert_location(&folder(co, dept, "a", None))
+            .await
+            .unwrap();
         let s1 = s.queue_scan(loc, co, "t", 1).await.unwrap().unwrap();
         s.save_files(&[
             result(loc, co, s1, "顧客.csv", "{\"phone\":3}", "new"),
@@ -129,15 +151,33 @@ async fn a_file_keeps_its_history_across_scans() {
         // Second scan: the CSV read again with the same findings keeps "new" from scan 1;
         // then it changes.
         let s2 = s.queue_scan(loc, co, "t", 3).await.unwrap().unwrap();
-        assert_eq!(s.queue_scan(loc, co, "t", 3).await.unwrap(), None, "one at a time");
-        s.save_files(&[result(loc, co, s2, "顧客.csv", "{\"phone\":3}", "unchanged")])
-            .await
-            .unwrap();
+        assert_eq!(
+            s.queue_scan(loc, co, "t", 3).await.unwrap(),
+            None,
+            "one at a time"
+        );
+        s.save_files(&[result(
+            loc,
+            co,
+            s2,
+            "顧客.csv",
+            "{\"phone\":3}",
+            "unchanged",
+        )])
+        .await
+        .unwrap();
         let f = s.discovery_file(csv).await.unwrap();
         assert_eq!((f.change.as_str(), f.changed_scan_id), ("new", s1));
-        s.save_files(&[result(loc, co, s2, "顧客.csv", "{\"email\":1,\"phone\":5}", "changed")])
-            .await
-            .unwrap();
+        s.save_files(&[result(
+            loc,
+            co,
+            s2,
+            "顧客.csv",
+            "{\"email\":1,\"phone\":5}",
+            "changed",
+        )])
+        .await
+        .unwrap();
         let f = s.discovery_file(csv).await.unwrap();
         assert_eq!(f.change, "changed");
         assert_eq!(f.changed_scan_id, s2);
@@ -153,9 +193,10 @@ async fn a_file_keeps_its_history_across_scans() {
             .unwrap();
         let m = s.discovery_file(memo).await.unwrap();
         assert_eq!((m.change.as_str(), m.prev_counts), ("new", None));
-        // The list of a location: files with data, and those changed in the scan.
+        // The list of a location: files with data (a clean file is only counted).
         let listed = s.location_files(loc, s2).await.unwrap();
-        assert_eq!(listed.len(), 2);
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].path, "顧客.csv");
         s.set_file_disposition(csv, Some("deleted"), Some("シュレッダー"), "tanaka", 9)
             .await
             .unwrap();
@@ -241,8 +282,16 @@ async fn a_database_from_before_discovery_upgrades_with_its_ledger() {
             .unwrap();
         s.migrate().await.unwrap();
         let d = s.get_dataset(ds).await.unwrap();
-        assert_eq!((d.name.as_str(), d.persons), ("顧客名簿", Some(1200)), "{}", db.name);
-        let loc = s.insert_location(&folder(co, dept, "営業部", Some(1))).await.unwrap();
+        assert_eq!(
+            (d.name.as_str(), d.persons),
+            ("顧客名簿", Some(1200)),
+            "{}",
+            db.name
+        );
+        let loc = s
+            .insert_location(&folder(co, dept, "営業部", Some(1)))
+            .await
+            .unwrap();
         assert_eq!(s.locations(co).await.unwrap()[0].id, loc);
         db.cleanup().await;
     }

@@ -5,7 +5,6 @@
 //! of their own PC.
 
 use super::{jst, render, render_status, Chrome};
-use mamori_domain::incident::facts::group_digits;
 use crate::error::{WebError, WebResult};
 use crate::form::FormErrors;
 use crate::i18n::Lang;
@@ -20,6 +19,7 @@ use axum::{Extension, Form};
 use mamori_app::discovery::{DiscoveryOverview, FileView, LocationInput, LocationView};
 use mamori_app::AppError;
 use mamori_domain::discovery::{Change, Counts, KINDS};
+use mamori_domain::incident::facts::group_digits;
 use mamori_store::discovery::ScanRow;
 use serde::Deserialize;
 
@@ -31,13 +31,18 @@ fn kind_label(v: &Visitor, code: &str) -> String {
 fn counts_text(v: &Visitor, c: &Counts) -> String {
     KINDS
         .iter()
-        .filter_map(|k| c.get(*k).map(|n| format!("{} {}", kind_label(v, k), group_digits(*n))))
+        .filter_map(|k| {
+            c.get(*k)
+                .map(|n| format!("{} {}", kind_label(v, k), group_digits(*n)))
+        })
         .collect::<Vec<_>>()
         .join(if v.lang == Lang::En { ", " } else { "、" })
 }
 
 fn change_label(v: &Visitor, c: Change) -> String {
-    v.tr().get(&format!("discovery.change.{}", c.code())).to_owned()
+    v.tr()
+        .get(&format!("discovery.change.{}", c.code()))
+        .to_owned()
 }
 
 fn status_label(v: &Visitor, status: &str) -> String {
@@ -100,9 +105,15 @@ fn line_of(v: &Visitor, l: &LocationView) -> LocationLine {
         path: l.row.path.clone(),
         department: l.department.clone(),
         last: when(s.and_then(|s| s.finished_at.or(s.started_at).or(Some(s.queued_at)))),
-        status: s.map_or_else(|| t.get("discovery.never").to_owned(), |s| status_label(v, &s.status)),
+        status: s.map_or_else(
+            || t.get("discovery.never").to_owned(),
+            |s| status_label(v, &s.status),
+        ),
         running: s.is_some_and(|s| s.status == "running" || s.status == "queued"),
-        with_data: s.map_or_else(|| "-".into(), |s| group_digits(s.files_with_data.max(0) as u64)),
+        with_data: s.map_or_else(
+            || "-".into(),
+            |s| group_digits(s.files_with_data.max(0) as u64),
+        ),
         unledgered: l.unledgered,
     }
 }
@@ -125,7 +136,12 @@ const LOCATION_FIELDS: &[(&str, &str)] = &[
     ("interval_hours", "discovery.interval"),
 ];
 
-fn overview_page(v: &Visitor, o: &DiscoveryOverview, f: LocationEcho, errs: FormErrors) -> DiscoveryPage {
+fn overview_page(
+    v: &Visitor,
+    o: &DiscoveryOverview,
+    f: LocationEcho,
+    errs: FormErrors,
+) -> DiscoveryPage {
     let chosen = if f.department_id > 0 {
         f.department_id
     } else {
@@ -142,10 +158,7 @@ fn overview_page(v: &Visitor, o: &DiscoveryOverview, f: LocationEcho, errs: Form
     }
 }
 
-pub async fn list_page(
-    State(s): State<WebState>,
-    Extension(v): Extension<Visitor>,
-) -> WebResult {
+pub async fn list_page(State(s): State<WebState>, Extension(v): Extension<Visitor>) -> WebResult {
     v.full()?;
     let o = s.app.discovery_overview(&v.ctx()).await?;
     render(&overview_page(
@@ -291,7 +304,10 @@ fn scan_line(v: &Visitor, s: &ScanRow) -> ScanLine {
     let n = |x: i64| group_digits(x.max(0) as u64);
     ScanLine {
         started: when(s.started_at.or(Some(s.queued_at))),
-        source: v.tr().get(&format!("discovery.source.{}", s.source)).to_owned(),
+        source: v
+            .tr()
+            .get(&format!("discovery.source.{}", s.source))
+            .to_owned(),
         status: status_label(v, &s.status),
         seen: n(s.files_seen),
         read: n(s.files_read),
@@ -326,10 +342,18 @@ async fn location_page(
     let folder = row.kind == "folder";
     let mut facts = vec![
         (
-            t.get(if folder { "discovery.path" } else { "discovery.host" }).to_owned(),
+            t.get(if folder {
+                "discovery.path"
+            } else {
+                "discovery.host"
+            })
+            .to_owned(),
             row.path.clone(),
         ),
-        (t.get("discovery.department").to_owned(), dt.location.department.clone()),
+        (
+            t.get("discovery.department").to_owned(),
+            dt.location.department.clone(),
+        ),
     ];
     if folder {
         facts.push((
@@ -342,7 +366,11 @@ async fn location_page(
         ));
         facts.push((
             t.get("discovery.next").to_owned(),
-            if row.enabled { when(row.next_scan_at) } else { t.get("discovery.paused").to_owned() },
+            if row.enabled {
+                when(row.next_scan_at)
+            } else {
+                t.get("discovery.paused").to_owned()
+            },
         ));
     }
     let latest = dt.scans.first();
@@ -352,9 +380,15 @@ async fn location_page(
             if s.status == "queued" {
                 t.get("discovery.progress.queued").to_owned()
             } else {
-                let total = s.files_total.map_or_else(|| "?".into(), |n| group_digits(n.max(0) as u64));
-                t.fill("discovery.progress.running", "seen", &group_digits(s.files_seen.max(0) as u64))
-                    .replace("{total}", &total)
+                let total = s
+                    .files_total
+                    .map_or_else(|| "?".into(), |n| group_digits(n.max(0) as u64));
+                t.fill(
+                    "discovery.progress.running",
+                    "seen",
+                    &group_digits(s.files_seen.max(0) as u64),
+                )
+                .replace("{total}", &total)
             }
         });
     let kinds = KINDS
@@ -363,7 +397,10 @@ async fn location_page(
         .map(|k| KindLine {
             label: kind_label(v, k),
             count: group_digits(dt.totals.get(*k).copied().unwrap_or(0)),
-            delta: dt.delta.get(*k).map_or_else(String::new, |d| format!("{d:+}")),
+            delta: dt
+                .delta
+                .get(*k)
+                .map_or_else(String::new, |d| format!("{d:+}")),
         })
         .collect();
     let only_unledgered = q.show.as_deref() == Some("unledgered");
@@ -533,8 +570,14 @@ async fn file_page(
     let mut facts = vec![
         (t.get("discovery.file.path").to_owned(), f.full_path.clone()),
         (t.get("discovery.file.format").to_owned(), r.format.clone()),
-        (t.get("discovery.file.size").to_owned(), group_digits(r.size.max(0) as u64)),
-        (t.get("discovery.file.change").to_owned(), change_label(v, f.change)),
+        (
+            t.get("discovery.file.size").to_owned(),
+            group_digits(r.size.max(0) as u64),
+        ),
+        (
+            t.get("discovery.file.change").to_owned(),
+            change_label(v, f.change),
+        ),
     ];
     if r.status != "scanned" || r.reason.is_some() {
         facts.push((
@@ -556,7 +599,11 @@ async fn file_page(
                     (None, _) => String::new(),
                     (Some(_), b) => {
                         let d = i128::from(now) - i128::from(b.unwrap_or(0));
-                        if d == 0 { String::new() } else { format!("{d:+}") }
+                        if d == 0 {
+                            String::new()
+                        } else {
+                            format!("{d:+}")
+                        }
                     }
                 },
             }
@@ -619,7 +666,9 @@ pub async fn file(
     Query(q): Query<FileQuery>,
 ) -> WebResult {
     v.full()?;
-    let flash = q.saved.map(|_| v.tr().get("discovery.flash.saved").to_owned());
+    let flash = q
+        .saved
+        .map(|_| v.tr().get("discovery.flash.saved").to_owned());
     file_page(&s, &v, id, FormErrors::none("link"), String::new(), flash).await
 }
 
@@ -759,7 +808,10 @@ pub async fn issue_key(
                 (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
                 (
                     header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"mamori-scan-key-{}.txt\"", &k.key_id[..8]),
+                    format!(
+                        "attachment; filename=\"mamori-scan-key-{}.txt\"",
+                        &k.key_id[..8]
+                    ),
                 ),
             ],
             k.file,
