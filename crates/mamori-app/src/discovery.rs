@@ -35,6 +35,8 @@ pub const SCAN_TASK: &str = "discovery.scan";
 const LEASE_MICROS: i64 = 30 * 60 * 1_000_000;
 /// Files read per step; progress is saved after each step.
 const STEP_FILES: usize = 32;
+/// How often a running scan saves its progress and extends its lease.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Masked samples kept per kind and file.
 const SAMPLES_PER_KIND: usize = 3;
 
@@ -960,8 +962,11 @@ impl App {
                 ..FileResult::default()
             });
         }
-        self.store.save_files(&results).await?;
+        if !results.is_empty() {
+            self.store.save_files(&results).await?;
+        }
         let files: Vec<(PathBuf, String)> = walked.files;
+        let mut last_report = std::time::Instant::now();
         for chunk in files.chunks(STEP_FILES) {
             let work: Vec<Work> = chunk
                 .iter()
@@ -1046,15 +1051,24 @@ impl App {
                     }
                 }
             }
-            self.store.save_files(&results).await?;
-            let now = self.clock.now_micros();
-            if self.stopping.load(Ordering::SeqCst)
-                || !self
+            if !results.is_empty() {
+                self.store.save_files(&results).await?;
+            }
+            if self.stopping.load(Ordering::SeqCst) {
+                return Ok(false);
+            }
+            // Progress (and the lease) at most once a second: an unchanged share is walked at
+            // tens of thousands of files a second, and each report is a write.
+            if last_report.elapsed() >= PROGRESS_EVERY {
+                last_report = std::time::Instant::now();
+                let now = self.clock.now_micros();
+                if !self
                     .store
                     .scan_progress(scan.id, worker, &progress, now + LEASE_MICROS)
                     .await?
-            {
-                return Ok(false);
+                {
+                    return Ok(false);
+                }
             }
         }
         let removed: Vec<i64> = seen
