@@ -241,22 +241,41 @@ impl App {
         let location = if let Some(l) = existing {
             l
         } else {
-            let id = self
-                .store
-                .insert_location(&NewLocation {
-                    company_id: scope.company_id,
-                    department_id: owner.department_id,
-                    kind: "device".into(),
-                    name: format!("{host} ({})", owner.login),
-                    path: host.clone(),
-                    owner_user_id: Some(owner.id),
-                    interval_hours: 0,
-                    next_scan_at: None,
-                    created_at: now,
-                    created_by: ctx.actor_name(),
-                })
-                .await
-                .map_err(|e| internal(e.into()))?;
+            // The name is unique in the company: a folder may already carry it.
+            let mut id = None;
+            for n in 1..=20 {
+                let name = if n == 1 {
+                    format!("{host} ({})", owner.login)
+                } else {
+                    format!("{host} ({}) {n}", owner.login)
+                };
+                match self
+                    .store
+                    .insert_location(&NewLocation {
+                        company_id: scope.company_id,
+                        department_id: owner.department_id,
+                        kind: "device".into(),
+                        name,
+                        path: host.clone(),
+                        owner_user_id: Some(owner.id),
+                        interval_hours: 0,
+                        next_scan_at: None,
+                        created_at: now,
+                        created_by: ctx.actor_name(),
+                    })
+                    .await
+                {
+                    Ok(new) => {
+                        id = Some(new);
+                        break;
+                    }
+                    Err(mamori_store::StoreError::Conflict(_)) => {}
+                    Err(e) => return Err(internal(e.into())),
+                }
+            }
+            let id = id.ok_or_else(|| {
+                internal(AppError::Internal("no free name for the device".into()))
+            })?;
             self.store
                 .location(id)
                 .await

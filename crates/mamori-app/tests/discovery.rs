@@ -693,8 +693,16 @@ mod reports {
                 app.import_scan_report(&e.sales_head, &report).await,
                 Err(AppError::Invalid(_))
             ));
+            // A folder already carries the name the device would get: the device gets another.
+            app.add_location(&e.privacy, input("YAMADA-PC (yamada)", &e.share, e.sales))
+                .await
+                .unwrap();
             let r = app.import_scan_report(&e.staff, &report).await.unwrap();
             assert_eq!((r.files, r.with_data, r.host.as_str()), (3, 2, "YAMADA-PC"));
+            assert_eq!(
+                app.store.location(r.location_id).await.unwrap().name,
+                "YAMADA-PC (yamada) 2"
+            );
             // Once only.
             let err = app.import_scan_report(&e.staff, &report).await.unwrap_err();
             let AppError::Invalid(p) = &err else { panic!() };
@@ -712,7 +720,7 @@ mod reports {
                     .unwrap()
                     .locations
                     .len(),
-                1
+                2
             );
             assert!(app
                 .discovery_overview(&e.hr_head)
