@@ -23,7 +23,7 @@ static NAME_WORDS: &str = include_str!(concat!(env!("OUT_DIR"), "/ipadic-names.t
 
 /// Characters of context analysed before and after a candidate run.
 const BEFORE: usize = 4;
-const AFTER: usize = 6;
+const AFTER: usize = 10;
 /// How far a window's edge may move on to the edge of a script run.
 const SNAP: usize = 8;
 /// Weight table size (a power of two); features are hashed into it.
@@ -354,7 +354,17 @@ pub struct Context<'a> {
     shape: Vec<u64>,
     flags: Vec<u64>,
     ends: Vec<(u64, u64)>,
+    /// Per token: hashes of its first two and last two characters, and whether a katakana
+    /// word of IPADIC that is never a name (three characters or more) begins or ends it
+    /// (ホール+トマト, ヴィンテージ+ギター).
+    affix: Vec<(u64, u64)>,
+    kana: Vec<u64>,
+    /// Per token of katakana: hashes of its character bigrams (at most `GRAMS`), the sound of
+    /// a foreign name against that of a plant or a product (ピンソン, ウマノスズクサ).
+    grams: Vec<[u64; GRAMS]>,
 }
+
+const GRAMS: usize = 8;
 
 const EDGE: u64 = 0x5EED;
 
@@ -368,7 +378,11 @@ impl<'a> Context<'a> {
             shape: Vec::with_capacity(n),
             flags: Vec::with_capacity(n),
             ends: Vec::with_capacity(n),
+            affix: Vec::with_capacity(n),
+            kana: Vec::with_capacity(n),
+            grams: Vec::with_capacity(n),
         };
+        let kana = &*KANA;
         for t in toks {
             let s = t.surface;
             c.surface.push(fnv(s.as_bytes()));
@@ -387,6 +401,36 @@ impl<'a> Context<'a> {
                 s.chars().next().map_or(0, |c| c as u64),
                 s.chars().next_back().map_or(0, |c| c as u64),
             ));
+            let sc = script(s);
+            let n = s.chars().count();
+            let head = s.char_indices().nth(2).map_or(s, |(b, _)| &s[..b]);
+            let tail = if n >= 2 {
+                s.char_indices().nth(n - 2).map_or(s, |(b, _)| &s[b..])
+            } else {
+                s
+            };
+            c.affix.push((fnv(head.as_bytes()), fnv(tail.as_bytes())));
+            c.kana.push(if sc == Script::Katakana && n >= 4 {
+                // A known word of three characters or more at the start, and one that leaves
+                // at least one character before it at the end.
+                let cuts = || s.char_indices().map(|(b, _)| b);
+                let pre = cuts().skip(3).any(|b| kana.contains(&s[..b]));
+                let suf = cuts().skip(1).take(n - 3).any(|b| kana.contains(&s[b..]));
+                u64::from(pre) | u64::from(suf) << 1 | 4
+            } else {
+                0
+            });
+            let mut g = [0u64; GRAMS];
+            if sc == Script::Katakana && n >= 2 {
+                // Bigrams with the word's edges: ^ピ, ピン, ..., ン$ (the first `GRAMS`).
+                let edged = std::iter::once('^')
+                    .chain(s.chars())
+                    .chain(std::iter::once('$'));
+                for (slot, (a, b)) in g.iter_mut().zip(edged.clone().zip(edged.skip(1))) {
+                    *slot = u64::from(a) << 32 | u64::from(b) | 1 << 63;
+                }
+            }
+            c.grams.push(g);
         }
         c
     }
@@ -442,6 +486,21 @@ impl<'a> Context<'a> {
             mix(22, prev, sc, unk),
             mix(23, p, flags, sc),
         ]);
+        let (head, tail) = self.affix[i];
+        out.extend([
+            mix(24, head, sc, 0),
+            mix(25, tail, sc, 0),
+            mix(26, self.kana[i], unk, 0),
+            mix(27, w1, Self::at(&self.surface, ii + 2), 0),
+            mix(28, Self::at(&self.surface, ii - 2), w_1, 0),
+            mix(29, w1, sc, unk),
+        ]);
+        out.extend(
+            self.grams[i]
+                .iter()
+                .filter(|&&g| g != 0)
+                .map(|&g| mix(30, g, 0, 0)),
+        );
     }
 }
 
@@ -708,10 +767,10 @@ mod tests {
                 .collect()
         };
         // A name of the dictionary inside a kanji run, with context either side that stops at
-        // the edges of words (映画監督, 100), not inside them.
+        // the edges of words (映画監督, 1000), not inside them.
         assert_eq!(
-            w("映画監督、小津安二郎が生まれて100年"),
-            ["映画監督、小津安二郎が生まれて100"]
+            w("映画監督、小津安二郎が生まれてから1000年目"),
+            ["映画監督、小津安二郎が生まれてから1000"]
         );
         // Katakana words IPADIC knows as ordinary words are not analysed.
         assert!(w("システムのデータベースをバックアップした").is_empty());

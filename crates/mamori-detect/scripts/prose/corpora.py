@@ -95,7 +95,7 @@ def hironsan(path):
             if toks:
                 text, spans, pos, cur = "", [], 0, None
                 for t, l in zip(toks, labels):
-                    if cur and not (l.startswith("I-") and l[2:] in ("PSN", "PER")):
+                    if cur is not None and not (l.startswith("I-") and l[2:] in ("PSN", "PER")):
                         spans.append(("PERSON", cur, pos))
                         cur = None
                     if l in ("B-PSN", "B-PER"):

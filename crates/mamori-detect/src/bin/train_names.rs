@@ -274,7 +274,9 @@ fn main() -> ExitCode {
         let mut model = trainer.averaged();
         // The bias of a name's first token that gives the best dev F1.
         let mut best_epoch = (f64::MIN, 0.0f32, (0.0, 0.0));
-        for bias in [0.0f32, 1.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0] {
+        for bias in [
+            0.0f32, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 24.0, 28.0, 32.0, 40.0,
+        ] {
             model.bias = bias;
             let (p, r, f) = evaluate(&model, &dev);
             if f > best_epoch.0 {
