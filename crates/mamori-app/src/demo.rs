@@ -801,7 +801,7 @@ impl App {
                 reason: None,
                 counts: counts.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect(),
             };
-            let mut scan = file("Downloads/申込書_スキャン.png", &[]);
+            let mut scan = file("C:\\Users\\yamada\\Downloads\\申込書_スキャン.png", &[]);
             scan.format = "image".into();
             scan.status = ReportStatus::Skipped;
             scan.reason = Some("not read: image only".into());
@@ -818,10 +818,10 @@ impl App {
                 },
                 &[
                     file(
-                        "Documents/仕入先/展示会_名刺リスト.xlsx",
+                        "C:\\Users\\yamada\\Documents\\仕入先\\展示会_名刺リスト.xlsx",
                         &[("person_name", 64), ("phone", 60), ("email", 58)],
                     ),
-                    file("Desktop/メモ.txt", &[("phone", 2)]),
+                    file("C:\\Users\\yamada\\Desktop\\メモ.txt", &[("phone", 2)]),
                     scan,
                 ],
                 &signing,

@@ -70,6 +70,8 @@ pub struct DiscoveryScope {
     /// Tie files to ledger entries and record deletions (privacy office, CISO, department heads
     /// for their departments).
     pub can_resolve: bool,
+    /// Whose files they resolve: `None` every department, `Some` only these.
+    pub resolve_departments: Option<Vec<i64>>,
     pub samples: bool,
 }
 
@@ -185,9 +187,7 @@ impl App {
         ]
         .iter()
         .any(|r| u.roles.contains(*r));
-        let departments = if whole {
-            None
-        } else if u.roles.contains(Role::DepartmentHead) {
+        let subtree = if u.roles.contains(Role::DepartmentHead) {
             let nodes: Vec<DeptNode> = self
                 .store
                 .list_departments(u.company_id)
@@ -198,24 +198,25 @@ impl App {
                     parent_id: d.parent_id,
                 })
                 .collect();
-            Some(
-                nodes
-                    .iter()
-                    .filter(|n| ancestors(&nodes, n.id).contains(&u.department_id))
-                    .map(|n| n.id)
-                    .collect(),
-            )
+            nodes
+                .iter()
+                .filter(|n| ancestors(&nodes, n.id).contains(&u.department_id))
+                .map(|n| n.id)
+                .collect()
         } else {
-            // Staff: only the reports of their own PCs.
-            Some(Vec::new())
+            Vec::new()
         };
         let can_manage = ctx.allows(Permission::ManageDiscovery);
         Ok(DiscoveryScope {
             company_id: u.company_id,
-            departments,
+            // Staff see only the reports of their own PCs.
+            departments: if whole { None } else { Some(subtree.clone()) },
             user_id: u.id,
             can_manage,
             can_resolve: can_manage || u.roles.contains(Role::DepartmentHead),
+            // Reading a department's files is not resolving them: an auditor who also heads a
+            // department resolves only that department's.
+            resolve_departments: if can_manage { None } else { Some(subtree) },
             samples: ctx.allows(Permission::SeeDiscoverySamples),
         })
     }
@@ -242,6 +243,13 @@ impl App {
             .into_iter()
             .map(|s| (s.location_id, s))
             .collect();
+        let finished: HashMap<i64, ScanRow> = self
+            .store
+            .latest_finished_scans(scope.company_id)
+            .await?
+            .into_iter()
+            .map(|s| (s.location_id, s))
+            .collect();
         let datasets = self.store.list_datasets(scope.company_id).await?;
         let mut locations = Vec::new();
         for row in self.store.locations(scope.company_id).await? {
@@ -249,7 +257,7 @@ impl App {
                 continue;
             }
             let latest = latest.get(&row.id).cloned();
-            let unledgered = match &latest {
+            let unledgered = match finished.get(&row.id) {
                 Some(s) => self
                     .file_views(&row, s, &datasets)
                     .await?
@@ -337,16 +345,17 @@ impl App {
                 "enter a name of 1 to 100 characters",
             ));
         }
-        let real = match real_folder(input.path.trim()) {
-            Ok(real) => {
-                match d::check_folder(&real, &self.settings.discovery_roots, &self.own_folders()) {
-                    Ok(()) => Some(real),
-                    Err(p) => {
-                        ps.push(Problem::new(Some("path"), p.ja, p.en));
-                        None
-                    }
-                }
-            }
+        // The typed path is checked against the allowed folders before anything on the disk
+        // is looked at (so the form cannot tell what exists elsewhere on the server), then its
+        // real path again (a link inside a root may lead out).
+        let typed = input.path.trim();
+        let roots = &self.settings.discovery_roots;
+        let own = self.own_folders();
+        let real = match d::check_folder(typed, roots, &own)
+            .and_then(|()| real_folder(typed))
+            .and_then(|real| d::check_folder(&real, roots, &own).map(|()| real))
+        {
+            Ok(real) => Some(real),
             Err(p) => {
                 ps.push(Problem::new(Some("path"), p.ja, p.en));
                 None
@@ -475,6 +484,9 @@ impl App {
         } else {
             None
         };
+        if real != old.path {
+            self.store.reset_location_files(id).await?;
+        }
         self.store
             .update_location(
                 id,
@@ -560,7 +572,8 @@ impl App {
         let depts = self.discovery_depts(scope.company_id).await?;
         let scans = self.store.scans(id, 20).await?;
         let datasets = self.store.list_datasets(scope.company_id).await?;
-        let files = match scans.first() {
+        // The files as the newest finished scan left them (one running shows its progress).
+        let files = match scans.iter().find(|s| s.status == "done") {
             Some(s) => self.file_views(&row, s, &datasets).await?,
             None => Vec::new(),
         };
@@ -630,9 +643,10 @@ impl App {
             .await?;
         let latest = self
             .store
-            .scans(loc.id, 1)
+            .scans(loc.id, 20)
             .await?
-            .first()
+            .iter()
+            .find(|s| s.status == "done")
             .map_or((row.last_scan_id, None), |s| (s.id, s.started_at));
         let datasets = self.store.list_datasets(scope.company_id).await?;
         let samples = if scope.samples {
@@ -653,7 +667,7 @@ impl App {
             .iter()
             .filter(|ds| {
                 scope
-                    .departments
+                    .resolve_departments
                     .as_ref()
                     .is_none_or(|own| own.contains(&ds.department_id))
             })
@@ -686,7 +700,7 @@ impl App {
         let scope = self.discovery_scope(ctx).await?;
         let (f, loc) = self.visible_file(ctx, &scope, id, action).await?;
         let own_dept = scope
-            .departments
+            .resolve_departments
             .as_ref()
             .is_none_or(|ds| ds.contains(&loc.department_id));
         if !scope.can_resolve || !own_dept {
@@ -711,7 +725,7 @@ impl App {
                 Ok(row) => {
                     row.company_id == scope.company_id
                         && scope
-                            .departments
+                            .resolve_departments
                             .as_ref()
                             .is_none_or(|own| own.contains(&row.department_id))
                 }
@@ -838,7 +852,15 @@ impl App {
         }
         let app = self.clone();
         let worker = worker.to_owned();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
+            // Cleared however the task ends (a panic included), so this process scans again.
+            struct Running(std::sync::Arc<std::sync::atomic::AtomicBool>);
+            impl Drop for Running {
+                fn drop(&mut self) {
+                    self.0.store(false, Ordering::SeqCst);
+                }
+            }
+            let _running = Running(app.discovery_running.clone());
             while !app.stopping.load(Ordering::SeqCst) {
                 match app.run_next_scan(&worker).await {
                     Ok(Some(_)) => {}
@@ -849,8 +871,10 @@ impl App {
                     }
                 }
             }
-            app.discovery_running.store(false, Ordering::SeqCst);
         });
+        if let Ok(mut slot) = self.discovery_task.lock() {
+            *slot = Some(task);
+        }
         Ok(())
     }
 
@@ -869,7 +893,7 @@ impl App {
         let loc = self.store.location(scan.location_id).await?;
         let outcome = self.run_scan(&scan, &loc, worker).await;
         let now = self.clock.now_micros();
-        let (status, error) = match &outcome {
+        let (status, error) = match outcome {
             Ok(true) => ("done", None),
             // Stopping, or the lease was lost: another worker runs it (again).
             Ok(false) => {
@@ -878,11 +902,17 @@ impl App {
                 }
                 return Ok(Some(id));
             }
-            Err(e) => ("failed", Some(e.to_string())),
+            Err(e) => ("failed", Some(e.shown(id))),
         };
-        self.store
-            .finish_scan(id, status, error.as_deref(), now)
-            .await?;
+        // Only while the scan is still this worker's: a worker that lost its claim does not
+        // end the scan another one is running.
+        if !self
+            .store
+            .finish_claimed_scan(id, worker, status, error.as_deref(), now)
+            .await?
+        {
+            return Ok(Some(id));
+        }
         let company = Some(loc.company_id);
         self.audit_in(
             &Ctx::local(),
@@ -906,17 +936,16 @@ impl App {
         scan: &ScanRow,
         loc: &LocationRow,
         worker: &str,
-    ) -> Result<bool, AppError> {
+    ) -> Result<bool, ScanFailure> {
         // The folder is checked again: the configuration (or a link) may have changed since.
-        let real = real_folder(&loc.path).map_err(|p| AppError::Internal(p.en))?;
+        let real = real_folder(&loc.path).map_err(|p| ScanFailure::Folder(p.ja, p.en))?;
         d::check_folder(&real, &self.settings.discovery_roots, &self.own_folders())
-            .map_err(|p| AppError::Internal(p.en))?;
+            .map_err(|p| ScanFailure::Folder(p.ja, p.en))?;
         let root = PathBuf::from(&real);
         let walked = {
             let root = root.clone();
-            tokio::task::spawn_blocking(move || runner::walk(&[root], &[], &[]))
+            tokio::task::spawn_blocking(move || runner::walk_within(&root))
                 .await
-                .map_err(|e| AppError::Internal(format!("walk: {e}")))?
                 .map_err(|e| AppError::Internal(format!("walk: {e}")))?
         };
         let seen: HashMap<String, SeenFile> = self
@@ -925,6 +954,34 @@ impl App {
             .await?
             .into_iter()
             .map(|f| (f.path.clone(), f))
+            .collect();
+        // An unmounted share is an empty folder: that is not "every file was deleted".
+        if walked.files.is_empty() && walked.not_read.is_empty() && !seen.is_empty() {
+            return Err(ScanFailure::Folder(
+                "フォルダが空です。共有フォルダがマウントされているか確認してください（前回のファイルは削除されたものとしていません）".into(),
+                "the folder is empty: check that the share is mounted (the files of the last scan are not taken as deleted)".into(),
+            ));
+        }
+        // The walk took its time: the claim is extended before the files are read.
+        let now = self.clock.now_micros();
+        if !self
+            .store
+            .scan_progress(
+                scan.id,
+                worker,
+                &ScanProgress::default(),
+                now + LEASE_MICROS,
+            )
+            .await?
+        {
+            return Ok(false);
+        }
+        // Folders that could not be opened: what was seen below them stays as it was.
+        let unread_dirs: Vec<String> = walked
+            .not_read
+            .iter()
+            .filter(|(_, r)| status_reason(&r.status).is_some_and(|m| m.contains("folder")))
+            .map(|(_, r)| relative(&root, &r.path))
             .collect();
         let mut progress = ScanProgress {
             files_total: Some(
@@ -949,14 +1006,15 @@ impl App {
                 format: r.format.to_owned(),
                 status: status_code(&r.status).into(),
                 reason: status_reason(&r.status),
-                counts: "{}".into(),
-                change: d::change_of(
-                    seen.get(&rel)
-                        .map(|s| d::counts_from_json(&s.counts))
-                        .as_ref(),
-                    &Counts::new(),
-                )
-                .code()
+                // Not read is never clean: what the last scan found is kept.
+                counts: seen
+                    .get(&rel)
+                    .map_or_else(|| "{}".into(), |s| s.counts.clone()),
+                change: if seen.contains_key(&rel) {
+                    "unchanged"
+                } else {
+                    "new"
+                }
                 .into(),
                 scan_id: scan.id,
                 ..FileResult::default()
@@ -1074,6 +1132,11 @@ impl App {
         let removed: Vec<i64> = seen
             .values()
             .filter(|s| !present.contains(&s.path))
+            .filter(|s| {
+                !unread_dirs
+                    .iter()
+                    .any(|d| s.path.starts_with(&format!("{d}/")))
+            })
             .map(|s| s.id)
             .collect();
         progress.files_removed = i64::try_from(removed.len()).unwrap_or(0);
@@ -1082,7 +1145,51 @@ impl App {
         self.store
             .scan_progress(scan.id, worker, &progress, now + LEASE_MICROS)
             .await
-            .map_err(AppError::from)
+            .map_err(ScanFailure::from)
+    }
+}
+
+impl App {
+    /// At shutdown (after `stopping` is set): waits up to `limit` for the running scan to give
+    /// its claim back.
+    pub async fn wait_for_discovery(&self, limit: std::time::Duration) {
+        let task = self.discovery_task.lock().ok().and_then(|mut s| s.take());
+        if let Some(task) = task {
+            let _ = tokio::time::timeout(limit, task).await;
+        }
+    }
+}
+
+/// Why a scan failed: a problem with the folder (shown as it is, in both languages), or an
+/// internal error (logged; the page says to look at the log).
+#[derive(Debug)]
+enum ScanFailure {
+    Folder(String, String),
+    Internal(AppError),
+}
+
+impl From<AppError> for ScanFailure {
+    fn from(e: AppError) -> Self {
+        ScanFailure::Internal(e)
+    }
+}
+
+impl From<mamori_store::StoreError> for ScanFailure {
+    fn from(e: mamori_store::StoreError) -> Self {
+        ScanFailure::Internal(e.into())
+    }
+}
+
+impl ScanFailure {
+    /// What the page shows (both languages; no internal detail).
+    fn shown(&self, scan: i64) -> String {
+        match self {
+            ScanFailure::Folder(ja, en) => format!("{ja} / {en}"),
+            ScanFailure::Internal(e) => {
+                tracing::warn!(scan, error = %e, "discovery scan failed");
+                "内部エラーのため中断しました（サーバーのログを確認してください） / stopped by an internal error (see the server log)".into()
+            }
+        }
     }
 }
 
@@ -1136,6 +1243,8 @@ fn read_one(
     prev_counts: Option<&Counts>,
     version: &str,
 ) -> Outcome1 {
+    // Not read is never clean: the counts of the last scan are kept (and the file is read
+    // again next time, its hash being unknown).
     let failed = |reason: String| {
         Outcome1::Read(ReadFile {
             size: 0,
@@ -1144,21 +1253,31 @@ fn read_one(
             format: "unknown".into(),
             status: "failed".into(),
             reason: Some(reason),
-            counts: Counts::new(),
-            change: d::change_of(prev_counts, &Counts::new()),
+            counts: prev_counts.cloned().unwrap_or_default(),
+            change: if prev_counts.is_some() {
+                Change::Unchanged
+            } else {
+                Change::New
+            },
             samples: Vec::new(),
         })
     };
-    // A link that leads out of the location is not followed.
-    match std::fs::canonicalize(path) {
-        Ok(real) if real.starts_with(root) => {}
-        Ok(_) => return failed("not read: a link that leads out of the location".into()),
+    // The file is opened once and everything is read from that handle; the handle must be
+    // the file the real path inside the location names (a link swapped in after the check
+    // would be another file).
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
         Err(e) => return failed(format!("not read: {e}")),
-    }
-    let meta = match std::fs::metadata(path) {
+    };
+    let meta = match file.metadata() {
         Ok(m) => m,
         Err(e) => return failed(format!("not read: {e}")),
     };
+    match std::fs::canonicalize(path) {
+        Ok(real) if real.starts_with(root) && same_file(&real, &meta) => {}
+        Ok(_) => return failed("not read: a link that leads out of the location".into()),
+        Err(e) => return failed(format!("not read: {e}")),
+    }
     let size = meta.len();
     let mtime = meta
         .modified()
@@ -1168,16 +1287,19 @@ fn read_one(
     if !d::needs_hash(prev, size, mtime, version) {
         return Outcome1::Unchanged;
     }
-    let sha256 = match hash_file(path) {
+    let sha256 = match hash_reader(&mut file) {
         Ok(h) => h,
         Err(e) => return failed(format!("not read: {e}")),
     };
+    if let Err(e) = std::io::Seek::rewind(&mut file) {
+        return failed(format!("not read: {e}"));
+    }
     if d::same_content(prev, &sha256, version) {
         return Outcome1::Touched { mtime };
     }
     let mut per_kind: HashMap<&'static str, usize> = HashMap::new();
     let mut samples = Vec::new();
-    let reports = scanner().scan_path(path, rel, None, &mut |f| {
+    let reports = scanner().scan_reader(rel, std::io::BufReader::new(file), size, &mut |f| {
         let n = per_kind.entry(f.kind.as_str()).or_default();
         if *n < SAMPLES_PER_KIND {
             *n += 1;
@@ -1220,8 +1342,13 @@ fn read_one(
     })
 }
 
-fn hash_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
+/// Whether `path` names the file a handle's metadata belongs to (device and inode).
+fn same_file(path: &Path, meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino())
+}
+
+fn hash_reader(f: &mut std::fs::File) -> std::io::Result<String> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {

@@ -281,6 +281,30 @@ impl App {
                 .await
                 .map_err(|e| internal(e.into()))?
         };
+        // An older report of the same PC after a newer one would turn the clock back.
+        let last = self
+            .store
+            .scans(location.id, 20)
+            .await
+            .map_err(|e| internal(e.into()))?
+            .into_iter()
+            .filter(|sc| sc.status == "done")
+            .find_map(|sc| sc.report_scanned_at);
+        let when = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+        if let (Some(prev), Some(this)) =
+            (last.as_deref().and_then(when), when(&header.finished_at))
+        {
+            if this < prev {
+                return Err((
+                    "older",
+                    AppError::invalid(
+                        "file",
+                        "このPCについては、これより新しいレポートがすでに取り込まれています",
+                        "a newer report of this PC was imported already",
+                    ),
+                ));
+            }
+        }
         let scan_id = match self
             .store
             .begin_report_scan(&ReportScan {
@@ -308,83 +332,109 @@ impl App {
             }
             Err(e) => return Err(internal(e.into())),
         };
-        let seen: HashMap<String, (i64, Counts)> = self
-            .store
-            .seen_files(location.id)
-            .await
-            .map_err(|e| internal(e.into()))?
-            .into_iter()
-            .map(|f| (f.path, (f.id, d::counts_from_json(&f.counts))))
-            .collect();
-        let mut results = Vec::with_capacity(files.len());
-        let mut with_data = 0;
-        for f in &files {
-            let counts: Counts = f
-                .counts
-                .iter()
-                .filter(|(k, n)| **n > 0 && d::KINDS.contains(&k.as_str()))
-                .map(|(k, n)| (k.clone(), *n))
+        let filled: Result<usize, (&'static str, AppError)> = async {
+            let seen: HashMap<String, (i64, Counts)> = self
+                .store
+                .seen_files(location.id)
+                .await
+                .map_err(|e| internal(e.into()))?
+                .into_iter()
+                .map(|f| (f.path, (f.id, d::counts_from_json(&f.counts))))
                 .collect();
-            if !counts.is_empty() {
-                with_data += 1;
-            }
-            let change = d::change_of(seen.get(&f.path).map(|(_, c)| c), &counts);
-            results.push(FileResult {
-                location_id: location.id,
-                company_id: scope.company_id,
-                path: f.path.clone(),
-                size: i64::try_from(f.bytes).unwrap_or(i64::MAX),
-                mtime: 0,
-                sha256: String::new(),
-                scanner: header.scanner.clone(),
-                format: f.format.clone(),
-                status: match f.status {
-                    ReportStatus::Scanned => "scanned",
-                    ReportStatus::Skipped => "skipped",
-                    ReportStatus::Failed => "failed",
+            let mut results = Vec::with_capacity(files.len());
+            let mut with_data = 0;
+            for f in &files {
+                let counts: Counts = f
+                    .counts
+                    .iter()
+                    .filter(|(k, n)| **n > 0 && d::KINDS.contains(&k.as_str()))
+                    .map(|(k, n)| (k.clone(), *n))
+                    .collect();
+                if !counts.is_empty() {
+                    with_data += 1;
                 }
-                .into(),
-                reason: f.reason.clone(),
-                counts: d::counts_to_json(&counts),
-                change: change.code().into(),
-                // A report carries no values, not even masked ones.
-                samples_sealed: None,
-                scan_id,
-            });
-        }
-        for chunk in results.chunks(500) {
+                let change = d::change_of(seen.get(&f.path).map(|(_, c)| c), &counts);
+                results.push(FileResult {
+                    location_id: location.id,
+                    company_id: scope.company_id,
+                    path: f.path.clone(),
+                    size: i64::try_from(f.bytes).unwrap_or(i64::MAX),
+                    mtime: 0,
+                    sha256: String::new(),
+                    scanner: header.scanner.clone(),
+                    format: f.format.clone(),
+                    status: match f.status {
+                        ReportStatus::Scanned => "scanned",
+                        ReportStatus::Skipped => "skipped",
+                        ReportStatus::Failed => "failed",
+                    }
+                    .into(),
+                    reason: f.reason.clone(),
+                    counts: d::counts_to_json(&counts),
+                    change: change.code().into(),
+                    // A report carries no values, not even masked ones.
+                    samples_sealed: None,
+                    scan_id,
+                });
+            }
+            for chunk in results.chunks(500) {
+                self.store
+                    .save_files(chunk)
+                    .await
+                    .map_err(|e| internal(e.into()))?;
+            }
+            let reported: std::collections::HashSet<&str> =
+                files.iter().map(|f| f.path.as_str()).collect();
+            // Only what this report looked at can have gone: a report of D:\仕事 says nothing of
+            // the files an earlier report found in C:\Users\yamada.
+            let roots: Vec<String> = header
+                .roots
+                .iter()
+                .map(|r| r.trim_end_matches(['/', '\\']).to_owned())
+                .collect();
+            let under_roots = |p: &str| {
+                roots.iter().any(|r| {
+                    p == r
+                        || r.is_empty()
+                        || (p.starts_with(r.as_str()) && p[r.len()..].starts_with(['/', '\\']))
+                })
+            };
+            let removed: Vec<i64> = seen
+                .iter()
+                .filter(|(p, _)| !reported.contains(p.as_str()) && under_roots(p))
+                .map(|(_, (id, _))| *id)
+                .collect();
             self.store
-                .save_files(chunk)
+                .mark_removed(&removed, scan_id)
                 .await
                 .map_err(|e| internal(e.into()))?;
+            let not_read = files
+                .iter()
+                .filter(|f| f.status != ReportStatus::Scanned)
+                .count();
+            let progress = mamori_store::discovery::ScanProgress {
+                files_seen: i64::try_from(header.files_scanned).unwrap_or(i64::MAX),
+                files_read: i64::try_from(header.files_scanned).unwrap_or(i64::MAX),
+                files_not_read: i64::try_from(not_read).unwrap_or(0),
+                files_removed: i64::try_from(removed.len()).unwrap_or(0),
+                files_total: Some(i64::try_from(header.files_scanned).unwrap_or(i64::MAX)),
+                ..Default::default()
+            };
+            self.store
+                .report_scan_done(scan_id, &progress, now)
+                .await
+                .map_err(|e| internal(e.into()))?;
+            Ok(with_data)
         }
-        let reported: std::collections::HashSet<&str> =
-            files.iter().map(|f| f.path.as_str()).collect();
-        let removed: Vec<i64> = seen
-            .iter()
-            .filter(|(p, _)| !reported.contains(p.as_str()))
-            .map(|(_, (id, _))| *id)
-            .collect();
-        self.store
-            .mark_removed(&removed, scan_id)
-            .await
-            .map_err(|e| internal(e.into()))?;
-        let not_read = files
-            .iter()
-            .filter(|f| f.status != ReportStatus::Scanned)
-            .count();
-        let progress = mamori_store::discovery::ScanProgress {
-            files_seen: i64::try_from(header.files_scanned).unwrap_or(i64::MAX),
-            files_read: i64::try_from(header.files_scanned).unwrap_or(i64::MAX),
-            files_not_read: i64::try_from(not_read).unwrap_or(0),
-            files_removed: i64::try_from(removed.len()).unwrap_or(0),
-            files_total: Some(i64::try_from(header.files_scanned).unwrap_or(i64::MAX)),
-            ..Default::default()
+        .await;
+        let with_data = match filled {
+            Ok(n) => n,
+            Err(e) => {
+                // Half an import is no import: the scan failed, and the report may come again.
+                let _ = self.store.fail_report_scan(scan_id, now).await;
+                return Err(e);
+            }
         };
-        self.store
-            .report_scan_done(scan_id, &progress, now)
-            .await
-            .map_err(|e| internal(e.into()))?;
         self.audit(
             ctx,
             "discovery.report.import",

@@ -147,6 +147,8 @@ pub struct App {
     /// The process is shutting down: a running scan gives its claim back at the next step
     /// (another process, or this one after a restart, resumes it).
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
+    /// The background task running this process's discovery scans, awaited at shutdown.
+    pub discovery_task: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 impl App {
@@ -173,6 +175,7 @@ impl App {
                 public_cache: Arc::default(),
                 discovery_running: Arc::default(),
                 stopping: Arc::default(),
+                discovery_task: Arc::default(),
             },
             writer,
         )

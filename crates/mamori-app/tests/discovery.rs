@@ -410,19 +410,113 @@ async fn links_out_of_the_folder_are_not_followed() {
             .unwrap();
         scan_due(app).await;
         let files = files_by_path(app, &e.privacy, loc).await;
-        let link = &files["link.csv"];
-        assert!(link.counts.is_empty(), "{}", e.db.name);
-        assert_eq!(link.row.status, "failed");
-        assert!(link.row.reason.as_deref().unwrap().contains("leads out"));
+        // Each link is listed once, as not read; nothing behind it is read or even listed.
+        for name in ["link.csv", "外のフォルダ"] {
+            let link = &files[name];
+            assert!(link.counts.is_empty(), "{}", e.db.name);
+            assert_eq!(link.row.status, "skipped");
+            assert!(link.row.reason.as_deref().unwrap().contains("leads out"));
+        }
         assert!(
-            files.keys().any(|k| k.starts_with("外のフォルダ")),
+            !files.keys().any(|k| k.starts_with("外のフォルダ/")),
             "{:?}",
             files.keys()
         );
-        assert!(files
-            .iter()
-            .filter(|(k, _)| k.starts_with("外のフォルダ"))
-            .all(|(_, f)| f.counts.is_empty()));
+        // A link that stays inside the folder is followed (its file scanned once).
+        e.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn what_cannot_be_read_is_never_taken_as_clean_or_deleted() {
+    for e in envs().await {
+        let app = &e.app;
+        let loc = app
+            .add_location(&e.privacy, input("営業部", &e.share, e.sales))
+            .await
+            .unwrap();
+        scan_due(app).await;
+        // The member list becomes something that cannot be read (a named pipe): its counts
+        // stay, marked as not read.
+        let csv = e.share.join("顧客一覧.csv");
+        std::fs::remove_file(&csv).unwrap();
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(&csv)
+            .status()
+            .unwrap();
+        assert!(fifo.success());
+        e.clock.advance_secs(60);
+        app.request_scan(&e.privacy, loc).await.unwrap();
+        scan_due(app).await;
+        let f = &files_by_path(app, &e.privacy, loc).await["顧客一覧.csv"];
+        assert_eq!(f.row.status, "skipped", "{}", e.db.name);
+        assert_eq!(f.counts.get("phone"), Some(&3));
+        assert!(f.unledgered);
+        let dt = app.location_detail(&e.privacy, loc).await.unwrap();
+        assert_eq!(
+            dt.totals.get("phone"),
+            Some(&4),
+            "totals keep what cannot be read"
+        );
+        // The share is not mounted (the folder is empty): the scan fails and says why; the
+        // files of the last scan are not taken as deleted.
+        for entry in std::fs::read_dir(&e.share).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                std::fs::remove_dir_all(&p).unwrap();
+            } else {
+                std::fs::remove_file(&p).unwrap();
+            }
+        }
+        e.clock.advance_secs(60);
+        let id = app.request_scan(&e.privacy, loc).await.unwrap();
+        scan_due(app).await;
+        let s = app.store.scan(id).await.unwrap();
+        assert_eq!(s.status, "failed");
+        assert!(
+            s.error.as_deref().unwrap().contains("mounted"),
+            "{:?}",
+            s.error
+        );
+        let files = files_by_path(app, &e.privacy, loc).await;
+        assert_eq!(files["議事録/問い合わせ.txt"].change, Change::New);
+        e.db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_location_moved_to_another_folder_starts_afresh() {
+    for e in envs().await {
+        let app = &e.app;
+        let loc = app
+            .add_location(&e.privacy, input("営業部", &e.share, e.sales))
+            .await
+            .unwrap();
+        scan_due(app).await;
+        let csv = files_by_path(app, &e.privacy, loc).await["顧客一覧.csv"]
+            .row
+            .id;
+        app.record_file_deleted(&e.privacy, csv, "削除", false)
+            .await
+            .unwrap();
+        // Another folder with a file of the same name.
+        let other = e.root.join("2027");
+        write(&other.join("顧客一覧.csv"), CUSTOMERS);
+        app.update_location(&e.privacy, loc, input("営業部", &other, e.sales))
+            .await
+            .unwrap();
+        e.clock.advance_secs(60);
+        app.request_scan(&e.privacy, loc).await.unwrap();
+        scan_due(app).await;
+        let files = files_by_path(app, &e.privacy, loc).await;
+        let f = &files["顧客一覧.csv"];
+        assert_eq!(f.change, Change::New, "{}", e.db.name);
+        assert!(
+            f.row.disposition.is_none(),
+            "the old file's deletion record is not inherited"
+        );
+        assert!(f.unledgered);
+        assert!(!files.contains_key("議事録/問い合わせ.txt"));
         e.db.cleanup().await;
     }
 }
@@ -504,6 +598,9 @@ async fn the_ledger_covers_files_and_proposals_and_deletions_close_the_gap() {
         assert!(!f.unledgered && !f.deleted_but_present);
         e.clock.advance_secs(60);
         app.request_scan(&e.privacy, loc).await.unwrap();
+        // Queued, not yet run: the page does not claim the file is still there.
+        let f = &files_by_path(app, &e.privacy, loc).await["顧客一覧.csv"];
+        assert!(!f.deleted_but_present);
         scan_due(app).await;
         let f = &files_by_path(app, &e.privacy, loc).await["顧客一覧.csv"];
         assert!(f.deleted_but_present, "{}", e.db.name);
@@ -514,6 +611,35 @@ async fn the_ledger_covers_files_and_proposals_and_deletions_close_the_gap() {
         let f = &files_by_path(app, &e.privacy, loc).await["顧客一覧.csv"];
         assert_eq!(f.change, Change::Removed);
         assert!(!f.deleted_but_present && !f.unledgered);
+        // An auditor who also heads 人事部 reads every location but resolves only 人事部's.
+        let hr = app
+            .store
+            .get_user(e.hr_head.actor_id().unwrap())
+            .await
+            .unwrap()
+            .department_id;
+        let (both, _) = app
+            .create_user(
+                &Ctx::local(),
+                &UserInput {
+                    company_id: Some(app.store.location(loc).await.unwrap().company_id),
+                    department_id: hr,
+                    login: "kansa".into(),
+                    display_name: "監査 兼 部長".into(),
+                    email: "kansa@example.co.jp".into(),
+                    roles: vec![Role::Auditor, Role::DepartmentHead],
+                    password: Some("correct horse battery".into()),
+                    locale: "ja".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let both = Ctx::user(app.store.get_user(both).await.unwrap(), "10.0.0.9");
+        assert!(app.discovery_file_detail(&both, csv).await.is_ok());
+        assert!(matches!(
+            app.record_file_deleted(&both, csv, "", false).await,
+            Err(AppError::Denied)
+        ));
         // The human resources head may not resolve the sales department's files.
         assert!(matches!(
             app.record_file_deleted(&e.hr_head, csv, "", false).await,
@@ -626,7 +752,7 @@ mod reports {
         ReportHeader {
             key_id: key.into(),
             host: "YAMADA-PC".into(),
-            roots: vec!["C:\\Users\\yamada\\Documents".into()],
+            roots: vec!["Documents".into(), "Desktop".into(), "Downloads".into()],
             started_at: "2026-12-07T09:00:00+09:00".into(),
             finished_at: "2026-12-07T09:05:00+09:00".into(),
             scanner: "0.1.0".into(),
@@ -747,6 +873,27 @@ mod reports {
             let files = files_by_path(app, &e.staff, r.location_id).await;
             assert_eq!(files["Documents/顧客リスト.xlsx"].change, Change::Changed);
             assert_eq!(files["Desktop/memo.txt"].change, Change::Removed);
+
+            // An older report of the same PC after a newer one is refused.
+            let mut old_h = header(&key.key_id, 1, 1);
+            old_h.started_at = "2026-11-30T09:00:00+09:00".into();
+            old_h.finished_at = "2026-11-30T09:05:00+09:00".into();
+            let old = write_signed(&old_h, &[], &key.signing);
+            let err = app.import_scan_report(&e.staff, &old).await.unwrap_err();
+            let AppError::Invalid(p) = &err else { panic!() };
+            assert!(p.en.contains("newer report"), "{}", p.en);
+            // A report that names one file twice is refused.
+            let mut h_dup = header(&key.key_id, 2, 0);
+            h_dup.finished_at = "2026-12-08T10:05:00+09:00".into();
+            let twice = [
+                file("a.csv", &[("phone", 1)]),
+                file("a.csv", &[("phone", 1)]),
+            ];
+            let dup = write_signed(&h_dup, &twice, &key.signing);
+            assert!(matches!(
+                app.import_scan_report(&e.staff, &dup).await,
+                Err(AppError::Invalid(_))
+            ));
 
             // A revoked key signs nothing more.
             app.revoke_scan_key(&e.staff, &key.key_id).await.unwrap();

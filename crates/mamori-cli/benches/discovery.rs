@@ -18,6 +18,7 @@ use mamori_app::keys::Keys;
 use mamori_app::{App, Ctx, Settings};
 use mamori_domain::role::Role;
 use mamori_store::Store;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,18 +35,19 @@ fn members(i: usize) -> String {
     let mut s = String::from("氏名,電話番号,メールアドレス\n");
     for j in 0..20 {
         let k = i * 20 + j;
-        s.push_str(&format!(
-            "山田 太郎,090-{:04}-{:04},member{k}@example.jp\n",
+        let _ = writeln!(
+            s,
+            "山田 太郎,090-{:04}-{:04},member{k}@example.jp",
             1000 + k % 9000,
             (k * 7) % 10_000
-        ));
+        );
     }
     s
 }
 
 fn path_of(root: &Path, i: usize) -> PathBuf {
     let dir = root.join(format!("部署{:03}", i % 100));
-    if i % 20 == 0 {
+    if i.is_multiple_of(20) {
         dir.join(format!("名簿{i}.csv"))
     } else {
         dir.join(format!("メモ{i}.txt"))
@@ -57,7 +59,11 @@ fn make_share(root: &Path, n: usize) -> u64 {
     for i in 0..n {
         let p = path_of(root, i);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        let text = if i % 20 == 0 { members(i) } else { memo(i) };
+        let text = if i.is_multiple_of(20) {
+            members(i)
+        } else {
+            memo(i)
+        };
         bytes += text.len() as u64;
         std::fs::write(&p, text).unwrap();
     }
@@ -69,7 +75,7 @@ fn change_some(root: &Path, n: usize, round: usize) {
     for i in (0..n).filter(|i| i % 100 == round % 100) {
         let p = path_of(root, i);
         let mut text = std::fs::read_to_string(&p).unwrap();
-        text.push_str(&format!("追記 {round}\n"));
+        let _ = writeln!(text, "追記 {round}");
         std::fs::write(&p, text).unwrap();
     }
     let later = std::time::SystemTime::now() + Duration::from_secs(3600 + round as u64);

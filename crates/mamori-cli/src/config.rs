@@ -384,7 +384,15 @@ impl Config {
             argon2_permits: self.argon2_permits,
             argon2_wait_millis: self.argon2_wait_millis,
             max_upload_bytes: self.max_upload_bytes,
-            discovery_roots: self.discovery_roots.clone(),
+            // Compared with real paths: a root that is (or lies under) a link is resolved.
+            discovery_roots: self
+                .discovery_roots
+                .iter()
+                .map(|r| {
+                    std::fs::canonicalize(r)
+                        .map_or_else(|_| r.clone(), |p| p.to_string_lossy().into_owned())
+                })
+                .collect(),
             discovery_own: vec![self.data_dir.clone(), self.key_dir()],
             ..mamori_app::Settings::default()
         }

@@ -206,6 +206,9 @@ struct Walker<'g> {
     entries: Vec<WalkEntry>,
     /// Every folder entered, with the path it was first entered by.
     dirs: rustc_hash::FxHashMap<FileKey, String>,
+    /// When set (the real path of a discovery location), a symbolic link whose target lies
+    /// outside it is reported and neither read nor entered.
+    confine: Option<PathBuf>,
 }
 
 impl Walker<'_> {
@@ -318,6 +321,16 @@ impl Walker<'_> {
                 continue;
             };
             let link = ft.is_symlink();
+            if link {
+                if let Some(c) = &self.confine {
+                    let inside = std::fs::canonicalize(&p).is_ok_and(|real| real.starts_with(c));
+                    if !inside {
+                        let msg = "not read: a link that leads out of the location".to_owned();
+                        self.entries.push(not_read(cdisplay, Status::Skipped(msg)));
+                        continue;
+                    }
+                }
+            }
             let meta = if link {
                 std::fs::metadata(&p)
             } else {
@@ -422,11 +435,28 @@ pub fn walk(paths: &[PathBuf], include: &[String], exclude: &[String]) -> Result
         exc: exc.as_ref(),
         entries: Vec::new(),
         dirs: rustc_hash::FxHashMap::default(),
+        confine: None,
     };
     for root in paths {
         w.root(root);
     }
     Ok(w.finish())
+}
+
+/// Walks one folder given by its real path without leaving it: a symbolic link whose target
+/// lies outside (a file or a folder) is reported as "not read: a link that leads out of the
+/// location" and neither read nor entered. For discovery, where a share's writer must not
+/// make the server list or read its other folders.
+pub fn walk_within(root: &Path) -> Walked {
+    let mut w = Walker {
+        inc: None,
+        exc: None,
+        entries: Vec::new(),
+        dirs: rustc_hash::FxHashMap::default(),
+        confine: Some(root.to_path_buf()),
+    };
+    w.root(root);
+    w.finish()
 }
 
 /// Whether a report is of a path or member that was not read (see [`walk`], encrypted members).

@@ -553,13 +553,19 @@ fn verify_within(
             key: expected,
         });
     }
-    let mut files = Vec::new();
+    let mut files: Vec<ReportFile> = Vec::new();
+    let mut paths = std::collections::HashSet::new();
     for (i, line) in lines.enumerate() {
         let n = i + 2;
         if files.len() >= max_files {
             return Err(malformed(n, Defect::TooManyFiles));
         }
-        files.push(parse_file(line).map_err(|d| malformed(n, d))?);
+        let f = parse_file(line).map_err(|d| malformed(n, d))?;
+        // One line per file: a path twice would count its findings twice.
+        if !paths.insert(f.path.clone()) {
+            return Err(malformed(n, Defect::BadField("path")));
+        }
+        files.push(f);
     }
     let expected_lines = header.files_scanned - header.files_clean;
     if expected_lines != files.len() as u64 {
@@ -584,6 +590,8 @@ fn text_line(line: &[u8]) -> Result<&str, Defect> {
 fn check_path(p: &str) -> Result<(), Defect> {
     if p.is_empty() {
         Err(Defect::EmptyPath)
+    } else if p.contains('\0') {
+        Err(Defect::BadField("path"))
     } else if p.chars().count() > MAX_PATH_CHARS {
         Err(Defect::PathTooLong)
     } else {
@@ -592,7 +600,7 @@ fn check_path(p: &str) -> Result<(), Defect> {
 }
 
 fn check_text(s: &str, field: &'static str, max: usize) -> Result<(), Defect> {
-    if s.trim().is_empty() || s.chars().count() > max {
+    if s.trim().is_empty() || s.chars().count() > max || s.chars().any(char::is_control) {
         Err(Defect::BadField(field))
     } else {
         Ok(())
@@ -990,9 +998,27 @@ mod tests {
         let mut many = header(&k);
         many.files_scanned = 20;
         many.files_clean = 0;
-        let lots = vec![files()[1].clone(); 20];
+        let lots: Vec<ReportFile> = (0..20)
+            .map(|i| ReportFile {
+                path: format!("f{i}.csv"),
+                ..files()[1].clone()
+            })
+            .collect();
         let r = write_signed(&many, &lots, &k);
         assert!(verify(&r, &vk()).is_ok());
+        // One path twice: refused at the second line that names it.
+        let twice = vec![files()[1].clone(); 2];
+        let mut two = header(&k);
+        two.files_scanned = 2;
+        two.files_clean = 0;
+        let r2 = write_signed(&two, &twice, &k);
+        assert_eq!(
+            verify(&r2, &vk()),
+            Err(ReportError::Malformed {
+                line: 3,
+                what: Defect::BadField("path")
+            })
+        );
         assert_eq!(
             verify_within(&r, &vk(), 10),
             Err(ReportError::Malformed {

@@ -530,6 +530,19 @@ impl Store {
         Ok(())
     }
 
+    /// Ends a scan this worker still holds (see [`Store::finish_scan`]); false when it is no
+    /// longer this worker's, and nothing is changed then.
+    pub async fn finish_claimed_scan(
+        &self,
+        id: i64,
+        worker: &str,
+        status: &str,
+        error: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
+        self.end_scan(id, Some(worker), status, error, now).await
+    }
+
     /// Ends a scan: done with the location's totals, or failed with why.
     pub async fn finish_scan(
         &self,
@@ -538,11 +551,25 @@ impl Store {
         error: Option<&str>,
         now: i64,
     ) -> Result<()> {
+        self.end_scan(id, None, status, error, now)
+            .await
+            .map(|_| ())
+    }
+
+    async fn end_scan(
+        &self,
+        id: i64,
+        worker: Option<&str>,
+        status: &str,
+        error: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
         let scan = self.scan(id).await?;
         let (with_data, counts) = self.location_totals(scan.location_id).await?;
-        sqlx::query(
+        let r = sqlx::query(
             "UPDATE discovery_scans SET status = $1, error = $2, finished_at = $3, \
-             lease_until = NULL, files_with_data = $4, counts = $5 WHERE id = $6",
+             lease_until = NULL, files_with_data = $4, counts = $5 WHERE id = $6 \
+             AND (CAST($7 AS TEXT) IS NULL OR (worker = $7 AND status = 'running'))",
         )
         .bind(status)
         .bind(error)
@@ -550,9 +577,10 @@ impl Store {
         .bind(with_data)
         .bind(counts)
         .bind(id)
+        .bind(worker)
         .execute(self.pool())
         .await?;
-        Ok(())
+        Ok(r.rows_affected() == 1)
     }
 
     /// Ends the scan of an imported report: its figures, then done with the totals.
@@ -573,6 +601,22 @@ impl Store {
         .execute(self.pool())
         .await?;
         self.finish_scan(id, "done", None, now).await
+    }
+
+    /// A report whose import failed half-way: its scan failed, and its hash freed so that the
+    /// same report can be imported again.
+    pub async fn fail_report_scan(&self, id: i64, now: i64) -> Result<()> {
+        sqlx::query("UPDATE discovery_scans SET report_sha256 = NULL WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        self.finish_scan(
+            id,
+            "failed",
+            Some("取り込みに失敗しました / the import failed"),
+            now,
+        )
+        .await
     }
 
     /// Files holding data in a location now, and their counts per kind (a JSON object).
@@ -629,6 +673,21 @@ impl Store {
             scan_cols!(),
             " FROM discovery_scans s WHERE company_id = $1 AND id = \
              (SELECT MAX(id) FROM discovery_scans t WHERE t.location_id = s.location_id)"
+        ))
+        .bind(company_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(scan_from_row).collect())
+    }
+
+    /// The newest finished scan of every location of a company.
+    pub async fn latest_finished_scans(&self, company_id: i64) -> Result<Vec<ScanRow>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            scan_cols!(),
+            " FROM discovery_scans s WHERE company_id = $1 AND id = \
+             (SELECT MAX(id) FROM discovery_scans t WHERE t.location_id = s.location_id \
+              AND t.status = 'done')"
         ))
         .bind(company_id)
         .fetch_all(self.pool())
@@ -716,6 +775,22 @@ impl Store {
             .bind(id)
             .execute(self.pool())
             .await?;
+        Ok(())
+    }
+
+    /// A location moved to another folder: what was known of the old folder's files no longer
+    /// holds — they are marked removed, without previous counts, ledger ties or deletion
+    /// records, so that a file of the same name in the new folder starts afresh.
+    pub async fn reset_location_files(&self, location_id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE discovery_files SET change = 'removed', prev_counts = NULL, \
+             changed_scan_id = 0, ledger_dataset_id = NULL, disposition = NULL, \
+             disposition_note = NULL, disposition_by = NULL, disposition_at = NULL \
+             WHERE location_id = $1",
+        )
+        .bind(location_id)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
