@@ -15,7 +15,6 @@ use mamori_detect::runner;
 use mamori_detect::{KindSet, Scanner};
 use mamori_domain::audit::Outcome;
 use mamori_domain::discovery::{self as d, Change, Counts, Seen};
-use mamori_domain::org::{ancestors, DeptNode};
 use mamori_domain::role::{Permission, Role};
 use mamori_store::discovery::{
     FileResult, FileRow, LocationRow, NewLocation, ScanProgress, ScanRow, SeenFile,
@@ -84,9 +83,6 @@ impl DiscoveryScope {
                     .as_ref()
                     .is_none_or(|ds| ds.contains(&l.department_id)))
     }
-    fn sees_all_departments(&self) -> bool {
-        self.departments.is_none()
-    }
 }
 
 /// What a person types for a location.
@@ -146,6 +142,8 @@ pub struct LocationDetail {
     /// Per-kind change of the totals since the scan before the newest finished one.
     pub delta: BTreeMap<String, i64>,
     pub totals: Counts,
+    /// The departments the location may be given (for those who configure it).
+    pub departments: Vec<(i64, String)>,
     pub scope: DiscoveryScope,
 }
 
@@ -188,21 +186,8 @@ impl App {
         .iter()
         .any(|r| u.roles.contains(*r));
         let subtree = if u.roles.contains(Role::DepartmentHead) {
-            let nodes: Vec<DeptNode> = self
-                .store
-                .list_departments(u.company_id)
+            self.departments_below(u.company_id, u.department_id)
                 .await?
-                .iter()
-                .map(|d| DeptNode {
-                    id: d.id,
-                    parent_id: d.parent_id,
-                })
-                .collect();
-            nodes
-                .iter()
-                .filter(|n| ancestors(&nodes, n.id).contains(&u.department_id))
-                .map(|n| n.id)
-                .collect()
         } else {
             Vec::new()
         };
@@ -281,36 +266,12 @@ impl App {
             json!({"locations": locations.len()}),
         )
         .await?;
-        let departments = if scope.sees_all_departments() {
-            depts
-        } else {
-            let own = scope.departments.clone().unwrap_or_default();
-            depts
-                .into_iter()
-                .filter(|(id, _)| own.contains(id))
-                .collect()
-        };
+        let departments = own_departments(&scope, depts);
         Ok(DiscoveryOverview {
             locations,
             departments,
             roots: self.settings.discovery_roots.clone(),
             scope,
-        })
-    }
-
-    /// The departments the caller may give a location (id, name).
-    pub async fn discovery_overview_departments(
-        &self,
-        ctx: &Ctx,
-    ) -> Result<Vec<(i64, String)>, AppError> {
-        let scope = self.discovery_scope(ctx).await?;
-        let depts = self.discovery_depts(scope.company_id).await?;
-        Ok(match &scope.departments {
-            None => depts,
-            Some(own) => depts
-                .into_iter()
-                .filter(|(id, _)| own.contains(id))
-                .collect(),
         })
     }
 
@@ -606,6 +567,7 @@ impl App {
             files,
             delta,
             totals,
+            departments: own_departments(&scope, depts),
             scope,
         })
     }
@@ -1397,6 +1359,17 @@ fn full_path(loc: &LocationRow, rel: &str) -> String {
         rel.to_owned()
     } else {
         format!("{}/{}", loc.path.trim_end_matches('/'), rel)
+    }
+}
+
+/// The departments of the list that the scope reaches.
+fn own_departments(scope: &DiscoveryScope, depts: Vec<(i64, String)>) -> Vec<(i64, String)> {
+    match &scope.departments {
+        None => depts,
+        Some(own) => depts
+            .into_iter()
+            .filter(|(id, _)| own.contains(id))
+            .collect(),
     }
 }
 

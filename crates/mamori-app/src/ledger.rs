@@ -128,9 +128,25 @@ impl App {
             });
         }
         // A department head: the own department and everything below it.
+        let below = self
+            .departments_below(u.company_id, u.department_id)
+            .await?;
+        Ok(LedgerScope {
+            company_id: u.company_id,
+            departments: Some(below),
+            can_edit: true,
+        })
+    }
+
+    /// A department and every department below it (a department head's reach).
+    pub(crate) async fn departments_below(
+        &self,
+        company_id: i64,
+        department_id: i64,
+    ) -> Result<Vec<i64>, AppError> {
         let nodes: Vec<DeptNode> = self
             .store
-            .list_departments(u.company_id)
+            .list_departments(company_id)
             .await?
             .iter()
             .map(|d| DeptNode {
@@ -138,16 +154,11 @@ impl App {
                 parent_id: d.parent_id,
             })
             .collect();
-        let below: Vec<i64> = nodes
+        Ok(nodes
             .iter()
-            .filter(|n| ancestors(&nodes, n.id).contains(&u.department_id))
+            .filter(|n| ancestors(&nodes, n.id).contains(&department_id))
             .map(|n| n.id)
-            .collect();
-        Ok(LedgerScope {
-            company_id: u.company_id,
-            departments: Some(below),
-            can_edit: true,
-        })
+            .collect())
     }
 
     async fn dept_names(&self, company_id: i64) -> Result<Vec<(i64, String)>, AppError> {

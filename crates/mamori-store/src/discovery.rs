@@ -496,10 +496,24 @@ impl Store {
         p: &ScanProgress,
         lease_until: i64,
     ) -> Result<bool> {
+        self.write_progress(id, Some(worker), p, Some(lease_until))
+            .await
+    }
+
+    /// The figures of a scan; with a worker, only while it holds the scan (and its lease is
+    /// extended), without one (an imported report) unconditionally.
+    async fn write_progress(
+        &self,
+        id: i64,
+        worker: Option<&str>,
+        p: &ScanProgress,
+        lease_until: Option<i64>,
+    ) -> Result<bool> {
         let r = sqlx::query(
             "UPDATE discovery_scans SET files_seen = $1, files_read = $2, files_unchanged = $3, \
              files_not_read = $4, files_removed = $5, files_total = $6, bytes_read = $7, \
-             lease_until = $8 WHERE id = $9 AND worker = $10 AND status = 'running'",
+             lease_until = COALESCE($8, lease_until) WHERE id = $9 \
+             AND (CAST($10 AS TEXT) IS NULL OR (worker = $10 AND status = 'running'))",
         )
         .bind(p.files_seen)
         .bind(p.files_read)
@@ -585,21 +599,7 @@ impl Store {
 
     /// Ends the scan of an imported report: its figures, then done with the totals.
     pub async fn report_scan_done(&self, id: i64, p: &ScanProgress, now: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE discovery_scans SET files_seen = $1, files_read = $2, files_unchanged = $3, \
-             files_not_read = $4, files_removed = $5, files_total = $6, bytes_read = $7 \
-             WHERE id = $8",
-        )
-        .bind(p.files_seen)
-        .bind(p.files_read)
-        .bind(p.files_unchanged)
-        .bind(p.files_not_read)
-        .bind(p.files_removed)
-        .bind(p.files_total)
-        .bind(p.bytes_read)
-        .bind(id)
-        .execute(self.pool())
-        .await?;
+        self.write_progress(id, None, p, None).await?;
         self.finish_scan(id, "done", None, now).await
     }
 

@@ -433,7 +433,7 @@ async fn location_page(
         )
     });
     let o_depts = if dt.scope.can_manage {
-        s.app.discovery_overview_departments(&ctx).await?
+        dt.departments.clone()
     } else {
         Vec::new()
     };
