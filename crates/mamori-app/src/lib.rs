@@ -28,6 +28,7 @@ pub mod incident;
 pub mod keys;
 pub mod ledger;
 pub mod ppc;
+pub mod programme;
 pub mod vault;
 pub mod vault_import;
 pub mod vault_keys;

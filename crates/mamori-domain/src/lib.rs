@@ -20,6 +20,7 @@ pub mod net;
 pub mod notice;
 pub mod number;
 pub mod org;
+pub mod programme;
 pub mod role;
 pub mod text;
 pub mod totp;

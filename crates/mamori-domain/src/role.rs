@@ -157,6 +157,20 @@ pub enum Permission {
     SeeDiscoverySamples,
     /// Upload the signed scan report of the own PC and keep the own scan keys (self-check).
     SubmitScanReport,
+    /// Take part in the compliance programme (issue 17): answer the own self-inspections,
+    /// take the assigned courses, accept pledges, request take-outs — the own tasks only.
+    TakePart,
+    /// See the compliance programme's figures and records: the whole company for the privacy
+    /// office, the CISO, executives and auditors; department heads only their departments.
+    ViewProgramme,
+    /// Run the compliance programme: question sets and schedules, courses, pledges, the device
+    /// register, contractors, the audit plan, follow-ups.
+    RunProgramme,
+    /// Approve or refuse take-outs of personal data (department heads for their departments).
+    ApproveTakeouts,
+    /// Conduct internal audits: findings and corrective actions (independence is checked in
+    /// the use case: never the own department, never the privacy manager).
+    ConductAudits,
 }
 
 /// The set of roles a user holds.
@@ -190,22 +204,27 @@ impl Roles {
     pub fn allows(&self, permission: Permission) -> bool {
         let granting: &[Role] = match permission {
             Permission::ManageUsers => &[Role::Admin],
-            Permission::ReadAuditLog | Permission::ExportAuditLog => &[Role::Auditor],
+            Permission::ReadAuditLog | Permission::ExportAuditLog | Permission::ConductAudits => {
+                &[Role::Auditor]
+            }
             Permission::ManageOwnAccount
             | Permission::FileIncident
-            | Permission::SubmitScanReport => &Role::ALL,
+            | Permission::SubmitScanReport
+            | Permission::TakePart => &Role::ALL,
             Permission::ViewAllIncidents => &[
                 Role::PrivacyOffice,
                 Role::Ciso,
                 Role::Executive,
                 Role::Auditor,
             ],
-            Permission::ManageIncidents | Permission::ManageDiscovery => {
+            Permission::ManageIncidents
+            | Permission::ManageDiscovery
+            | Permission::RunProgramme => {
                 &[Role::PrivacyOffice, Role::Ciso]
             }
             Permission::DecideIncidents => &[Role::Executive, Role::Ciso],
             Permission::ConfigureAlerts => &[Role::PrivacyOffice, Role::Admin],
-            Permission::ViewLedger => &[
+            Permission::ViewLedger | Permission::ViewProgramme => &[
                 Role::PrivacyOffice,
                 Role::Ciso,
                 Role::Executive,
@@ -218,6 +237,7 @@ impl Roles {
                 &[Role::PrivacyOffice, Role::Custodian]
             }
             Permission::VaultCustody | Permission::SeeDiscoverySamples => &[Role::Custodian],
+            Permission::ApproveTakeouts => &[Role::DepartmentHead, Role::PrivacyOffice],
             Permission::ViewDiscovery => &[
                 Role::PrivacyOffice,
                 Role::Ciso,

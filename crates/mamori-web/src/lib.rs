@@ -317,6 +317,8 @@ pub fn router_with(state: WebState) -> Router {
             post(pages::discovery::file_deleted),
         )
         .route("/discovery/self-check", get(pages::discovery::selfcheck))
+        // The compliance programme (issue 17).
+        .route("/programme", get(pages::programme::hub))
         .route(
             "/discovery/self-check/keys",
             post(pages::discovery::issue_key),

@@ -17,6 +17,7 @@ pub mod impact;
 pub mod incidents;
 pub mod ledger;
 pub mod ppc;
+pub mod programme;
 pub mod public;
 pub mod vault;
 
@@ -78,6 +79,9 @@ impl Chrome {
             }
             if ctx.allows(Permission::SubmitScanReport) {
                 add("/discovery", "nav.discovery");
+            }
+            if ctx.allows(Permission::TakePart) {
+                add("/programme", "nav.programme");
             }
             // Anybody may hold a grant; the page says so when there is none.
             add("/vault", "nav.vault");
