@@ -145,6 +145,7 @@ impl App {
         self.create_department(&ctx, logistics, Some(root), "管理部")
             .await?;
         self.seed_demo_incidents(company).await?;
+        self.seed_demo_inspections(company).await?;
         self.store.set_setting("demo.seeded", "1").await?;
         self.seed_demo_ledger().await?;
         self.seed_demo_campaign().await?;

@@ -25,6 +25,7 @@ pub mod error;
 pub mod evidence;
 pub mod impact;
 pub mod incident;
+pub mod inspection;
 pub mod keys;
 pub mod ledger;
 pub mod ppc;

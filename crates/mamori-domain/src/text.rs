@@ -276,3 +276,39 @@ mod tests {
         assert_eq!(lines[2], "yamada Yamada Taro IT         staff");
     }
 }
+
+/// Text typed into a one-line field, made safe to store and show on one line: control
+/// characters (line breaks, tabs, NUL) become spaces, runs of spaces one, and the ends are
+/// trimmed. Nothing else changes: what a person typed stays as typed.
+pub fn single_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_control() || c == ' ' {
+            space = true;
+        } else {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod single_line_tests {
+    #[test]
+    fn control_characters_become_one_space() {
+        assert_eq!(
+            super::single_line("  鍵付きの\r\n棚が\t\0足りない  "),
+            "鍵付きの 棚が 足りない"
+        );
+        assert_eq!(super::single_line("\n\n"), "");
+        assert_eq!(
+            super::single_line("全角　スペースは残す"),
+            "全角　スペースは残す"
+        );
+    }
+}

@@ -19,6 +19,7 @@ pub mod discovery;
 pub mod evidence;
 pub mod impact;
 pub mod incidents;
+pub mod inspections;
 pub mod jobs;
 pub mod ledger;
 pub mod limits;

@@ -7,6 +7,7 @@
 
 pub mod chart;
 pub mod chart_desk;
+pub mod chart_radar;
 pub mod client_addr;
 pub mod error;
 pub mod form;
@@ -319,6 +320,39 @@ pub fn router_with(state: WebState) -> Router {
         .route("/discovery/self-check", get(pages::discovery::selfcheck))
         // The compliance programme (issue 17).
         .route("/programme", get(pages::programme::hub))
+        .route("/programme/inspections", get(pages::inspections::list_page))
+        .route(
+            "/programme/inspections/schedule",
+            post(pages::inspections::save_schedule),
+        )
+        .route(
+            "/programme/inspections/rounds",
+            post(pages::inspections::open_round),
+        )
+        .route(
+            "/programme/inspections/answer",
+            get(pages::inspections::answer_page).post(pages::inspections::submit_answer),
+        )
+        .route(
+            "/programme/inspections/rounds/{id}",
+            get(pages::inspections::round_page),
+        )
+        .route(
+            "/programme/inspections/rounds/{id}/follow-up",
+            get(pages::inspections::followup_page),
+        )
+        .route(
+            "/programme/inspections/answers/{id}/follow-up",
+            post(pages::inspections::record_followup),
+        )
+        .route(
+            "/programme/inspections/departments/{id}",
+            get(pages::inspections::department_page),
+        )
+        .route(
+            "/programme/inspections/sets/{audience}",
+            get(pages::inspections::sets_page).post(pages::inspections::publish_set),
+        )
         .route(
             "/discovery/self-check/keys",
             post(pages::discovery::issue_key),

@@ -50,11 +50,24 @@ pub async fn hub(State(s): State<WebState>, Extension(v): Extension<Visitor>) ->
     v.full()?;
     let ctx = v.ctx();
     let scope = s.app.programme_scope(&ctx).await?;
-    let tasks: Vec<TaskLine> = Vec::new();
+    let mut tasks: Vec<TaskLine> = Vec::new();
     let mut cards = Vec::new();
     // Each part pushes its own tasks and cards below.
-    let _ = &scope;
-    cards.retain(|c: &Card| !c.href.is_empty());
+    // Part 1: the self-inspections (everybody answers; the figures for those who see them).
+    for t in super::inspections::task_lines(&s, &v).await? {
+        if t.done.is_none() {
+            tasks.push(TaskLine {
+                href: t.href,
+                what: t.what,
+                due: t.until,
+                overdue: false,
+            });
+        }
+    }
+    cards.push(card(&v, "/programme/inspections", "insp.title"));
+    if scope.sees_figures() {
+        cards.push(card(&v, "/programme/report", "report.title"));
+    }
     render(&HubPage {
         c: Chrome::new(&v, "programme.title"),
         tasks,
