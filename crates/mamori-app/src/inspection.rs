@@ -292,29 +292,22 @@ impl App {
     async fn current_sets(&self, company_id: i64, by: &str) -> Result<(SetRow, SetRow), AppError> {
         let mut out = Vec::with_capacity(2);
         for a in Audience::ALL {
-            let set = match self
+            let set = if let Some(s) = self
                 .store
                 .latest_inspection_set(company_id, a.code())
                 .await?
             {
-                Some(s) => s,
-                None => {
-                    let qs = match a {
-                        Audience::Individual => insp::default_individual_set(),
-                        Audience::Manager => insp::default_manager_set(),
-                    };
-                    let json = serde_json::to_string(&qs)
-                        .map_err(|e| AppError::Internal(e.to_string()))?;
-                    self.store
-                        .add_inspection_set(
-                            company_id,
-                            a.code(),
-                            &json,
-                            self.clock.now_micros(),
-                            by,
-                        )
-                        .await?
-                }
+                s
+            } else {
+                let qs = match a {
+                    Audience::Individual => insp::default_individual_set(),
+                    Audience::Manager => insp::default_manager_set(),
+                };
+                let json =
+                    serde_json::to_string(&qs).map_err(|e| AppError::Internal(e.to_string()))?;
+                self.store
+                    .add_inspection_set(company_id, a.code(), &json, self.clock.now_micros(), by)
+                    .await?
             };
             out.push(set);
         }
@@ -1451,7 +1444,7 @@ impl App {
                     continue;
                 }
                 // About one in twelve do not answer in time.
-                if demo_mix(u.id as u64, age, 99) % 12 == 0 {
+                if demo_mix(u.id as u64, age, 99).is_multiple_of(12) {
                     continue;
                 }
                 let mut audiences = vec![Audience::Individual];
@@ -1463,7 +1456,7 @@ impl App {
                     let replies: String = (0..n)
                         .map(|item| {
                             // Each department is weak on two items; everybody improves.
-                            let weak = (u.department_id as usize * 5 + item) % 7 == 0;
+                            let weak = (u.department_id as usize * 5 + item).is_multiple_of(7);
                             let p_no = if weak { 10 + age * 3 } else { 2 + age / 2 };
                             let r = demo_mix(u.id as u64, age * 100 + item as u64, 7) % 100;
                             if item == 12 && u.department_id % 3 == 0 {

@@ -227,7 +227,7 @@ async fn reminders_go_out_on_the_inspection_day_and_three_business_days_later_ne
         );
         let body = mails
             .iter()
-            .map(|m| m.parsed())
+            .map(mamori_mail::sink::Received::parsed)
             .find(|p| p.to.iter().any(|t| t.contains("yamada")))
             .unwrap()
             .text;
@@ -601,9 +601,7 @@ async fn answers_scores_follow_up_and_who_sees_what() {
         assert!(actions.contains(&"inspection.followup.view"));
         assert!(actions.contains(&"inspection.followup.record"));
         assert!(actions.contains(&"inspection.round.open"));
-        assert!(!log
-            .iter()
-            .any(|e| e.record.detail.to_string().contains("鍵付き")));
+        assert!(!log.iter().any(|e| e.record.detail.contains("鍵付き")));
     }
 }
 

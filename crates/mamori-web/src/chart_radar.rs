@@ -246,8 +246,7 @@ pub fn radar_svg(chart: &Radar, lang: Lang, id: &str) -> String {
         };
         let _ = write!(
             body,
-            r#"<text x="{:.1}" y="{:.1}" font-size="12" fill="{TEXT}" text-anchor="{anchor}">"#,
-            lx, top
+            r#"<text x="{lx:.1}" y="{top:.1}" font-size="12" fill="{TEXT}" text-anchor="{anchor}">"#
         );
         for (k, l) in lines.iter().enumerate() {
             let _ = write!(
@@ -355,10 +354,11 @@ pub fn trend_svg(chart: &Trend, lang: Lang, id: &str) -> String {
         let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
         for (i, v) in s.values.iter().enumerate().take(n) {
             match clamp(*v) {
-                Some(v) => runs
-                    .last_mut()
-                    .map(|r| r.push((x_of(i), y_of(v))))
-                    .unwrap_or(()),
+                Some(v) => {
+                    if let Some(r) = runs.last_mut() {
+                        r.push((x_of(i), y_of(v)));
+                    }
+                }
                 None => runs.push(Vec::new()),
             }
         }

@@ -362,9 +362,10 @@ pub async fn answer_page(
 pub async fn submit_answer(
     State(s): State<WebState>,
     Extension(v): Extension<Visitor>,
-    Form(f): Form<HashMap<String, String>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> WebResult {
     v.full()?;
+    let f: HashMap<String, String> = pairs.into_iter().collect();
     let ctx = v.ctx();
     let round_id: i64 = f.get("round").and_then(|r| r.parse().ok()).unwrap_or(0);
     let audience = f.get("audience").cloned().unwrap_or_default();
@@ -1096,9 +1097,10 @@ pub async fn publish_set(
     State(s): State<WebState>,
     Extension(v): Extension<Visitor>,
     Path(audience): Path<String>,
-    Form(f): Form<HashMap<String, String>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> WebResult {
     v.full()?;
+    let f: HashMap<String, String> = pairs.into_iter().collect();
     let ctx = v.ctx();
     let rows: Vec<(String, String)> = (0..LABEL_FIELDS.len())
         .map(|i| {
