@@ -1357,7 +1357,7 @@ impl App {
     }
 
     /// The list scope of the caller.
-    fn list_scope(ctx: &Ctx) -> Result<ListScope, AppError> {
+    pub(crate) fn list_scope(ctx: &Ctx) -> Result<ListScope, AppError> {
         let u = ctx.user_ref().ok_or(AppError::Denied)?;
         Ok(ListScope {
             company_id: u.company_id,

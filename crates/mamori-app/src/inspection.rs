@@ -1457,7 +1457,7 @@ impl App {
                         .map(|item| {
                             // Each department is weak on two items; everybody improves.
                             let weak = (u.department_id as usize * 5 + item).is_multiple_of(7);
-                            let p_no = if weak { 10 + age * 3 } else { 2 + age / 2 };
+                            let p_no = if weak { 22 + age * 3 } else { 3 + age / 2 };
                             let r = demo_mix(u.id as u64, age * 100 + item as u64, 7) % 100;
                             if item == 12 && u.department_id % 3 == 0 {
                                 'a'

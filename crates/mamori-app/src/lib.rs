@@ -30,6 +30,7 @@ pub mod keys;
 pub mod ledger;
 pub mod ppc;
 pub mod programme;
+pub mod programme_report;
 pub mod vault;
 pub mod vault_import;
 pub mod vault_keys;

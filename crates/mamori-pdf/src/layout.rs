@@ -82,6 +82,16 @@ pub(crate) enum Op {
         width: f32,
         gray: u8,
     },
+    /// A polyline or polygon (charts): stroked in `gray`, dashed (on, off) if asked, filled
+    /// in `fill` when closed and given.
+    Path {
+        points: Vec<(f32, f32)>,
+        closed: bool,
+        width: f32,
+        gray: u8,
+        dash: Option<(f32, f32)>,
+        fill: Option<u8>,
+    },
 }
 
 /// A line of text laid out at some size but not yet placed.
@@ -506,6 +516,15 @@ impl<'m> Layouter<'m> {
             Block::Fields(rows) => self.fields(rows),
             Block::List(items) => self.list(items),
             Block::Spacer(mm) => self.spacer(*mm),
+            Block::Radars(charts) => {
+                for row in charts.chunks(2) {
+                    self.ensure(crate::chart::ROW_H);
+                    for op in crate::chart::row_ops(self.hm, row, self.y) {
+                        self.push(op);
+                    }
+                    self.y += crate::chart::ROW_H;
+                }
+            }
             Block::PageBreak => {
                 if !self.fresh {
                     self.new_page();

@@ -64,6 +64,7 @@
 //! embedded once (`scripts/bench-letters`, `docs/benchmarks.md`). Rendering may run on several
 //! threads at once.
 
+pub mod chart;
 mod font;
 mod layout;
 pub mod letter;
@@ -121,6 +122,8 @@ pub enum Block {
     Spacer(f32),
     /// Starts a new page (unless the current one is still empty).
     PageBreak,
+    /// Radar charts, two side by side; a row is never split across pages.
+    Radars(Vec<chart::RadarChart>),
 }
 
 /// Why a document could not be rendered. Neither is expected in practice: both mean a
@@ -261,6 +264,38 @@ fn draw(surface: &mut Surface<'_>, op: &Op, fonts: &Fonts) {
             if let Some(path) = pb.finish() {
                 surface.set_fill(None);
                 surface.set_stroke(Some(stroke(*gray, *width)));
+                surface.draw_path(&path);
+            }
+        }
+        Op::Path {
+            points,
+            closed,
+            width,
+            gray,
+            dash,
+            fill: filled,
+        } => {
+            let mut pb = PathBuilder::new();
+            for (i, (x, y)) in points.iter().enumerate() {
+                if i == 0 {
+                    pb.move_to(*x, *y);
+                } else {
+                    pb.line_to(*x, *y);
+                }
+            }
+            if *closed {
+                pb.close();
+            }
+            if let Some(path) = pb.finish() {
+                surface.set_fill(filled.filter(|_| *closed).map(fill));
+                let mut s = stroke(*gray, *width);
+                if let Some((on, off)) = dash {
+                    s.dash = Some(krilla::paint::StrokeDash {
+                        array: vec![*on, *off],
+                        offset: 0.0,
+                    });
+                }
+                surface.set_stroke(Some(s));
                 surface.draw_path(&path);
             }
         }

@@ -176,9 +176,9 @@ fn legend(body: &mut String, series: &[Series], y: f64, width: f64) -> f64 {
 /// The radar chart as a standalone `<svg>` element.
 #[must_use]
 pub fn radar_svg(chart: &Radar, lang: Lang, id: &str) -> String {
-    const W: f64 = 480.0;
-    const R: f64 = 118.0;
-    const CX: f64 = 240.0;
+    const W: f64 = 440.0;
+    const R: f64 = 108.0;
+    const CX: f64 = 220.0;
     const CY: f64 = 172.0;
     let n = chart.axes.len().max(1);
     #[allow(clippy::cast_precision_loss)]
@@ -223,9 +223,9 @@ pub fn radar_svg(chart: &Radar, lang: Lang, id: &str) -> String {
         // The label just outside the ring, anchored away from the centre.
         let a = angle(i);
         let (lx, ly) = ((CX + (R + 12.0) * a.cos()), (CY + (R + 12.0) * a.sin()));
-        let anchor = if a.cos() > 0.25 {
+        let anchor = if a.cos() > 0.1 {
             "start"
-        } else if a.cos() < -0.25 {
+        } else if a.cos() < -0.1 {
             "end"
         } else {
             "middle"
@@ -246,7 +246,7 @@ pub fn radar_svg(chart: &Radar, lang: Lang, id: &str) -> String {
         };
         let _ = write!(
             body,
-            r#"<text x="{lx:.1}" y="{top:.1}" font-size="12" fill="{TEXT}" text-anchor="{anchor}">"#
+            r#"<text x="{lx:.1}" y="{top:.1}" font-size="13" fill="{TEXT}" text-anchor="{anchor}">"#
         );
         for (k, l) in lines.iter().enumerate() {
             let _ = write!(
@@ -303,7 +303,8 @@ pub fn radar_svg(chart: &Radar, lang: Lang, id: &str) -> String {
     }
     let h = legend(&mut body, &chart.series, CY + R + 52.0, W);
     format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {h}" role="img" aria-labelledby="{id}-t {id}-d" class="radar" font-family="sans-serif"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>{body}</svg>"#,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {h}" width="100%" role="img" aria-labelledby="{id}-t {id}-d" class="radar" font-family="sans-serif" lang="{}"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc><rect x="0" y="0" width="{W}" height="{h}" fill="#ffffff"/>{body}</svg>"##,
+        lang.code(),
         esc(&chart.title),
         esc(&desc(lang, &chart.axes, &chart.series))
     )
@@ -390,7 +391,8 @@ pub fn trend_svg(chart: &Trend, lang: Lang, id: &str) -> String {
     }
     let h = legend(&mut body, &chart.series, TOP + PLOT + 38.0, W);
     format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {h}" role="img" aria-labelledby="{id}-t {id}-d" class="trend" font-family="sans-serif"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>{body}</svg>"#,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {h}" width="100%" role="img" aria-labelledby="{id}-t {id}-d" class="trend" font-family="sans-serif" lang="{}"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc><rect x="0" y="0" width="{W}" height="{h}" fill="#ffffff"/>{body}</svg>"##,
+        lang.code(),
         esc(&chart.title),
         esc(&desc(lang, &chart.months, &chart.series))
     )

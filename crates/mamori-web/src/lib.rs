@@ -322,6 +322,14 @@ pub fn router_with(state: WebState) -> Router {
         .route("/programme", get(pages::programme::hub))
         .route("/programme/inspections", get(pages::inspections::list_page))
         .route(
+            "/programme/report",
+            get(pages::programme_report::report_page),
+        )
+        .route(
+            "/programme/report.pdf",
+            get(pages::programme_report::report_pdf),
+        )
+        .route(
             "/programme/inspections/schedule",
             post(pages::inspections::save_schedule),
         )

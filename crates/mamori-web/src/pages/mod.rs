@@ -19,6 +19,7 @@ pub mod inspections;
 pub mod ledger;
 pub mod ppc;
 pub mod programme;
+pub mod programme_report;
 pub mod public;
 pub mod vault;
 

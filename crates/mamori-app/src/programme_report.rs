@@ -1,0 +1,259 @@
+//! The monthly report for the management meeting (issue 17 part 7): one page with the month's
+//! inspection — scores per department, the change since the month before, answer rates, the
+//! follow-ups still open and the radar charts' values —, the incidents of the month, the legal
+//! deadlines coming and missed, and the figures the other parts of the programme add
+//! (training completion, open take-outs, audit findings) as they land.
+//!
+//! Read with `ViewProgramme`: the company for the privacy office, the CISO, executives and
+//! auditors; a department head's report covers the own departments. Figures only (no person
+//! is named), so reading it is not recorded; printing the PDF is, like every export.
+
+use crate::inspection::RoundFigures;
+use crate::{App, AppError, Ctx, Problem};
+use mamori_domain::audit::Outcome;
+use mamori_domain::incident::jst_date;
+use mamori_domain::programme::inspection::{mean_score, Audience, Tally};
+use mamori_domain::programme::schedule::Month;
+use mamori_domain::role::Permission;
+use mamori_store::incidents::{IncidentFilter, IncidentSummary, Obligation};
+use serde_json::json;
+
+/// One department's line of the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeptLine {
+    pub department_id: i64,
+    pub name: String,
+    pub individual: Option<f64>,
+    pub previous: Option<f64>,
+    pub manager: Option<f64>,
+    pub answered: i64,
+    pub expected: i64,
+    /// Scores per item of the individual set (the radar).
+    pub items: Vec<Option<f64>>,
+}
+
+/// The month's inspection in the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InspectionPart {
+    pub round_id: i64,
+    pub opens_on: String,
+    pub closes_on: String,
+    /// The individual set's short labels (the radar's axes).
+    pub labels: Vec<String>,
+    pub company: Option<f64>,
+    pub company_previous: Option<f64>,
+    pub company_items: Vec<Option<f64>>,
+    pub departments: Vec<DeptLine>,
+    /// The three items with the lowest company score: (label, score).
+    pub weakest: Vec<(String, f64)>,
+    pub follow_up_open: usize,
+}
+
+/// The whole report.
+#[derive(Debug, Clone)]
+pub struct MonthlyReport {
+    pub month: Month,
+    pub company: String,
+    /// Whose departments it covers (`None`: the company).
+    pub scope_departments: Option<usize>,
+    pub inspection: Option<InspectionPart>,
+    /// Incidents filed in the month (drills apart).
+    pub incidents: Vec<IncidentSummary>,
+    pub drills: usize,
+    pub open_incidents: i64,
+    /// Legal deadlines due within 14 days, and missed ones: (obligation, ref, title).
+    pub deadlines: Vec<(Obligation, String, String)>,
+    pub overdue: Vec<(Obligation, String, String)>,
+    /// Lines added by the other parts of the programme: (heading, rows of (label, value)).
+    pub sections: Vec<(String, Vec<(String, String)>)>,
+    pub generated_at: i64,
+}
+
+fn sum_tallies(lists: &[&Vec<Tally>]) -> Vec<Tally> {
+    let mut sum: Vec<Tally> = Vec::new();
+    for ts in lists {
+        if sum.len() < ts.len() {
+            sum.resize(ts.len(), Tally::default());
+        }
+        for (i, t) in ts.iter().enumerate() {
+            sum[i].merge(*t);
+        }
+    }
+    sum
+}
+
+/// The inspection part from a month's figures and the month before's (pure).
+pub fn inspection_part(f: &RoundFigures, previous: Option<&RoundFigures>) -> InspectionPart {
+    let n = f.info.individual.len();
+    let items_of = |t: Option<&Vec<Tally>>| -> Vec<Option<f64>> {
+        (0..n)
+            .map(|i| t.and_then(|t| t.get(i)).and_then(|t| t.score()))
+            .collect()
+    };
+    // The company line covers what the reader may see: all departments for the company's
+    // readers (the figures' company counts), their own departments for a department head.
+    let scoped: Vec<&Vec<Tally>> = f
+        .departments
+        .iter()
+        .filter_map(|d| d.tallies.get(&Audience::Individual))
+        .collect();
+    let total = sum_tallies(&scoped);
+    let prev_total = previous.map(|p| {
+        let v: Vec<&Vec<Tally>> = p
+            .departments
+            .iter()
+            .filter_map(|d| d.tallies.get(&Audience::Individual))
+            .collect();
+        sum_tallies(&v)
+    });
+    let company_items = items_of(Some(&total));
+    let mut weakest: Vec<(String, f64)> = company_items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.map(|s| (f.info.individual[i].label.clone(), s)))
+        .collect();
+    weakest.sort_by(|a, b| a.1.total_cmp(&b.1));
+    weakest.truncate(3);
+    let departments = f
+        .departments
+        .iter()
+        .map(|d| {
+            let prev = previous.and_then(|p| {
+                p.departments
+                    .iter()
+                    .find(|x| x.department_id == d.department_id)
+                    .and_then(|x| x.score(Audience::Individual))
+            });
+            DeptLine {
+                department_id: d.department_id,
+                name: d.name.clone(),
+                individual: d.score(Audience::Individual),
+                previous: prev,
+                manager: d.score(Audience::Manager),
+                answered: d.answered.get(&Audience::Individual).copied().unwrap_or(0),
+                expected: d.expected.get(&Audience::Individual).copied().unwrap_or(0),
+                items: items_of(d.tallies.get(&Audience::Individual)),
+            }
+        })
+        .collect();
+    InspectionPart {
+        round_id: f.info.round.id,
+        opens_on: f.info.round.opens_on.clone(),
+        closes_on: f.info.round.closes_on.clone(),
+        labels: f.info.individual.iter().map(|q| q.label.clone()).collect(),
+        company: mean_score(&total),
+        company_previous: prev_total.as_deref().and_then(mean_score),
+        company_items,
+        departments,
+        weakest,
+        follow_up_open: f.follow_up_open,
+    }
+}
+
+impl App {
+    /// The monthly report of `month` (`2026-11`; empty: the newest month whose inspection
+    /// has closed, else this month).
+    pub async fn monthly_report(
+        &self,
+        ctx: &Ctx,
+        month_text: &str,
+    ) -> Result<MonthlyReport, AppError> {
+        if !ctx.allows(Permission::ViewProgramme) {
+            return Err(AppError::Denied);
+        }
+        let scope = self.programme_scope(ctx).await?;
+        if !scope.sees_figures() {
+            return Err(AppError::Denied);
+        }
+        let now = self.clock.now_micros();
+        let today = jst_date(now);
+        let month = if month_text.trim().is_empty() {
+            Month::of(today)
+        } else {
+            Month::parse(month_text).ok_or_else(|| {
+                AppError::Invalid(Problem::new(
+                    Some("month"),
+                    format!("月「{month_text}」: 2026-11 のように年と月で指定してください"),
+                    format!("month `{month_text}`: give a year and month such as 2026-11"),
+                ))
+            })?
+        };
+        let company = self.store.get_company(scope.company_id).await?.name;
+        let mut inspection = None;
+        if let Some(round) = self
+            .store
+            .inspection_round(scope.company_id, &month.key())
+            .await?
+        {
+            let f = self.inspection_round_figures(ctx, round.id).await?;
+            let prev = match self
+                .store
+                .inspection_round(scope.company_id, &month.prev().key())
+                .await?
+            {
+                Some(p) => Some(self.inspection_round_figures(ctx, p.id).await?),
+                None => None,
+            };
+            // The month before only compares when it asked the same questions.
+            let prev = prev.filter(|p| p.info.individual == f.info.individual);
+            inspection = Some(inspection_part(&f, prev.as_ref()));
+        }
+        // Incidents filed in the month (JST), those the reader may see.
+        let list = Self::list_scope(ctx)?;
+        let jst = mamori_domain::appi::facts::jst();
+        let start = |m: Month| {
+            use chrono::TimeZone as _;
+            jst.with_ymd_and_hms(m.year, m.month, 1, 0, 0, 0)
+                .single()
+                .map(|t| t.timestamp_micros())
+        };
+        let filed = self
+            .store
+            .list_incidents(
+                list.clone(),
+                &IncidentFilter {
+                    from: start(month),
+                    until: start(month.next()),
+                    ..IncidentFilter::default()
+                },
+                1000,
+            )
+            .await?;
+        let drills = filed.iter().filter(|i| i.drill).count();
+        let incidents: Vec<IncidentSummary> = filed.into_iter().filter(|i| !i.drill).collect();
+        let dash = self.dashboard(ctx).await?;
+        let strip =
+            |v: Vec<(Obligation, String, String, bool)>| -> Vec<(Obligation, String, String)> {
+                v.into_iter()
+                    .filter(|(_, _, _, drill)| !drill)
+                    .map(|(o, r, t, _)| (o, r, t))
+                    .collect()
+            };
+        Ok(MonthlyReport {
+            month,
+            company,
+            scope_departments: scope.departments.as_ref().map(Vec::len),
+            inspection,
+            incidents,
+            drills,
+            open_incidents: dash.open,
+            deadlines: strip(dash.deadlines),
+            overdue: strip(dash.overdue_obligations),
+            sections: Vec::new(),
+            generated_at: now,
+        })
+    }
+
+    /// Records that the report was printed as a PDF (an export of the company's figures).
+    pub async fn record_report_export(&self, ctx: &Ctx, month: Month) -> Result<(), AppError> {
+        self.audit(
+            ctx,
+            "programme.report.pdf",
+            &format!("month:{}", month.key()),
+            Outcome::Success,
+            json!({"month": month.key()}),
+        )
+        .await?;
+        Ok(())
+    }
+}
