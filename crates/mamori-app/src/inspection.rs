@@ -825,18 +825,14 @@ impl App {
         scope: &ProgrammeScope,
         round_id: i64,
     ) -> Result<usize, AppError> {
-        let answers = self.store.inspection_answers_with_no(round_id).await?;
-        let done: HashSet<i64> = self
+        Ok(self
             .store
-            .inspection_followups(round_id)
+            .inspection_follow_up_open(round_id)
             .await?
             .iter()
-            .map(|f| f.answer_id)
-            .collect();
-        Ok(answers
-            .iter()
-            .filter(|a| scope.sees_department(a.department_id) && !done.contains(&a.id))
-            .count())
+            .filter(|(d, _)| scope.sees_department(*d))
+            .map(|(_, n)| usize::try_from(*n).unwrap_or(0))
+            .sum())
     }
 
     /// The people of a round who answered "no" at least once, within reach, with their notes
@@ -1056,31 +1052,131 @@ impl App {
         department_id: i64,
         months: u32,
     ) -> Result<Vec<TrendPoint>, AppError> {
+        Ok(self
+            .inspection_department_view(ctx, department_id, months)
+            .await?
+            .trend)
+    }
+
+    /// One department's page: its name, its newest round's scores per item against the month
+    /// before (when it asked the same questions) and the company, and the trend over the last
+    /// `months` months. Reads the department's counts and the company's sums (summed by the
+    /// database), never the answers.
+    pub async fn inspection_department_view(
+        &self,
+        ctx: &Ctx,
+        department_id: i64,
+        months: u32,
+    ) -> Result<DepartmentView, AppError> {
         if !ctx.allows(Permission::ViewProgramme) {
             return Err(AppError::Denied);
         }
         let scope = self.programme_scope(ctx).await?;
-        if !scope.sees_department(department_id)
-            || !self
-                .store
-                .list_departments(scope.company_id)
-                .await?
-                .iter()
-                .any(|d| d.id == department_id)
-        {
-            return Err(AppError::NotFound);
-        }
+        let name = self
+            .store
+            .list_departments(scope.company_id)
+            .await?
+            .into_iter()
+            .find(|d| d.id == department_id && scope.sees_department(d.id))
+            .map(|d| d.name)
+            .ok_or(AppError::NotFound)?;
         let to = Month::of(self.today()).next();
         let mut from = to;
         for _ in 0..months {
             from = from.prev();
         }
-        let rows = self
+        let mine = self
             .store
-            .inspection_tallies_between(scope.company_id, &from.key(), &to.key())
+            .inspection_department_tallies(scope.company_id, department_id, &from.key(), &to.key())
             .await?;
-        Ok(trend_of(&rows, department_id))
+        let company = self
+            .store
+            .inspection_company_items(
+                scope.company_id,
+                Audience::Individual.code(),
+                &from.key(),
+                &to.key(),
+            )
+            .await?;
+        let trend = trend_of(&mine, &company);
+        // The newest month in which the department answered its own inspection.
+        let mut latest = None;
+        let months_with: Vec<(String, i64)> = {
+            let mut v: Vec<(String, i64)> = mine
+                .iter()
+                .filter(|t| t.audience == Audience::Individual.code())
+                .map(|t| (t.month.clone(), t.round_id))
+                .collect();
+            v.dedup();
+            v
+        };
+        if let Some((month, round_id)) = months_with.last() {
+            let round = self
+                .store
+                .inspection_round_by_id(*round_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let info = self.round_info(round).await?;
+            let n = info.individual.len();
+            let items = |rows: &[TallyRow], m: &str| -> Vec<Option<f64>> {
+                let refs: Vec<&TallyRow> = rows
+                    .iter()
+                    .filter(|t| t.month == m && t.audience == Audience::Individual.code())
+                    .collect();
+                let by = tallies_by_audience(&refs);
+                (0..n)
+                    .map(|i| {
+                        by.get(&Audience::Individual)
+                            .and_then(|t| t.get(i))
+                            .and_then(|t| t.score())
+                    })
+                    .collect()
+            };
+            let previous = match months_with.iter().rev().nth(1) {
+                Some((pm, pid)) => {
+                    let same = match self.store.inspection_round_by_id(*pid).await? {
+                        Some(p) => self.round_info(p).await?.individual == info.individual,
+                        None => false,
+                    };
+                    same.then(|| items(&mine, pm))
+                }
+                None => None,
+            };
+            latest = Some(DepartmentLatest {
+                month: month.clone(),
+                round_id: *round_id,
+                labels: info.individual.iter().map(|q| q.label.clone()).collect(),
+                items: items(&mine, month),
+                previous,
+                company: items(&company, month),
+            });
+        }
+        Ok(DepartmentView {
+            name,
+            latest,
+            trend,
+        })
     }
+}
+
+/// One department's newest inspection (the department page's radar).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DepartmentLatest {
+    pub month: String,
+    pub round_id: i64,
+    pub labels: Vec<String>,
+    pub items: Vec<Option<f64>>,
+    /// The month before, when it asked the same questions.
+    pub previous: Option<Vec<Option<f64>>>,
+    pub company: Vec<Option<f64>>,
+}
+
+/// The department page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DepartmentView {
+    pub name: String,
+    pub latest: Option<DepartmentLatest>,
+    pub trend: Vec<TrendPoint>,
 }
 
 fn already_answered(prev: &AnswerRow) -> AppError {
@@ -1147,22 +1243,20 @@ pub fn round_figures(
     }
 }
 
-/// Month-by-month scores of one department (pure).
-pub fn trend_of(rows: &[TallyRow], department_id: i64) -> Vec<TrendPoint> {
-    let mut by_month: BTreeMap<&str, Vec<&TallyRow>> = BTreeMap::new();
-    for r in rows {
-        by_month.entry(r.month.as_str()).or_default().push(r);
+/// Month-by-month scores of one department from its counts and the company's (pure).
+pub fn trend_of(mine: &[TallyRow], company: &[TallyRow]) -> Vec<TrendPoint> {
+    let mut by_month: BTreeMap<&str, (Vec<&TallyRow>, Vec<&TallyRow>)> = BTreeMap::new();
+    for r in mine {
+        by_month.entry(r.month.as_str()).or_default().0.push(r);
+    }
+    for r in company {
+        by_month.entry(r.month.as_str()).or_default().1.push(r);
     }
     by_month
         .into_iter()
-        .map(|(month, rs)| {
-            let mine: Vec<&TallyRow> = rs
-                .iter()
-                .copied()
-                .filter(|r| r.department_id == department_id)
-                .collect();
-            let d = tallies_by_audience(&mine);
-            let c = tallies_by_audience(&rs);
+        .map(|(month, (m, c))| {
+            let d = tallies_by_audience(&m);
+            let c = tallies_by_audience(&c);
             TrendPoint {
                 month: month.to_owned(),
                 individual: d

@@ -441,6 +441,26 @@ async fn answers_scores_follow_up_and_who_sees_what() {
             "{twice:?}"
         );
 
+        // The counts kept as answers arrive are what a recount from the answers gives.
+        let kept = app.store.inspection_tallies(round.id).await.unwrap();
+        let expected_before = app.store.inspection_expected(round.id).await.unwrap();
+        app.store.recount_inspection_round(round.id).await.unwrap();
+        assert_eq!(
+            app.store.inspection_tallies(round.id).await.unwrap(),
+            kept,
+            "{}",
+            e.db.name
+        );
+        assert_eq!(
+            app.store.inspection_expected(round.id).await.unwrap(),
+            expected_before
+        );
+        assert_eq!(
+            kept.len(),
+            15 * 2 + 10,
+            "sales and HR individual, sales workplace"
+        );
+
         // The answer comes back read-only, with its note (sealed at rest).
         let form = app
             .inspection_answer_form(&e.sales_staff, "individual")

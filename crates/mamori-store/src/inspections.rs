@@ -663,6 +663,122 @@ impl Store {
         Ok(rows.iter().map(tally_from_row).collect())
     }
 
+    /// Stores many answers in one transaction without counting them (an import of a past
+    /// year, the benchmark's history); [`Store::recount_inspection_round`] counts them after.
+    /// An answer already there is left as it is. Returns how many were stored.
+    pub async fn insert_inspection_answers(&self, answers: &[NewAnswer]) -> Result<u64> {
+        let mut tx = self.pool().begin().await?;
+        let mut n = 0;
+        for a in answers {
+            let no_count = a.replies.bytes().filter(|b| *b == b'n').count() as i64;
+            n += sqlx::query(
+                "INSERT INTO inspection_answers (round_id, company_id, audience, set_id, user_id, \
+                 department_id, replies, no_count, notes_sealed, submitted_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (round_id, audience, user_id) DO NOTHING",
+            )
+            .bind(a.round_id)
+            .bind(a.company_id)
+            .bind(&a.audience)
+            .bind(a.set_id)
+            .bind(a.user_id)
+            .bind(a.department_id)
+            .bind(&a.replies)
+            .bind(no_count)
+            .bind(a.notes_sealed.as_deref())
+            .bind(a.submitted_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Counts a round again from its answers: the counts per department, audience and item
+    /// and the number of answers per department, in one transaction. The counts kept as
+    /// answers arrive must equal these (a test checks).
+    pub async fn recount_inspection_round(&self, round_id: i64) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM inspection_tallies WHERE round_id = $1")
+            .bind(round_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(concat!(
+            "INSERT INTO inspection_tallies (round_id, department_id, audience, item, yes, no, na) \
+             SELECT a.round_id, a.department_id, a.audience, i.item, \
+             SUM(CASE WHEN SUBSTR(a.replies, i.item, 1) = 'y' THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN SUBSTR(a.replies, i.item, 1) = 'n' THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN SUBSTR(a.replies, i.item, 1) = 'a' THEN 1 ELSE 0 END) \
+             FROM inspection_answers a JOIN (",
+            "SELECT 1 AS item UNION ALL SELECT 2 AS item UNION ALL SELECT 3 AS item UNION ALL SELECT 4 AS item UNION ALL SELECT 5 AS item UNION ALL SELECT 6 AS item UNION ALL SELECT 7 AS item UNION ALL SELECT 8 AS item UNION ALL SELECT 9 AS item UNION ALL SELECT 10 AS item UNION ALL SELECT 11 AS item UNION ALL SELECT 12 AS item UNION ALL SELECT 13 AS item UNION ALL SELECT 14 AS item UNION ALL SELECT 15 AS item UNION ALL SELECT 16 AS item UNION ALL SELECT 17 AS item UNION ALL SELECT 18 AS item UNION ALL SELECT 19 AS item UNION ALL SELECT 20 AS item UNION ALL SELECT 21 AS item UNION ALL SELECT 22 AS item UNION ALL SELECT 23 AS item UNION ALL SELECT 24 AS item UNION ALL SELECT 25 AS item UNION ALL SELECT 26 AS item UNION ALL SELECT 27 AS item UNION ALL SELECT 28 AS item UNION ALL SELECT 29 AS item UNION ALL SELECT 30 AS item",
+            ") i ON i.item <= LENGTH(a.replies) WHERE a.round_id = $1 \
+             GROUP BY a.round_id, a.department_id, a.audience, i.item"
+        ))
+        .bind(round_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE inspection_expected SET answered = (SELECT COUNT(*) FROM inspection_answers a \
+             WHERE a.round_id = inspection_expected.round_id \
+             AND a.department_id = inspection_expected.department_id \
+             AND a.audience = inspection_expected.audience) WHERE round_id = $1",
+        )
+        .bind(round_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO inspection_expected (round_id, department_id, audience, expected, \
+             answered) SELECT round_id, department_id, audience, 0, COUNT(*) \
+             FROM inspection_answers WHERE round_id = $1 \
+             GROUP BY round_id, department_id, audience \
+             ON CONFLICT (round_id, department_id, audience) DO NOTHING",
+        )
+        .bind(round_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Per department, the answers of a round with a "no" and no interview recorded yet.
+    pub async fn inspection_follow_up_open(&self, round_id: i64) -> Result<Vec<(i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT a.department_id, COUNT(*) FROM inspection_answers a \
+             WHERE a.round_id = $1 AND a.no_count > 0 AND NOT EXISTS \
+             (SELECT 1 FROM inspection_followups f WHERE f.answer_id = a.id) \
+             GROUP BY a.department_id",
+        )
+        .bind(round_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// The company's counts per month and item for one audience (all departments summed by
+    /// the database): the comparison line of trends and radars.
+    pub async fn inspection_company_items(
+        &self,
+        company_id: i64,
+        audience: &str,
+        from_month: &str,
+        to_month: &str,
+    ) -> Result<Vec<TallyRow>> {
+        let rows = sqlx::query(
+            "SELECT MIN(t.round_id), r.month, CAST(0 AS BIGINT), t.audience, t.item, \
+             CAST(SUM(t.yes) AS BIGINT), CAST(SUM(t.no) AS BIGINT), CAST(SUM(t.na) AS BIGINT) FROM inspection_tallies t JOIN inspection_rounds r ON r.id = t.round_id \
+             WHERE r.company_id = $1 AND t.audience = $2 AND r.month >= $3 AND r.month <= $4 \
+             GROUP BY r.month, t.audience, t.item ORDER BY r.month, t.item",
+        )
+        .bind(company_id)
+        .bind(audience)
+        .bind(from_month)
+        .bind(to_month)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(tally_from_row).collect())
+    }
+
     // ───────────────────────────── follow-up ─────────────────────────────
 
     pub async fn add_inspection_followup(&self, f: &NewFollowup) -> Result<i64> {

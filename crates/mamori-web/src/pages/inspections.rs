@@ -853,69 +853,46 @@ pub async fn department_page(
 ) -> WebResult {
     v.full()?;
     let ctx = v.ctx();
-    let trend = s.app.inspection_trend(&ctx, dept, 24).await?;
-    let rounds = s.app.inspection_rounds(&ctx, 24).await?;
+    let view = s.app.inspection_department_view(&ctx, dept, 24).await?;
     let t = v.tr();
-    // The newest round with figures of the department, and the one before it.
-    let mut figures = Vec::new();
-    for r in rounds.iter().take(6) {
-        let f = s.app.inspection_round_figures(&ctx, r.id).await?;
-        if f.departments
-            .iter()
-            .any(|d| d.department_id == dept && d.tallies.contains_key(&Audience::Individual))
-        {
-            figures.push(f);
-            if figures.len() == 2 {
-                break;
+    let name = view.name.clone();
+    let (radar, month, round_id) = match &view.latest {
+        Some(l) => {
+            let month = month_label(&v, &l.month);
+            let mut series = vec![Series {
+                name: name.clone(),
+                values: l.items.clone(),
+                style: Style::Main,
+            }];
+            if let Some(p) = &l.previous {
+                series.push(Series {
+                    name: t.get("insp.previous").to_owned(),
+                    values: p.clone(),
+                    style: Style::Previous,
+                });
             }
-        }
-    }
-    let name = s
-        .app
-        .store
-        .department_and_company_names(dept)
-        .await
-        .map(|(d, _)| d)
-        .unwrap_or_default();
-    let (radar, month, round_id) = match figures.first() {
-        Some(f) => {
-            let d = f
-                .departments
-                .iter()
-                .find(|d| d.department_id == dept)
-                .cloned();
-            let month = month_label(&v, &f.info.round.month);
-            let previous = figures.get(1).and_then(|p| {
-                // The month before only when it asked the same questions.
-                (p.info.individual == f.info.individual).then(|| {
-                    scores_of(
-                        p.departments
-                            .iter()
-                            .find(|d| d.department_id == dept)
-                            .and_then(|d| d.tallies.get(&Audience::Individual)),
-                        f.info.individual.len(),
-                    )
-                })
+            series.push(Series {
+                name: t.get("insp.company").to_owned(),
+                values: l.company.clone(),
+                style: Style::Compare,
             });
-            (
-                d.map(|d| {
-                    dept_radar(
-                        &v,
-                        &f.info.individual,
-                        &d,
-                        f.company.get(&Audience::Individual),
-                        &t.get("insp.radar.title")
-                            .replace("{dept}", &d.name)
-                            .replace("{month}", &month),
-                        previous,
-                    )
-                }),
-                month,
-                Some(f.info.round.id),
-            )
+            let svg = radar_svg(
+                &Radar {
+                    title: t
+                        .get("insp.radar.title")
+                        .replace("{dept}", &name)
+                        .replace("{month}", &month),
+                    axes: l.labels.clone(),
+                    series,
+                },
+                v.lang,
+                &format!("radar-{dept}"),
+            );
+            (Some(svg), month, Some(l.round_id))
         }
         None => (None, String::new(), None),
     };
+    let trend = &view.trend;
     let months: Vec<String> = trend
         .iter()
         .map(|p| {
