@@ -192,7 +192,7 @@ pub struct FollowupItem {
     pub person: String,
     pub department: String,
     /// The items answered "no": (number, label, note).
-    pub noes: Vec<(usize, String, Option<String>)>,
+    pub noes: Vec<(usize, Question, Option<String>)>,
     pub followups: Vec<FollowupView>,
 }
 
@@ -427,6 +427,22 @@ impl App {
             ps.push(problem_of(p));
         }
         ps.done()?;
+        // A question whose Japanese is unchanged keeps its English.
+        let before = match self
+            .store
+            .latest_inspection_set(scope.company_id, a.code())
+            .await?
+        {
+            Some(set) => questions_of(&set)?,
+            None => match a {
+                Audience::Individual => insp::default_individual_set(),
+                Audience::Manager => insp::default_manager_set(),
+            },
+        };
+        let questions: Vec<Question> = questions
+            .into_iter()
+            .map(|q| q.with_english_of(&before))
+            .collect();
         let json =
             serde_json::to_string(&questions).map_err(|e| AppError::Internal(e.to_string()))?;
         let set = self
@@ -905,9 +921,12 @@ impl App {
                 .map(|(i, _)| {
                     (
                         i + 1,
-                        questions
-                            .get(i)
-                            .map_or_else(String::new, |q| q.label.clone()),
+                        questions.get(i).cloned().unwrap_or_else(|| Question {
+                            label: (i + 1).to_string(),
+                            text: String::new(),
+                            label_en: None,
+                            text_en: None,
+                        }),
                         notes.get(i).cloned().flatten(),
                     )
                 })
@@ -1145,7 +1164,7 @@ impl App {
             latest = Some(DepartmentLatest {
                 month: month.clone(),
                 round_id: *round_id,
-                labels: info.individual.iter().map(|q| q.label.clone()).collect(),
+                labels: info.individual.clone(),
                 items: items(&mine, month),
                 previous,
                 company: items(&company, month),
@@ -1164,7 +1183,7 @@ impl App {
 pub struct DepartmentLatest {
     pub month: String,
     pub round_id: i64,
-    pub labels: Vec<String>,
+    pub labels: Vec<Question>,
     pub items: Vec<Option<f64>>,
     /// The month before, when it asked the same questions.
     pub previous: Option<Vec<Option<f64>>>,

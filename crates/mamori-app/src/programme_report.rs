@@ -12,7 +12,7 @@ use crate::inspection::RoundFigures;
 use crate::{App, AppError, Ctx, Problem};
 use mamori_domain::audit::Outcome;
 use mamori_domain::incident::jst_date;
-use mamori_domain::programme::inspection::{mean_score, Audience, Tally};
+use mamori_domain::programme::inspection::{mean_score, Audience, Question, Tally};
 use mamori_domain::programme::schedule::Month;
 use mamori_domain::role::Permission;
 use mamori_store::incidents::{IncidentFilter, IncidentSummary, Obligation};
@@ -38,14 +38,14 @@ pub struct InspectionPart {
     pub round_id: i64,
     pub opens_on: String,
     pub closes_on: String,
-    /// The individual set's short labels (the radar's axes).
-    pub labels: Vec<String>,
+    /// The individual set's questions (their short labels are the radar's axes).
+    pub labels: Vec<Question>,
     pub company: Option<f64>,
     pub company_previous: Option<f64>,
     pub company_items: Vec<Option<f64>>,
     pub departments: Vec<DeptLine>,
     /// The three items with the lowest company score: (label, score).
-    pub weakest: Vec<(String, f64)>,
+    pub weakest: Vec<(Question, f64)>,
     pub follow_up_open: usize,
 }
 
@@ -107,10 +107,10 @@ pub fn inspection_part(f: &RoundFigures, previous: Option<&RoundFigures>) -> Ins
         sum_tallies(&v)
     });
     let company_items = items_of(Some(&total));
-    let mut weakest: Vec<(String, f64)> = company_items
+    let mut weakest: Vec<(Question, f64)> = company_items
         .iter()
         .enumerate()
-        .filter_map(|(i, s)| s.map(|s| (f.info.individual[i].label.clone(), s)))
+        .filter_map(|(i, s)| s.map(|s| (f.info.individual[i].clone(), s)))
         .collect();
     weakest.sort_by(|a, b| a.1.total_cmp(&b.1));
     weakest.truncate(3);
@@ -140,7 +140,7 @@ pub fn inspection_part(f: &RoundFigures, previous: Option<&RoundFigures>) -> Ins
         round_id: f.info.round.id,
         opens_on: f.info.round.opens_on.clone(),
         closes_on: f.info.round.closes_on.clone(),
-        labels: f.info.individual.iter().map(|q| q.label.clone()).collect(),
+        labels: f.info.individual.clone(),
         company: mean_score(&total),
         company_previous: prev_total.as_deref().and_then(mean_score),
         company_items,

@@ -188,8 +188,8 @@ pub fn radar_svg(chart: &Radar, lang: Lang, id: &str) -> String {
         let a = angle(i);
         let r = R * v / 100.0;
         (
-            (CX + r * a.cos() * 10.0).round() / 10.0,
-            (CY + r * a.sin() * 10.0).round() / 10.0,
+            ((CX + r * a.cos()) * 10.0).round() / 10.0,
+            ((CY + r * a.sin()) * 10.0).round() / 10.0,
         )
     };
     let mut body = String::new();

@@ -61,13 +61,50 @@ impl Audience {
     }
 }
 
-/// One question of a set.
+/// One question of a set: Japanese first, English when the set has it (the defaults do; a
+/// question typed by the privacy office keeps the English of the version before only while its
+/// Japanese is unchanged, and is shown as typed otherwise).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Question {
     /// The radar's axis: 「クリアデスク」.
     pub label: String,
     /// The question as asked: 「離席時、机の上に個人情報を含む書類を放置していない。」
     pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_en: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_en: Option<String>,
+}
+
+impl Question {
+    /// The short label in the reader's language (Japanese when the set has no English).
+    pub fn label_for(&self, english: bool) -> &str {
+        match (&self.label_en, english) {
+            (Some(l), true) => l,
+            _ => &self.label,
+        }
+    }
+
+    /// The question in the reader's language.
+    pub fn text_for(&self, english: bool) -> &str {
+        match (&self.text_en, english) {
+            (Some(t), true) => t,
+            _ => &self.text,
+        }
+    }
+
+    /// Keeps the English of `before`'s question with the same Japanese.
+    #[must_use]
+    pub fn with_english_of(mut self, before: &[Question]) -> Question {
+        if let Some(b) = before
+            .iter()
+            .find(|b| b.label == self.label && b.text == self.text)
+        {
+            self.label_en.clone_from(&b.label_en);
+            self.text_en.clone_from(&b.text_en);
+        }
+        self
+    }
 }
 
 /// An answer to one item.
@@ -193,7 +230,12 @@ pub fn check_questions(rows: &[(String, String)]) -> (Vec<Question>, Vec<Inspect
         } else if text.chars().count() > MAX_QUESTION_CHARS {
             problems.push(InspectionError::TextTooLong(n));
         }
-        out.push(Question { label, text });
+        out.push(Question {
+            label,
+            text,
+            label_en: None,
+            text_en: None,
+        });
     }
     if out.is_empty() {
         problems.push(InspectionError::NoQuestions);
@@ -373,115 +415,53 @@ pub fn reminder_days(opens: NaiveDate) -> Result<[NaiveDate; 2], ScheduleError> 
 /// Seed 002's rules for individuals, as the default set (15 questions about the own daily
 /// practice: awareness, sharing, handling, disposal, take-outs, private media).
 pub fn default_individual_set() -> Vec<Question> {
-    const Q: [(&str, &str); 15] = [
-        (
-            "ルールの理解",
-            "個人情報保護と情報セキュリティの社内ルールを読み、内容を理解している。",
-        ),
-        (
-            "クリアデスク",
-            "離席・退社時に、個人情報を含む書類や媒体を机の上に放置していない。",
-        ),
-        (
-            "画面ロック",
-            "離席するときは、パソコンの画面をロックしている。",
-        ),
-        (
-            "パスワード",
-            "パスワードを他人に教えたり、メモを貼ったりしていない。",
-        ),
-        (
-            "メール誤送信",
-            "メール送信前に宛先・添付ファイルを確認し、社外へ個人情報を送るときは暗号化している。",
-        ),
-        ("FAX・郵送", "FAX・郵送の前に、宛先と同封物を確認している。"),
-        (
-            "必要な共有のみ",
-            "個人情報を、業務上必要な人とだけ共有している。",
-        ),
-        (
-            "印刷物の回収",
-            "印刷した個人情報は、すぐにプリンターから回収している。",
-        ),
-        (
-            "廃棄",
-            "不要になった個人情報の書類はシュレッダー又は溶解処理で廃棄している。",
-        ),
-        (
-            "持ち出し承認",
-            "個人情報を社外に持ち出すときは、管理者の承認を得て記録を残している。",
-        ),
-        (
-            "貸与PCのみ",
-            "社外では、会社が貸与した持ち出し用PCだけを使っている。",
-        ),
-        (
-            "私物媒体禁止",
-            "私物のUSBメモリや記録媒体を業務に使っていない。",
-        ),
-        ("自宅PC禁止", "自宅のパソコンで業務データを扱っていない。"),
-        (
-            "置き忘れ防止",
-            "外出先（食事の席・電車など）で、鞄や書類を身から離していない。",
-        ),
-        (
-            "事故の報告",
-            "紛失や誤送信に気づいたら、すぐに上司と事務局へ報告することを知っている。",
-        ),
+    const Q: [(&str, &str, &str, &str); 15] = [
+        ("ルールの理解", "個人情報保護と情報セキュリティの社内ルールを読み、内容を理解している。", "Knowing the rules", "I have read and understood the company's rules on personal data and information security."),
+        ("クリアデスク", "離席・退社時に、個人情報を含む書類や媒体を机の上に放置していない。", "Clear desk", "When I leave my desk or go home, no papers or media with personal data are left on the desk."),
+        ("画面ロック", "離席するときは、パソコンの画面をロックしている。", "Screen lock", "I lock my PC's screen whenever I leave it."),
+        ("パスワード", "パスワードを他人に教えたり、メモを貼ったりしていない。", "Passwords", "I never tell anyone my passwords or write them on notes."),
+        ("メール誤送信", "メール送信前に宛先・添付ファイルを確認し、社外へ個人情報を送るときは暗号化している。", "Mail checks", "Before sending mail I check the addresses and attachments, and I encrypt personal data sent outside."),
+        ("FAX・郵送", "FAX・郵送の前に、宛先と同封物を確認している。", "Fax and post", "Before faxing or posting I check the address and what is enclosed."),
+        ("必要な共有のみ", "個人情報を、業務上必要な人とだけ共有している。", "Need to know", "I share personal data only with those who need it for their work."),
+        ("印刷物の回収", "印刷した個人情報は、すぐにプリンターから回収している。", "Printouts", "I collect printouts with personal data from the printer at once."),
+        ("廃棄", "不要になった個人情報の書類はシュレッダー又は溶解処理で廃棄している。", "Disposal", "I dispose of papers with personal data by shredding or secure pulping."),
+        ("持ち出し承認", "個人情報を社外に持ち出すときは、管理者の承認を得て記録を残している。", "Take-out approval", "When I take personal data out of the office, I have my manager's approval and it is recorded."),
+        ("貸与PCのみ", "社外では、会社が貸与した持ち出し用PCだけを使っている。", "Lending PCs only", "Outside the office I use only the lending PC the company gave me."),
+        ("私物媒体禁止", "私物のUSBメモリや記録媒体を業務に使っていない。", "No private media", "I do not use private USB sticks or other media for work."),
+        ("自宅PC禁止", "自宅のパソコンで業務データを扱っていない。", "No home PC", "I do not handle work data on my home PC."),
+        ("置き忘れ防止", "外出先（食事の席・電車など）で、鞄や書類を身から離していない。", "Never left behind", "Outside (at lunch, on trains) I keep my bag and papers with me."),
+        ("事故の報告", "紛失や誤送信に気づいたら、すぐに上司と事務局へ報告することを知っている。", "Reporting", "I know to report a loss or a wrong send to my manager and the secretariat at once."),
     ];
     Q.iter()
-        .map(|(label, text)| Question {
+        .map(|(label, text, label_en, text_en)| Question {
             label: (*label).into(),
             text: (*text).into(),
+            label_en: Some((*label_en).into()),
+            text_en: Some((*text_en).into()),
         })
         .collect()
 }
 
 /// The default set for managers about their workplace (seed 002: 職場の実態、管理者がチェック).
 pub fn default_manager_set() -> Vec<Question> {
-    const Q: [(&str, &str); 10] = [
-        (
-            "台帳の更新",
-            "職場で扱う個人情報は、個人情報管理台帳に登録され、内容が最新である。",
-        ),
-        (
-            "アクセス権限",
-            "個人情報へのアクセス権限は必要な人に限られ、異動・退職者の権限は削除されている。",
-        ),
-        (
-            "施錠保管",
-            "個人情報を含む書類・媒体は、施錠できる場所に保管されている。",
-        ),
-        (
-            "持ち出し記録",
-            "今月の持ち出しはすべて承認され、返却・廃棄の証跡がある。",
-        ),
-        (
-            "貸与PC台帳",
-            "貸出用PC・媒体の台帳が最新で、所在が確認できる。",
-        ),
-        ("廃棄の証跡", "個人情報の廃棄は方法と日付が記録されている。"),
-        (
-            "教育の受講",
-            "職場の全員（派遣・パート含む）が今年度の教育を受講済み、又は受講予定である。",
-        ),
-        (
-            "誓約書",
-            "職場の全員（派遣・パート含む）から誓約書を受領している。",
-        ),
-        (
-            "委託先の確認",
-            "職場が個人情報を預ける委託先とは、必要な契約条項を結んでいる。",
-        ),
-        (
-            "前回の指摘",
-            "前回の点検で「いいえ」だった項目について、本人と面談し改善を確認した。",
-        ),
+    const Q: [(&str, &str, &str, &str); 10] = [
+        ("台帳の更新", "職場で扱う個人情報は、個人情報管理台帳に登録され、内容が最新である。", "Ledger up to date", "The personal data the workplace handles is in the ledger, and the entries are up to date."),
+        ("アクセス権限", "個人情報へのアクセス権限は必要な人に限られ、異動・退職者の権限は削除されている。", "Access rights", "Access to personal data is limited to those who need it; rights of people who moved or left are removed."),
+        ("施錠保管", "個人情報を含む書類・媒体は、施錠できる場所に保管されている。", "Locked storage", "Papers and media with personal data are kept in places that lock."),
+        ("持ち出し記録", "今月の持ち出しはすべて承認され、返却・廃棄の証跡がある。", "Take-out records", "Every take-out this month was approved and has evidence of return or disposal."),
+        ("貸与PC台帳", "貸出用PC・媒体の台帳が最新で、所在が確認できる。", "Lending register", "The register of lending PCs and media is up to date and every item can be located."),
+        ("廃棄の証跡", "個人情報の廃棄は方法と日付が記録されている。", "Disposal records", "Disposals of personal data are recorded with method and date."),
+        ("教育の受講", "職場の全員（派遣・パート含む）が今年度の教育を受講済み、又は受講予定である。", "Training", "Everyone in the workplace (temporary and part-time staff included) has taken or is booked on this year's training."),
+        ("誓約書", "職場の全員（派遣・パート含む）から誓約書を受領している。", "Pledges", "A pledge has been received from everyone in the workplace (temporary and part-time staff included)."),
+        ("委託先の確認", "職場が個人情報を預ける委託先とは、必要な契約条項を結んでいる。", "Contractors", "Contractors the workplace entrusts personal data to have the required contract clauses."),
+        ("前回の指摘", "前回の点検で「いいえ」だった項目について、本人と面談し改善を確認した。", "Last findings", "Those who answered no last time were interviewed and the improvement was checked."),
     ];
     Q.iter()
-        .map(|(label, text)| Question {
+        .map(|(label, text, label_en, text_en)| Question {
             label: (*label).into(),
             text: (*text).into(),
+            label_en: Some((*label_en).into()),
+            text_en: Some((*text_en).into()),
         })
         .collect()
 }
@@ -509,7 +489,14 @@ mod tests {
                 .collect();
             let (qs, problems) = check_questions(&r);
             assert!(problems.is_empty(), "{problems:?}");
-            assert_eq!(qs, set);
+            let again: Vec<Question> = qs.into_iter().map(|q| q.with_english_of(&set)).collect();
+            assert_eq!(
+                again, set,
+                "the English is kept while the Japanese is unchanged"
+            );
+            assert!(set
+                .iter()
+                .all(|q| q.label_en.is_some() && q.text_en.is_some()));
         }
         assert_eq!(default_individual_set().len(), 15);
     }

@@ -332,8 +332,8 @@ pub async fn answer_page(
             let r = replies.as_ref().and_then(|r| r.get(i));
             QuestionLine {
                 n: i + 1,
-                label: q.label.clone(),
-                text: q.text.clone(),
+                label: q.label_for(v.lang == Lang::En).to_owned(),
+                text: q.text_for(v.lang == Lang::En).to_owned(),
                 reply: r.map_or_else(String::new, |r| reply_code(r.reply).to_owned()),
                 note: r.and_then(|r| r.note.clone()).unwrap_or_default(),
             }
@@ -412,8 +412,8 @@ pub async fn submit_answer(
                 .enumerate()
                 .map(|(i, q)| QuestionLine {
                     n: i + 1,
-                    label: q.label.clone(),
-                    text: q.text.clone(),
+                    label: q.label_for(v.lang == Lang::En).to_owned(),
+                    text: q.text_for(v.lang == Lang::En).to_owned(),
                     reply: input[i]
                         .reply
                         .as_deref()
@@ -523,7 +523,10 @@ fn dept_radar(
     radar_svg(
         &Radar {
             title: title.to_owned(),
-            axes: questions.iter().map(|q| q.label.clone()).collect(),
+            axes: questions
+                .iter()
+                .map(|q| q.label_for(v.lang == Lang::En).to_owned())
+                .collect(),
             series,
         },
         v.lang,
@@ -543,8 +546,8 @@ fn item_lines(
         .enumerate()
         .map(|(i, q)| ItemLine {
             n: i + 1,
-            label: q.label.clone(),
-            text: q.text.clone(),
+            label: q.label_for(lang == Lang::En).to_owned(),
+            text: q.text_for(lang == Lang::En).to_owned(),
             company: score_text(lang, company.and_then(|c| c.get(i)).and_then(|t| t.score())),
             cells: depts
                 .iter()
@@ -699,9 +702,12 @@ fn person_lines(v: &Visitor, items: &[FollowupItem]) -> Vec<PersonLine> {
             noes: p
                 .noes
                 .iter()
-                .map(|(n, label, note)| match note {
-                    Some(note) => format!("{n}. {label}（{note}）"),
-                    None => format!("{n}. {label}"),
+                .map(|(n, q, note)| {
+                    let label = q.label_for(v.lang == Lang::En);
+                    match note {
+                        Some(note) => format!("{n}. {label}（{note}）"),
+                        None => format!("{n}. {label}"),
+                    }
                 })
                 .collect(),
             followups: p
@@ -882,7 +888,11 @@ pub async fn department_page(
                         .get("insp.radar.title")
                         .replace("{dept}", &name)
                         .replace("{month}", &month),
-                    axes: l.labels.clone(),
+                    axes: l
+                        .labels
+                        .iter()
+                        .map(|q| q.label_for(v.lang == Lang::En).to_owned())
+                        .collect(),
                     series,
                 },
                 v.lang,
@@ -1048,7 +1058,13 @@ async fn sets_view(
                     by: row.created_by.clone(),
                     questions: qs
                         .iter()
-                        .map(|q| format!("{}: {}", q.label, q.text))
+                        .map(|q| {
+                            format!(
+                                "{}: {}",
+                                q.label_for(v.lang == Lang::En),
+                                q.text_for(v.lang == Lang::En)
+                            )
+                        })
                         .collect(),
                 })
                 .collect(),

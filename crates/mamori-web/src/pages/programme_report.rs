@@ -117,7 +117,11 @@ fn company_radar(v: &Visitor, i: &InspectionPart, title: &str) -> String {
     radar_svg(
         &Radar {
             title: title.to_owned(),
-            axes: i.labels.clone(),
+            axes: i
+                .labels
+                .iter()
+                .map(|q| q.label_for(v.lang == Lang::En).to_owned())
+                .collect(),
             series: vec![Series {
                 name: v.tr().get("insp.company").to_owned(),
                 values: i.company_items.clone(),
@@ -214,7 +218,13 @@ fn page_of(v: &Visitor, r: &MonthlyReport) -> ReportPage {
         page.weakest = i
             .weakest
             .iter()
-            .map(|(l, s)| format!("{l} {}", score_text(lang, Some(*s))))
+            .map(|(q, s)| {
+                format!(
+                    "{} {}",
+                    q.label_for(lang == Lang::En),
+                    score_text(lang, Some(*s))
+                )
+            })
             .collect();
         page.rows = i
             .departments
@@ -244,7 +254,11 @@ fn page_of(v: &Visitor, r: &MonthlyReport) -> ReportPage {
                             .get("insp.radar.title")
                             .replace("{dept}", &d.name)
                             .replace("{month}", &page.month),
-                        axes: i.labels.clone(),
+                        axes: i
+                            .labels
+                            .iter()
+                            .map(|q| q.label_for(lang == Lang::En).to_owned())
+                            .collect(),
                         series: vec![
                             Series {
                                 name: d.name.clone(),
@@ -313,7 +327,7 @@ pub fn report_document(lang: Lang, r: &MonthlyReport) -> Document {
                     p("得点の低い項目", "Weakest items"),
                     i.weakest
                         .iter()
-                        .map(|(l, s)| format!("{l} {}", score_text(lang, Some(*s))))
+                        .map(|(q, s)| format!("{} {}", q.label_for(en), score_text(lang, Some(*s))))
                         .collect::<Vec<_>>()
                         .join(if en { ", " } else { "、" }),
                 ),
@@ -343,7 +357,11 @@ pub fn report_document(lang: Lang, r: &MonthlyReport) -> Document {
             let f32s = |v: &[Option<f64>]| v.iter().map(|x| x.map(|x| x as f32)).collect();
             let mut charts = vec![RadarChart {
                 title: format!("{company} {}", score_text(lang, i.company)),
-                axes: i.labels.clone(),
+                axes: i
+                    .labels
+                    .iter()
+                    .map(|q| q.label_for(en).to_owned())
+                    .collect(),
                 series: vec![RadarSeries {
                     name: company.clone(),
                     values: f32s(&i.company_items),
@@ -352,7 +370,11 @@ pub fn report_document(lang: Lang, r: &MonthlyReport) -> Document {
             for d in i.departments.iter().filter(|d| d.individual.is_some()) {
                 charts.push(RadarChart {
                     title: format!("{} {}", d.name, score_text(lang, d.individual)),
-                    axes: i.labels.clone(),
+                    axes: i
+                        .labels
+                        .iter()
+                        .map(|q| q.label_for(en).to_owned())
+                        .collect(),
                     series: vec![
                         RadarSeries {
                             name: d.name.clone(),
