@@ -27,6 +27,8 @@ pub fn schedules(app: &App) -> Vec<(&'static str, i64)> {
         (crate::campaign::KICK_TASK, 15),
         (crate::desk_faq::DIGEST_TASK, 600),
         (crate::discovery::SCAN_TASK, 30),
+        (crate::devices::LOAN_REMINDER_TASK, 3600),
+        (crate::takeouts::TAKEOUT_REMINDER_TASK, 3600),
     ]
 }
 
@@ -74,6 +76,16 @@ impl App {
             crate::discovery::SCAN_TASK => {
                 self.discovery_tick(crate::discovery::process_worker())
                     .await?;
+            }
+            crate::devices::LOAN_REMINDER_TASK => {
+                self.send_loan_reminders().await?;
+                // Previews of register files never imported are copies of the register.
+                self.store
+                    .purge_device_imports(now - 86_400_000_000)
+                    .await?;
+            }
+            crate::takeouts::TAKEOUT_REMINDER_TASK => {
+                self.send_takeout_reminders().await?;
             }
             other => return Err(AppError::Internal(format!("unknown periodic task {other}"))),
         }
