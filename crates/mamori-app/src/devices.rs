@@ -302,7 +302,9 @@ impl App {
             .list_devices(
                 scope.company_id,
                 f.department_id,
-                f.kind.as_deref().filter(|k| DeviceKind::from_code(k).is_some()),
+                f.kind
+                    .as_deref()
+                    .filter(|k| DeviceKind::from_code(k).is_some()),
                 f.state
                     .as_deref()
                     .filter(|s| DeviceState::from_code(s).is_some()),
@@ -458,8 +460,14 @@ impl App {
         let can_lend = Self::may_lend(ctx, &scope, row.department_id);
         Ok(DeviceView {
             department,
-            owner_login: row.owner_user_id.map(|u| people.login(u)).unwrap_or_default(),
-            owner_name: row.owner_user_id.map(|u| people.name(u)).unwrap_or_default(),
+            owner_login: row
+                .owner_user_id
+                .map(|u| people.login(u))
+                .unwrap_or_default(),
+            owner_name: row
+                .owner_user_id
+                .map(|u| people.name(u))
+                .unwrap_or_default(),
             open_loan,
             loans,
             can_manage: scope.runs,
@@ -486,7 +494,11 @@ impl App {
         }
         let kind = DeviceKind::from_code(&input.kind);
         if kind.is_none() {
-            ps.push(Problem::new(Some("kind"), "種別を選んでください", "choose a kind"));
+            ps.push(Problem::new(
+                Some("kind"),
+                "種別を選んでください",
+                "choose a kind",
+            ));
         }
         let model = dev::short_text(&input.model, 100);
         if model.is_none() {
@@ -550,7 +562,11 @@ impl App {
         }
         let state = DeviceState::from_code(&input.state);
         if state.is_none() {
-            ps.push(Problem::new(Some("state"), "状態を選んでください", "choose a state"));
+            ps.push(Problem::new(
+                Some("state"),
+                "状態を選んでください",
+                "choose a state",
+            ));
         }
         ps.done()?;
         Ok(DeviceFields {
@@ -818,7 +834,10 @@ impl App {
         let mut w = mamori_detect::csv_out::CsvOut::new();
         w.record(Column::ALL.map(Column::header));
         let mut n = 0;
-        for r in rows.iter().filter(|r| scope.sees_department(r.department_id)) {
+        for r in rows
+            .iter()
+            .filter(|r| scope.sees_department(r.department_id))
+        {
             let dept = depts
                 .iter()
                 .find(|(d, _)| *d == r.department_id)
@@ -878,7 +897,9 @@ impl App {
                 self.clock.now_micros(),
             )
             .await?;
-        let p = self.plan_import(scope.company_id, id, &name, &text, false).await?;
+        let p = self
+            .plan_import(scope.company_id, id, &name, &text, false)
+            .await?;
         self.audit(
             ctx,
             "devices.import.preview",
@@ -1024,8 +1045,14 @@ impl App {
             }
         }
         if !missing.is_empty() {
-            let ja: Vec<_> = missing.iter().map(|c| format!("「{}」", c.header())).collect();
-            let en: Vec<_> = missing.iter().map(|c| format!("`{}`", c.english())).collect();
+            let ja: Vec<_> = missing
+                .iter()
+                .map(|c| format!("「{}」", c.header()))
+                .collect();
+            let en: Vec<_> = missing
+                .iter()
+                .map(|c| format!("`{}`", c.english()))
+                .collect();
             return Err(bad(
                 "file",
                 format!(
@@ -1077,8 +1104,11 @@ impl App {
                 continue;
             }
             let cell = |c: Column| -> Option<&str> {
-                map.index(c)
-                    .map(|i| rec.get(i).map_or("", mamori_detect::csv_out::from_excel_cell).trim())
+                map.index(c).map(|i| {
+                    rec.get(i)
+                        .map_or("", mamori_detect::csv_out::from_excel_cell)
+                        .trim()
+                })
             };
             let col_name = |c: Column| {
                 map.index(c)
@@ -1096,42 +1126,39 @@ impl App {
             };
             let short = |s: &str, n: usize| s.chars().take(n).collect::<String>();
             let tag = dev::asset_tag(cell(Column::AssetTag).unwrap_or(""));
-            let tag = match tag {
-                Some(t) => {
-                    if let Some(first) = seen.get(&t) {
-                        problem(
-                            Column::AssetTag,
-                            format!("資産番号「{t}」が{first}行目と重複しています"),
-                            format!("asset tag `{t}` repeats line {first}"),
-                        );
-                    } else {
-                        seen.insert(t.clone(), line);
-                    }
-                    t
-                }
-                None => {
+            let tag = if let Some(t) = tag {
+                if let Some(first) = seen.get(&t) {
                     problem(
                         Column::AssetTag,
-                        "資産番号が空か、40文字を超えています".into(),
-                        "the asset tag is empty or longer than 40 characters".into(),
+                        format!("資産番号「{t}」が{first}行目と重複しています"),
+                        format!("asset tag `{t}` repeats line {first}"),
                     );
-                    String::new()
+                } else {
+                    seen.insert(t.clone(), line);
                 }
+                t
+            } else {
+                problem(
+                    Column::AssetTag,
+                    "資産番号が空か、40文字を超えています".into(),
+                    "the asset tag is empty or longer than 40 characters".into(),
+                );
+                String::new()
             };
             let old = existing.get(&tag);
             let kind_text = cell(Column::Kind).unwrap_or("");
-            let kind = match DeviceKind::parse(kind_text) {
-                Some(k) => k.code().to_owned(),
-                None => {
-                    problem(
+            let kind = if let Some(k) = DeviceKind::parse(kind_text) {
+                k.code().to_owned()
+            } else {
+                problem(
                         Column::Kind,
                         format!("種別「{}」が分かりません（ノートPC・スマートフォン・USBメモリ・その他の媒体）", short(kind_text, 30)),
                         format!("unknown kind `{}` (laptop, phone, usb, media)", short(kind_text, 30)),
                     );
-                    String::new()
-                }
+                String::new()
             };
-            let dept_text = mamori_domain::vault::normalize::nfkc(cell(Column::Department).unwrap_or(""));
+            let dept_text =
+                mamori_domain::vault::normalize::nfkc(cell(Column::Department).unwrap_or(""));
             let department_id = depts
                 .iter()
                 .find(|(_, n)| mamori_domain::vault::normalize::nfkc(n) == dept_text.trim())
@@ -1139,11 +1166,18 @@ impl App {
             if department_id.is_none() {
                 problem(
                     Column::Department,
-                    format!("部署「{}」が見つかりません（mamoriの部署名と同じにしてください）", short(&dept_text, 40)),
+                    format!(
+                        "部署「{}」が見つかりません（mamoriの部署名と同じにしてください）",
+                        short(&dept_text, 40)
+                    ),
                     format!("no department named `{}`", short(&dept_text, 40)),
                 );
             }
-            let text_of = |c: Column, old_v: Option<&str>, max: usize, problem: &mut dyn FnMut(Column, String, String)| -> String {
+            let text_of = |c: Column,
+                           old_v: Option<&str>,
+                           max: usize,
+                           problem: &mut dyn FnMut(Column, String, String)|
+             -> String {
                 match cell(c) {
                     Some(v) => dev::short_text(v, max).unwrap_or_else(|| {
                         problem(
@@ -1156,9 +1190,24 @@ impl App {
                     None => old_v.unwrap_or("").to_owned(),
                 }
             };
-            let model = text_of(Column::Model, old.map(|o| o.model.as_str()), 100, &mut problem);
-            let serial = text_of(Column::Serial, old.map(|o| o.serial.as_str()), 100, &mut problem);
-            let note = text_of(Column::Note, old.map(|o| o.note.as_str()), 1000, &mut problem);
+            let model = text_of(
+                Column::Model,
+                old.map(|o| o.model.as_str()),
+                100,
+                &mut problem,
+            );
+            let serial = text_of(
+                Column::Serial,
+                old.map(|o| o.serial.as_str()),
+                100,
+                &mut problem,
+            );
+            let note = text_of(
+                Column::Note,
+                old.map(|o| o.note.as_str()),
+                1000,
+                &mut problem,
+            );
             let owner_user_id = match cell(Column::Owner) {
                 Some("") => None,
                 Some(v) => {
@@ -1174,13 +1223,19 @@ impl App {
                 }
                 None => old.and_then(|o| o.owner_user_id),
             };
-            let tri = |c: Column, old_v: Option<&str>, problem: &mut dyn FnMut(Column, String, String)| -> String {
+            let tri = |c: Column,
+                       old_v: Option<&str>,
+                       problem: &mut dyn FnMut(Column, String, String)|
+             -> String {
                 match cell(c) {
                     Some(v) => Tri::parse(v).map_or_else(
                         || {
                             problem(
                                 c,
-                                format!("「{}」は「あり」「なし」「不明」のどれかにしてください", short(v, 20)),
+                                format!(
+                                    "「{}」は「あり」「なし」「不明」のどれかにしてください",
+                                    short(v, 20)
+                                ),
                                 format!("`{}`: give yes, no or unknown", short(v, 20)),
                             );
                             String::new()
@@ -1190,8 +1245,16 @@ impl App {
                     None => old_v.unwrap_or("unknown").to_owned(),
                 }
             };
-            let encryption = tri(Column::Encryption, old.map(|o| o.encryption.as_str()), &mut problem);
-            let remote_wipe = tri(Column::RemoteWipe, old.map(|o| o.remote_wipe.as_str()), &mut problem);
+            let encryption = tri(
+                Column::Encryption,
+                old.map(|o| o.encryption.as_str()),
+                &mut problem,
+            );
+            let remote_wipe = tri(
+                Column::RemoteWipe,
+                old.map(|o| o.remote_wipe.as_str()),
+                &mut problem,
+            );
             let pool = match cell(Column::Pool) {
                 Some(v) => match Tri::parse(v) {
                     Some(Tri::Yes) => true,
@@ -1208,17 +1271,24 @@ impl App {
                 None => old.map_or(owner_user_id.is_none(), |o| o.pool),
             };
             let state = match cell(Column::State) {
-                Some(v) => match DeviceState::parse(v) {
-                    Some(s) => s.code().to_owned(),
-                    None => {
+                Some(v) => {
+                    if let Some(s) = DeviceState::parse(v) {
+                        s.code().to_owned()
+                    } else {
                         problem(
                             Column::State,
-                            format!("状態「{}」が分かりません（使用中・在庫・貸出中・紛失・廃棄）", short(v, 20)),
-                            format!("unknown state `{}` (in use, in stock, lent, lost, retired)", short(v, 20)),
+                            format!(
+                                "状態「{}」が分かりません（使用中・在庫・貸出中・紛失・廃棄）",
+                                short(v, 20)
+                            ),
+                            format!(
+                                "unknown state `{}` (in use, in stock, lent, lost, retired)",
+                                short(v, 20)
+                            ),
                         );
                         String::new()
                     }
-                },
+                }
                 None => old.map_or_else(|| "in_use".to_owned(), |o| o.state.clone()),
             };
             let was_lent = old.is_some_and(|o| o.state == "lent");
@@ -1336,8 +1406,8 @@ impl App {
             if late == 0 {
                 continue;
             }
-            if !companies.contains_key(&l.company_id) {
-                companies.insert(l.company_id, self.people(l.company_id).await?);
+            if let std::collections::hash_map::Entry::Vacant(v) = companies.entry(l.company_id) {
+                v.insert(self.people(l.company_id).await?);
             }
             let people = &companies[&l.company_id];
             let Some(borrower) = people.users.iter().find(|u| u.id == l.borrower_id) else {
@@ -1355,7 +1425,10 @@ impl App {
                 device.id
             );
             let mut to = vec![borrower.clone()];
-            to.extend(self.heads_above(l.company_id, borrower.department_id).await?);
+            to.extend(
+                self.heads_above(l.company_id, borrower.department_id)
+                    .await?,
+            );
             for u in to {
                 if u.disabled {
                     continue;
@@ -1380,7 +1453,10 @@ impl App {
             {
                 continue;
             }
-            let subject = format!("【端末・媒体】返却予定日を過ぎた貸出が{}件あります", lines.len());
+            let subject = format!(
+                "【端末・媒体】返却予定日を過ぎた貸出が{}件あります",
+                lines.len()
+            );
             let body = format!(
                 "返却予定日を過ぎても返却が記録されていない端末・媒体があります。返却してください（部門責任者の方は返却を促してください）。\n\n{}\n",
                 lines.join("\n")
@@ -1423,16 +1499,20 @@ fn empty_file() -> AppError {
 /// decodable as UTF-8 or CP932/Shift_JIS (a BOM is dropped).
 pub fn read_register_file(bytes: &[u8], file_name: &str) -> Result<String, AppError> {
     if bytes.is_empty() {
-        return Err(bad("file", "CSVファイルを選んでください", "choose a CSV file"));
+        return Err(bad(
+            "file",
+            "CSVファイルを選んでください",
+            "choose a CSV file",
+        ));
     }
     if bytes.len() > MAX_IMPORT_BYTES {
         return Err(bad(
             "file",
+            format!("ファイルが大きすぎます（{}MBまで）", MAX_IMPORT_BYTES >> 20),
             format!(
-                "ファイルが大きすぎます（{}MBまで）",
+                "the file is too big (at most {} MB)",
                 MAX_IMPORT_BYTES >> 20
             ),
-            format!("the file is too big (at most {} MB)", MAX_IMPORT_BYTES >> 20),
         ));
     }
     let lower = file_name.to_ascii_lowercase();

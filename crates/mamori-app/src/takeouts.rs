@@ -83,10 +83,16 @@ impl Show {
     }
 
     pub fn parse(s: &str) -> Show {
-        [Show::Open, Show::Overdue, Show::Pending, Show::Closed, Show::All]
-            .into_iter()
-            .find(|x| x.code() == s)
-            .unwrap_or_default()
+        [
+            Show::Open,
+            Show::Overdue,
+            Show::Pending,
+            Show::Closed,
+            Show::All,
+        ]
+        .into_iter()
+        .find(|x| x.code() == s)
+        .unwrap_or_default()
     }
 
     fn keeps(self, l: &TakeoutLine) -> bool {
@@ -127,7 +133,11 @@ fn refusal(r: Refusal) -> AppError {
 
 impl App {
     /// The departments a department belongs to: itself and every one above it.
-    async fn dept_and_above(&self, company_id: i64, department_id: i64) -> Result<Vec<i64>, AppError> {
+    async fn dept_and_above(
+        &self,
+        company_id: i64,
+        department_id: i64,
+    ) -> Result<Vec<i64>, AppError> {
         let depts = self.store.list_departments(company_id).await?;
         let mut out = Vec::new();
         let mut at = Some(department_id);
@@ -186,7 +196,10 @@ impl App {
         let now = self.clock.now_micros();
         let today = jst_date(now);
         let mut ps = Problems::new();
-        let dataset = choices.datasets.iter().find(|(id, _)| *id == input.dataset_id);
+        let dataset = choices
+            .datasets
+            .iter()
+            .find(|(id, _)| *id == input.dataset_id);
         if dataset.is_none() {
             ps.push(Problem::new(
                 Some("dataset_id"),
@@ -443,9 +456,8 @@ impl App {
         }
         let decider = self.decider(ctx, &scope, &row).await?;
         let status = Status::from_code(&row.status).unwrap_or(Status::Requested);
-        let can_decide = decider.is_some_and(|d| {
-            rule::check_decision(row.requester_id, status, d, true, "").is_ok()
-        });
+        let can_decide = decider
+            .is_some_and(|d| rule::check_decision(row.requester_id, status, d, true, "").is_ok());
         let own_request = decider.is_some() && row.requester_id == scope.user_id;
         let mine = row.requester_id == scope.user_id;
         let can_close = status == Status::Approved && (mine || scope.runs);
@@ -523,9 +535,16 @@ impl App {
         .await?;
         let requester = self.store.get_user(row.requester_id).await?;
         let (subject, what) = if approve {
-            ("【持ち出し申請】承認されました", "承認されました。持ち出し後は期限までに返却または廃棄を記録してください。".to_owned())
+            (
+                "【持ち出し申請】承認されました",
+                "承認されました。持ち出し後は期限までに返却または廃棄を記録してください。"
+                    .to_owned(),
+            )
         } else {
-            ("【持ち出し申請】却下されました", format!("却下されました。理由: {reason}"))
+            (
+                "【持ち出し申請】却下されました",
+                format!("却下されました。理由: {reason}"),
+            )
         };
         let body = format!(
             "持ち出し申請（期限 {}）が{what}\n\n{}/programme/takeouts/{id}\n",

@@ -251,10 +251,7 @@ async fn the_register_is_kept_by_the_privacy_office_and_seen_by_scope() {
             tags(app.devices(&e.privacy, &all).await.unwrap()),
             vec!["PC-001", "PC-002", "PC-003"]
         );
-        assert_eq!(
-            tags(app.devices(&e.auditor, &all).await.unwrap()).len(),
-            3
-        );
+        assert_eq!(tags(app.devices(&e.auditor, &all).await.unwrap()).len(), 3);
         assert_eq!(
             tags(app.devices(&e.sales_head, &all).await.unwrap()),
             vec!["PC-001", "PC-002"]
@@ -318,7 +315,10 @@ async fn the_register_is_kept_by_the_privacy_office_and_seen_by_scope() {
             .update_device(&e.privacy, id, v.row.version, &edit)
             .await
             .is_err());
-        assert_eq!(app.device(&e.privacy, id).await.unwrap().row.encryption, "no");
+        assert_eq!(
+            app.device(&e.privacy, id).await.unwrap().row.encryption,
+            "no"
+        );
         assert_eq!(actions(app, "devices.create").await.len(), 123);
         assert_eq!(
             actions(app, "devices.update").await,
@@ -354,9 +354,16 @@ async fn lending_and_return_keep_the_history_and_overdue_returns_are_reminded() 
             .await
             .unwrap_err();
         assert_eq!(fields(&err), vec!["due"]);
-        app.lend_device(&e.sales_head, id, v.row.version, "sato", "2026-12-10", "出張")
-            .await
-            .unwrap();
+        app.lend_device(
+            &e.sales_head,
+            id,
+            v.row.version,
+            "sato",
+            "2026-12-10",
+            "出張",
+        )
+        .await
+        .unwrap();
         // Lent: not again, and the borrower sees it as theirs.
         let v2 = app.device(&e.support_staff, id).await.unwrap();
         assert_eq!(v2.row.state, "lent");
@@ -382,7 +389,11 @@ async fn lending_and_return_keep_the_history_and_overdue_returns_are_reminded() 
         );
         let m = mails[0].parsed();
         assert!(m.subject.unwrap().contains("返却予定日を過ぎた貸出が1件"));
-        assert!(m.text.contains("LP-001") && m.text.contains("1日超過"), "{}", m.text);
+        assert!(
+            m.text.contains("LP-001") && m.text.contains("1日超過"),
+            "{}",
+            m.text
+        );
         // Once per person and day.
         e.clock.advance_micros(5 * HOUR);
         app.run_periodic(LOAN_REMINDER_TASK).await.unwrap();
@@ -400,7 +411,9 @@ async fn lending_and_return_keep_the_history_and_overdue_returns_are_reminded() 
             app.return_device(&e.support_staff, id, "").await,
             Err(AppError::Denied)
         ));
-        app.return_device(&e.sales_head, id, "傷なし").await.unwrap();
+        app.return_device(&e.sales_head, id, "傷なし")
+            .await
+            .unwrap();
         let err = app.return_device(&e.sales_head, id, "").await.unwrap_err();
         assert!(message(&err).contains("貸し出されていません"));
         let v3 = app.device(&e.privacy, id).await.unwrap();
@@ -470,13 +483,30 @@ async fn register_csvs_in_cp932_and_utf8_are_previewed_then_imported() {
         assert_eq!(count(app, &e.privacy).await, 4);
         let d = app.device(&e.privacy, existing).await.unwrap();
         assert_eq!(d.row.encryption, "no");
-        let list = app.devices(&e.privacy, &DeviceFilter::default()).await.unwrap();
-        let sp = list.lines.iter().find(|l| l.row.asset_tag == "SP-001").unwrap();
-        assert_eq!((sp.row.kind.as_str(), sp.holder.as_str()), ("phone", "jinji さん"));
-        let usb = list.lines.iter().find(|l| l.row.asset_tag == "USB-01").unwrap();
+        let list = app
+            .devices(&e.privacy, &DeviceFilter::default())
+            .await
+            .unwrap();
+        let sp = list
+            .lines
+            .iter()
+            .find(|l| l.row.asset_tag == "SP-001")
+            .unwrap();
+        assert_eq!(
+            (sp.row.kind.as_str(), sp.holder.as_str()),
+            ("phone", "jinji さん")
+        );
+        let usb = list
+            .lines
+            .iter()
+            .find(|l| l.row.asset_tag == "USB-01")
+            .unwrap();
         assert_eq!(usb.row.kind, "usb");
         // Imported once only.
-        assert!(app.apply_device_import(&e.privacy, p.id, false).await.is_err());
+        assert!(app
+            .apply_device_import(&e.privacy, p.id, false)
+            .await
+            .is_err());
 
         // A file with problems, UTF-8 with a BOM and English headers: every problem with its
         // line and column; nothing stored unless the good rows are asked for.
@@ -511,20 +541,33 @@ async fn register_csvs_in_cp932_and_utf8_are_previewed_then_imported() {
             .apply_device_import(&e.privacy, p.id, false)
             .await
             .unwrap_err();
-        assert!(message(&err).contains("3行に問題がある"), "{}", message(&err));
+        assert!(
+            message(&err).contains("3行に問題がある"),
+            "{}",
+            message(&err)
+        );
         assert_eq!(count(app, &e.privacy).await, 4);
-        let done = app.apply_device_import(&e.privacy, p.id, true).await.unwrap();
+        let done = app
+            .apply_device_import(&e.privacy, p.id, true)
+            .await
+            .unwrap();
         assert_eq!((done.added, done.skipped_lines), (1, 3));
         assert_eq!(count(app, &e.privacy).await, 5);
 
         // Files that are not a register: clear messages, nothing kept.
         for (bytes, name, says) in [
-            (b"PK\x03\x04rest".to_vec(), "台帳.xlsx", "CSVファイルではありません"),
+            (
+                b"PK\x03\x04rest".to_vec(),
+                "台帳.xlsx",
+                "CSVファイルではありません",
+            ),
             (vec![0u8; 200], "x.csv", "CSVファイルではありません"),
             (vec![b'a'; 6 << 20], "big.csv", "大きすぎます"),
             (
                 {
-                    let mut b = "資産番号,種別,部署\nPC-1,ノートPC,営業部\n".as_bytes().to_vec();
+                    let mut b = "資産番号,種別,部署\nPC-1,ノートPC,営業部\n"
+                        .as_bytes()
+                        .to_vec();
                     b.extend_from_slice(&[0xE3, 0x81, 0x0A, 0xFF, 0xFE, 0x0A]);
                     b
                 },
@@ -558,20 +601,32 @@ async fn register_csvs_in_cp932_and_utf8_are_previewed_then_imported() {
         let bytes = app.export_devices(&e.privacy, true).await.unwrap();
         let (text, _, bad_bytes) = encoding_rs::SHIFT_JIS.decode(&bytes);
         assert!(!bad_bytes);
-        assert!(text.starts_with("資産番号,種別,機種,シリアル番号,部署,利用者,貸出用,暗号化,リモートワイプ,状態,備考"));
-        assert!(text.contains("'=cmd") && text.contains("'+SUM(A1)"), "{text}");
+        assert!(text.starts_with(
+            "資産番号,種別,機種,シリアル番号,部署,利用者,貸出用,暗号化,リモートワイプ,状態,備考"
+        ));
+        assert!(
+            text.contains("'=cmd") && text.contains("'+SUM(A1)"),
+            "{text}"
+        );
         assert!(text.contains("SP-001,スマートフォン,iPhone 15,SN-SP1,人事部,jinji,"));
         let back = app
             .preview_device_import(&e.privacy, &bytes, "export.csv")
             .await
             .unwrap();
         assert!(back.problems.is_empty(), "{:?}", back.problems);
-        assert_eq!((back.adds.len(), back.updates.len(), back.unchanged), (0, 0, 6));
+        assert_eq!(
+            (back.adds.len(), back.updates.len(), back.unchanged),
+            (0, 0, 6)
+        );
         assert!(matches!(
             app.export_devices(&e.staff, true).await,
             Err(AppError::Denied)
         ));
-        assert_eq!(actions(app, "devices.import").await.len(), 3 + 2, "three previews, two imports");
+        assert_eq!(
+            actions(app, "devices.import").await.len(),
+            3 + 2,
+            "three previews, two imports"
+        );
         assert_eq!(actions(app, "devices.export").await.len(), 1);
         e.db.cleanup().await;
     }
@@ -620,7 +675,10 @@ async fn takeouts_are_decided_by_a_head_never_by_the_requester_and_reminded_when
             )
             .await
             .unwrap_err();
-        assert_eq!(fields(&err), vec!["dataset_id", "carrier", "purpose", "until"]);
+        assert_eq!(
+            fields(&err),
+            vec!["dataset_id", "carrier", "purpose", "until"]
+        );
         let id = app
             .request_takeout(
                 &e.support_staff,
@@ -657,7 +715,10 @@ async fn takeouts_are_decided_by_a_head_never_by_the_requester_and_reminded_when
         let v = app.takeout(&e.sales_head, own).await.unwrap();
         assert!(!v.can_decide && v.own_request);
         // The head of another department may not decide; staff may not at all.
-        let err = app.decide_takeout(&e.hr_head, id, true, "").await.unwrap_err();
+        let err = app
+            .decide_takeout(&e.hr_head, id, true, "")
+            .await
+            .unwrap_err();
         assert!(message(&err).contains("部門責任者だけ"));
         assert!(matches!(
             app.decide_takeout(&e.staff, id, true, "").await,
@@ -675,21 +736,35 @@ async fn takeouts_are_decided_by_a_head_never_by_the_requester_and_reminded_when
         assert!(app.approval_queue(&e.hr_head).await.unwrap().is_empty());
         assert_eq!(app.approval_queue(&e.privacy).await.unwrap().len(), 2);
         // A refusal needs its reason; the privacy office refuses the head's request.
-        let err = app.decide_takeout(&e.privacy, own, false, " ").await.unwrap_err();
+        let err = app
+            .decide_takeout(&e.privacy, own, false, " ")
+            .await
+            .unwrap_err();
         assert_eq!(fields(&err), vec!["reason"]);
         app.decide_takeout(&e.privacy, own, false, "紙での持ち出しは不可")
             .await
             .unwrap();
-        app.decide_takeout(&e.sales_head, id, true, "").await.unwrap();
-        let err = app.decide_takeout(&e.privacy, id, false, "x").await.unwrap_err();
+        app.decide_takeout(&e.sales_head, id, true, "")
+            .await
+            .unwrap();
+        let err = app
+            .decide_takeout(&e.privacy, id, false, "x")
+            .await
+            .unwrap_err();
         assert!(message(&err).contains("すでに判断済み"));
         let v = app.takeout(&e.support_staff, id).await.unwrap();
         assert_eq!(v.line.decided_by, "eigyo さん");
         assert!(v.can_close && !v.can_decide);
         // Who sees it: the requester, heads above, the office, the auditor; not the other head.
         assert!(app.takeout(&e.auditor, id).await.is_ok());
-        assert!(matches!(app.takeout(&e.hr_head, id).await, Err(AppError::Denied)));
-        assert!(matches!(app.takeout(&e.staff, id).await, Err(AppError::Denied)));
+        assert!(matches!(
+            app.takeout(&e.hr_head, id).await,
+            Err(AppError::Denied)
+        ));
+        assert!(matches!(
+            app.takeout(&e.staff, id).await,
+            Err(AppError::Denied)
+        ));
         let (tasks, _) = app.my_takeout_tasks(&e.support_staff).await.unwrap();
         assert_eq!(tasks.len(), 1);
 
@@ -709,7 +784,11 @@ async fn takeouts_are_decided_by_a_head_never_by_the_requester_and_reminded_when
         );
         app.run_periodic(TAKEOUT_REMINDER_TASK).await.unwrap();
         settle(app).await;
-        assert_eq!(e.sink.messages().len(), before + 2, "once per person and day");
+        assert_eq!(
+            e.sink.messages().len(),
+            before + 2,
+            "once per person and day"
+        );
         let overdue = app
             .takeouts(&e.sales_head, Show::Overdue, None)
             .await
@@ -728,9 +807,15 @@ async fn takeouts_are_decided_by_a_head_never_by_the_requester_and_reminded_when
             .await
             .unwrap_err();
         assert_eq!(fields(&err), vec!["evidence", "on", "note"]);
-        app.close_takeout(&e.support_staff, id, "returned", "2026-12-10", "営業部の金庫に返却")
-            .await
-            .unwrap();
+        app.close_takeout(
+            &e.support_staff,
+            id,
+            "returned",
+            "2026-12-10",
+            "営業部の金庫に返却",
+        )
+        .await
+        .unwrap();
         let v = app.takeout(&e.support_staff, id).await.unwrap();
         assert_eq!(v.line.row.evidence.as_deref(), Some("returned"));
         assert!(!v.can_close);
@@ -749,12 +834,20 @@ async fn takeouts_are_decided_by_a_head_never_by_the_requester_and_reminded_when
             1
         );
         // Staff see their own only.
-        assert!(app.takeouts(&e.staff, Show::All, None).await.unwrap().lines.is_empty());
+        assert!(app
+            .takeouts(&e.staff, Show::All, None)
+            .await
+            .unwrap()
+            .lines
+            .is_empty());
 
         // The month's open take-outs for the monthly inspection and report: the one closed in
         // December counts for December, the refused one does not; nothing in January.
         let scope = app.programme_scope(&e.privacy).await.unwrap();
-        let dec = Month { year: 2026, month: 12 };
+        let dec = Month {
+            year: 2026,
+            month: 12,
+        };
         let open: Vec<i64> = app
             .open_takeouts(&scope, dec)
             .await
@@ -763,7 +856,11 @@ async fn takeouts_are_decided_by_a_head_never_by_the_requester_and_reminded_when
             .map(|l| l.row.id)
             .collect();
         assert_eq!(open, vec![id]);
-        assert!(app.open_takeouts(&scope, dec.next()).await.unwrap().is_empty());
+        assert!(app
+            .open_takeouts(&scope, dec.next())
+            .await
+            .unwrap()
+            .is_empty());
         let hr_scope = app.programme_scope(&e.hr_head).await.unwrap();
         assert!(app.open_takeouts(&hr_scope, dec).await.unwrap().is_empty());
         for a in [
@@ -774,7 +871,11 @@ async fn takeouts_are_decided_by_a_head_never_by_the_requester_and_reminded_when
         ] {
             assert!(!actions(app, a).await.is_empty(), "{a}");
         }
-        assert_eq!(actions(app, "takeouts.decide").await.len(), 4, "refused attempts");
+        assert_eq!(
+            actions(app, "takeouts.decide").await.len(),
+            4,
+            "refused attempts"
+        );
         e.db.cleanup().await;
     }
 }

@@ -248,11 +248,15 @@ impl Store {
     }
 
     pub async fn device(&self, id: i64) -> Result<DeviceRow> {
-        let r = sqlx::query(concat!("SELECT ", device_cols!(), " FROM devices WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let r = sqlx::query(concat!(
+            "SELECT ",
+            device_cols!(),
+            " FROM devices WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
         Ok(device_from_row(&r))
     }
 
@@ -465,11 +469,13 @@ impl Store {
     /// Forgets previews older than `before` that were never imported (their text is a copy of
     /// the company's register).
     pub async fn purge_device_imports(&self, before: i64) -> Result<u64> {
-        Ok(sqlx::query("DELETE FROM device_imports WHERE created_at < $1")
-            .bind(before)
-            .execute(self.pool())
-            .await?
-            .rows_affected())
+        Ok(
+            sqlx::query("DELETE FROM device_imports WHERE created_at < $1")
+                .bind(before)
+                .execute(self.pool())
+                .await?
+                .rows_affected(),
+        )
     }
 
     // ───────────────────────────── take-outs ─────────────────────────────

@@ -49,13 +49,30 @@ impl DeviceKind {
         if has(&["usb", "ＵＳＢ"]) {
             Some(DeviceKind::Usb)
         } else if has(&[
-            "スマ", "phone", "携帯", "iphone", "android", "タブレット", "tablet", "ipad",
+            "スマ",
+            "phone",
+            "携帯",
+            "iphone",
+            "android",
+            "タブレット",
+            "tablet",
+            "ipad",
         ]) {
             Some(DeviceKind::Phone)
         } else if has(&["pc", "パソコン", "ノート", "laptop", "notebook", "macbook"]) {
             Some(DeviceKind::Laptop)
         } else if has(&[
-            "媒体", "メディア", "media", "dvd", "cd", "sd", "hdd", "ssd", "ディスク", "disk", "その他",
+            "媒体",
+            "メディア",
+            "media",
+            "dvd",
+            "cd",
+            "sd",
+            "hdd",
+            "ssd",
+            "ディスク",
+            "disk",
+            "その他",
             "other",
         ]) {
             Some(DeviceKind::OtherMedia)
@@ -98,12 +115,11 @@ impl Tri {
             return Some(k);
         }
         match t.as_str() {
-            "あり" | "有" | "有り" | "済" | "済み" | "○" | "◯" | "〇" | "はい" | "y" | "true" | "1"
-            | "対応" | "対応済" | "対応済み" | "暗号化済" | "暗号化済み" | "on" | "enabled" => {
-                Some(Tri::Yes)
-            }
-            "なし" | "無" | "無し" | "未" | "未対応" | "×" | "x" | "いいえ" | "n" | "false" | "0"
-            | "off" | "disabled" => Some(Tri::No),
+            "あり" | "有" | "有り" | "済" | "済み" | "○" | "◯" | "〇" | "はい" | "y" | "true"
+            | "1" | "対応" | "対応済" | "対応済み" | "暗号化済" | "暗号化済み" | "on"
+            | "enabled" => Some(Tri::Yes),
+            "なし" | "無" | "無し" | "未" | "未対応" | "×" | "x" | "いいえ" | "n" | "false"
+            | "0" | "off" | "disabled" => Some(Tri::No),
             "不明" | "?" | "未確認" | "n/a" | "-" => Some(Tri::Unknown),
             _ => None,
         }
@@ -159,7 +175,9 @@ impl DeviceState {
             "在庫" | "保管" | "保管中" | "未使用" | "予備" | "stock" | "spare" | "available" => {
                 Some(DeviceState::InStock)
             }
-            "貸出" | "貸出中" | "貸し出し中" | "lent_out" | "on_loan" => Some(DeviceState::Lent),
+            "貸出" | "貸出中" | "貸し出し中" | "lent_out" | "on_loan" => {
+                Some(DeviceState::Lent)
+            }
             "紛失" | "盗難" | "missing" | "stolen" => Some(DeviceState::Lost),
             "廃棄" | "廃棄済" | "返却済" | "除却" | "disposed" | "scrapped" => {
                 Some(DeviceState::Retired)
@@ -290,8 +308,15 @@ impl Column {
             .collect();
         let any = |ws: &[&str]| ws.contains(&h.as_str());
         if any(&[
-            "資産番号", "管理番号", "資産管理番号", "資産タグ", "assettag", "asset", "assetno",
-            "assetnumber", "tag",
+            "資産番号",
+            "管理番号",
+            "資産管理番号",
+            "資産タグ",
+            "assettag",
+            "asset",
+            "assetno",
+            "assetnumber",
+            "tag",
         ]) {
             Some(Column::AssetTag)
         } else if any(&["種別", "種類", "区分", "kind", "type", "devicetype"]) {
@@ -299,25 +324,55 @@ impl Column {
         } else if any(&["機種", "型番", "機種名", "モデル", "model", "製品名"]) {
             Some(Column::Model)
         } else if any(&[
-            "シリアル", "シリアル番号", "製造番号", "s/n", "sn", "serial", "serialno",
+            "シリアル",
+            "シリアル番号",
+            "製造番号",
+            "s/n",
+            "sn",
+            "serial",
+            "serialno",
             "serialnumber",
         ]) {
             Some(Column::Serial)
         } else if any(&["部署", "所属", "部門", "管理部署", "department", "dept"]) {
             Some(Column::Department)
         } else if any(&[
-            "利用者", "使用者", "担当者", "利用者ログイン", "ログイン", "user", "owner", "login",
+            "利用者",
+            "使用者",
+            "担当者",
+            "利用者ログイン",
+            "ログイン",
+            "user",
+            "owner",
+            "login",
             "userlogin",
         ]) {
             Some(Column::Owner)
-        } else if any(&["貸出用", "貸出", "貸出プール", "pool", "lendingpool", "lending"]) {
+        } else if any(&[
+            "貸出用",
+            "貸出",
+            "貸出プール",
+            "pool",
+            "lendingpool",
+            "lending",
+        ]) {
             Some(Column::Pool)
         } else if any(&[
-            "暗号化", "ディスク暗号化", "hdd暗号化", "encryption", "encrypted", "diskencryption",
+            "暗号化",
+            "ディスク暗号化",
+            "hdd暗号化",
+            "encryption",
+            "encrypted",
+            "diskencryption",
         ]) {
             Some(Column::Encryption)
         } else if any(&[
-            "リモートワイプ", "遠隔消去", "リモート消去", "remotewipe", "wipe", "mdm",
+            "リモートワイプ",
+            "遠隔消去",
+            "リモート消去",
+            "remotewipe",
+            "wipe",
+            "mdm",
         ]) {
             Some(Column::RemoteWipe)
         } else if any(&["状態", "ステータス", "state", "status"]) {
@@ -431,12 +486,32 @@ mod tests {
     #[test]
     fn headers_in_japanese_or_english() {
         let h = |s: &[&str]| HeaderMap::of(&s.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>());
-        let m = h(&["資産番号", "種別", "機種", "シリアル", "部署", "利用者", "暗号化", "リモートワイプ", "色"]);
+        let m = h(&[
+            "資産番号",
+            "種別",
+            "機種",
+            "シリアル",
+            "部署",
+            "利用者",
+            "暗号化",
+            "リモートワイプ",
+            "色",
+        ]);
         assert_eq!(m.index(Column::AssetTag), Some(0));
         assert_eq!(m.index(Column::Serial), Some(3));
         assert_eq!(m.index(Column::RemoteWipe), Some(7));
         assert_eq!(m.unknown, vec!["色".to_owned()]);
-        let m = h(&["Asset Tag", "Kind", "Model", "Serial Number", "Department", "User", "Encryption", "Remote wipe", "State"]);
+        let m = h(&[
+            "Asset Tag",
+            "Kind",
+            "Model",
+            "Serial Number",
+            "Department",
+            "User",
+            "Encryption",
+            "Remote wipe",
+            "State",
+        ]);
         assert_eq!(m.index(Column::AssetTag), Some(0));
         assert_eq!(m.index(Column::Owner), Some(5));
         assert_eq!(m.index(Column::State), Some(8));
@@ -455,9 +530,15 @@ mod tests {
         assert_eq!(days_overdue(d("2026-12-10"), d("2026-12-10")), 0);
         assert_eq!(days_overdue(d("2026-12-10"), d("2026-12-09")), 0);
         assert_eq!(days_overdue(d("2026-12-10"), d("2026-12-12")), 2);
-        assert_eq!(check_due(d("2026-12-09"), d("2026-12-10")), Err(DueProblem::Past));
+        assert_eq!(
+            check_due(d("2026-12-09"), d("2026-12-10")),
+            Err(DueProblem::Past)
+        );
         assert_eq!(check_due(d("2026-12-10"), d("2026-12-10")), Ok(()));
-        assert_eq!(check_due(d("2028-12-10"), d("2026-12-10")), Err(DueProblem::TooFar));
+        assert_eq!(
+            check_due(d("2028-12-10"), d("2026-12-10")),
+            Err(DueProblem::TooFar)
+        );
     }
 
     #[test]

@@ -116,8 +116,12 @@ impl Refusal {
         match self {
             Refusal::UntilPast => "持ち出し期限が今日より前です",
             Refusal::UntilTooFar => "持ち出し期限は申請日から92日以内にしてください",
-            Refusal::OwnRequest => "自分の申請は承認・却下できません（部門責任者または個人情報保護事務局が判断します）",
-            Refusal::NotTheirHead => "申請者の部署（またはその上位の部署）の部門責任者だけが判断できます",
+            Refusal::OwnRequest => {
+                "自分の申請は承認・却下できません（部門責任者または個人情報保護事務局が判断します）"
+            }
+            Refusal::NotTheirHead => {
+                "申請者の部署（またはその上位の部署）の部門責任者だけが判断できます"
+            }
             Refusal::NotPending => "この申請はすでに判断済みか、取り下げられています",
             Refusal::ReasonMissing => "却下する理由を入力してください",
             Refusal::NotOut => "承認された持ち出しだけ、返却・廃棄を記録できます",
@@ -266,12 +270,30 @@ mod tests {
         for (decider, status, approve, reason, want) in [
             (head, Status::Requested, true, "", Ok(())),
             (office, Status::Requested, true, "", Ok(())),
-            (head, Status::Requested, false, "  ", Err(Refusal::ReasonMissing)),
+            (
+                head,
+                Status::Requested,
+                false,
+                "  ",
+                Err(Refusal::ReasonMissing),
+            ),
             (head, Status::Requested, false, "暗号化なし", Ok(())),
             (own, Status::Requested, true, "", Err(Refusal::OwnRequest)),
-            (other_head, Status::Requested, true, "", Err(Refusal::NotTheirHead)),
+            (
+                other_head,
+                Status::Requested,
+                true,
+                "",
+                Err(Refusal::NotTheirHead),
+            ),
             (head, Status::Approved, true, "", Err(Refusal::NotPending)),
-            (head, Status::Withdrawn, false, "x", Err(Refusal::NotPending)),
+            (
+                head,
+                Status::Withdrawn,
+                false,
+                "x",
+                Err(Refusal::NotPending),
+            ),
         ] {
             assert_eq!(
                 check_decision(1, status, decider, approve, reason),
@@ -287,7 +309,10 @@ mod tests {
         assert_eq!(check_until(d("2026-12-06"), today), Err(Refusal::UntilPast));
         assert_eq!(check_until(today, today), Ok(()));
         assert_eq!(check_until(d("2027-03-08"), today), Ok(()));
-        assert_eq!(check_until(d("2027-03-10"), today), Err(Refusal::UntilTooFar));
+        assert_eq!(
+            check_until(d("2027-03-10"), today),
+            Err(Refusal::UntilTooFar)
+        );
         assert_eq!(days_overdue(Status::Approved, d("2026-12-07"), today), 0);
         assert_eq!(days_overdue(Status::Approved, d("2026-12-05"), today), 2);
         assert_eq!(days_overdue(Status::Requested, d("2026-12-05"), today), 0);
@@ -298,8 +323,14 @@ mod tests {
     fn evidence_days() {
         let today = d("2026-12-07");
         let asked = d("2026-12-01");
-        assert_eq!(check_evidence(Status::Approved, today, asked, today), Ok(()));
-        assert_eq!(check_evidence(Status::Approved, asked, asked, today), Ok(()));
+        assert_eq!(
+            check_evidence(Status::Approved, today, asked, today),
+            Ok(())
+        );
+        assert_eq!(
+            check_evidence(Status::Approved, asked, asked, today),
+            Ok(())
+        );
         assert_eq!(
             check_evidence(Status::Approved, d("2026-12-08"), asked, today),
             Err(Refusal::EvidenceDay)
