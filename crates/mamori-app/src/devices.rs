@@ -1549,3 +1549,219 @@ pub fn read_register_file(bytes: &[u8], file_name: &str) -> Result<String, AppEr
     }
     Ok(text.into_owned())
 }
+
+// ───────────────────────────── demo ─────────────────────────────
+
+impl App {
+    /// The demo company's register: about 300 lending laptops spread over the departments
+    /// (seed 002), a laptop and a phone for each demo user, 30 USB sticks; some lent, a few of
+    /// them late; and three take-outs (one waiting, one out past its last day, one returned).
+    /// Once per database (`demo.devices`).
+    #[allow(clippy::too_many_lines)]
+    pub async fn seed_demo_devices(&self) -> Result<(), AppError> {
+        use mamori_store::devices::NewTakeout;
+        if self.store.get_setting("demo.devices").await?.is_some() {
+            return Ok(());
+        }
+        let Some(company) = self
+            .store
+            .list_companies()
+            .await?
+            .into_iter()
+            .find(|c| c.code == "mirai-tsuhan")
+        else {
+            return Ok(());
+        };
+        let now = self.clock.now_micros();
+        let today = jst_date(now);
+        let depts = self.store.list_departments(company.id).await?;
+        let dept = |name: &str| depts.iter().find(|d| d.name == name).map_or(0, |d| d.id);
+        let users = self.store.list_users(Some(company.id)).await?;
+        let user = |login: &str| users.iter().find(|u| u.login == login);
+        let pools = [
+            ("カスタマーサポート課", 90),
+            ("物流課", 50),
+            ("オペレーションサービス部", 30),
+            ("システム部", 60),
+            ("バイヤー部", 30),
+            ("管理部", 25),
+            ("経営戦略室", 15),
+        ];
+        let models = [
+            "ThinkPad L14 Gen 4",
+            "Let's note SV1",
+            "dynabook G83",
+            "MacBook Air 13",
+        ];
+        let by = "demo";
+        let mut n = 0usize;
+        let mut pool_ids: Vec<(i64, i64)> = Vec::new();
+        for (name, count) in pools {
+            for _ in 0..count {
+                n += 1;
+                let f = DeviceFields {
+                    asset_tag: format!("LP-{n:04}"),
+                    kind: "laptop".into(),
+                    model: models[n % models.len()].into(),
+                    serial: format!("SN{:08}", 41_000_000 + n * 37),
+                    department_id: dept(name),
+                    owner_user_id: None,
+                    pool: true,
+                    encryption: if n.is_multiple_of(23) {
+                        "unknown"
+                    } else {
+                        "yes"
+                    }
+                    .into(),
+                    remote_wipe: if n.is_multiple_of(4) { "no" } else { "yes" }.into(),
+                    state: if n.is_multiple_of(97) {
+                        "lost"
+                    } else if n.is_multiple_of(61) {
+                        "retired"
+                    } else {
+                        "in_stock"
+                    }
+                    .into(),
+                    note: String::new(),
+                };
+                let id = self.store.insert_device(company.id, &f, now, by).await?;
+                if f.state == "in_stock" {
+                    pool_ids.push((id, f.department_id));
+                }
+            }
+        }
+        // Each demo user: a laptop and (department heads and above) a phone.
+        for (i, u) in users.iter().enumerate() {
+            let f = DeviceFields {
+                asset_tag: format!("PC-{:04}", i + 1),
+                kind: "laptop".into(),
+                model: models[i % models.len()].into(),
+                serial: format!("SN{:08}", 52_000_000 + i * 91),
+                department_id: u.department_id,
+                owner_user_id: Some(u.id),
+                pool: false,
+                encryption: "yes".into(),
+                remote_wipe: "yes".into(),
+                state: "in_use".into(),
+                note: String::new(),
+            };
+            self.store.insert_device(company.id, &f, now, by).await?;
+            if !u.roles.contains(Role::Staff) {
+                let f = DeviceFields {
+                    asset_tag: format!("SP-{:04}", i + 1),
+                    kind: "phone".into(),
+                    model: "iPhone 15".into(),
+                    serial: format!("IMEI35{:09}", 12_345_000 + i * 7),
+                    remote_wipe: "yes".into(),
+                    ..f
+                };
+                self.store.insert_device(company.id, &f, now, by).await?;
+            }
+        }
+        let mut usb = Vec::new();
+        for i in 1..=30 {
+            let f = DeviceFields {
+                asset_tag: format!("USB-{i:03}"),
+                kind: "usb".into(),
+                model: "暗号化USBメモリ 32GB".into(),
+                serial: format!("U{:07}", 7_700_000 + i),
+                department_id: dept(if i <= 12 {
+                    "カスタマーサポート課"
+                } else {
+                    "システム部"
+                }),
+                owner_user_id: None,
+                pool: true,
+                encryption: if i == 30 { "no" } else { "yes" }.into(),
+                remote_wipe: "unknown".into(),
+                state: "in_stock".into(),
+                note: if i == 30 {
+                    "暗号化なし・持ち出し禁止".into()
+                } else {
+                    String::new()
+                },
+            };
+            usb.push(self.store.insert_device(company.id, &f, now, by).await?);
+        }
+        // Lendings: a few to each demo user, some late.
+        let day = |d: i64| (today + chrono::Duration::days(d)).to_string();
+        let borrowers: Vec<&User> = ["ito", "yamada", "kobayashi", "suzuki", "watanabe"]
+            .iter()
+            .filter_map(|l| user(l))
+            .collect();
+        for (k, (id, _)) in pool_ids.iter().step_by(9).take(30).enumerate() {
+            let b = borrowers[k % borrowers.len()];
+            let due = match k % 6 {
+                0 => day(-3),
+                1 => day(-1),
+                _ => day(7 + i64::try_from(k).unwrap_or(0)),
+            };
+            let d = self.store.device(*id).await?;
+            self.store
+                .lend_device(&NewLoan {
+                    device_id: *id,
+                    device_version: d.version,
+                    company_id: company.id,
+                    borrower_id: b.id,
+                    at: now - 86_400_000_000 * 10,
+                    by: "tanaka".into(),
+                    due_on: due,
+                    purpose: "在宅勤務".into(),
+                })
+                .await?;
+        }
+        // Take-outs.
+        let datasets = self.store.list_datasets(company.id).await?;
+        let support_data = datasets
+            .iter()
+            .find(|d| d.department_id == dept("カスタマーサポート課"))
+            .or_else(|| datasets.first());
+        if let (Some(ds), Some(ito), Some(suzuki)) = (support_data, user("ito"), user("suzuki")) {
+            let base = NewTakeout {
+                company_id: company.id,
+                department_id: ito.department_id,
+                requester_id: ito.id,
+                dataset_id: ds.id,
+                device_id: usb.first().copied(),
+                purpose: "顧客訪問で問い合わせ履歴を確認するため".into(),
+                until_on: day(3),
+                requested_at: now,
+                requested_on: today.to_string(),
+            };
+            self.store.insert_takeout(&base).await?;
+            let late = self
+                .store
+                .insert_takeout(&NewTakeout {
+                    device_id: None,
+                    purpose: "委託先での打ち合わせ資料（紙）".into(),
+                    until_on: day(-2),
+                    requested_at: now - 86_400_000_000 * 6,
+                    requested_on: day(-6),
+                    ..base.clone()
+                })
+                .await?;
+            self.store
+                .decide_takeout(late, true, suzuki.id, "", now - 86_400_000_000 * 6)
+                .await?;
+            let done = self
+                .store
+                .insert_takeout(&NewTakeout {
+                    device_id: usb.get(1).copied(),
+                    purpose: "展示会での問い合わせ対応".into(),
+                    until_on: day(-10),
+                    requested_at: now - 86_400_000_000 * 14,
+                    requested_on: day(-14),
+                    ..base
+                })
+                .await?;
+            self.store
+                .decide_takeout(done, true, suzuki.id, "", now - 86_400_000_000 * 14)
+                .await?;
+            self.store
+                .close_takeout(done, "returned", &day(-11), "課の金庫に返却", ito.id, now)
+                .await?;
+        }
+        self.store.set_setting("demo.devices", "1").await?;
+        Ok(())
+    }
+}

@@ -50,9 +50,10 @@ pub async fn hub(State(s): State<WebState>, Extension(v): Extension<Visitor>) ->
     v.full()?;
     let ctx = v.ctx();
     let scope = s.app.programme_scope(&ctx).await?;
-    let tasks: Vec<TaskLine> = Vec::new();
+    let mut tasks: Vec<TaskLine> = Vec::new();
     let mut cards = Vec::new();
     // Each part pushes its own tasks and cards below.
+    super::takeouts::hub_part(&s, &v, &scope, &mut tasks, &mut cards).await?;
     let _ = &scope;
     cards.retain(|c: &Card| !c.href.is_empty());
     render(&HubPage {
