@@ -544,7 +544,7 @@ fn device_page(
         owner: if d.owner_name.is_empty() {
             String::new()
         } else {
-            format!("{}（{}）", d.owner_name, d.owner_login)
+            format!("{} · {}", d.owner_name, d.owner_login)
         },
         pool: r.pool,
         encryption: tri_label(v, &r.encryption),
