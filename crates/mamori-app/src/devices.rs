@@ -124,6 +124,8 @@ pub struct RowProblem {
     pub line: u64,
     /// The header of the column as the file has it (empty for the whole row).
     pub column: String,
+    /// The column mamori read it as (`None`: the whole row).
+    pub col: Option<Column>,
     pub ja: String,
     pub en: String,
 }
@@ -137,6 +139,8 @@ pub struct PreviewRow {
     pub owner: String,
     /// For a change: the columns whose value changes (the file's headers).
     pub changes: Vec<String>,
+    /// The same columns as mamori reads them.
+    pub changed: Vec<Column>,
     existing: Option<i64>,
 }
 
@@ -1093,6 +1097,7 @@ impl App {
                     out.problems.push(RowProblem {
                         line,
                         column: String::new(),
+                        col: None,
                         ja: "この行をCSVとして読めません（引用符の対応を確認してください）".into(),
                         en: "this line cannot be read as CSV (check the quotes)".into(),
                     });
@@ -1120,6 +1125,7 @@ impl App {
                 problems.push(RowProblem {
                     line,
                     column: col_name(c),
+                    col: Some(c),
                     ja,
                     en,
                 });
@@ -1336,13 +1342,14 @@ impl App {
                     department,
                     owner,
                     changes: Vec::new(),
+                    changed: Vec::new(),
                     existing: None,
                 }),
                 Some(o) => {
                     let mut changes = Vec::new();
                     let mut diff = |c: Column, a: &str, b: &str| {
                         if a != b {
-                            changes.push(col_name(c));
+                            changes.push((col_name(c), c));
                         }
                     };
                     diff(Column::Kind, &o.kind, &fields.kind);
@@ -1371,7 +1378,8 @@ impl App {
                             fields,
                             department,
                             owner,
-                            changes,
+                            changed: changes.iter().map(|(_, c)| *c).collect(),
+                            changes: changes.into_iter().map(|(h, _)| h).collect(),
                             existing: Some(o.id),
                         });
                     }

@@ -17,7 +17,7 @@ use axum::{Extension, Form};
 use mamori_app::devices::{DeviceFilter, DeviceInput, DeviceView, ImportPreview};
 use mamori_app::AppError;
 use mamori_domain::incident::jst_date;
-use mamori_domain::programme::devices::{DeviceKind, DeviceState, Tri};
+use mamori_domain::programme::devices::{Column, DeviceKind, DeviceState, Tri};
 use serde::Deserialize;
 
 /// An option of a select.
@@ -704,6 +704,25 @@ pub struct ImportPage {
     pub preview: Option<PreviewView>,
 }
 
+/// A register column in the reader's language (the file may have Japanese or English
+/// headers; the page speaks the reader's language).
+fn column_label(v: &Visitor, c: Column) -> String {
+    let key = match c {
+        Column::AssetTag => "devices.asset_tag",
+        Column::Kind => "devices.kind",
+        Column::Model => "devices.model",
+        Column::Serial => "devices.serial",
+        Column::Department => "devices.department",
+        Column::Owner => "devices.owner",
+        Column::Pool => "devices.pool",
+        Column::Encryption => "devices.encryption",
+        Column::RemoteWipe => "devices.remote_wipe",
+        Column::State => "devices.state",
+        Column::Note => "devices.note",
+    };
+    v.tr().get(key).to_owned()
+}
+
 fn preview_view(v: &Visitor, p: &ImportPreview) -> PreviewView {
     let en = v.lang.code() == "en";
     let row = |r: &mamori_app::devices::PreviewRow| RowLine {
@@ -713,7 +732,12 @@ fn preview_view(v: &Visitor, p: &ImportPreview) -> PreviewView {
         model: r.fields.model.clone(),
         department: r.department.clone(),
         owner: r.owner.clone(),
-        changes: r.changes.join(if en { ", " } else { "、" }),
+        changes: r
+            .changed
+            .iter()
+            .map(|c| column_label(v, *c))
+            .collect::<Vec<_>>()
+            .join(if en { ", " } else { "、" }),
     };
     PreviewView {
         id: p.id,
@@ -736,7 +760,7 @@ fn preview_view(v: &Visitor, p: &ImportPreview) -> PreviewView {
             .iter()
             .map(|x| ProblemLine {
                 line: x.line,
-                column: x.column.clone(),
+                column: x.col.map_or_else(String::new, |c| column_label(v, c)),
                 message: if en { x.en.clone() } else { x.ja.clone() },
             })
             .collect(),
