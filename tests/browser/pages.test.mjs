@@ -408,6 +408,21 @@ describe(`every page, every role, desktop and phone, Japanese and English (${dat
     },
     {
       login: 'tanaka',
+      name: 'device register import preview (one line with a problem)',
+      open: async (page) => {
+        await page.goto('/programme/devices/import');
+        const form = page.getByTestId('import-form');
+        await form.locator('input[type=file]').setInputFiles({
+          name: 'register.csv',
+          mimeType: 'text/csv',
+          buffer: Buffer.from('資産番号,種別,機種,部署,利用者,暗号化\nNEW-001,ノートPC,ThinkPad,物流課,,あり\nNEW-002,プリンタ,LaserJet,経理部,nobody,たぶん\n'),
+        });
+        const [res] = await Promise.all([page.waitForNavigation(), form.locator('button[type=submit]').click()]);
+        return res;
+      },
+    },
+    {
+      login: 'tanaka',
       name: 'obligation confirmation',
       open: async (page) => {
         await page.goto('/incidents/1');

@@ -92,6 +92,7 @@ impl App {
             }
             self.seed_demo_ledger().await?;
             self.seed_demo_campaign().await?;
+            self.seed_demo_devices().await?;
             return Ok(out);
         }
         let company = self
@@ -149,6 +150,7 @@ impl App {
         self.store.set_setting("demo.seeded", "1").await?;
         self.seed_demo_ledger().await?;
         self.seed_demo_campaign().await?;
+        self.seed_demo_devices().await?;
         Ok(out)
     }
 }

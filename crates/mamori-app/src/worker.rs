@@ -28,6 +28,8 @@ pub fn schedules(app: &App) -> Vec<(&'static str, i64)> {
         (crate::desk_faq::DIGEST_TASK, 600),
         (crate::discovery::SCAN_TASK, 30),
         (crate::inspection::REMINDER_TASK, 3600),
+        (crate::devices::LOAN_REMINDER_TASK, 3600),
+        (crate::takeouts::TAKEOUT_REMINDER_TASK, 3600),
     ]
 }
 
@@ -78,6 +80,16 @@ impl App {
             }
             crate::inspection::REMINDER_TASK => {
                 self.send_inspection_reminders().await?;
+            }
+            crate::devices::LOAN_REMINDER_TASK => {
+                self.send_loan_reminders().await?;
+                // Previews of register files never imported are copies of the register.
+                self.store
+                    .purge_device_imports(now - 86_400_000_000)
+                    .await?;
+            }
+            crate::takeouts::TAKEOUT_REMINDER_TASK => {
+                self.send_takeout_reminders().await?;
             }
             other => return Err(AppError::Internal(format!("unknown periodic task {other}"))),
         }

@@ -15,6 +15,7 @@ pub mod campaign_desk;
 pub mod campaigns;
 pub mod decisions;
 pub mod desk;
+pub mod devices;
 pub mod discovery;
 pub mod evidence;
 pub mod impact;

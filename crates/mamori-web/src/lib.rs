@@ -362,6 +362,52 @@ pub fn router_with(state: WebState) -> Router {
             get(pages::inspections::sets_page).post(pages::inspections::publish_set),
         )
         .route(
+            "/programme/devices",
+            get(pages::devices::list).post(pages::devices::create),
+        )
+        .route("/programme/devices/new", get(pages::devices::new_page))
+        .route("/programme/devices/export", get(pages::devices::export))
+        .route(
+            "/programme/devices/import",
+            get(pages::devices::import_form).post(pages::devices::import_preview),
+        )
+        .route(
+            "/programme/devices/import/{id}",
+            get(pages::devices::import_show).post(pages::devices::import_apply),
+        )
+        .route(
+            "/programme/devices/{id}",
+            get(pages::devices::show).post(pages::devices::update),
+        )
+        .route(
+            "/programme/devices/{id}/edit",
+            get(pages::devices::edit_page),
+        )
+        .route("/programme/devices/{id}/lend", post(pages::devices::lend))
+        .route(
+            "/programme/devices/{id}/return",
+            post(pages::devices::give_back),
+        )
+        .route(
+            "/programme/takeouts",
+            get(pages::takeouts::list).post(pages::takeouts::create),
+        )
+        .route("/programme/takeouts/new", get(pages::takeouts::new_page))
+        .route("/programme/takeouts/queue", get(pages::takeouts::queue))
+        .route("/programme/takeouts/{id}", get(pages::takeouts::show))
+        .route(
+            "/programme/takeouts/{id}/decide",
+            post(pages::takeouts::decide),
+        )
+        .route(
+            "/programme/takeouts/{id}/evidence",
+            post(pages::takeouts::evidence),
+        )
+        .route(
+            "/programme/takeouts/{id}/withdraw",
+            post(pages::takeouts::withdraw),
+        )
+        .route(
             "/discovery/self-check/keys",
             post(pages::discovery::issue_key),
         )

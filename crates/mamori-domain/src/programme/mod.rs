@@ -6,4 +6,6 @@
 //! a monthly event falls on, and the rule that moves it off a day that is not a business day.
 
 pub mod inspection;
+pub mod devices;
 pub mod schedule;
+pub mod takeout;

@@ -10,6 +10,7 @@ pub mod campaigns;
 pub mod decisions;
 pub mod desk;
 pub mod desk_incident;
+pub mod devices;
 pub mod discovery;
 pub mod evidence;
 pub mod home;
@@ -21,6 +22,7 @@ pub mod ppc;
 pub mod programme;
 pub mod programme_report;
 pub mod public;
+pub mod takeouts;
 pub mod vault;
 
 use crate::error::WebError;

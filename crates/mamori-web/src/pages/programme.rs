@@ -68,6 +68,7 @@ pub async fn hub(State(s): State<WebState>, Extension(v): Extension<Visitor>) ->
     if scope.sees_figures() {
         cards.push(card(&v, "/programme/report", "report.title"));
     }
+    super::takeouts::hub_part(&s, &v, &scope, &mut tasks, &mut cards).await?;
     render(&HubPage {
         c: Chrome::new(&v, "programme.title"),
         tasks,
