@@ -6,3 +6,5 @@
 //! a monthly event falls on, and the rule that moves it off a day that is not a business day.
 
 pub mod schedule;
+pub mod contractors;
+pub mod internal_audit;
