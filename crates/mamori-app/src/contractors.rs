@@ -146,7 +146,10 @@ pub(crate) fn text(
             format!("{}は{max}文字以内で入力してください", label.0),
             format!("the {} may be at most {max} characters", label.1),
         ));
-    } else if v.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    } else if v
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         ps.push(Problem::new(
             Some(field),
             format!("{}に使えない文字が含まれています", label.0),
@@ -212,7 +215,10 @@ pub(crate) fn date_field(
 
 impl App {
     /// The department names of a company (id, name).
-    pub(crate) async fn programme_depts(&self, company_id: i64) -> Result<Vec<(i64, String)>, AppError> {
+    pub(crate) async fn programme_depts(
+        &self,
+        company_id: i64,
+    ) -> Result<Vec<(i64, String)>, AppError> {
         Ok(self
             .store
             .list_departments(company_id)
@@ -237,7 +243,8 @@ impl App {
             .filter(|u| {
                 !u.disabled
                     && (u.roles.contains(Role::PrivacyOffice)
-                        || (u.roles.contains(Role::DepartmentHead) && u.department_id == department_id))
+                        || (u.roles.contains(Role::DepartmentHead)
+                            && u.department_id == department_id))
             })
             .collect())
     }
@@ -293,7 +300,9 @@ impl App {
     /// Whether the person may record checks and reviews of a contractor of `department_id`.
     fn records_for(ctx: &Ctx, scope: &ProgrammeScope, department_id: i64) -> bool {
         scope.runs
-            || (ctx.user_ref().is_some_and(|u| u.roles.contains(Role::DepartmentHead))
+            || (ctx
+                .user_ref()
+                .is_some_and(|u| u.roles.contains(Role::DepartmentHead))
                 && scope.departments.is_some()
                 && scope.sees_department(department_id))
     }
@@ -310,8 +319,14 @@ impl App {
                 Ok(c)
             }
             Ok(_) | Err(mamori_store::StoreError::NotFound) => {
-                self.audit(ctx, action, &format!("contractor:{id}"), Outcome::Denied, json!({}))
-                    .await?;
+                self.audit(
+                    ctx,
+                    action,
+                    &format!("contractor:{id}"),
+                    Outcome::Denied,
+                    json!({}),
+                )
+                .await?;
                 Err(AppError::NotFound)
             }
             Err(e) => Err(e.into()),
@@ -324,7 +339,10 @@ impl App {
     ) -> Result<Vec<ContractorLine>, AppError> {
         let depts = self.programme_depts(scope.company_id).await?;
         let checks = self.store.contractor_checks(scope.company_id, None).await?;
-        let links = self.store.contractor_dataset_links(scope.company_id).await?;
+        let links = self
+            .store
+            .contractor_dataset_links(scope.company_id)
+            .await?;
         let today = self.today().to_string();
         Ok(self
             .store
@@ -333,7 +351,10 @@ impl App {
             .into_iter()
             .filter(|c| scope.sees_department(c.department_id))
             .map(|row| {
-                let mine: Vec<&CheckRow> = checks.iter().filter(|k| k.contractor_id == row.id).collect();
+                let mine: Vec<&CheckRow> = checks
+                    .iter()
+                    .filter(|k| k.contractor_id == row.id)
+                    .collect();
                 ContractorLine {
                     department: dept_name(&depts, row.department_id),
                     summary: ChecklistSummary::of(&current_checks(&mine)),
@@ -377,18 +398,30 @@ impl App {
 
     /// One contractor: the checklist with its history, the reviews, the ledger entries and
     /// the incidents that name it.
-    pub async fn contractor_detail(&self, ctx: &Ctx, id: i64) -> Result<ContractorDetail, AppError> {
+    pub async fn contractor_detail(
+        &self,
+        ctx: &Ctx,
+        id: i64,
+    ) -> Result<ContractorDetail, AppError> {
         let scope = self.contractor_scope(ctx, "contractor.view").await?;
-        let row = self.visible_contractor(ctx, &scope, id, "contractor.view").await?;
+        let row = self
+            .visible_contractor(ctx, &scope, id, "contractor.view")
+            .await?;
         let depts = self.programme_depts(scope.company_id).await?;
-        let all = self.store.contractor_checks(scope.company_id, Some(id)).await?;
+        let all = self
+            .store
+            .contractor_checks(scope.company_id, Some(id))
+            .await?;
         let refs: Vec<&CheckRow> = all.iter().collect();
         let current = current_checks(&refs);
         let checks = CheckItem::ALL
             .into_iter()
             .map(|item| {
-                let mut history: Vec<CheckRow> =
-                    all.iter().filter(|c| c.item == item.code()).cloned().collect();
+                let mut history: Vec<CheckRow> = all
+                    .iter()
+                    .filter(|c| c.item == item.code())
+                    .cloned()
+                    .collect();
                 history.reverse();
                 CheckState {
                     item,
@@ -417,8 +450,14 @@ impl App {
             .collect();
         let reviews = self.store.contractor_reviews(id).await?;
         let incidents = self.store.contractor_incidents(id).await?;
-        self.audit(ctx, "contractor.view", &format!("contractor:{id}"), Outcome::Success, json!({}))
-            .await?;
+        self.audit(
+            ctx,
+            "contractor.view",
+            &format!("contractor:{id}"),
+            Outcome::Success,
+            json!({}),
+        )
+        .await?;
         Ok(ContractorDetail {
             department: dept_name(&depts, row.department_id),
             summary: ChecklistSummary::of(&current),
@@ -444,8 +483,22 @@ impl App {
     ) -> Result<(ContractorInput, i64, String), AppError> {
         let mut ps = Problems::new();
         let clean = ContractorInput {
-            name: text(&mut ps, "name", ("委託先名", "name of the contractor"), &input.name, 100, true),
-            address: text(&mut ps, "address", ("所在地", "address"), &input.address, 200, false),
+            name: text(
+                &mut ps,
+                "name",
+                ("委託先名", "name of the contractor"),
+                &input.name,
+                100,
+                true,
+            ),
+            address: text(
+                &mut ps,
+                "address",
+                ("所在地", "address"),
+                &input.address,
+                200,
+                false,
+            ),
             contact_person: text(
                 &mut ps,
                 "contact_person",
@@ -454,8 +507,22 @@ impl App {
                 100,
                 false,
             ),
-            contact: text(&mut ps, "contact", ("連絡先", "contact"), &input.contact, 200, false),
-            work: text(&mut ps, "work", ("委託業務の内容", "work entrusted"), &input.work, 1000, true),
+            contact: text(
+                &mut ps,
+                "contact",
+                ("連絡先", "contact"),
+                &input.contact,
+                200,
+                false,
+            ),
+            work: text(
+                &mut ps,
+                "work",
+                ("委託業務の内容", "work entrusted"),
+                &input.work,
+                1000,
+                true,
+            ),
             ..input.clone()
         };
         let depts = self.programme_depts(company_id).await?;
@@ -470,23 +537,19 @@ impl App {
         let months = if typed.is_empty() {
             Some(dc::DEFAULT_INTERVAL_MONTHS)
         } else {
-            match mamori_domain::number::parse_whole(typed) {
-                Some(n) => match dc::check_interval(n) {
-                    Ok(m) => Some(m),
-                    Err((ja, en)) => {
-                        ps.push(Problem::new(Some("interval_months"), ja, en));
-                        None
-                    }
-                },
-                None => {
-                    ps.push(Problem::new(
-                        Some("interval_months"),
+            let checked = mamori_domain::number::parse_whole(typed)
+                .ok_or_else(|| {
+                    (
                         format!("見直しの間隔「{typed}」を月数として読めません"),
                         format!("the review interval \"{typed}\" is not a number of months"),
-                    ));
-                    None
-                }
-            }
+                    )
+                })
+                .and_then(|n| {
+                    dc::check_interval(n).map_err(|(ja, en)| (ja.to_owned(), en.to_owned()))
+                });
+            checked
+                .map_err(|(ja, en)| ps.push(Problem::new(Some("interval_months"), ja, en)))
+                .ok()
         };
         let next = date_field(
             &mut ps,
@@ -496,7 +559,11 @@ impl App {
             false,
         );
         let datasets = self.dataset_names(company_id).await?;
-        if input.datasets.iter().any(|d| !datasets.iter().any(|(id, _)| id == d)) {
+        if input
+            .datasets
+            .iter()
+            .any(|d| !datasets.iter().any(|(id, _)| id == d))
+        {
             ps.push(Problem::new(
                 Some("datasets"),
                 "個人情報管理台帳の項目を選び直してください",
@@ -510,7 +577,11 @@ impl App {
     }
 
     /// Adds a contractor to the register (the privacy office, the CISO).
-    pub async fn create_contractor(&self, ctx: &Ctx, input: &ContractorInput) -> Result<i64, AppError> {
+    pub async fn create_contractor(
+        &self,
+        ctx: &Ctx,
+        input: &ContractorInput,
+    ) -> Result<i64, AppError> {
         let scope = self.contractor_scope(ctx, "contractor.create").await?;
         if !scope.runs {
             return Err(self.denied(ctx, "contractor.create", "contractors").await);
@@ -560,7 +631,8 @@ impl App {
     ) -> Result<(), AppError> {
         let scope = self.contractor_scope(ctx, "contractor.update").await?;
         let target = format!("contractor:{id}");
-        self.visible_contractor(ctx, &scope, id, "contractor.update").await?;
+        self.visible_contractor(ctx, &scope, id, "contractor.update")
+            .await?;
         if !scope.runs {
             return Err(self.denied(ctx, "contractor.update", &target).await);
         }
@@ -608,14 +680,20 @@ impl App {
     ) -> Result<i64, AppError> {
         let scope = self.contractor_scope(ctx, "contractor.check").await?;
         let target = format!("contractor:{id}");
-        let row = self.visible_contractor(ctx, &scope, id, "contractor.check").await?;
+        let row = self
+            .visible_contractor(ctx, &scope, id, "contractor.check")
+            .await?;
         if !Self::records_for(ctx, &scope, row.department_id) {
             return Err(self.denied(ctx, "contractor.check", &target).await);
         }
         let mut ps = Problems::new();
         let item = CheckItem::parse(input.item.trim());
         if item.is_none() {
-            ps.push(Problem::new(Some("item"), "確認項目を選んでください", "choose the item"));
+            ps.push(Problem::new(
+                Some("item"),
+                "確認項目を選んでください",
+                "choose the item",
+            ));
         }
         let status = CheckStatus::parse(input.status.trim());
         if status.is_none() {
@@ -625,8 +703,21 @@ impl App {
                 "choose the status (met, not met, not checked)",
             ));
         }
-        let document = text(&mut ps, "document", ("根拠資料", "evidence document"), &input.document, 200, false);
-        let on = date_field(&mut ps, "document_on", ("資料の日付", "date of the document"), &input.document_on, false);
+        let document = text(
+            &mut ps,
+            "document",
+            ("根拠資料", "evidence document"),
+            &input.document,
+            200,
+            false,
+        );
+        let on = date_field(
+            &mut ps,
+            "document_on",
+            ("資料の日付", "date of the document"),
+            &input.document_on,
+            false,
+        );
         let note = text(&mut ps, "note", ("メモ", "note"), &input.note, 1000, false);
         if status == Some(CheckStatus::Met) && document.is_empty() && note.is_empty() {
             ps.push(Problem::new(
@@ -644,7 +735,15 @@ impl App {
         let on = on.map(|d| d.to_string());
         let check = self
             .store
-            .add_contractor_check(id, item.code(), status.code(), &document, on.as_deref(), &note, by(ctx, &actor, now))
+            .add_contractor_check(
+                id,
+                item.code(),
+                status.code(),
+                &document,
+                on.as_deref(),
+                &note,
+                by(ctx, &actor, now),
+            )
             .await?;
         self.audit(
             ctx,
@@ -667,12 +766,20 @@ impl App {
     ) -> Result<i64, AppError> {
         let scope = self.contractor_scope(ctx, "contractor.review").await?;
         let target = format!("contractor:{id}");
-        let row = self.visible_contractor(ctx, &scope, id, "contractor.review").await?;
+        let row = self
+            .visible_contractor(ctx, &scope, id, "contractor.review")
+            .await?;
         if !Self::records_for(ctx, &scope, row.department_id) {
             return Err(self.denied(ctx, "contractor.review", &target).await);
         }
         let mut ps = Problems::new();
-        let on = date_field(&mut ps, "reviewed_on", ("見直し日", "date of the review"), &input.reviewed_on, true);
+        let on = date_field(
+            &mut ps,
+            "reviewed_on",
+            ("見直し日", "date of the review"),
+            &input.reviewed_on,
+            true,
+        );
         if on.is_some_and(|d| d > self.today()) {
             ps.push(Problem::new(
                 Some("reviewed_on"),
@@ -682,10 +789,25 @@ impl App {
         }
         let result = ReviewResult::parse(input.result.trim());
         if result.is_none() {
-            ps.push(Problem::new(Some("result"), "結果を選んでください", "choose the result"));
+            ps.push(Problem::new(
+                Some("result"),
+                "結果を選んでください",
+                "choose the result",
+            ));
         }
-        let note = text(&mut ps, "note", ("所見", "findings"), &input.note, 2000, false);
-        if matches!(result, Some(ReviewResult::Improvements | ReviewResult::Terminate)) && note.is_empty() {
+        let note = text(
+            &mut ps,
+            "note",
+            ("所見", "findings"),
+            &input.note,
+            2000,
+            false,
+        );
+        if matches!(
+            result,
+            Some(ReviewResult::Improvements | ReviewResult::Terminate)
+        ) && note.is_empty()
+        {
             ps.push(Problem::new(
                 Some("note"),
                 "改善を求める場合や委託を終了する場合は、所見を入力してください",
@@ -702,7 +824,14 @@ impl App {
         let actor = ctx.actor_name();
         let review = self
             .store
-            .add_contractor_review(id, &on.to_string(), result.code(), &note, &next, by(ctx, &actor, now))
+            .add_contractor_review(
+                id,
+                &on.to_string(),
+                result.code(),
+                &note,
+                &next,
+                by(ctx, &actor, now),
+            )
             .await?;
         self.audit(
             ctx,
@@ -718,12 +847,20 @@ impl App {
 
     /// The contractor an incident names, for the incident page: the current one for whoever
     /// sees the incident, the choices for those who manage incidents.
-    pub async fn incident_contractor(&self, ctx: &Ctx, incident_id: i64) -> Result<IncidentContractor, AppError> {
+    pub async fn incident_contractor(
+        &self,
+        ctx: &Ctx,
+        incident_id: i64,
+    ) -> Result<IncidentContractor, AppError> {
         let (incident, _) = self.incident_for(ctx, incident_id).await?;
         let (_, current) = self.store.incident_contractor(incident_id).await?;
         let all = self.store.contractors(incident.company_id).await?;
         Ok(IncidentContractor {
-            current: current.and_then(|c| all.iter().find(|r| r.id == c).map(|r| (r.id, r.name.clone()))),
+            current: current.and_then(|c| {
+                all.iter()
+                    .find(|r| r.id == c)
+                    .map(|r| (r.id, r.name.clone()))
+            }),
             can_set: ctx.allows(Permission::ManageIncidents),
             options: all.into_iter().map(|r| (r.id, r.name)).collect(),
         })
@@ -754,15 +891,26 @@ impl App {
                 Err(e) => return Err(e.into()),
             }
         }
-        self.store.set_incident_contractor(incident_id, contractor_id).await?;
-        self.audit(ctx, "incident.contractor", &target, Outcome::Success, json!({"contractor": contractor_id}))
+        self.store
+            .set_incident_contractor(incident_id, contractor_id)
             .await?;
+        self.audit(
+            ctx,
+            "incident.contractor",
+            &target,
+            Outcome::Success,
+            json!({"contractor": contractor_id}),
+        )
+        .await?;
         Ok(())
     }
 
     /// The contractors whose review is overdue, within the person's reach (for the monthly
     /// report and the managers' pages). Not audited itself: the caller's page is.
-    pub async fn contractors_review_overdue(&self, ctx: &Ctx) -> Result<Vec<ContractorLine>, AppError> {
+    pub async fn contractors_review_overdue(
+        &self,
+        ctx: &Ctx,
+    ) -> Result<Vec<ContractorLine>, AppError> {
         let scope = self.contractor_scope(ctx, "contractor.list").await?;
         Ok(self
             .contractor_lines(&scope)
@@ -773,7 +921,10 @@ impl App {
     }
 
     /// The contractors with a checklist item not met, within the person's reach.
-    pub async fn contractors_with_unmet_items(&self, ctx: &Ctx) -> Result<Vec<ContractorLine>, AppError> {
+    pub async fn contractors_with_unmet_items(
+        &self,
+        ctx: &Ctx,
+    ) -> Result<Vec<ContractorLine>, AppError> {
         let scope = self.contractor_scope(ctx, "contractor.list").await?;
         Ok(self
             .contractor_lines(&scope)
@@ -797,7 +948,11 @@ impl App {
             let Some(r) = dc::reminder(due, today) else {
                 continue;
             };
-            if !self.store.mark_reminder("contractor", &dc::reminder_key(c.id, due, r), now).await? {
+            if !self
+                .store
+                .mark_reminder("contractor", &dc::reminder_key(c.id, due, r), now)
+                .await?
+            {
                 continue;
             }
             let when = match r {
@@ -809,8 +964,12 @@ impl App {
                 "委託先「{}」の定期見直しの期限は {} です。\n{when}\n\n委託先の取扱状況を確認し、結果を記録してください。\n{}/programme/contractors/{}\n",
                 c.name, c.next_review_on, self.settings.public_url, c.id
             );
-            for u in self.heads_and_privacy_office(c.company_id, c.department_id).await? {
-                self.queue_plain_mail(c.company_id, &u.email, &subject, &body).await?;
+            for u in self
+                .heads_and_privacy_office(c.company_id, c.department_id)
+                .await?
+            {
+                self.queue_plain_mail(c.company_id, &u.email, &subject, &body)
+                    .await?;
                 sent += 1;
             }
         }

@@ -155,7 +155,13 @@ fn user_label(users: &[User], depts: &[(i64, String)], id: i64) -> String {
     users
         .iter()
         .find(|u| u.id == id)
-        .map(|u| format!("{}（{}）", u.display_name, dept_name(depts, u.department_id)))
+        .map(|u| {
+            format!(
+                "{}（{}）",
+                u.display_name,
+                dept_name(depts, u.department_id)
+            )
+        })
         .unwrap_or_default()
 }
 
@@ -186,7 +192,11 @@ impl App {
     }
 
     /// Whether `user` may audit `department`: the reason when not.
-    async fn independence(&self, user: &User, department: i64) -> Result<Result<(), Refusal>, AppError> {
+    async fn independence(
+        &self,
+        user: &User,
+        department: i64,
+    ) -> Result<Result<(), Refusal>, AppError> {
         let nodes = self.dept_nodes(user.company_id).await?;
         Ok(da::check_independence(
             &nodes,
@@ -211,7 +221,9 @@ impl App {
             Err(e) => return Err(e.into()),
         };
         if let Some(a) = found {
-            let sees = (ctx.allows(Permission::ViewProgramme) && scope.sees_figures() && scope.sees_department(a.department_id))
+            let sees = (ctx.allows(Permission::ViewProgramme)
+                && scope.sees_figures()
+                && scope.sees_department(a.department_id))
                 || a.auditor_id == scope.user_id
                 || self
                     .store
@@ -223,14 +235,24 @@ impl App {
                 return Ok(a);
             }
         }
-        self.audit(ctx, action, &format!("internal-audit:{id}"), Outcome::Denied, json!({}))
-            .await?;
+        self.audit(
+            ctx,
+            action,
+            &format!("internal-audit:{id}"),
+            Outcome::Denied,
+            json!({}),
+        )
+        .await?;
         Err(AppError::NotFound)
     }
 
     /// Whether the person may record findings of an audit: an auditor or the named auditor,
     /// independent of the audited department. The reason when independence fails.
-    async fn may_conduct(&self, ctx: &Ctx, a: &AuditRow) -> Result<Result<(), Option<Refusal>>, AppError> {
+    async fn may_conduct(
+        &self,
+        ctx: &Ctx,
+        a: &AuditRow,
+    ) -> Result<Result<(), Option<Refusal>>, AppError> {
         let Some(u) = ctx.user_ref() else {
             return Ok(Err(None));
         };
@@ -251,16 +273,22 @@ impl App {
     }
 
     fn people(users: &[User], depts: &[(i64, String)]) -> Vec<(i64, String)> {
-        users.iter().map(|u| (u.id, user_label(users, depts, u.id))).collect()
+        users
+            .iter()
+            .map(|u| (u.id, user_label(users, depts, u.id)))
+            .collect()
     }
 
     /// The audit plan of a year with its audits, and how many findings and actions are open.
     pub async fn audit_year(&self, ctx: &Ctx, year: Option<i32>) -> Result<AuditYear, AppError> {
         let scope = self.programme_scope(ctx).await?;
         if !ctx.allows(Permission::ViewProgramme) || !scope.sees_figures() {
-            return Err(self.denied(ctx, "internal_audit.plan.view", "internal-audit").await);
+            return Err(self
+                .denied(ctx, "internal_audit.plan.view", "internal-audit")
+                .await);
         }
-        let year = year.unwrap_or_else(|| chrono::Datelike::year(&jst_date(self.clock.now_micros())));
+        let year =
+            year.unwrap_or_else(|| chrono::Datelike::year(&jst_date(self.clock.now_micros())));
         let plans = self.store.audit_plans(scope.company_id).await?;
         let plan = plans.iter().find(|p| p.year == i64::from(year)).cloned();
         let depts = self.programme_depts(scope.company_id).await?;
@@ -275,7 +303,8 @@ impl App {
                 .into_iter()
                 .filter(|a| a.plan_id == p.id && scope.sees_department(a.department_id))
                 .map(|a| {
-                    let mine: Vec<&FindingRow> = findings.iter().filter(|f| f.audit_id == a.id).collect();
+                    let mine: Vec<&FindingRow> =
+                        findings.iter().filter(|f| f.audit_id == a.id).collect();
                     AuditLine {
                         department: dept_name(&depts, a.department_id),
                         auditor: user_label(&users, &depts, a.auditor_id),
@@ -314,28 +343,31 @@ impl App {
     pub async fn create_audit_plan(&self, ctx: &Ctx, input: &PlanInput) -> Result<i32, AppError> {
         let scope = self.programme_scope(ctx).await?;
         if !scope.runs {
-            return Err(self.denied(ctx, "internal_audit.plan.create", "internal-audit").await);
+            return Err(self
+                .denied(ctx, "internal_audit.plan.create", "internal-audit")
+                .await);
         }
         let mut ps = Problems::new();
         let typed = input.year.trim();
-        let year = match mamori_domain::number::parse_whole(typed).map(|n| i64::try_from(n).unwrap_or(i64::MAX)) {
-            Some(n) => match da::check_year(n) {
-                Ok(y) => Some(y),
-                Err((ja, en)) => {
-                    ps.push(Problem::new(Some("year"), ja, en));
-                    None
-                }
-            },
-            None => {
-                ps.push(Problem::new(
-                    Some("year"),
+        let year = mamori_domain::number::parse_whole(typed)
+            .map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+            .ok_or_else(|| {
+                (
                     format!("年「{typed}」を西暦の年として読めません（例: 2026）"),
                     format!("the year \"{typed}\" is not a year (e.g. 2026)"),
-                ));
-                None
-            }
-        };
-        let note = text(&mut ps, "note", ("方針・メモ", "note"), &input.note, 2000, false);
+                )
+            })
+            .and_then(|n| da::check_year(n).map_err(|(ja, en)| (ja.to_owned(), en.to_owned())))
+            .map_err(|(ja, en)| ps.push(Problem::new(Some("year"), ja, en)))
+            .ok();
+        let note = text(
+            &mut ps,
+            "note",
+            ("方針・メモ", "note"),
+            &input.note,
+            2000,
+            false,
+        );
         ps.done()?;
         let year = year.unwrap_or_default();
         let now = self.clock.now_micros();
@@ -374,11 +406,18 @@ impl App {
 
     /// Adds an audit to the plan of `year`: the department, the planned date, the auditor —
     /// refused, with the reason at the auditor field, when the auditor is not independent.
-    pub async fn add_planned_audit(&self, ctx: &Ctx, year: i32, input: &AuditInput) -> Result<i64, AppError> {
+    pub async fn add_planned_audit(
+        &self,
+        ctx: &Ctx,
+        year: i32,
+        input: &AuditInput,
+    ) -> Result<i64, AppError> {
         let scope = self.programme_scope(ctx).await?;
         let target = format!("internal-audit-plan:{year}");
         if !scope.runs {
-            return Err(self.denied(ctx, "internal_audit.audit.create", &target).await);
+            return Err(self
+                .denied(ctx, "internal_audit.audit.create", &target)
+                .await);
         }
         let Some(plan) = self
             .store
@@ -393,9 +432,19 @@ impl App {
         let depts = self.programme_depts(scope.company_id).await?;
         let dept_ok = depts.iter().any(|(id, _)| *id == input.department_id);
         if !dept_ok {
-            ps.push(Problem::new(Some("department_id"), "監査する部署を選んでください", "choose the department to audit"));
+            ps.push(Problem::new(
+                Some("department_id"),
+                "監査する部署を選んでください",
+                "choose the department to audit",
+            ));
         }
-        let on = date_field(&mut ps, "planned_on", ("実施予定日", "planned date"), &input.planned_on, true);
+        let on = date_field(
+            &mut ps,
+            "planned_on",
+            ("実施予定日", "planned date"),
+            &input.planned_on,
+            true,
+        );
         if let Some(d) = on {
             if chrono::Datelike::year(&d) != year {
                 ps.push(Problem::new(
@@ -412,7 +461,11 @@ impl App {
             .ok()
             .filter(|u| u.company_id == scope.company_id && !u.disabled);
         match &auditor {
-            None => ps.push(Problem::new(Some("auditor_id"), "監査員を選んでください", "choose the auditor")),
+            None => ps.push(Problem::new(
+                Some("auditor_id"),
+                "監査員を選んでください",
+                "choose the auditor",
+            )),
             Some(u) if dept_ok => {
                 if let Err(r) = self.independence(u, input.department_id).await? {
                     let (ja, en) = r.message();
@@ -455,13 +508,17 @@ impl App {
     /// One audit: its findings with their actions and the actions' history.
     pub async fn audit_detail(&self, ctx: &Ctx, id: i64) -> Result<AuditDetail, AppError> {
         let scope = self.programme_scope(ctx).await?;
-        let a = self.audit_visible(ctx, &scope, id, "internal_audit.audit.view").await?;
+        let a = self
+            .audit_visible(ctx, &scope, id, "internal_audit.audit.view")
+            .await?;
         let depts = self.programme_depts(scope.company_id).await?;
         let users = self.company_users(scope.company_id).await?;
         let actions = self.store.actions(scope.company_id, Some(id)).await?;
         let history = self.store.action_updates(id).await?;
         let can_conduct = self.may_conduct(ctx, &a).await?.is_ok();
-        let heads_dept = ctx.user_ref().is_some_and(|u| u.roles.contains(Role::DepartmentHead))
+        let heads_dept = ctx
+            .user_ref()
+            .is_some_and(|u| u.roles.contains(Role::DepartmentHead))
             && scope.departments.is_some()
             && scope.sees_department(a.department_id);
         let today = jst_date(self.clock.now_micros()).to_string();
@@ -478,7 +535,11 @@ impl App {
                     .map(|x| ActionView {
                         owner: user_label(&users, &depts, x.owner_id),
                         overdue: x.status != "done" && x.due_on < today,
-                        history: history.iter().filter(|h| h.action_id == x.id).cloned().collect(),
+                        history: history
+                            .iter()
+                            .filter(|h| h.action_id == x.id)
+                            .cloned()
+                            .collect(),
                         can_update: x.owner_id == scope.user_id || can_conduct || scope.runs,
                         row: x.clone(),
                     })
@@ -493,8 +554,14 @@ impl App {
             .iter()
             .find(|p| p.id == a.plan_id)
             .map_or(0, |p| p.year);
-        self.audit(ctx, "internal_audit.audit.view", &format!("internal-audit:{id}"), Outcome::Success, json!({}))
-            .await?;
+        self.audit(
+            ctx,
+            "internal_audit.audit.view",
+            &format!("internal-audit:{id}"),
+            Outcome::Success,
+            json!({}),
+        )
+        .await?;
         Ok(AuditDetail {
             year,
             department: dept_name(&depts, a.department_id),
@@ -513,18 +580,32 @@ impl App {
         match self.may_conduct(ctx, &a).await? {
             Ok(()) => Ok(a),
             Err(Some(r)) => {
-                self.audit(ctx, action, &format!("internal-audit:{id}"), Outcome::Denied, json!({"reason": r.code()}))
-                    .await?;
+                self.audit(
+                    ctx,
+                    action,
+                    &format!("internal-audit:{id}"),
+                    Outcome::Denied,
+                    json!({"reason": r.code()}),
+                )
+                .await?;
                 let (ja, en) = r.message();
                 Err(AppError::Invalid(Problem::new(None, ja, en)))
             }
-            Err(None) => Err(self.denied(ctx, action, &format!("internal-audit:{id}")).await),
+            Err(None) => Err(self
+                .denied(ctx, action, &format!("internal-audit:{id}"))
+                .await),
         }
     }
 
     /// Records a finding (append-only).
-    pub async fn record_finding(&self, ctx: &Ctx, audit_id: i64, input: &FindingInput) -> Result<i64, AppError> {
-        self.conducting(ctx, audit_id, "internal_audit.finding.create").await?;
+    pub async fn record_finding(
+        &self,
+        ctx: &Ctx,
+        audit_id: i64,
+        input: &FindingInput,
+    ) -> Result<i64, AppError> {
+        self.conducting(ctx, audit_id, "internal_audit.finding.create")
+            .await?;
         let mut ps = Problems::new();
         let severity = Severity::parse(input.severity.trim());
         if severity.is_none() {
@@ -534,8 +615,22 @@ impl App {
                 "choose the severity (major, minor, observation)",
             ));
         }
-        let description = text(&mut ps, "description", ("指摘内容", "finding"), &input.description, 2000, true);
-        let rule = text(&mut ps, "rule", ("根拠となる規程", "rule it breaks"), &input.rule, 200, false);
+        let description = text(
+            &mut ps,
+            "description",
+            ("指摘内容", "finding"),
+            &input.description,
+            2000,
+            true,
+        );
+        let rule = text(
+            &mut ps,
+            "rule",
+            ("根拠となる規程", "rule it breaks"),
+            &input.rule,
+            200,
+            false,
+        );
         if severity.is_some_and(Severity::needs_action) && rule.is_empty() {
             ps.push(Problem::new(
                 Some("rule"),
@@ -573,14 +668,37 @@ impl App {
     }
 
     /// Records that an audit was done, with its date and summary.
-    pub async fn finish_audit(&self, ctx: &Ctx, audit_id: i64, input: &AuditDoneInput) -> Result<(), AppError> {
-        self.conducting(ctx, audit_id, "internal_audit.audit.done").await?;
+    pub async fn finish_audit(
+        &self,
+        ctx: &Ctx,
+        audit_id: i64,
+        input: &AuditDoneInput,
+    ) -> Result<(), AppError> {
+        self.conducting(ctx, audit_id, "internal_audit.audit.done")
+            .await?;
         let mut ps = Problems::new();
-        let on = date_field(&mut ps, "done_on", ("実施日", "date done"), &input.done_on, true);
+        let on = date_field(
+            &mut ps,
+            "done_on",
+            ("実施日", "date done"),
+            &input.done_on,
+            true,
+        );
         if on.is_some_and(|d| d > jst_date(self.clock.now_micros())) {
-            ps.push(Problem::new(Some("done_on"), "実施日に未来の日付は入力できません", "the date done cannot be in the future"));
+            ps.push(Problem::new(
+                Some("done_on"),
+                "実施日に未来の日付は入力できません",
+                "the date done cannot be in the future",
+            ));
         }
-        let summary = text(&mut ps, "summary", ("総括", "summary"), &input.summary, 4000, true);
+        let summary = text(
+            &mut ps,
+            "summary",
+            ("総括", "summary"),
+            &input.summary,
+            4000,
+            true,
+        );
         ps.done()?;
         let on = on.map(|d| d.to_string()).unwrap_or_default();
         self.store.finish_audit(audit_id, &on, &summary).await?;
@@ -597,18 +715,47 @@ impl App {
 
     /// Adds a corrective action to a finding: the auditor, the privacy office or the head of
     /// the audited department.
-    pub async fn add_corrective_action(&self, ctx: &Ctx, audit_id: i64, input: &ActionInput) -> Result<i64, AppError> {
-        let d = self.audit_detail_quiet(ctx, audit_id, "internal_audit.action.create").await?;
+    pub async fn add_corrective_action(
+        &self,
+        ctx: &Ctx,
+        audit_id: i64,
+        input: &ActionInput,
+    ) -> Result<i64, AppError> {
+        let d = self
+            .audit_detail_quiet(ctx, audit_id, "internal_audit.action.create")
+            .await?;
         if !d.1 {
-            return Err(self.denied(ctx, "internal_audit.action.create", &format!("internal-audit:{audit_id}")).await);
+            return Err(self
+                .denied(
+                    ctx,
+                    "internal_audit.action.create",
+                    &format!("internal-audit:{audit_id}"),
+                )
+                .await);
         }
         let scope = d.0;
         let mut ps = Problems::new();
-        let finding = self.store.finding(input.finding_id).await.ok().filter(|f| f.audit_id == audit_id);
+        let finding = self
+            .store
+            .finding(input.finding_id)
+            .await
+            .ok()
+            .filter(|f| f.audit_id == audit_id);
         if finding.is_none() {
-            ps.push(Problem::new(Some("finding_id"), "指摘を選んでください", "choose the finding"));
+            ps.push(Problem::new(
+                Some("finding_id"),
+                "指摘を選んでください",
+                "choose the finding",
+            ));
         }
-        let description = text(&mut ps, "description", ("是正処置の内容", "corrective action"), &input.description, 2000, true);
+        let description = text(
+            &mut ps,
+            "description",
+            ("是正処置の内容", "corrective action"),
+            &input.description,
+            2000,
+            true,
+        );
         let owner = self
             .store
             .get_user(input.owner_id)
@@ -616,11 +763,19 @@ impl App {
             .ok()
             .filter(|u| u.company_id == scope.company_id && !u.disabled);
         if owner.is_none() {
-            ps.push(Problem::new(Some("owner_id"), "担当者を選んでください", "choose the owner"));
+            ps.push(Problem::new(
+                Some("owner_id"),
+                "担当者を選んでください",
+                "choose the owner",
+            ));
         }
         let due = date_field(&mut ps, "due_on", ("期限", "deadline"), &input.due_on, true);
         if due.is_some_and(|d| d < jst_date(self.clock.now_micros())) {
-            ps.push(Problem::new(Some("due_on"), "期限に過去の日付は入力できません", "the deadline cannot be in the past"));
+            ps.push(Problem::new(
+                Some("due_on"),
+                "期限に過去の日付は入力できません",
+                "the deadline cannot be in the past",
+            ));
         }
         ps.done()?;
         let due = due.map(|d| d.to_string()).unwrap_or_default();
@@ -652,10 +807,17 @@ impl App {
     }
 
     /// The scope and whether the person may add actions to the audit (no view recorded).
-    async fn audit_detail_quiet(&self, ctx: &Ctx, audit_id: i64, action: &str) -> Result<(ProgrammeScope, bool), AppError> {
+    async fn audit_detail_quiet(
+        &self,
+        ctx: &Ctx,
+        audit_id: i64,
+        action: &str,
+    ) -> Result<(ProgrammeScope, bool), AppError> {
         let scope = self.programme_scope(ctx).await?;
         let a = self.audit_visible(ctx, &scope, audit_id, action).await?;
-        let heads_dept = ctx.user_ref().is_some_and(|u| u.roles.contains(Role::DepartmentHead))
+        let heads_dept = ctx
+            .user_ref()
+            .is_some_and(|u| u.roles.contains(Role::DepartmentHead))
             && scope.departments.is_some()
             && scope.sees_department(a.department_id);
         let may = self.may_conduct(ctx, &a).await?.is_ok() || scope.runs || heads_dept;
@@ -664,28 +826,56 @@ impl App {
 
     /// Changes the status of a corrective action (its owner, the auditor, the privacy
     /// office); the change is kept in its history. Returns the audit it belongs to.
-    pub async fn update_corrective_action(&self, ctx: &Ctx, action_id: i64, input: &ActionChange) -> Result<i64, AppError> {
+    pub async fn update_corrective_action(
+        &self,
+        ctx: &Ctx,
+        action_id: i64,
+        input: &ActionChange,
+    ) -> Result<i64, AppError> {
         let scope = self.programme_scope(ctx).await?;
         let target = format!("internal-audit-action:{action_id}");
         let x = match self.store.action(action_id).await {
             Ok(x) if x.company_id == scope.company_id => x,
             Ok(_) | Err(mamori_store::StoreError::NotFound) => {
-                self.audit(ctx, "internal_audit.action.update", &target, Outcome::Denied, json!({})).await?;
+                self.audit(
+                    ctx,
+                    "internal_audit.action.update",
+                    &target,
+                    Outcome::Denied,
+                    json!({}),
+                )
+                .await?;
                 return Err(AppError::NotFound);
             }
             Err(e) => return Err(e.into()),
         };
-        let a = self.audit_visible(ctx, &scope, x.audit_id, "internal_audit.action.update").await?;
-        let may = x.owner_id == scope.user_id || scope.runs || self.may_conduct(ctx, &a).await?.is_ok();
+        let a = self
+            .audit_visible(ctx, &scope, x.audit_id, "internal_audit.action.update")
+            .await?;
+        let may =
+            x.owner_id == scope.user_id || scope.runs || self.may_conduct(ctx, &a).await?.is_ok();
         if !may {
-            return Err(self.denied(ctx, "internal_audit.action.update", &target).await);
+            return Err(self
+                .denied(ctx, "internal_audit.action.update", &target)
+                .await);
         }
         let mut ps = Problems::new();
         let status = ActionStatus::parse(input.status.trim());
         if status.is_none() {
-            ps.push(Problem::new(Some("status"), "状況を選んでください", "choose the status"));
+            ps.push(Problem::new(
+                Some("status"),
+                "状況を選んでください",
+                "choose the status",
+            ));
         }
-        let note = text(&mut ps, "note", ("経過・メモ", "progress note"), &input.note, 2000, false);
+        let note = text(
+            &mut ps,
+            "note",
+            ("経過・メモ", "progress note"),
+            &input.note,
+            2000,
+            false,
+        );
         if status == Some(ActionStatus::Done) && note.is_empty() {
             ps.push(Problem::new(
                 Some("note"),
@@ -694,7 +884,11 @@ impl App {
             ));
         }
         if status.is_some_and(|s| s.code() == x.status) && note.is_empty() {
-            ps.push(Problem::new(Some("note"), "状況が同じときは、経過を入力してください", "the status is unchanged: add a progress note"));
+            ps.push(Problem::new(
+                Some("note"),
+                "状況が同じときは、経過を入力してください",
+                "the status is unchanged: add a progress note",
+            ));
         }
         ps.done()?;
         let status = status.unwrap_or(ActionStatus::Open);
@@ -793,11 +987,20 @@ impl App {
         let open: Vec<&ActionRow> = actions.iter().filter(|x| x.status != "done").collect();
         Ok(AuditCounts {
             open_findings: findings.len(),
-            open_major: findings.iter().filter(|f| f.severity == Severity::Major.code()).count(),
+            open_major: findings
+                .iter()
+                .filter(|f| f.severity == Severity::Major.code())
+                .count(),
             open_actions: open.len(),
             overdue_actions: open.iter().filter(|x| x.due_on < today).count(),
-            audits_planned: audits.iter().filter(|a| a.status == AuditStatus::Planned.code()).count(),
-            audits_done: audits.iter().filter(|a| a.status == AuditStatus::Done.code()).count(),
+            audits_planned: audits
+                .iter()
+                .filter(|a| a.status == AuditStatus::Planned.code())
+                .count(),
+            audits_done: audits
+                .iter()
+                .filter(|a| a.status == AuditStatus::Done.code())
+                .count(),
         })
     }
 
@@ -815,7 +1018,11 @@ impl App {
             let Some(r) = da::action_reminder(due, today) else {
                 continue;
             };
-            if !self.store.mark_reminder("audit_action", &da::action_reminder_key(x.id, due, r), now).await? {
+            if !self
+                .store
+                .mark_reminder("audit_action", &da::action_reminder_key(x.id, due, r), now)
+                .await?
+            {
                 continue;
             }
             let when = match r {
@@ -830,10 +1037,15 @@ impl App {
             let users = self.company_users(x.company_id).await?;
             let mut to: Vec<&User> = users.iter().filter(|u| u.id == x.owner_id).collect();
             if matches!(r, ReviewReminder::Overdue(_)) {
-                to.extend(users.iter().filter(|u| u.roles.contains(Role::PrivacyOffice) && u.id != x.owner_id));
+                to.extend(
+                    users
+                        .iter()
+                        .filter(|u| u.roles.contains(Role::PrivacyOffice) && u.id != x.owner_id),
+                );
             }
             for u in to {
-                self.queue_plain_mail(x.company_id, &u.email, &subject, &body).await?;
+                self.queue_plain_mail(x.company_id, &u.email, &subject, &body)
+                    .await?;
                 sent += 1;
             }
         }

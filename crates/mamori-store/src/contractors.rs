@@ -296,17 +296,22 @@ impl Store {
     }
 
     pub async fn contractor(&self, id: i64) -> Result<ContractorRow> {
-        let sql = concat!("SELECT ", contractor_columns!(), " FROM contractors WHERE id = $1");
-        let r = sqlx::query(sql)
-            .bind(id)
-            .fetch_one(self.pool())
-            .await?;
+        let sql = concat!(
+            "SELECT ",
+            contractor_columns!(),
+            " FROM contractors WHERE id = $1"
+        );
+        let r = sqlx::query(sql).bind(id).fetch_one(self.pool()).await?;
         contractor_from(&r)
     }
 
     /// The contractors of a company, by name.
     pub async fn contractors(&self, company_id: i64) -> Result<Vec<ContractorRow>> {
-        let sql = concat!("SELECT ", contractor_columns!(), " FROM contractors WHERE company_id = $1 ORDER BY name, id");
+        let sql = concat!(
+            "SELECT ",
+            contractor_columns!(),
+            " FROM contractors WHERE company_id = $1 ORDER BY name, id"
+        );
         sqlx::query(sql)
             .bind(company_id)
             .fetch_all(self.pool())
@@ -318,7 +323,11 @@ impl Store {
 
     /// Every contractor of every company (the reminders).
     pub async fn all_contractors(&self) -> Result<Vec<ContractorRow>> {
-        let sql = concat!("SELECT ", contractor_columns!(), " FROM contractors ORDER BY id");
+        let sql = concat!(
+            "SELECT ",
+            contractor_columns!(),
+            " FROM contractors ORDER BY id"
+        );
         sqlx::query(sql)
             .fetch_all(self.pool())
             .await?
@@ -328,7 +337,11 @@ impl Store {
     }
 
     /// Replaces the ledger entries a contractor handles.
-    pub async fn set_contractor_datasets(&self, contractor_id: i64, datasets: &[i64]) -> Result<()> {
+    pub async fn set_contractor_datasets(
+        &self,
+        contractor_id: i64,
+        datasets: &[i64],
+    ) -> Result<()> {
         let mut tx = self.pool().begin().await?;
         sqlx::query("DELETE FROM contractor_datasets WHERE contractor_id = $1")
             .bind(contractor_id)
@@ -362,6 +375,7 @@ impl Store {
             .collect()
     }
 
+    #[expect(clippy::too_many_arguments, reason = "one column each")]
     pub async fn add_contractor_check(
         &self,
         contractor_id: i64,
@@ -515,7 +529,10 @@ impl Store {
     }
 
     /// The incidents that name a contractor, newest first.
-    pub async fn contractor_incidents(&self, contractor_id: i64) -> Result<Vec<ContractorIncident>> {
+    pub async fn contractor_incidents(
+        &self,
+        contractor_id: i64,
+    ) -> Result<Vec<ContractorIncident>> {
         let rows = sqlx::query(
             "SELECT id, ref_no, title, status, drill, created_at FROM incidents \
              WHERE contractor_id = $1 ORDER BY created_at DESC, id DESC",
@@ -584,7 +601,6 @@ impl Store {
             .collect()
     }
 
-    #[expect(clippy::too_many_arguments, reason = "one column each")]
     pub async fn insert_audit(
         &self,
         plan_id: i64,
@@ -612,16 +628,17 @@ impl Store {
 
     pub async fn audit(&self, id: i64) -> Result<AuditRow> {
         let sql = concat!("SELECT ", audit_columns!(), " FROM audits WHERE id = $1");
-        let r = sqlx::query(sql)
-            .bind(id)
-            .fetch_one(self.pool())
-            .await?;
+        let r = sqlx::query(sql).bind(id).fetch_one(self.pool()).await?;
         audit_from(&r)
     }
 
     /// The audits of a company, by planned date.
     pub async fn audits(&self, company_id: i64) -> Result<Vec<AuditRow>> {
-        let sql = concat!("SELECT ", audit_columns!(), " FROM audits WHERE company_id = $1 ORDER BY planned_on, id");
+        let sql = concat!(
+            "SELECT ",
+            audit_columns!(),
+            " FROM audits WHERE company_id = $1 ORDER BY planned_on, id"
+        );
         sqlx::query(sql)
             .bind(company_id)
             .fetch_all(self.pool())
@@ -780,17 +797,17 @@ impl Store {
 
     pub async fn action(&self, id: i64) -> Result<ActionRow> {
         let sql = concat!(action_select!(), " WHERE a.id = $1");
-        let r = sqlx::query(sql)
-            .bind(id)
-            .fetch_one(self.pool())
-            .await?;
+        let r = sqlx::query(sql).bind(id).fetch_one(self.pool()).await?;
         action_from(&r)
     }
 
     /// The corrective actions of a company (`audit` narrows to one audit), by deadline.
     pub async fn actions(&self, company_id: i64, audit: Option<i64>) -> Result<Vec<ActionRow>> {
-        let sql = concat!(action_select!(), " WHERE u.company_id = $1 AND \
-             (CAST($2 AS BIGINT) IS NULL OR f.audit_id = $2) ORDER BY a.due_on, a.id");
+        let sql = concat!(
+            action_select!(),
+            " WHERE u.company_id = $1 AND \
+             (CAST($2 AS BIGINT) IS NULL OR f.audit_id = $2) ORDER BY a.due_on, a.id"
+        );
         sqlx::query(sql)
             .bind(company_id)
             .bind(audit)
@@ -814,7 +831,10 @@ impl Store {
 
     /// The actions a person owns, by deadline.
     pub async fn actions_of_owner(&self, owner_id: i64) -> Result<Vec<ActionRow>> {
-        let sql = concat!(action_select!(), " WHERE a.owner_id = $1 ORDER BY a.due_on, a.id");
+        let sql = concat!(
+            action_select!(),
+            " WHERE a.owner_id = $1 ORDER BY a.due_on, a.id"
+        );
         sqlx::query(sql)
             .bind(owner_id)
             .fetch_all(self.pool())

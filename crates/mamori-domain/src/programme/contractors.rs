@@ -85,7 +85,11 @@ pub enum CheckStatus {
 }
 
 impl CheckStatus {
-    pub const ALL: [CheckStatus; 3] = [CheckStatus::Met, CheckStatus::NotMet, CheckStatus::Unchecked];
+    pub const ALL: [CheckStatus; 3] = [
+        CheckStatus::Met,
+        CheckStatus::NotMet,
+        CheckStatus::Unchecked,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -222,7 +226,13 @@ mod tests {
             .collect();
         assert_eq!(
             clauses,
-            ["purpose", "security", "subcontracting", "audit", "return_deletion"]
+            [
+                "purpose",
+                "security",
+                "subcontracting",
+                "audit",
+                "return_deletion"
+            ]
         );
         for s in CheckStatus::ALL {
             assert_eq!(CheckStatus::parse(s.code()), Some(s));
@@ -249,13 +259,22 @@ mod tests {
             }
         );
         assert!(!s.complete());
-        let all: Vec<_> = CheckItem::ALL.iter().map(|i| (*i, CheckStatus::Met)).collect();
+        let all: Vec<_> = CheckItem::ALL
+            .iter()
+            .map(|i| (*i, CheckStatus::Met))
+            .collect();
         assert!(ChecklistSummary::of(&all).complete());
     }
 
     #[test]
     fn intervals_and_next_reviews() {
-        for (typed, ok) in [(0, None), (1, Some(1)), (12, Some(12)), (60, Some(60)), (61, None)] {
+        for (typed, ok) in [
+            (0, None),
+            (1, Some(1)),
+            (12, Some(12)),
+            (60, Some(60)),
+            (61, None),
+        ] {
             assert_eq!(check_interval(typed).ok(), ok, "{typed}");
         }
         for (from, months, next) in [

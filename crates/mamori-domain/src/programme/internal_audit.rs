@@ -58,7 +58,11 @@ pub enum ActionStatus {
 }
 
 impl ActionStatus {
-    pub const ALL: [ActionStatus; 3] = [ActionStatus::Open, ActionStatus::InProgress, ActionStatus::Done];
+    pub const ALL: [ActionStatus; 3] = [
+        ActionStatus::Open,
+        ActionStatus::InProgress,
+        ActionStatus::Done,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -160,7 +164,11 @@ impl Refusal {
 }
 
 /// Whether `auditor` may audit the department `audited` of the tree `nodes`.
-pub fn check_independence(nodes: &[DeptNode], auditor: Auditor, audited: i64) -> Result<(), Refusal> {
+pub fn check_independence(
+    nodes: &[DeptNode],
+    auditor: Auditor,
+    audited: i64,
+) -> Result<(), Refusal> {
     if auditor.privacy_office {
         return Err(Refusal::PrivacyManager);
     }
@@ -216,10 +224,18 @@ mod tests {
     //          ├─ 5 administration ── 6 privacy office
     //          └─ 7 internal audit
     fn tree() -> Vec<DeptNode> {
-        [(1, None), (2, Some(1)), (3, Some(2)), (4, Some(2)), (5, Some(1)), (6, Some(5)), (7, Some(1))]
-            .into_iter()
-            .map(|(id, parent_id)| DeptNode { id, parent_id })
-            .collect()
+        [
+            (1, None),
+            (2, Some(1)),
+            (3, Some(2)),
+            (4, Some(2)),
+            (5, Some(1)),
+            (6, Some(5)),
+            (7, Some(1)),
+        ]
+        .into_iter()
+        .map(|(id, parent_id)| DeptNode { id, parent_id })
+        .collect()
     }
 
     #[test]
@@ -242,9 +258,18 @@ mod tests {
             (a(7, true), 3, Err(Refusal::PrivacyManager)),
             (a(6, true), 6, Err(Refusal::PrivacyManager)),
         ] {
-            assert_eq!(check_independence(&t, auditor, audited), want, "{auditor:?} → {audited}");
+            assert_eq!(
+                check_independence(&t, auditor, audited),
+                want,
+                "{auditor:?} → {audited}"
+            );
         }
-        for r in [Refusal::PrivacyManager, Refusal::OwnDepartment, Refusal::BelowAuditor, Refusal::AboveAuditor] {
+        for r in [
+            Refusal::PrivacyManager,
+            Refusal::OwnDepartment,
+            Refusal::BelowAuditor,
+            Refusal::AboveAuditor,
+        ] {
             assert!(!r.message().0.is_empty() && !r.message().1.is_empty());
         }
     }
@@ -260,7 +285,11 @@ mod tests {
             (Severity::Observation, &[][..], false),
             (Severity::Observation, &[Open][..], true),
         ] {
-            assert_eq!(finding_open(severity, actions), open, "{severity:?} {actions:?}");
+            assert_eq!(
+                finding_open(severity, actions),
+                open,
+                "{severity:?} {actions:?}"
+            );
         }
         for s in Severity::ALL {
             assert_eq!(Severity::parse(s.code()), Some(s));
