@@ -1052,3 +1052,283 @@ impl App {
         Ok(sent)
     }
 }
+
+/// A demo contractor: name, address, contact person, work, department, contact, review
+/// interval, ledger entries, checklist records (item, status, document).
+type DemoContractor<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    i64,
+    &'a str,
+    i64,
+    Vec<Option<i64>>,
+    &'a [(&'a str, &'a str, &'a str)],
+);
+
+impl App {
+    /// Demo data of parts 5 and 6, once per database: three contractors of the demo shop —
+    /// one with all clauses met, one whose contract lacks the subcontracting clause and whose
+    /// review is overdue, one not checked yet — linked to the ledger entries that exist; this
+    /// year's audit plan with one audit done (findings, corrective actions, one of them
+    /// late) and one still planned.
+    pub async fn seed_demo_contractors_audits(&self) -> Result<(), AppError> {
+        use chrono::Datelike;
+        if self.store.get_setting("demo.contractors").await?.is_some() {
+            return Ok(());
+        }
+        let Some(company) = self.store.list_companies().await?.into_iter().next() else {
+            return Ok(());
+        };
+        let depts = self.programme_depts(company.id).await?;
+        let dept = |name: &str| depts.iter().find(|(_, n)| n == name).map(|(id, _)| *id);
+        let users = self.company_users(company.id).await?;
+        let user = |login: &str| users.iter().find(|u| u.login == login).map(|u| u.id);
+        let (
+            Some(ops),
+            Some(support),
+            Some(system),
+            Some(logistics),
+            Some(tanaka),
+            Some(kato),
+            Some(suzuki),
+        ) = (
+            dept("オペレーションサービス部"),
+            dept("カスタマーサポート課"),
+            dept("システム部"),
+            dept("物流課"),
+            user("tanaka"),
+            user("kato"),
+            user("suzuki"),
+        )
+        else {
+            return Ok(());
+        };
+        let now = self.clock.now_micros();
+        let today = jst_date(now);
+        let days = |n: i64| (today + chrono::Duration::days(n)).to_string();
+        let datasets = self.store.list_datasets(company.id).await?;
+        let dataset = |name: &str| datasets.iter().find(|d| d.name == name).map(|d| d.id);
+        let by = |user: i64, name: &'static str| By {
+            user: Some(user),
+            name,
+            at: now,
+        };
+        let contractors: [DemoContractor; 3] = [
+            (
+                "やまびこ配送株式会社",
+                "埼玉県さいたま市北区宮原町9-9-9",
+                "配送 一郎",
+                "商品の発送と配達（会員の氏名・住所・電話番号）",
+                ops,
+                "03-0000-1111",
+                12,
+                vec![dataset("会員情報"), dataset("配送先情報")],
+                &[
+                    ("assessment", "met", "委託先評価シート（2026年度）"),
+                    ("certification", "met", "プライバシーマーク登録証の写し"),
+                    ("purpose", "met", "業務委託契約書 第3条"),
+                    ("security", "met", "業務委託契約書 第7条・別紙 安全管理措置"),
+                    ("subcontracting", "met", "業務委託契約書 第8条"),
+                    ("audit", "met", "業務委託契約書 第10条"),
+                    ("return_deletion", "met", "業務委託契約書 第12条"),
+                ],
+            ),
+            (
+                "株式会社コールパートナーズ",
+                "大阪府大阪市北区梅田9-9-9",
+                "受付 二郎",
+                "お問い合わせ窓口の一次受付（会員の氏名・電話番号・購入履歴）",
+                support,
+                "06-0000-2222",
+                6,
+                vec![dataset("会員情報"), dataset("お問い合わせ履歴")],
+                &[
+                    ("assessment", "met", "委託先評価シート（2025年度）"),
+                    ("purpose", "met", "業務委託契約書 第2条"),
+                    ("security", "met", "業務委託契約書 第6条"),
+                    (
+                        "subcontracting",
+                        "not_met",
+                        "業務委託契約書（再委託の条項なし。海外拠点への再委託を確認中）",
+                    ),
+                    ("audit", "met", "業務委託契約書 第9条"),
+                ],
+            ),
+            (
+                "東日本データセンター株式会社",
+                "東京都江東区青海9-9-9",
+                "運用 三郎",
+                "会員データベースのサーバーの設置と運用（データの中身は扱わない契約）",
+                system,
+                "03-0000-3333",
+                12,
+                vec![],
+                &[],
+            ),
+        ];
+        let mut ids = Vec::new();
+        for (name, address, person, work, department_id, contact, months, links, checks) in
+            &contractors
+        {
+            let next = if *name == "株式会社コールパートナーズ" {
+                days(-20)
+            } else {
+                mamori_domain::programme::contractors::next_review(
+                    today,
+                    u32::try_from(*months).unwrap_or(12),
+                )
+                .to_string()
+            };
+            let id = self
+                .store
+                .insert_contractor(
+                    company.id,
+                    &mamori_store::contractors::ContractorFields {
+                        department_id: *department_id,
+                        name,
+                        address,
+                        contact_person: person,
+                        contact,
+                        work,
+                        interval_months: *months,
+                        next_review_on: &next,
+                    },
+                    by(tanaka, "tanaka"),
+                )
+                .await?;
+            let links: Vec<i64> = links.iter().flatten().copied().collect();
+            self.store.set_contractor_datasets(id, &links).await?;
+            for (item, status, document) in *checks {
+                self.store
+                    .add_contractor_check(
+                        id,
+                        item,
+                        status,
+                        document,
+                        Some(&days(-60)),
+                        "",
+                        by(tanaka, "tanaka"),
+                    )
+                    .await?;
+            }
+            ids.push(id);
+        }
+        if let Some(calls) = ids.get(1) {
+            self.store
+                .add_contractor_review(
+                    *calls,
+                    &days(-200),
+                    "improvements",
+                    "再委託先（海外拠点）の管理状況の報告を求めた。",
+                    &days(-20),
+                    by(tanaka, "tanaka"),
+                )
+                .await?;
+        }
+
+        // This year's plan: the customer support section audited (done, with findings), the
+        // logistics section still to come.
+        let year = today.year();
+        let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(today);
+        let last = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today);
+        let done_on = (today - chrono::Duration::days(20)).max(first).to_string();
+        let planned = (today + chrono::Duration::days(30)).min(last).to_string();
+        let plan = self
+            .store
+            .insert_audit_plan(
+                company.id,
+                i64::from(year),
+                "JIS Q 15001 に基づく年次内部監査。各部署を年1回、個人情報を多く扱う部署は年2回。",
+                by(tanaka, "tanaka"),
+            )
+            .await?;
+        let done = self
+            .store
+            .insert_audit(
+                plan,
+                company.id,
+                support,
+                &done_on,
+                kato,
+                by(tanaka, "tanaka"),
+            )
+            .await?;
+        self.store
+            .insert_audit(
+                plan,
+                company.id,
+                logistics,
+                &planned,
+                kato,
+                by(tanaka, "tanaka"),
+            )
+            .await?;
+        self.store
+            .finish_audit(
+                done,
+                &done_on,
+                "電話受付の記録と画面の覗き見対策は適切。アクセス権限の管理に重大な不適合1件、委託先管理に軽微な不適合1件。",
+            )
+            .await?;
+        let major = self
+            .store
+            .insert_finding(
+                done,
+                Severity::Major.code(),
+                "退職者2名の顧客管理システムのアカウントが削除されず、有効なまま残っていた。",
+                "個人情報保護規程 第15条（アクセス権限の管理）",
+                by(kato, "kato"),
+            )
+            .await?;
+        let minor = self
+            .store
+            .insert_finding(
+                done,
+                Severity::Minor.code(),
+                "コールセンター業務の委託契約に再委託の条件が定められていない。",
+                "JIS Q 15001 A.7.3.4（委託先の監督）",
+                by(kato, "kato"),
+            )
+            .await?;
+        self.store
+            .insert_finding(
+                done,
+                Severity::Observation.code(),
+                "教育の受講記録の様式が課ごとに異なる。統一すると確認しやすい。",
+                "",
+                by(kato, "kato"),
+            )
+            .await?;
+        let a1 = self
+            .store
+            .insert_action(
+                major,
+                "退職者のアカウントを削除し、退職手続きにアカウント削除の確認を加える",
+                suzuki,
+                &days(14),
+                by(kato, "kato"),
+            )
+            .await?;
+        self.store
+            .update_action(
+                a1,
+                ActionStatus::InProgress.code(),
+                "2名分は削除済み。手続きの改訂を人事と調整中。",
+                by(suzuki, "suzuki"),
+            )
+            .await?;
+        self.store
+            .insert_action(
+                minor,
+                "委託先と再委託の条件（事前承認、同等の義務）を定めた覚書を締結する",
+                tanaka,
+                &days(-3),
+                by(kato, "kato"),
+            )
+            .await?;
+        self.store.set_setting("demo.contractors", "1").await?;
+        Ok(())
+    }
+}

@@ -1077,3 +1077,56 @@ async fn findings_actions_their_owners_counts_and_reminders() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_demo_has_a_contractor_with_a_clause_not_met_and_a_late_review_and_an_audit_done() {
+    for db in TestDb::all().await {
+        let clock = Arc::new(ManualClock::new(T0));
+        let keys = Keys::load_or_create(&temp_dir("keys").join("k"), true).unwrap();
+        let (app, _writer) = App::new(db.store.clone(), keys, clock, Settings::default());
+        app.seed_demo().await.unwrap();
+        // A second start adds nothing twice.
+        app.seed_demo().await.unwrap();
+        let tanaka = Ctx::user(
+            app.store
+                .find_user_by_login("tanaka")
+                .await
+                .unwrap()
+                .unwrap(),
+            "10.0.0.9",
+        );
+        let o = app.contractors_overview(&tanaka).await.unwrap();
+        assert_eq!(o.lines.len(), 3, "{}", db.name);
+        let late = app.contractors_review_overdue(&tanaka).await.unwrap();
+        assert_eq!(late.len(), 1);
+        assert_eq!(late[0].row.name, "株式会社コールパートナーズ");
+        let unmet = app.contractors_with_unmet_items(&tanaka).await.unwrap();
+        assert_eq!(unmet[0].summary.not_met, 1);
+        let y = app.audit_year(&tanaka, Some(2026)).await.unwrap();
+        assert_eq!(y.audits.len(), 2);
+        let counts = app.audit_counts(&tanaka).await.unwrap();
+        assert_eq!(
+            (
+                counts.open_findings,
+                counts.open_major,
+                counts.open_actions,
+                counts.overdue_actions
+            ),
+            (2, 1, 2, 1),
+            "{}",
+            db.name
+        );
+        assert_eq!((counts.audits_done, counts.audits_planned), (1, 1));
+        // The owners have their actions as tasks.
+        let suzuki = Ctx::user(
+            app.store
+                .find_user_by_login("suzuki")
+                .await
+                .unwrap()
+                .unwrap(),
+            "10.0.0.9",
+        );
+        assert_eq!(app.my_audit_tasks(&suzuki).await.unwrap().len(), 1);
+        assert_eq!(app.my_audit_tasks(&tanaka).await.unwrap()[0].overdue, true);
+    }
+}
