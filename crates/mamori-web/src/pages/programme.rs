@@ -50,10 +50,15 @@ pub async fn hub(State(s): State<WebState>, Extension(v): Extension<Visitor>) ->
     v.full()?;
     let ctx = v.ctx();
     let scope = s.app.programme_scope(&ctx).await?;
-    let tasks: Vec<TaskLine> = Vec::new();
+    let mut tasks: Vec<TaskLine> = Vec::new();
     let mut cards = Vec::new();
     // Each part pushes its own tasks and cards below.
-    let _ = &scope;
+    // Parts 5–6: contractors and internal audit.
+    super::internal_audit::hub_tasks(&s, &v, &mut tasks).await;
+    if ctx.allows(mamori_domain::role::Permission::ViewProgramme) && scope.sees_figures() {
+        cards.push(card(&v, "/programme/contractors", "contractor.card"));
+        cards.push(card(&v, "/programme/audits", "internal_audit.card"));
+    }
     cards.retain(|c: &Card| !c.href.is_empty());
     render(&HubPage {
         c: Chrome::new(&v, "programme.title"),
