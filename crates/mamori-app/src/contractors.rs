@@ -905,6 +905,36 @@ impl App {
         Ok(())
     }
 
+    /// The contractors that handle a ledger entry, within the person's reach (for the ledger
+    /// entry's page, which has checked and recorded the view of the entry itself); empty for
+    /// those who may not see the register.
+    pub async fn dataset_contractors(
+        &self,
+        ctx: &Ctx,
+        dataset_id: i64,
+    ) -> Result<Vec<(i64, String)>, AppError> {
+        let scope = self.programme_scope(ctx).await?;
+        if !ctx.allows(Permission::ViewProgramme) || !scope.sees_figures() {
+            return Ok(Vec::new());
+        }
+        let linked: Vec<i64> = self
+            .store
+            .contractor_dataset_links(scope.company_id)
+            .await?
+            .into_iter()
+            .filter(|(_, d)| *d == dataset_id)
+            .map(|(c, _)| c)
+            .collect();
+        Ok(self
+            .store
+            .contractors(scope.company_id)
+            .await?
+            .into_iter()
+            .filter(|c| linked.contains(&c.id) && scope.sees_department(c.department_id))
+            .map(|c| (c.id, c.name))
+            .collect())
+    }
+
     /// The contractors whose review is overdue, within the person's reach (for the monthly
     /// report and the managers' pages). Not audited itself: the caller's page is.
     pub async fn contractors_review_overdue(

@@ -299,6 +299,16 @@ async fn the_register_its_checklist_and_reviews_with_their_history_and_reach() {
             "{name}: a year from today (JST)"
         );
         assert_eq!(d.datasets, vec![(ds, "会員情報".to_owned())]);
+        assert_eq!(
+            app.dataset_contractors(&e.sales_head, ds).await.unwrap(),
+            vec![(id, "みらい配送株式会社".to_owned())],
+            "{name}: the ledger entry shows its contractors"
+        );
+        assert!(app
+            .dataset_contractors(&e.staff, ds)
+            .await
+            .unwrap()
+            .is_empty());
         assert_eq!(d.checks.len(), 7);
         assert_eq!(d.summary.unchecked, 7);
         assert!(d.can_edit && d.can_record);
