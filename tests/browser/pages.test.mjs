@@ -431,6 +431,32 @@ describe(`every page, every role, desktop and phone, Japanese and English (${dat
         return res;
       },
     },
+    {
+      login: 'tanaka',
+      name: 'contractor form refused',
+      open: async (page) => {
+        await page.goto('/programme/contractors');
+        await page.locator('#new summary').click();
+        const form = page.getByTestId('contractor-form');
+        await form.locator('input[name=interval_months]').fill('100');
+        const [res] = await Promise.all([page.waitForNavigation(), form.locator('button[type=submit]').click()]);
+        return res;
+      },
+    },
+    {
+      login: 'tanaka',
+      name: 'audit plan: an auditor who is not independent refused',
+      open: async (page) => {
+        await page.goto('/programme/audits');
+        await page.locator('#add-audit summary').click();
+        const form = page.getByTestId('audit-form');
+        await form.locator('select[name=department_id]').selectOption({ label: 'システム部' });
+        // The privacy manager: always refused, with the reason at the field.
+        await form.locator('select[name=auditor_id]').selectOption({ label: '田中 美咲（個人情報保護事務局）' });
+        const [res] = await Promise.all([page.waitForNavigation(), form.locator('button[type=submit]').click()]);
+        return res;
+      },
+    },
   ];
 
   test('no page breaks a rule', { timeout: 20 * 60_000, skip }, async () => {

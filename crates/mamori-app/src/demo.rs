@@ -93,6 +93,7 @@ impl App {
             self.seed_demo_ledger().await?;
             self.seed_demo_campaign().await?;
             self.seed_demo_devices().await?;
+            self.seed_demo_contractors_audits().await?;
             return Ok(out);
         }
         let company = self
@@ -151,6 +152,7 @@ impl App {
         self.seed_demo_ledger().await?;
         self.seed_demo_campaign().await?;
         self.seed_demo_devices().await?;
+        self.seed_demo_contractors_audits().await?;
         Ok(out)
     }
 }

@@ -14,7 +14,6 @@ use crate::programme::ProgrammeScope;
 use crate::{App, AppError, Ctx, Problem, Problems};
 use chrono::TimeZone as _;
 use mamori_domain::audit::Outcome;
-use mamori_domain::incident::jst_date;
 use mamori_domain::programme::inspection::{
     self as insp, Audience, InspectionError, ItemReply, Question, Reply, ReplyInput, Tally,
 };
@@ -284,10 +283,6 @@ fn tallies_by_audience(rows: &[&TallyRow]) -> BTreeMap<Audience, Vec<Tally>> {
 }
 
 impl App {
-    fn today(&self) -> chrono::NaiveDate {
-        jst_date(self.clock.now_micros())
-    }
-
     /// The sets of a company, made from the defaults the first time they are asked for.
     async fn current_sets(&self, company_id: i64, by: &str) -> Result<(SetRow, SetRow), AppError> {
         let mut out = Vec::with_capacity(2);

@@ -35,6 +35,11 @@ impl ProgrammeScope {
 }
 
 impl App {
+    /// Today in Japan (the programme's days are JST days).
+    pub(crate) fn today(&self) -> chrono::NaiveDate {
+        mamori_domain::incident::jst_date(self.clock.now_micros())
+    }
+
     /// The reach of the person asking. Denied for anonymous callers and the command line has
     /// no company (it must name one).
     pub async fn programme_scope(&self, ctx: &Ctx) -> Result<ProgrammeScope, AppError> {

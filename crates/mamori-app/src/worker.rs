@@ -30,6 +30,7 @@ pub fn schedules(app: &App) -> Vec<(&'static str, i64)> {
         (crate::inspection::REMINDER_TASK, 3600),
         (crate::devices::LOAN_REMINDER_TASK, 3600),
         (crate::takeouts::TAKEOUT_REMINDER_TASK, 3600),
+        (crate::contractors::REMINDER_TASK, 3600),
     ]
 }
 
@@ -90,6 +91,10 @@ impl App {
             }
             crate::takeouts::TAKEOUT_REMINDER_TASK => {
                 self.send_takeout_reminders().await?;
+            }
+            crate::contractors::REMINDER_TASK => {
+                self.send_contractor_reminders().await?;
+                self.send_audit_action_reminders().await?;
             }
             other => return Err(AppError::Internal(format!("unknown periodic task {other}"))),
         }

@@ -13,6 +13,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod campaign_desk;
 pub mod campaigns;
+pub mod contractors;
 pub mod decisions;
 pub mod desk;
 pub mod devices;

@@ -407,6 +407,52 @@ pub fn router_with(state: WebState) -> Router {
             "/programme/takeouts/{id}/withdraw",
             post(pages::takeouts::withdraw),
         )
+        // Parts 5–6: contractors and internal audit.
+        .route(
+            "/programme/contractors",
+            get(pages::contractors::list).post(pages::contractors::create),
+        )
+        .route(
+            "/programme/contractors/{id}",
+            get(pages::contractors::show).post(pages::contractors::update),
+        )
+        .route(
+            "/programme/contractors/{id}/checks",
+            post(pages::contractors::record_check),
+        )
+        .route(
+            "/programme/contractors/{id}/reviews",
+            post(pages::contractors::record_review),
+        )
+        .route(
+            "/incidents/{id}/contractor",
+            post(pages::contractors::set_for_incident),
+        )
+        .route(
+            "/programme/audits",
+            get(pages::internal_audit::plan).post(pages::internal_audit::create_plan),
+        )
+        .route(
+            "/programme/audit-plans/{year}",
+            post(pages::internal_audit::add_audit),
+        )
+        .route("/programme/audits/{id}", get(pages::internal_audit::show))
+        .route(
+            "/programme/audits/{id}/findings",
+            post(pages::internal_audit::record_finding),
+        )
+        .route(
+            "/programme/audits/{id}/done",
+            post(pages::internal_audit::finish),
+        )
+        .route(
+            "/programme/audits/{id}/actions",
+            post(pages::internal_audit::add_action),
+        )
+        .route(
+            "/programme/audit-actions/{id}",
+            post(pages::internal_audit::update_action),
+        )
         .route(
             "/discovery/self-check/keys",
             post(pages::discovery::issue_key),

@@ -5,7 +5,9 @@
 //! Pure rules only, as everywhere in this crate. What the parts share lives here: the JST day
 //! a monthly event falls on, and the rule that moves it off a day that is not a business day.
 
-pub mod inspection;
+pub mod contractors;
 pub mod devices;
+pub mod inspection;
+pub mod internal_audit;
 pub mod schedule;
 pub mod takeout;

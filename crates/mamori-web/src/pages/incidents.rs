@@ -529,6 +529,8 @@ pub struct IncidentPage {
     /// What was typed into the forms that start empty (a new task, a note), kept when refused.
     pub typed_task: TaskEcho,
     pub typed_note: String,
+    /// The contractor involved (issue 17, part 5).
+    pub contractor: super::contractors::IncidentContractorView,
 }
 
 #[derive(Default)]
@@ -907,6 +909,7 @@ fn build_page(
         errs,
         typed_task: TaskEcho::default(),
         typed_note: String::new(),
+        contractor: super::contractors::IncidentContractorView::default(),
     }
 }
 
@@ -934,11 +937,12 @@ pub async fn incident_page(
     };
     let mut page = build_page(&v, &view, FormErrors::none("facts"), flash);
     page.can_desk = page.can_desk || super::desk_incident::may_open(&s, &v, id).await;
+    page.contractor = super::contractors::incident_view(&s, &v, id).await;
     render(&page)
 }
 
 /// The form a change came from: its name, its fields, and what was typed into it.
-struct Sent<'a> {
+pub(crate) struct Sent<'a> {
     form: &'static str,
     fields: &'static [(&'static str, &'static str)],
     echo: Option<&'a (dyn Fn(&mut IncidentPage) + Sync)>,
@@ -946,7 +950,7 @@ struct Sent<'a> {
 
 impl Sent<'_> {
     /// A button in a list (a task row, an obligation): its problem goes in the banner.
-    fn row() -> Sent<'static> {
+    pub(crate) fn row() -> Sent<'static> {
         Sent {
             form: "row",
             fields: &[],
@@ -957,7 +961,7 @@ impl Sent<'_> {
 
 /// After a change: back to the page, or the page again (422) with every problem at the form
 /// sent and what was typed into it.
-async fn after(
+pub(crate) async fn after(
     s: &WebState,
     v: &Visitor,
     id: i64,
@@ -972,6 +976,7 @@ async fn after(
             let view = s.app.incident_view(&v.ctx(), id).await?;
             let mut page = build_page(v, &view, errs, None);
             page.can_desk = page.can_desk || super::desk_incident::may_open(s, v, id).await;
+            page.contractor = super::contractors::incident_view(s, v, id).await;
             if let Some(echo) = sent.echo {
                 echo(&mut page);
             }

@@ -621,6 +621,8 @@ pub struct EntryPage {
     pub reviews: Vec<ReviewLine>,
     pub vault: bool,
     pub sf: Option<SchemaForm>,
+    /// The contractors that handle the entry (issue 17, part 5).
+    pub contractors: Vec<(i64, String)>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -732,6 +734,11 @@ async fn entry_page(
             reviews: reviews.iter().map(review_line).collect(),
             vault: r.vault_schema.is_some(),
             sf,
+            contractors: s
+                .app
+                .dataset_contractors(&ctx, id)
+                .await
+                .unwrap_or_default(),
         },
     )
 }

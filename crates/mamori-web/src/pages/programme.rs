@@ -69,6 +69,12 @@ pub async fn hub(State(s): State<WebState>, Extension(v): Extension<Visitor>) ->
         cards.push(card(&v, "/programme/report", "report.title"));
     }
     super::takeouts::hub_part(&s, &v, &scope, &mut tasks, &mut cards).await?;
+    // Parts 5–6: contractors and internal audit.
+    super::internal_audit::hub_tasks(&s, &v, &mut tasks).await;
+    if ctx.allows(mamori_domain::role::Permission::ViewProgramme) && scope.sees_figures() {
+        cards.push(card(&v, "/programme/contractors", "contractor.card"));
+        cards.push(card(&v, "/programme/audits", "internal_audit.card"));
+    }
     render(&HubPage {
         c: Chrome::new(&v, "programme.title"),
         tasks,
