@@ -64,9 +64,27 @@ pub struct MonthlyReport {
     /// Legal deadlines due within 14 days, and missed ones: (obligation, ref, title).
     pub deadlines: Vec<(Obligation, String, String)>,
     pub overdue: Vec<(Obligation, String, String)>,
-    /// Lines added by the other parts of the programme: (heading, rows of (label, value)).
-    pub sections: Vec<(String, Vec<(String, String)>)>,
+    /// The other parts of the programme: take-outs, training, audits, contractors.
+    pub sections: Vec<ReportSection>,
     pub generated_at: i64,
+}
+
+/// A part of the programme in the report: a catalogue key for its heading and its rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSection {
+    pub heading: &'static str,
+    pub rows: Vec<(&'static str, ReportValue)>,
+}
+
+/// A value in a section: a count (said with the reader's digits) or names as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportValue {
+    Count(i64),
+    Names(Vec<String>),
+}
+
+fn count(n: usize) -> ReportValue {
+    ReportValue::Count(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 fn sum_tallies(lists: &[&Vec<Tally>]) -> Vec<Tally> {
@@ -222,6 +240,7 @@ impl App {
         let drills = filed.iter().filter(|i| i.drill).count();
         let incidents: Vec<IncidentSummary> = filed.into_iter().filter(|i| !i.drill).collect();
         let dash = self.dashboard(ctx).await?;
+        let sections = self.report_sections(ctx, &scope, month).await?;
         let strip =
             |v: Vec<(Obligation, String, String, bool)>| -> Vec<(Obligation, String, String)> {
                 v.into_iter()
@@ -239,9 +258,73 @@ impl App {
             open_incidents: dash.open,
             deadlines: strip(dash.deadlines),
             overdue: strip(dash.overdue_obligations),
-            sections: Vec::new(),
+            sections,
             generated_at: now,
         })
+    }
+
+    /// The sections of the other parts, each within the reader's reach.
+    async fn report_sections(
+        &self,
+        ctx: &Ctx,
+        scope: &crate::programme::ProgrammeScope,
+        month: Month,
+    ) -> Result<Vec<ReportSection>, AppError> {
+        let mut out = Vec::new();
+        // Take-outs open at some time in the month (part 4).
+        let takeouts = self.open_takeouts(scope, month).await?;
+        let late: Vec<String> = takeouts
+            .iter()
+            .filter(|t| t.overdue_days > 0)
+            .map(|t| format!("{} · {} · {}", t.dataset, t.department, t.row.until_on))
+            .collect();
+        out.push(ReportSection {
+            heading: "report.takeouts",
+            rows: vec![
+                ("report.takeouts.open", count(takeouts.len())),
+                (
+                    "report.takeouts.waiting",
+                    count(
+                        takeouts
+                            .iter()
+                            .filter(|t| t.row.status == "requested")
+                            .count(),
+                    ),
+                ),
+                ("report.takeouts.late", count(late.len())),
+                ("report.takeouts.late_list", ReportValue::Names(late)),
+            ],
+        });
+        // Internal audit (part 6).
+        let a = self.audit_counts(ctx).await?;
+        out.push(ReportSection {
+            heading: "report.audits",
+            rows: vec![
+                ("report.audits.findings", count(a.open_findings)),
+                ("report.audits.major", count(a.open_major)),
+                ("report.audits.actions", count(a.open_actions)),
+                ("report.audits.overdue", count(a.overdue_actions)),
+                ("report.audits.done", count(a.audits_done)),
+                ("report.audits.planned", count(a.audits_planned)),
+            ],
+        });
+        // Contractors (part 5).
+        let overdue = self.contractors_review_overdue(ctx).await?;
+        let unmet = self.contractors_with_unmet_items(ctx).await?;
+        out.push(ReportSection {
+            heading: "report.contractors",
+            rows: vec![
+                (
+                    "report.contractors.review",
+                    ReportValue::Names(overdue.iter().map(|c| c.row.name.clone()).collect()),
+                ),
+                (
+                    "report.contractors.unmet",
+                    ReportValue::Names(unmet.iter().map(|c| c.row.name.clone()).collect()),
+                ),
+            ],
+        });
+        Ok(out)
     }
 
     /// Records that the report was printed as a PDF (an export of the company's figures).

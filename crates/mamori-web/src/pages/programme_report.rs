@@ -12,8 +12,9 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Extension;
-use mamori_app::programme_report::{InspectionPart, MonthlyReport};
+use mamori_app::programme_report::{InspectionPart, MonthlyReport, ReportValue};
 use mamori_app::AppError;
+use mamori_domain::incident::facts::group_digits;
 use mamori_domain::incident::ObligationKind;
 use mamori_pdf::chart::{RadarChart, RadarSeries};
 use mamori_pdf::{Block, Document};
@@ -50,6 +51,34 @@ fn rate(answered: i64, expected: i64) -> String {
         let p = answered as f64 * 100.0 / expected as f64;
         format!("{answered} / {expected} ({p:.0}%)")
     }
+}
+
+/// The sections of the other parts in the reader's language.
+fn sections_of(lang: Lang, r: &MonthlyReport) -> Vec<(String, Vec<(String, String)>)> {
+    let t = crate::i18n::Tr::of(lang);
+    r.sections
+        .iter()
+        .map(|sec| {
+            (
+                t.get(sec.heading).to_owned(),
+                sec.rows
+                    .iter()
+                    .map(|(k, v)| {
+                        let value = match v {
+                            ReportValue::Count(n) => group_digits(u64::try_from(*n).unwrap_or(0)),
+                            ReportValue::Names(names) if names.is_empty() => {
+                                t.get("report.none").to_owned()
+                            }
+                            ReportValue::Names(names) => {
+                                names.join(if lang == Lang::En { "; " } else { "、" })
+                            }
+                        };
+                        (t.get(k).to_owned(), value)
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
 }
 
 fn obligation_label(lang: Lang, kind: &str) -> String {
@@ -200,7 +229,7 @@ fn page_of(v: &Visitor, r: &MonthlyReport) -> ReportPage {
                 ),
             })
             .collect(),
-        sections: r.sections.clone(),
+        sections: sections_of(lang, r),
         generated: jst(r.generated_at)[..16].to_owned(),
         month,
     };
@@ -395,9 +424,9 @@ pub fn report_document(lang: Lang, r: &MonthlyReport) -> Document {
         ))),
     }
     let mut n = 2;
-    for (heading, rows) in &r.sections {
+    for (heading, rows) in sections_of(lang, r) {
         blocks.push(Block::Heading(format!("{n}. {heading}")));
-        blocks.push(Block::Fields(rows.clone()));
+        blocks.push(Block::Fields(rows));
         n += 1;
     }
     blocks.push(Block::Heading(format!(
