@@ -26,6 +26,7 @@ pub mod evidence;
 pub mod impact;
 pub mod incident;
 pub mod keys;
+pub mod learning;
 pub mod ledger;
 pub mod ppc;
 pub mod programme;

@@ -27,6 +27,7 @@ pub fn schedules(app: &App) -> Vec<(&'static str, i64)> {
         (crate::campaign::KICK_TASK, 15),
         (crate::desk_faq::DIGEST_TASK, 600),
         (crate::discovery::SCAN_TASK, 30),
+        (crate::learning::REMINDER_TASK, 3600),
     ]
 }
 
@@ -74,6 +75,9 @@ impl App {
             crate::discovery::SCAN_TASK => {
                 self.discovery_tick(crate::discovery::process_worker())
                     .await?;
+            }
+            crate::learning::REMINDER_TASK => {
+                self.send_learning_reminders().await?;
             }
             other => return Err(AppError::Internal(format!("unknown periodic task {other}"))),
         }

@@ -219,9 +219,7 @@ impl Roles {
             ],
             Permission::ManageIncidents
             | Permission::ManageDiscovery
-            | Permission::RunProgramme => {
-                &[Role::PrivacyOffice, Role::Ciso]
-            }
+            | Permission::RunProgramme => &[Role::PrivacyOffice, Role::Ciso],
             Permission::DecideIncidents => &[Role::Executive, Role::Ciso],
             Permission::ConfigureAlerts => &[Role::PrivacyOffice, Role::Admin],
             Permission::ViewLedger | Permission::ViewProgramme => &[

@@ -64,6 +64,7 @@
 //! embedded once (`scripts/bench-letters`, `docs/benchmarks.md`). Rendering may run on several
 //! threads at once.
 
+pub mod certificate;
 mod font;
 mod layout;
 pub mod letter;

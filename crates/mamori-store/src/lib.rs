@@ -20,6 +20,7 @@ pub mod evidence;
 pub mod impact;
 pub mod incidents;
 pub mod jobs;
+pub mod learning;
 pub mod ledger;
 pub mod limits;
 pub mod org;

@@ -5,4 +5,5 @@
 //! Pure rules only, as everywhere in this crate. What the parts share lives here: the JST day
 //! a monthly event falls on, and the rule that moves it off a day that is not a business day.
 
+pub mod learning;
 pub mod schedule;

@@ -34,7 +34,8 @@ pub fn nominal_day(year: i32, month: u32, day: u32) -> Option<NaiveDate> {
 
 /// The business day a monthly event on `day` of `year`/`month` really falls on.
 pub fn monthly_event_day(year: i32, month: u32, day: u32) -> Result<NaiveDate, ScheduleError> {
-    let nominal = nominal_day(year, month, day).ok_or(ScheduleError::NoSuchMonth { year, month })?;
+    let nominal =
+        nominal_day(year, month, day).ok_or(ScheduleError::NoSuchMonth { year, month })?;
     Ok(calendar::next_open_day(nominal)?)
 }
 
@@ -59,7 +60,8 @@ impl Month {
         let (y, m) = t.split_once(['-', '/'])?;
         let year: i32 = y.trim().parse().ok()?;
         let month: u32 = m.trim().parse().ok()?;
-        ((1..=12).contains(&month) && (1900..=9999).contains(&year)).then_some(Month { year, month })
+        ((1..=12).contains(&month) && (1900..=9999).contains(&year))
+            .then_some(Month { year, month })
     }
 
     pub fn next(self) -> Month {
