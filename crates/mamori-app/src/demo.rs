@@ -92,6 +92,7 @@ impl App {
             }
             self.seed_demo_ledger().await?;
             self.seed_demo_campaign().await?;
+            self.seed_demo_learning().await?;
             return Ok(out);
         }
         let company = self
@@ -148,6 +149,7 @@ impl App {
         self.store.set_setting("demo.seeded", "1").await?;
         self.seed_demo_ledger().await?;
         self.seed_demo_campaign().await?;
+        self.seed_demo_learning().await?;
         Ok(out)
     }
 }

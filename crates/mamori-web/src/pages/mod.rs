@@ -15,6 +15,7 @@ pub mod evidence;
 pub mod home;
 pub mod impact;
 pub mod incidents;
+pub mod learning;
 pub mod ledger;
 pub mod ppc;
 pub mod programme;

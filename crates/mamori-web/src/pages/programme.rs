@@ -50,10 +50,14 @@ pub async fn hub(State(s): State<WebState>, Extension(v): Extension<Visitor>) ->
     v.full()?;
     let ctx = v.ctx();
     let scope = s.app.programme_scope(&ctx).await?;
-    let tasks: Vec<TaskLine> = Vec::new();
+    let mut tasks: Vec<TaskLine> = Vec::new();
     let mut cards = Vec::new();
     // Each part pushes its own tasks and cards below.
     let _ = &scope;
+    // E-learning and pledges (part 2): the own courses and pledge; the managers' pages.
+    tasks.extend(super::learning::hub_tasks(&s, &v).await?);
+    cards.push(card(&v, "/programme/courses", "learning.card"));
+    cards.push(card(&v, "/programme/pledges", "pledge.card"));
     cards.retain(|c: &Card| !c.href.is_empty());
     render(&HubPage {
         c: Chrome::new(&v, "programme.title"),
