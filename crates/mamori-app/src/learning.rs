@@ -30,6 +30,9 @@ use mamori_store::users::User;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 
+/// Department id → it and every department below it.
+type Below = HashMap<i64, Vec<i64>>;
+
 /// The periodic task that mails the deadline reminders.
 pub const REMINDER_TASK: &str = "learning.reminders";
 
@@ -1434,16 +1437,17 @@ impl App {
         let now = self.clock.now_micros();
         let today = jst_date(now);
         let mut sent = 0;
-        let mut by_company: HashMap<i64, (Vec<User>, HashMap<i64, Vec<i64>>)> = HashMap::new();
+        let mut by_company: HashMap<i64, (Vec<User>, Below)> = HashMap::new();
         for c in self.store.all_courses().await? {
             let assignments = self.store.assignments(c.id).await?;
             if assignments.is_empty() {
                 continue;
             }
-            if !by_company.contains_key(&c.company_id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = by_company.entry(c.company_id)
+            {
                 let users = self.store.list_users(Some(c.company_id)).await?;
                 let below = self.learning_below_map(c.company_id).await?;
-                by_company.insert(c.company_id, (users, below));
+                slot.insert((users, below));
             }
             let Some((users, below)) = by_company.get(&c.company_id) else {
                 continue;

@@ -204,13 +204,13 @@ pub fn check_question(q: &QuestionInput) -> Result<Question, Vec<QuestionProblem
             ps.push(QuestionProblem::NoCorrect);
             None
         }
-        Some(n) => match filled.iter().position(|(i, _)| *i == n) {
-            Some(at) => Some(at),
-            None => {
+        Some(n) => {
+            let at = filled.iter().position(|(i, _)| *i == n);
+            if at.is_none() {
                 ps.push(QuestionProblem::CorrectIsEmpty);
-                None
             }
-        },
+            at
+        }
     };
     match (ps.is_empty(), correct) {
         (true, Some(correct)) => Ok(Question {
@@ -295,11 +295,9 @@ pub fn passes(correct: usize, total: usize, pass_mark: i64) -> bool {
 
 /// The score in whole percent, rounded down.
 pub fn percent(correct: usize, total: usize) -> i64 {
-    if total == 0 {
-        0
-    } else {
-        i64::try_from(correct * 100 / total).unwrap_or(0)
-    }
+    (correct * 100)
+        .checked_div(total)
+        .map_or(0, |p| i64::try_from(p).unwrap_or(0))
 }
 
 /// A problem with a course's settings.
@@ -484,7 +482,7 @@ pub fn safe_link(dest: &str) -> bool {
     if lower.starts_with("http://") || lower.starts_with("https://") {
         return true;
     }
-    if d.starts_with("//") || d.starts_with("\\") {
+    if d.starts_with("//") || d.starts_with('\\') {
         return false;
     }
     // Relative: no scheme before the first '/', '?' or '#'.

@@ -800,7 +800,7 @@ fn target_label(
         ("department", Some(d), _) => t.fill(
             "learning.target.department",
             "name",
-            &cv.departments
+            cv.departments
                 .iter()
                 .find(|(id, _)| *id == d)
                 .map_or("-", |(_, n)| n.as_str()),
