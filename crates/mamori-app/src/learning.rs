@@ -1278,7 +1278,10 @@ impl App {
             .collect();
         rows.sort_by(|a, b| a.department.cmp(&b.department));
         missing.sort_by(|a, b| {
-            (b.overdue, &a.department, &a.name).cmp(&(a.overdue, &b.department, &b.name))
+            b.overdue
+                .cmp(&a.overdue)
+                .then_with(|| a.department.cmp(&b.department))
+                .then_with(|| a.name.cmp(&b.name))
         });
         self.audit(
             ctx,

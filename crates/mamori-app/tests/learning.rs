@@ -411,6 +411,15 @@ async fn completion_per_department_with_temporary_staff_apart() {
             .iter()
             .any(|m| m.name == "yamada さん" && m.overdue));
         assert!(!all.missing.iter().any(|m| m.name == "haken さん"));
+        // Listed by department, then name (all of them late here).
+        let order: Vec<(&str, &str)> = all
+            .missing
+            .iter()
+            .map(|m| (m.department.as_str(), m.name.as_str()))
+            .collect();
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(order, sorted);
         // The head of sales sees sales and the section below it, nobody else.
         let sales = app.course_completion(&e.sales_head, c).await.unwrap();
         let depts: Vec<_> = sales.rows.iter().map(|r| r.department.as_str()).collect();
