@@ -162,6 +162,45 @@ for (const postgres of [false, true]) {
       assert.equal(await page.getByTestId('no-tasks').count(), 1, 'nothing left to do');
     });
 
+    test('the privacy office adds an image and a page; Markdown is shown safely', async () => {
+      const { page } = await stack.newPage();
+      await stack.signIn(page, 'tanaka');
+      await page.goto('/programme/courses/1/edit');
+      // A 1×1 PNG, and a script that says it is one.
+      const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+      const upload = page.locator('form[action="/programme/courses/1/images"]');
+      await upload.locator('input[type=file]').setInputFiles({ name: 'evil.png', mimeType: 'image/png', buffer: Buffer.from('<svg onload=alert(1)>') });
+      const [refused] = await Promise.all([page.waitForNavigation(), upload.locator('button[type=submit]').click()]);
+      assert.equal(refused.status(), 422);
+      assert.match(await page.getByTestId('form-errors').textContent(), /PNGかJPEG/);
+      await page.locator('form[action="/programme/courses/1/images"] input[type=file]').setInputFiles({ name: '図1.png', mimeType: 'image/png', buffer: png });
+      await Promise.all([page.waitForNavigation(), page.locator('form[action="/programme/courses/1/images"] button[type=submit]').click()]);
+      const snippet = (await page.locator('#images code').last().textContent()).trim();
+      const src = snippet.match(/\((\/programme\/courses\/1\/images\/\d+)\)/)[1];
+      const res = await page.request.get(src);
+      assert.equal(res.headers()['content-type'], 'image/png');
+      assert.deepEqual(Buffer.from(await res.body()), png);
+      // A page with the image, a script and a javascript: link.
+      const form = page.locator('form[action="/programme/courses/1/pages"]');
+      await form.locator('input[name=title]').fill('図で見る');
+      await form.locator('textarea[name=body]').fill(`${snippet}\n\n<script>window.pwned = 1</script>\n\n[押して](javascript:window.pwned=2)`);
+      await Promise.all([page.waitForNavigation(), form.locator('button[type=submit]').click()]);
+      await page.goto('/programme/courses/1');
+      const section = page.locator('section.course-page').last();
+      assert.equal(await section.locator('h2').textContent(), '図で見る');
+      assert.equal(await section.locator('script').count(), 0);
+      assert.equal(await section.locator('a').count(), 0, 'no javascript: link');
+      assert.match(await section.textContent(), /<script>window\.pwned = 1<\/script>/, 'raw HTML shown as text');
+      const img = section.locator('img');
+      assert.equal(await img.getAttribute('src'), src);
+      assert.ok(await img.evaluate((i) => i.complete && i.naturalWidth === 1), 'the image loads under the CSP');
+      assert.equal(await page.evaluate(() => window.pwned), undefined);
+      // A staff member of the course may see it.
+      const staff = await stack.newPage();
+      await stack.signIn(staff.page, 'yamada');
+      assert.equal((await staff.page.request.get(src)).status(), 200);
+    });
+
     test('the department head sees his departments, the privacy office all, temporary staff apart', async () => {
       const { page } = await stack.newPage();
       await stack.signIn(page, 'suzuki');

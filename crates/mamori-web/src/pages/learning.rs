@@ -617,6 +617,8 @@ pub async fn submit_attempt(
 // ───────────────────────────── completion ─────────────────────────────
 
 pub struct DeptLine {
+    /// The total rows (all departments, temporary staff) are set apart.
+    pub total: bool,
     pub department: String,
     pub assigned: usize,
     pub completed: usize,
@@ -657,6 +659,7 @@ pub struct CompletionPage {
 
 fn dept_line(name: String, all: &l::Completion, temp: &l::Completion) -> DeptLine {
     DeptLine {
+        total: false,
         department: name,
         assigned: all.assigned,
         completed: all.completed,
