@@ -246,14 +246,25 @@ impl App {
     }
 
     /// Department id → it and every department below it, for a company.
-    async fn learning_below_map(
-        &self,
-        company_id: i64,
-    ) -> Result<HashMap<i64, Vec<i64>>, AppError> {
+    /// Department id → it and every department below it, from one read of the tree (a
+    /// department is below each of its ancestors; a cycle in bad data stops the walk).
+    async fn learning_below_map(&self, company_id: i64) -> Result<Below, AppError> {
         let depts = self.store.list_departments(company_id).await?;
-        let mut out = HashMap::new();
+        let parent: HashMap<i64, Option<i64>> = depts.iter().map(|d| (d.id, d.parent_id)).collect();
+        let mut out: Below = depts.iter().map(|d| (d.id, Vec::new())).collect();
         for d in &depts {
-            out.insert(d.id, self.departments_below(company_id, d.id).await?);
+            let mut at = Some(d.id);
+            let mut steps = 0;
+            while let Some(a) = at {
+                if let Some(v) = out.get_mut(&a) {
+                    v.push(d.id);
+                }
+                at = parent.get(&a).copied().flatten();
+                steps += 1;
+                if steps > depts.len() {
+                    break;
+                }
+            }
         }
         Ok(out)
     }
