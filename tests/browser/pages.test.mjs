@@ -457,6 +457,21 @@ describe(`every page, every role, desktop and phone, Japanese and English (${dat
         return res;
       },
     },
+    {
+      login: 'yamada',
+      name: 'e-learning test, sent with no answer (the test form, refused)',
+      open: async (page) => {
+        await page.goto('/programme/courses/1');
+        const start = page.getByTestId('start-test');
+        if (await start.count()) {
+          await Promise.all([page.waitForNavigation(), start.click()]);
+        } else {
+          await Promise.all([page.waitForNavigation(), page.getByTestId('continue-test').click()]);
+        }
+        const [res] = await Promise.all([page.waitForNavigation(), page.getByTestId('submit-test').click()]);
+        return res;
+      },
+    },
   ];
 
   test('no page breaks a rule', { timeout: 20 * 60_000, skip }, async () => {

@@ -94,6 +94,7 @@ impl App {
             self.seed_demo_campaign().await?;
             self.seed_demo_devices().await?;
             self.seed_demo_contractors_audits().await?;
+            self.seed_demo_learning().await?;
             return Ok(out);
         }
         let company = self
@@ -153,6 +154,7 @@ impl App {
         self.seed_demo_campaign().await?;
         self.seed_demo_devices().await?;
         self.seed_demo_contractors_audits().await?;
+        self.seed_demo_learning().await?;
         Ok(out)
     }
 }

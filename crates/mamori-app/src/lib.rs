@@ -30,6 +30,7 @@ pub mod incident;
 pub mod inspection;
 pub mod internal_audit;
 pub mod keys;
+pub mod learning;
 pub mod ledger;
 pub mod ppc;
 pub mod programme;

@@ -31,6 +31,7 @@ pub fn schedules(app: &App) -> Vec<(&'static str, i64)> {
         (crate::devices::LOAN_REMINDER_TASK, 3600),
         (crate::takeouts::TAKEOUT_REMINDER_TASK, 3600),
         (crate::contractors::REMINDER_TASK, 3600),
+        (crate::learning::REMINDER_TASK, 3600),
     ]
 }
 
@@ -95,6 +96,9 @@ impl App {
             crate::contractors::REMINDER_TASK => {
                 self.send_contractor_reminders().await?;
                 self.send_audit_action_reminders().await?;
+            }
+            crate::learning::REMINDER_TASK => {
+                self.send_learning_reminders().await?;
             }
             other => return Err(AppError::Internal(format!("unknown periodic task {other}"))),
         }

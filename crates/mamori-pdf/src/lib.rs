@@ -65,6 +65,7 @@
 //! threads at once.
 
 pub mod chart;
+pub mod certificate;
 mod font;
 mod layout;
 pub mod letter;

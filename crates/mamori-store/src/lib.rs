@@ -23,6 +23,7 @@ pub mod impact;
 pub mod incidents;
 pub mod inspections;
 pub mod jobs;
+pub mod learning;
 pub mod ledger;
 pub mod limits;
 pub mod org;

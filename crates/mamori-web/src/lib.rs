@@ -453,6 +453,81 @@ pub fn router_with(state: WebState) -> Router {
             "/programme/audit-actions/{id}",
             post(pages::internal_audit::update_action),
         )
+        // E-learning and pledges (issue 17, part 2).
+        .route(
+            "/programme/courses",
+            get(pages::learning::courses).post(pages::learning::create_course),
+        )
+        .route("/programme/courses/{id}", get(pages::learning::course))
+        .route(
+            "/programme/courses/{id}/edit",
+            get(pages::learning::edit).post(pages::learning::update_course),
+        )
+        .route(
+            "/programme/courses/{id}/pages",
+            post(pages::learning::add_page),
+        )
+        .route(
+            "/programme/courses/{id}/pages/{page}",
+            get(pages::learning::page).post(pages::learning::update_page),
+        )
+        .route(
+            "/programme/courses/{id}/pages/{page}/delete",
+            post(pages::learning::delete_page),
+        )
+        .route(
+            "/programme/courses/{id}/images",
+            post(pages::learning::upload_image),
+        )
+        .route(
+            "/programme/courses/{id}/images/{image}",
+            get(pages::learning::image),
+        )
+        .route(
+            "/programme/courses/{id}/questions",
+            get(pages::learning::questions).post(pages::learning::save_question),
+        )
+        .route(
+            "/programme/courses/{id}/questions/{q}/retire",
+            post(pages::learning::retire_question),
+        )
+        .route(
+            "/programme/courses/{id}/assignments",
+            post(pages::learning::assign),
+        )
+        .route(
+            "/programme/courses/{id}/assignments/{a}/delete",
+            post(pages::learning::unassign),
+        )
+        .route("/programme/courses/{id}/copy", post(pages::learning::copy))
+        .route(
+            "/programme/courses/{id}/completion",
+            get(pages::learning::completion),
+        )
+        .route(
+            "/programme/courses/{id}/attempts",
+            post(pages::learning::start_attempt),
+        )
+        .route(
+            "/programme/courses/{id}/attempts/{attempt}",
+            get(pages::learning::attempt).post(pages::learning::submit_attempt),
+        )
+        .route(
+            "/programme/courses/{id}/certificate/{user}",
+            get(pages::learning::certificate),
+        )
+        .route(
+            "/programme/pledges",
+            get(pages::learning::pledge).post(pages::learning::publish_pledge),
+        )
+        .route(
+            "/programme/pledges/accept",
+            post(pages::learning::accept_pledge),
+        )
+        .route(
+            "/programme/pledges/status",
+            get(pages::learning::pledge_status),
+        )
         .route(
             "/discovery/self-check/keys",
             post(pages::discovery::issue_key),

@@ -9,5 +9,6 @@ pub mod contractors;
 pub mod devices;
 pub mod inspection;
 pub mod internal_audit;
+pub mod learning;
 pub mod schedule;
 pub mod takeout;

@@ -134,6 +134,22 @@ pub struct UserFormPage {
     /// The second factor is locked by wrong codes (an unlock button is shown).
     pub locked: bool,
     pub errs: FormErrors,
+    /// The employment type (正社員, 派遣社員, …): `(code, label, selected)`.
+    pub employment: Vec<(&'static str, String, bool)>,
+}
+
+/// The employment types for the user form, `code` selected.
+fn employment_options(v: &Visitor, code: &str) -> Vec<(&'static str, String, bool)> {
+    mamori_domain::programme::learning::EmploymentType::ALL
+        .iter()
+        .map(|e| {
+            (
+                e.code(),
+                v.tr().get(&format!("employment.{}", e.code())).to_owned(),
+                e.code() == code,
+            )
+        })
+        .collect()
 }
 
 const USER_FIELDS: &[(&str, &str)] = &[
@@ -141,6 +157,7 @@ const USER_FIELDS: &[(&str, &str)] = &[
     ("display_name", "users.name"),
     ("email", "users.email"),
     ("department_id", "users.department"),
+    ("employment_type", "learning.employment_type"),
     ("roles", "users.roles"),
     ("password", "users.password"),
 ];
@@ -167,6 +184,7 @@ pub async fn new_user_page(
         generated_password: None,
         locked: false,
         errs: FormErrors::none("user"),
+        employment: employment_options(&v, "regular"),
     })
 }
 
@@ -243,6 +261,10 @@ pub async fn create_user(
     };
     match result {
         Ok((id, generated)) => {
+            let code = form_value(&pairs, "employment_type");
+            if !code.is_empty() {
+                s.app.set_employment_type(&v.ctx(), id, code).await?;
+            }
             let user = s.app.get_user_for_admin(&v.ctx(), id).await?;
             let page = edit_form(
                 &s,
@@ -252,7 +274,8 @@ pub async fn create_user(
                 Some(v.tr().get("users.created").to_owned()),
                 FormErrors::none("user"),
                 generated,
-            );
+            )
+            .await;
             render(&page)
         }
         Err(e @ AppError::Invalid(_)) => render_status(
@@ -269,13 +292,14 @@ pub async fn create_user(
                 disabled: false,
                 generated_password: None,
                 locked: false,
+                employment: employment_options(&v, form_value(&pairs, "employment_type")),
             },
         ),
         Err(e) => Err(WebError(e)),
     }
 }
 
-fn edit_form(
+async fn edit_form(
     s: &WebState,
     v: &Visitor,
     tree: &[DeptLine],
@@ -299,6 +323,13 @@ fn edit_form(
         disabled: u.disabled,
         generated_password: generated,
         locked: s.app.totp_locked(u),
+        employment: employment_options(
+            v,
+            s.app
+                .employment_type_of(&v.ctx(), u.id)
+                .await
+                .map_or("regular", |e| e.code()),
+        ),
     }
 }
 
@@ -310,15 +341,7 @@ pub async fn edit_user_page(
     let company = own_company(&v)?;
     let user = s.app.get_user_for_admin(&v.ctx(), id).await?;
     let tree = s.app.department_tree(&v.ctx(), company).await?;
-    render(&edit_form(
-        &s,
-        &v,
-        &tree,
-        &user,
-        None,
-        FormErrors::none("user"),
-        None,
-    ))
+    render(&edit_form(&s, &v, &tree, &user, None, FormErrors::none("user"), None).await)
 }
 
 pub async fn update_user(
@@ -345,23 +368,32 @@ pub async fn update_user(
                     disabled,
                 },
             )
-            .await
+            .await?;
+        let code = form_value(&pairs, "employment_type");
+        if code.is_empty() {
+            Ok(())
+        } else {
+            s.app.set_employment_type(&v.ctx(), id, code).await
+        }
     }
     .await;
     let user = s.app.get_user_for_admin(&v.ctx(), id).await?;
     match result {
-        Ok(()) => render(&edit_form(
-            &s,
-            &v,
-            &tree,
-            &user,
-            Some(v.tr().get("users.saved").to_owned()),
-            FormErrors::none("user"),
-            None,
-        )),
+        Ok(()) => render(
+            &edit_form(
+                &s,
+                &v,
+                &tree,
+                &user,
+                Some(v.tr().get("users.saved").to_owned()),
+                FormErrors::none("user"),
+                None,
+            )
+            .await,
+        ),
         Err(e @ AppError::Invalid(_)) => {
             let errs = FormErrors::of(&v, "user", &e, USER_FIELDS);
-            let mut page = edit_form(&s, &v, &tree, &user, None, errs, None);
+            let mut page = edit_form(&s, &v, &tree, &user, None, errs, None).await;
             page.name = form_value(&pairs, "display_name").into();
             page.email = form_value(&pairs, "email").into();
             let roles = form_roles(&pairs).unwrap_or_default();
@@ -370,6 +402,7 @@ pub async fn update_user(
                 page.departments = dept_options(&tree, Some(d));
             }
             page.disabled = form_value(&pairs, "disabled") == "1";
+            page.employment = employment_options(&v, form_value(&pairs, "employment_type"));
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(e) => Err(WebError(e)),
@@ -387,15 +420,18 @@ async fn edit_again(
     let company = own_company(v)?;
     let user = s.app.get_user_for_admin(&v.ctx(), id).await?;
     let tree = s.app.department_tree(&v.ctx(), company).await?;
-    render(&edit_form(
-        s,
-        v,
-        &tree,
-        &user,
-        Some(v.tr().get(flash_key).to_owned()),
-        FormErrors::none("user"),
-        generated,
-    ))
+    render(
+        &edit_form(
+            s,
+            v,
+            &tree,
+            &user,
+            Some(v.tr().get(flash_key).to_owned()),
+            FormErrors::none("user"),
+            generated,
+        )
+        .await,
+    )
 }
 
 pub async fn reset_password(

@@ -19,6 +19,7 @@ pub mod impact;
 pub mod incidents;
 pub mod inspections;
 pub mod internal_audit;
+pub mod learning;
 pub mod ledger;
 pub mod ppc;
 pub mod programme;

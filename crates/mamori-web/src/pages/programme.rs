@@ -75,6 +75,11 @@ pub async fn hub(State(s): State<WebState>, Extension(v): Extension<Visitor>) ->
         cards.push(card(&v, "/programme/contractors", "contractor.card"));
         cards.push(card(&v, "/programme/audits", "internal_audit.card"));
     }
+    // E-learning and pledges (part 2): the own courses and pledge; the managers' pages.
+    tasks.extend(super::learning::hub_tasks(&s, &v).await?);
+    cards.push(card(&v, "/programme/courses", "learning.card"));
+    cards.push(card(&v, "/programme/pledges", "pledge.card"));
+    cards.retain(|c: &Card| !c.href.is_empty());
     render(&HubPage {
         c: Chrome::new(&v, "programme.title"),
         tasks,
