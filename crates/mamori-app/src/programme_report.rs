@@ -73,7 +73,14 @@ pub struct MonthlyReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportSection {
     pub heading: &'static str,
-    pub rows: Vec<(&'static str, ReportValue)>,
+    pub rows: Vec<(ReportLabel, ReportValue)>,
+}
+
+/// The label of a row: a catalogue key, or a name as typed (a course's title).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportLabel {
+    Key(&'static str),
+    Named(String),
 }
 
 /// A value in a section: a count (said with the reader's digits) or names as typed.
@@ -81,6 +88,20 @@ pub struct ReportSection {
 pub enum ReportValue {
     Count(i64),
     Names(Vec<String>),
+    /// Done of all, and how many are late: training and pledges.
+    Progress {
+        done: i64,
+        of: i64,
+        late: i64,
+    },
+}
+
+fn key(k: &'static str) -> ReportLabel {
+    ReportLabel::Key(k)
+}
+
+fn n64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 fn count(n: usize) -> ReportValue {
@@ -271,6 +292,45 @@ impl App {
         month: Month,
     ) -> Result<Vec<ReportSection>, AppError> {
         let mut out = Vec::new();
+        // Training of the month's year and the current pledge (part 2).
+        let mut training = Vec::new();
+        for c in self.courses_overview(ctx).await? {
+            if c.course.year != i64::from(month.year) {
+                continue;
+            }
+            if let Some(done) = c.completion {
+                training.push((
+                    ReportLabel::Named(c.course.title.clone()),
+                    ReportValue::Progress {
+                        done: n64(done.completed),
+                        of: n64(done.assigned),
+                        late: n64(done.overdue),
+                    },
+                ));
+            }
+        }
+        let pledges = self.pledge_status(ctx).await?;
+        if pledges.current.is_some() {
+            let (people, accepted) = pledges
+                .rows
+                .iter()
+                .fold((0, 0), |(p, a), (_, n, k)| (p + n, a + k));
+            training.push((
+                key("report.pledges"),
+                ReportValue::Progress {
+                    done: n64(accepted),
+                    of: n64(people),
+                    late: 0,
+                },
+            ));
+        }
+        if training.is_empty() {
+            training.push((key("report.training.none"), ReportValue::Names(Vec::new())));
+        }
+        out.push(ReportSection {
+            heading: "report.training",
+            rows: training,
+        });
         // Take-outs open at some time in the month (part 4).
         let takeouts = self.open_takeouts(scope, month).await?;
         let late: Vec<String> = takeouts
@@ -281,9 +341,9 @@ impl App {
         out.push(ReportSection {
             heading: "report.takeouts",
             rows: vec![
-                ("report.takeouts.open", count(takeouts.len())),
+                (key("report.takeouts.open"), count(takeouts.len())),
                 (
-                    "report.takeouts.waiting",
+                    key("report.takeouts.waiting"),
                     count(
                         takeouts
                             .iter()
@@ -291,8 +351,8 @@ impl App {
                             .count(),
                     ),
                 ),
-                ("report.takeouts.late", count(late.len())),
-                ("report.takeouts.late_list", ReportValue::Names(late)),
+                (key("report.takeouts.late"), count(late.len())),
+                (key("report.takeouts.late_list"), ReportValue::Names(late)),
             ],
         });
         // Internal audit (part 6).
@@ -300,12 +360,12 @@ impl App {
         out.push(ReportSection {
             heading: "report.audits",
             rows: vec![
-                ("report.audits.findings", count(a.open_findings)),
-                ("report.audits.major", count(a.open_major)),
-                ("report.audits.actions", count(a.open_actions)),
-                ("report.audits.overdue", count(a.overdue_actions)),
-                ("report.audits.done", count(a.audits_done)),
-                ("report.audits.planned", count(a.audits_planned)),
+                (key("report.audits.findings"), count(a.open_findings)),
+                (key("report.audits.major"), count(a.open_major)),
+                (key("report.audits.actions"), count(a.open_actions)),
+                (key("report.audits.overdue"), count(a.overdue_actions)),
+                (key("report.audits.done"), count(a.audits_done)),
+                (key("report.audits.planned"), count(a.audits_planned)),
             ],
         });
         // Contractors (part 5).
@@ -315,11 +375,11 @@ impl App {
             heading: "report.contractors",
             rows: vec![
                 (
-                    "report.contractors.review",
+                    key("report.contractors.review"),
                     ReportValue::Names(overdue.iter().map(|c| c.row.name.clone()).collect()),
                 ),
                 (
-                    "report.contractors.unmet",
+                    key("report.contractors.unmet"),
                     ReportValue::Names(unmet.iter().map(|c| c.row.name.clone()).collect()),
                 ),
             ],

@@ -64,8 +64,8 @@
 //! embedded once (`scripts/bench-letters`, `docs/benchmarks.md`). Rendering may run on several
 //! threads at once.
 
-pub mod chart;
 pub mod certificate;
+pub mod chart;
 mod font;
 mod layout;
 pub mod letter;

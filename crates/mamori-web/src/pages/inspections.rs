@@ -485,6 +485,17 @@ pub struct RoundPage {
     pub dept_heads: Vec<String>,
     pub manager_items: Vec<ItemLine>,
     pub follow_up_open: usize,
+    /// Take-outs open at some time in the month (part 4): checked on the inspection day.
+    pub takeouts: Vec<TakeoutOpen>,
+}
+
+pub struct TakeoutOpen {
+    pub id: i64,
+    pub dataset: String,
+    pub department: String,
+    pub requester: String,
+    pub until: String,
+    pub late: bool,
 }
 
 fn scores_of(tallies: Option<&Vec<Tally>>, n: usize) -> Vec<Option<f64>> {
@@ -645,6 +656,24 @@ pub async fn round_page(
         .saved
         .is_some()
         .then(|| t.get("insp.flash.round").to_owned());
+    let scope = s.app.programme_scope(&ctx).await?;
+    let takeouts = match Month::parse(&f.info.round.month) {
+        Some(m) => s
+            .app
+            .open_takeouts(&scope, m)
+            .await?
+            .into_iter()
+            .map(|l| TakeoutOpen {
+                id: l.row.id,
+                dataset: l.dataset,
+                department: l.department,
+                requester: l.requester,
+                until: l.row.until_on.clone(),
+                late: l.overdue_days > 0,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     render(&RoundPage {
         c: Chrome::new(&v, "insp.round.title").with_flash(flash),
         id,
@@ -657,6 +686,7 @@ pub async fn round_page(
         dept_heads: f.departments.iter().map(|d| d.name.clone()).collect(),
         manager_items,
         follow_up_open: f.follow_up_open,
+        takeouts,
     })
 }
 

@@ -12,7 +12,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Extension;
-use mamori_app::programme_report::{InspectionPart, MonthlyReport, ReportValue};
+use mamori_app::programme_report::{InspectionPart, MonthlyReport, ReportLabel, ReportValue};
 use mamori_app::AppError;
 use mamori_domain::incident::facts::group_digits;
 use mamori_domain::incident::ObligationKind;
@@ -72,8 +72,21 @@ fn sections_of(lang: Lang, r: &MonthlyReport) -> Vec<(String, Vec<(String, Strin
                             ReportValue::Names(names) => {
                                 names.join(if lang == Lang::En { "; " } else { "、" })
                             }
+                            ReportValue::Progress { done, of, late } => {
+                                let mut s = rate(*done, *of);
+                                if *late > 0 {
+                                    s.push_str(
+                                        &t.get("report.late").replace("{n}", &late.to_string()),
+                                    );
+                                }
+                                s
+                            }
                         };
-                        (t.get(k).to_owned(), value)
+                        let label = match k {
+                            ReportLabel::Key(k) => t.get(k).to_owned(),
+                            ReportLabel::Named(n) => n.clone(),
+                        };
+                        (label, value)
                     })
                     .collect(),
             )
