@@ -249,7 +249,7 @@ impl App {
         let filed = self
             .store
             .list_incidents(
-                list.clone(),
+                list,
                 &IncidentFilter {
                     from: start(month),
                     until: start(month.next()),

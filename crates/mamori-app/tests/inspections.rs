@@ -546,13 +546,13 @@ async fn answers_scores_follow_up_and_who_sees_what() {
         assert_eq!(list.len(), 2, "yamada, and the head's workplace answer");
         let y = list.iter().find(|p| p.person == "yamada さん").unwrap();
         assert_eq!(y.noes.iter().map(|n| n.0).collect::<Vec<_>>(), vec![1, 11]);
-        assert_eq!(y.noes[0].1, "ルールの理解");
+        assert_eq!(y.noes[0].1.label, "ルールの理解");
         assert_eq!(y.noes[0].2.as_deref(), Some("鍵付きの棚が足りない"));
         let head = list
             .iter()
             .find(|p| p.answer.audience == "manager")
             .unwrap();
-        assert_eq!(head.noes[0].1, "廃棄の証跡");
+        assert_eq!(head.noes[0].1.label, "廃棄の証跡");
         let answer = y.answer.id;
         // A date after today, no outcome: both named; staff may not record.
         let bad = app

@@ -351,7 +351,7 @@ async fn main() {
             rows.push((
                 db,
                 name,
-                percentile(&v, 0.5),
+                common::median(v.clone()),
                 percentile(&v, 0.99),
                 bytes,
                 target,
